@@ -1,0 +1,317 @@
+"""Writes of accounts: staff accounts, role grants, login with throttling.
+
+Every public function takes ``actor`` and raises the project's exceptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from yilian.accounts import policies
+from yilian.accounts.choices import ProfessionalTitle
+from yilian.accounts.models import Membership, User
+from yilian.accounts.selectors import forget_scope, scope_for
+from yilian.core.audit import changed, record_event, snapshot
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.permissions import CONSORTIUM_ROLES, INSTITUTION_ROLES, REGION_ROLES, Role
+
+USER_FIELDS = ("username", "full_name", "phone", "email", "professional_title", "is_active")
+
+
+class LoginLocked(NotAllowed):
+    """Too many failed logins for this username or address; try again later."""
+
+    code = "login_locked"
+
+
+def _throttle_keys(username: str, address: str) -> list[str]:
+    # Hash the username so the cache never holds a raw login name.
+    user_key = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return [f"login-fail:user:{user_key}", f"login-fail:addr:{address}"]
+
+
+def login_is_locked(username: str, address: str) -> bool:
+    """True when the username or the address has reached the failure limit within the window."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return any((cache.get(key) or 0) >= limit for key in _throttle_keys(username, address))
+
+
+def login(*, username: str, password: str, address: str = "") -> User:
+    """Check a username and password, throttled: after LOGIN_FAILURE_LIMIT failures for a
+    username (or from an address) within the window, every attempt is refused until it passes.
+
+    Returns the user. Raises LoginLocked or Invalid (wrong credentials — one
+    message for unknown user and wrong password). Failures are audited only
+    as counts, never with the password.
+    """
+    if login_is_locked(username, address):
+        raise LoginLocked(
+            _("登录失败次数过多，请 %(minutes)d 分钟后再试。")
+            % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60}
+        )
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        for key in _throttle_keys(username, address):
+            cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+        raise Invalid({"__all__": [_("用户名或密码错误。")]})
+    for key in _throttle_keys(username, address):
+        cache.delete(key)
+    return user
+
+
+def _validate_user_fields(data: dict[str, Any], instance: User | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "username" in data:
+        username = str(data["username"] or "").strip()
+        if not username:
+            errors["username"] = [_("请填写用户名。")]
+        elif (
+            User.objects.filter(username__iexact=username).exclude(pk=getattr(instance, "pk", None)).exists()
+        ):
+            errors["username"] = [_("该用户名已被使用。")]
+        data["username"] = username
+    if "professional_title" in data and data["professional_title"] not in ProfessionalTitle.values:
+        errors["professional_title"] = [_("无效的职称。")]
+    if "phone" in data and data["phone"] and not str(data["phone"]).isdigit():
+        errors["phone"] = [_("手机号只能包含数字。")]
+    return errors
+
+
+def _administers(actor: Any, user: User) -> bool:
+    """True when every institution the user works in is administered by the actor."""
+    scope = scope_for(actor)
+    administered = scope.institutions_with(Role.INSTITUTION_ADMIN)
+    memberships = list(
+        user.memberships.filter(is_active=True).values_list(
+            "institution_id", "consortium_id", "region_id", "role"
+        )
+    )
+    if not memberships:
+        return bool(administered)
+    return all(institution_id in administered for institution_id, _c, _r, _role in memberships)
+
+
+def user_create(*, actor: Any, password: str, **data: Any) -> User:
+    """Create a login account (roles are granted separately). Password is validated and hashed.
+
+    Raises NotAllowed, Invalid (duplicate username, weak password).
+    """
+    if not policies.can_create_user(actor):
+        raise NotAllowed(_("您没有创建账号的权限。"))
+    data = {k: v for k, v in data.items() if k in USER_FIELDS}
+    data.setdefault("username", "")
+    errors = _validate_user_fields(data, None)
+    candidate = User(**data)
+    try:
+        validate_password(password or "", user=candidate)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        candidate.set_password(password)
+        try:
+            with transaction.atomic():
+                candidate.save()
+        except IntegrityError as error:
+            raise Conflict(_("该用户名已被使用。")) from error
+        record_event(actor=actor, action="user.create", obj=candidate, after=snapshot(candidate, USER_FIELDS))
+    return candidate
+
+
+def user_update(*, actor: Any, user: User, **data: Any) -> User:
+    """Change an account's profile or deactivate it. Raises NotAllowed, Invalid."""
+    if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
+        actor, user, _administers(actor, user)
+    ):
+        raise NotAllowed(_("您没有修改此账号的权限。"))
+    data = {k: v for k, v in data.items() if k in USER_FIELDS}
+    if user.pk == getattr(actor, "pk", None):
+        data.pop("is_active", None)
+    errors = _validate_user_fields(data, user)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        before = snapshot(user, USER_FIELDS)
+        for key, value in data.items():
+            setattr(user, key, value)
+        user.save()
+        old, new = changed(before, snapshot(user, USER_FIELDS))
+        if new:
+            record_event(actor=actor, action="user.update", obj=user, before=old, after=new)
+    return user
+
+
+def user_set_password(*, actor: Any, user: User, password: str) -> User:
+    """Set a new password (own account, or a staff account the actor administers). Raises NotAllowed, Invalid."""
+    if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
+        actor, user, _administers(actor, user)
+    ):
+        raise NotAllowed(_("您没有修改此账号的权限。"))
+    try:
+        validate_password(password or "", user=user)
+    except ValidationError as error:
+        raise Invalid({"password": list(error.messages)}) from error
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(actor=actor, action="user.password", obj=user, details={"changed": True})
+    return user
+
+
+def membership_grant(
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    institution: Any = None,
+    consortium: Any = None,
+    region: Any = None,
+    department: Any = None,
+) -> Membership:
+    """Grant a role to a user within one institution, consortium or region (platform admin: none).
+
+    Raises NotAllowed, Invalid (role not grantable on that target, duplicate).
+    """
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        raise Invalid({"role": [_("无效的角色。")]})
+    targets = [t for t in (institution, consortium, region) if t is not None]
+    if role == Role.PLATFORM_ADMIN:
+        if targets:
+            errors["role"] = [_("平台管理员不属于具体机构。")]
+    elif len(targets) != 1:
+        errors["__all__"] = [_("请选择且只选择一个授权范围（机构、医联体或区划）。")]
+    elif institution is not None and role not in INSTITUTION_ROLES:
+        errors["role"] = [_("该角色不能在机构内授予。")]
+    elif consortium is not None and role not in CONSORTIUM_ROLES:
+        errors["role"] = [_("该角色不能在医联体内授予。")]
+    elif region is not None and role not in REGION_ROLES:
+        errors["role"] = [_("该角色不能按行政区划授予。")]
+    if department is not None and (institution is None or department.institution_id != institution.pk):
+        errors["department"] = [_("科室必须属于所选机构。")]
+    if errors:
+        raise Invalid(errors)
+    if not policies.can_grant_role(
+        actor, role, institution=institution, consortium=consortium, region=region
+    ):
+        raise NotAllowed(_("您没有授予此角色的权限。"))
+    with transaction.atomic():
+        duplicate = Membership.objects.filter(
+            user=user,
+            role=role,
+            institution=institution,
+            consortium=consortium,
+            region=region,
+            is_active=True,
+        )
+        if duplicate.exists():
+            raise Invalid({"role": [_("该用户已有此授权。")]})
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    user=user,
+                    role=role,
+                    institution=institution,
+                    consortium=consortium,
+                    region=region,
+                    department=department,
+                    granted_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+        except IntegrityError as error:
+            raise Conflict(_("该授权刚被他人添加。")) from error
+        record_event(
+            actor=actor,
+            action="membership.grant",
+            obj=membership,
+            after={
+                "user": user.username,
+                "role": role,
+                "institution": str(institution.public_id) if institution else None,
+                "consortium": str(consortium.public_id) if consortium else None,
+                "region": region.code if region else None,
+                "department": str(department.public_id) if department else None,
+            },
+            institution_public_id=institution.public_id if institution else None,
+            consortium_public_id=consortium.public_id if consortium else None,
+            region_code=region.code if region else "",
+        )
+    forget_scope(user)
+    return membership
+
+
+def membership_revoke(*, actor: Any, membership: Membership) -> Membership:
+    """Revoke a role (the row stays as history). An actor cannot revoke their own platform-admin role.
+
+    Raises NotAllowed, Conflict (already revoked).
+    """
+    if not policies.can_grant_role(
+        actor,
+        membership.role,
+        institution=membership.institution,
+        consortium=membership.consortium,
+        region=membership.region,
+    ):
+        raise NotAllowed(_("您没有撤销此授权的权限。"))
+    if membership.role == Role.PLATFORM_ADMIN and membership.user_id == getattr(actor, "pk", None):
+        raise Invalid({"__all__": [_("不能撤销自己的平台管理员身份。")]})
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not locked.is_active:
+            raise Conflict(_("该授权已被撤销。"))
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        record_event(
+            actor=actor,
+            action="membership.revoke",
+            obj=locked,
+            before={"is_active": True},
+            after={"is_active": False},
+            institution_public_id=locked.institution.public_id if locked.institution else None,
+            consortium_public_id=locked.consortium.public_id if locked.consortium else None,
+            region_code=locked.region.code if locked.region else "",
+        )
+    forget_scope(membership.user)
+    return locked
+
+
+def grant_creator_office_role(*, actor: Any, consortium: Any) -> Membership | None:
+    """Give the consortium-office creator of a new consortium the office role on it.
+
+    Called by ``institutions.services.consortium_create`` inside its
+    transaction. Does nothing for platform admins and regulators, who
+    manage consortia through their own scope.
+    """
+    scope = scope_for(actor)
+    if scope.is_platform_admin or not scope.has_role(Role.CONSORTIUM_OFFICE):
+        return None
+    membership = Membership.objects.create(
+        user=actor, role=Role.CONSORTIUM_OFFICE, consortium=consortium, granted_by=actor
+    )
+    record_event(
+        actor=actor,
+        action="membership.grant",
+        obj=membership,
+        after={
+            "user": actor.username,
+            "role": Role.CONSORTIUM_OFFICE,
+            "consortium": str(consortium.public_id),
+        },
+        consortium_public_id=consortium.public_id,
+        details={"reason": "creator of the consortium"},
+    )
+    forget_scope(actor)
+    return membership

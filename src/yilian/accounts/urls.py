@@ -1,0 +1,4 @@
+"""URLs of the accounts UI."""
+
+app_name = "accounts"
+urlpatterns: list = []

@@ -1,0 +1,9 @@
+"""REST API v1: each app contributes its routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("yilian.accounts.api.urls")),
+    path("", include("yilian.institutions.api.urls")),
+    path("", include("yilian.people.api.urls")),
+]

@@ -1,0 +1,20 @@
+"""Top-level URLs: the UI, the REST API, its schema and docs, health check, admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from yilian.core.ui import views as shell_views
+
+urlpatterns = [
+    path("", shell_views.home, name="home"),
+    path("healthz", shell_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("yilian.accounts.urls")),
+    path("registry/", include("yilian.institutions.urls")),
+    path("people/", include("yilian.people.urls")),
+    path("api/v1/", include("yilian.config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,80 @@
+"""Writing audit events. Every service calls ``record_event`` inside its transaction."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models, transaction
+
+from yilian.core.context import current_request_id
+from yilian.core.models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    """Turn a model field value into something JSON can hold."""
+    if isinstance(value, models.Model):
+        return str(getattr(value, "public_id", None) or value.pk)
+    if isinstance(value, (datetime.date, datetime.datetime, uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Return ``{field: value}`` for the named fields, JSON-ready."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keep only the keys whose values differ between two snapshots."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def record_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+    institution_public_id: uuid.UUID | None = None,
+    consortium_public_id: uuid.UUID | None = None,
+    region_code: str = "",
+) -> AuditEvent:
+    """Write one audit event for a change to ``obj``.
+
+    Must run inside the caller's transaction (raises RuntimeError otherwise),
+    so the event and the change commit or roll back together.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must be called inside the service's transaction")
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    label = ""
+    if actor_obj is not None:
+        label = getattr(actor_obj, "full_name", "") or actor_obj.get_username()
+    elif actor is not None and isinstance(actor, str):
+        label = actor
+    return AuditEvent.objects.create(
+        actor=actor_obj,
+        actor_label=label or "system",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(getattr(obj, "public_id", None) or obj.pk),
+        object_label=str(obj)[:300],
+        institution_public_id=institution_public_id,
+        consortium_public_id=consortium_public_id,
+        region_code=region_code,
+        request_id=current_request_id(),
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+        details=dict(details) if details is not None else None,
+    )

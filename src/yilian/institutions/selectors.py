@@ -1,0 +1,361 @@
+"""Reads of the registry, scoped by ``policies``. Adapters call these, never the ORM directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from yilian.core.exceptions import NotAllowed, NotFound
+from yilian.core.search import name_search_q
+from yilian.institutions import policies
+from yilian.institutions.choices import RegionLevel
+from yilian.institutions.models import (
+    Agreement,
+    Consortium,
+    ConsortiumMember,
+    Department,
+    Grid,
+    GridArea,
+    GridAssignment,
+    Institution,
+    ManagementBody,
+    Region,
+)
+
+
+def _require_reader(actor: Any) -> None:
+    if not policies.can_view_registry(actor):
+        raise NotAllowed("registry")
+
+
+def _get(queryset: QuerySet[Any], **lookup: Any) -> Any:
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as error:
+        raise NotFound(queryset.model._meta.model_name) from error
+
+
+# Regions -------------------------------------------------------------------
+
+
+def region_list(
+    actor: Any, *, query: str = "", level: str = "", parent_code: str = "", within: str = ""
+) -> QuerySet[Region]:
+    """Regions, searchable by name/pinyin/code, filterable by level, parent and subtree prefix."""
+    _require_reader(actor)
+    regions = Region.objects.select_related("parent")
+    if query:
+        regions = regions.filter(name_search_q(query) | Q(code__startswith=query))
+    if level:
+        regions = regions.filter(level=level)
+    if parent_code:
+        regions = regions.filter(parent__code=parent_code)
+    if within:
+        regions = regions.filter(code__startswith=within)
+    return regions.order_by("code")
+
+
+def region_get(actor: Any, code: str) -> Region:
+    """One region by code."""
+    _require_reader(actor)
+    return _get(Region.objects.select_related("parent"), code=code)
+
+
+def region_children(actor: Any, region: Region) -> QuerySet[Region]:
+    """Direct children of a region with their child counts."""
+    _require_reader(actor)
+    return region.children.annotate(child_count=Count("children")).order_by("code")
+
+
+def region_ancestors(region: Region) -> list[Region]:
+    """The region's ancestors from the top down (one query per level; at most four)."""
+    chain: list[Region] = []
+    current = region.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+# Institutions --------------------------------------------------------------
+
+
+def institution_list(
+    actor: Any,
+    *,
+    query: str = "",
+    category: str = "",
+    within: str = "",
+    status: str = "",
+    consortium: Consortium | None = None,
+    primary: bool | None = None,
+) -> QuerySet[Institution]:
+    """Institutions, searchable by name, pinyin initials ("xrmyy") or credit code."""
+    _require_reader(actor)
+    institutions = Institution.objects.select_related("region")
+    if query:
+        institutions = institutions.filter(name_search_q(query, extra_fields=("credit_code", "short_name")))
+    if category:
+        institutions = institutions.filter(category=category)
+    if within:
+        institutions = institutions.filter(region__code__startswith=within)
+    if status:
+        institutions = institutions.filter(status=status)
+    if consortium is not None:
+        institutions = institutions.filter(
+            consortium_memberships__consortium=consortium, consortium_memberships__is_active=True
+        )
+    if primary is not None:
+        primary_q = Q(category__startswith="B") | Q(category__startswith="C") | Q(category__startswith="D")
+        institutions = institutions.filter(primary_q if primary else ~primary_q)
+    return institutions.order_by("region__code", "name")
+
+
+def institution_get(actor: Any, public_id: Any) -> Institution:
+    """One institution by public id (its profile is registry data every user reads)."""
+    _require_reader(actor)
+    return _get(Institution.objects.select_related("region", "region__parent"), public_id=public_id)
+
+
+def institution_consortia(institution: Institution) -> QuerySet[ConsortiumMember]:
+    """The institution's consortium memberships, current first, then history."""
+    return (
+        ConsortiumMember.objects.filter(institution=institution)
+        .select_related("consortium", "parent__institution")
+        .order_by("-is_active", "-joined_on")
+    )
+
+
+def department_list(
+    actor: Any, institution: Institution, *, include_inactive: bool = False
+) -> QuerySet[Department]:
+    """Departments of an institution."""
+    _require_reader(actor)
+    departments = institution.departments.all()
+    if not include_inactive:
+        departments = departments.filter(is_active=True)
+    return departments.order_by("code", "name")
+
+
+def department_get(actor: Any, public_id: Any) -> Department:
+    """One department by public id."""
+    _require_reader(actor)
+    return _get(Department.objects.select_related("institution"), public_id=public_id)
+
+
+# Consortia -----------------------------------------------------------------
+
+
+def consortium_list(
+    actor: Any, *, query: str = "", type: str = "", within: str = "", status: str = ""
+) -> QuerySet[Consortium]:
+    """Consortia with their active member count and lead institutions."""
+    _require_reader(actor)
+    consortia = Consortium.objects.select_related("region").annotate(
+        member_count=Count("members", filter=Q(members__is_active=True), distinct=True)
+    )
+    if query:
+        consortia = consortia.filter(name_search_q(query))
+    if type:
+        consortia = consortia.filter(type=type)
+    if within:
+        consortia = consortia.filter(region__code__startswith=within)
+    if status:
+        consortia = consortia.filter(status=status)
+    leads = ConsortiumMember.objects.filter(is_active=True, role="lead").select_related("institution")
+    return consortia.prefetch_related(Prefetch("members", queryset=leads, to_attr="lead_members")).order_by(
+        "region__code", "name"
+    )
+
+
+def consortium_get(actor: Any, public_id: Any) -> Consortium:
+    """One consortium by public id."""
+    _require_reader(actor)
+    return _get(Consortium.objects.select_related("region"), public_id=public_id)
+
+
+def consortium_members(
+    consortium: Consortium, *, include_history: bool = False
+) -> QuerySet[ConsortiumMember]:
+    """Members of a consortium (active only unless ``include_history``), leads first."""
+    members = ConsortiumMember.objects.filter(consortium=consortium).select_related(
+        "institution", "institution__region", "parent__institution"
+    )
+    if not include_history:
+        members = members.filter(is_active=True)
+    return members.order_by("-is_active", "role", "institution__region__code", "institution__name")
+
+
+@dataclass
+class MemberNode:
+    """A member in the consortium's lead → sub-lead → member tree."""
+
+    member: ConsortiumMember
+    children: list[MemberNode]
+
+
+def consortium_member_tree(consortium: Consortium) -> list[MemberNode]:
+    """Active members as a tree under their parents (one query)."""
+    members = list(consortium_members(consortium))
+    nodes = {member.pk: MemberNode(member, []) for member in members}
+    roots: list[MemberNode] = []
+    for member in members:
+        parent = nodes.get(member.parent_id) if member.parent_id else None
+        (parent.children if parent else roots).append(nodes[member.pk])
+    return roots
+
+
+def consortium_member_get(actor: Any, public_id: Any) -> ConsortiumMember:
+    """One membership row by public id."""
+    _require_reader(actor)
+    return _get(
+        ConsortiumMember.objects.select_related("consortium", "consortium__region", "institution", "parent"),
+        public_id=public_id,
+    )
+
+
+def management_body_list(consortium: Consortium) -> QuerySet[ManagementBody]:
+    """The consortium's governing bodies."""
+    return consortium.management_bodies.select_related("host_institution").order_by("kind", "name")
+
+
+def agreement_list(actor: Any, consortium: Consortium) -> QuerySet[Agreement]:
+    """Agreements of a consortium (metadata is registry data; files are checked separately)."""
+    _require_reader(actor)
+    return (
+        consortium.agreements.prefetch_related("parties")
+        .select_related("uploaded_by")
+        .order_by("-effective_from", "title")
+    )
+
+
+def agreement_get_for_download(actor: Any, public_id: Any) -> Agreement:
+    """An agreement whose file the actor may download; NotFound for everyone else."""
+    _require_reader(actor)
+    agreement = _get(
+        Agreement.objects.select_related("consortium", "consortium__region"), public_id=public_id
+    )
+    member_ids = set(
+        ConsortiumMember.objects.filter(consortium=agreement.consortium, is_active=True).values_list(
+            "institution_id", flat=True
+        )
+    )
+    if not policies.can_view_agreement_files(actor, agreement.consortium, member_ids):
+        raise NotFound("agreement")
+    return agreement
+
+
+# Grids ---------------------------------------------------------------------
+
+
+def grid_list(
+    actor: Any, *, query: str = "", within: str = "", consortium: Consortium | None = None
+) -> QuerySet[Grid]:
+    """Grids with their current consortium and area count."""
+    _require_reader(actor)
+    current = GridAssignment.objects.filter(is_current=True).select_related("consortium")
+    grids = (
+        Grid.objects.select_related("region")
+        .annotate(area_count=Count("area_links", distinct=True))
+        .prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments"))
+    )
+    if query:
+        grids = grids.filter(name_search_q(query, extra_fields=("code",)))
+    if within:
+        grids = grids.filter(region__code__startswith=within)
+    if consortium is not None:
+        grids = grids.filter(assignments__consortium=consortium, assignments__is_current=True)
+    return grids.order_by("region__code", "code")
+
+
+def grid_get(actor: Any, public_id: Any) -> Grid:
+    """One grid by public id."""
+    _require_reader(actor)
+    return _get(Grid.objects.select_related("region"), public_id=public_id)
+
+
+def grid_areas(grid: Grid) -> QuerySet[Region]:
+    """The townships and villages a grid covers."""
+    return Region.objects.filter(grid_link__grid=grid).select_related("parent").order_by("code")
+
+
+def grid_assignment_history(grid: Grid) -> QuerySet[GridAssignment]:
+    """Every consortium that has served the grid, newest first."""
+    return grid.assignments.select_related("consortium").order_by("-is_current", "-assigned_from", "-id")
+
+
+def grid_current_consortium(grid: Grid) -> Consortium | None:
+    """The consortium serving the grid now, if any."""
+    assignment = grid.assignments.filter(is_current=True).select_related("consortium").first()
+    return assignment.consortium if assignment else None
+
+
+@dataclass
+class Coverage:
+    """A region's coverage report: areas in no grid, institutions in no consortium."""
+
+    region: Region
+    township_count: int
+    village_count: int
+    uncovered_townships: list[Region]
+    uncovered_villages: list[Region]
+    grid_count: int
+    unassigned_grids: list[Grid]
+    institution_count: int
+    institutions_without_consortium: list[Institution]
+
+    @property
+    def covered_share(self) -> float:
+        """Share of townships and villages covered by a grid, 0..1."""
+        total = self.township_count + self.village_count
+        uncovered = len(self.uncovered_townships) + len(self.uncovered_villages)
+        return 1.0 if total == 0 else (total - uncovered) / total
+
+
+def coverage_report(actor: Any, region: Region) -> Coverage:
+    """Which townships and villages under ``region`` belong to no grid, and which institutions to no consortium.
+
+    A village counts as covered when it or its township is in a grid.
+    Raises NotAllowed for anyone but the region's regulators and platform admins.
+    """
+    if not policies.can_plan_grids(actor, region) or not policies.can_view_coverage(actor):
+        raise NotAllowed("coverage")
+    within = region.prefix
+    areas = Region.objects.filter(
+        code__startswith=within, level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+    )
+    covered_codes = set(
+        GridArea.objects.filter(area__code__startswith=within).values_list("area__code", flat=True)
+    )
+    townships: list[Region] = []
+    villages: list[Region] = []
+    township_count = village_count = 0
+    for area in areas.only("code", "name", "level", "parent_id").order_by("code"):
+        if area.level == RegionLevel.TOWNSHIP:
+            township_count += 1
+            if area.code not in covered_codes:
+                townships.append(area)
+        else:
+            village_count += 1
+            if area.code not in covered_codes and area.code[:9] not in covered_codes:
+                villages.append(area)
+    in_consortium = ConsortiumMember.objects.filter(institution=OuterRef("pk"), is_active=True)
+    institutions = Institution.objects.filter(region__code__startswith=within, status="active")
+    grids = grid_list(actor, within=within)
+    return Coverage(
+        region=region,
+        township_count=township_count,
+        village_count=village_count,
+        uncovered_townships=townships,
+        uncovered_villages=villages,
+        grid_count=grids.count(),
+        unassigned_grids=[grid for grid in grids if not grid.current_assignments],
+        institution_count=institutions.count(),
+        institutions_without_consortium=list(
+            institutions.filter(~Exists(in_consortium))
+            .select_related("region")
+            .order_by("region__code", "name")
+        ),
+    )

@@ -1,0 +1,4 @@
+"""URLs of the institutions UI."""
+
+app_name = "institutions"
+urlpatterns: list = []

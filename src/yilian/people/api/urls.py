@@ -1,0 +1,3 @@
+"""REST routes of people."""
+
+urlpatterns: list = []

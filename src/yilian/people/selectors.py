@@ -1,0 +1,54 @@
+"""Reads of people, scoped to what the actor needs to know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.search import name_search_q
+from yilian.people.identifiers import hash_id_number, parse_resident_id
+from yilian.people.models import Person, PersonInstitutionLink
+from yilian.people.policies import institutions_seeing_patients
+
+
+def person_visible_to(actor: Any) -> QuerySet[Person]:
+    """Persons linked to an institution where the actor sees patients; all for platform admins."""
+    scope = scope_for(actor)
+    people = Person.objects.select_related("address_region", "home_grid")
+    if scope.is_platform_admin:
+        return people
+    institutions = institutions_seeing_patients(actor)
+    if not institutions:
+        return people.none()
+    links = PersonInstitutionLink.objects.filter(person=OuterRef("pk"), institution_id__in=institutions)
+    return people.filter(Exists(links))
+
+
+def person_list(actor: Any, *, query: str = "", id_number: str = "") -> QuerySet[Person]:
+    """Visible persons, searched by name / pinyin initials, or by exact resident ID number.
+
+    Raises Invalid for a malformed ID number.
+    """
+    people = person_visible_to(actor)
+    if id_number:
+        parsed = parse_resident_id(id_number)
+        people = people.filter(id_number_hash=hash_id_number(parsed.number))
+    if query:
+        people = people.filter(name_search_q(query, extra_fields=("phone",)))
+    return people.order_by("name", "id")
+
+
+def person_get_for(actor: Any, public_id: Any) -> Person:
+    """One person by public id, if visible to the actor; NotFound otherwise."""
+    try:
+        return person_visible_to(actor).get(public_id=public_id)
+    except (Person.DoesNotExist, ValueError, TypeError, Invalid) as error:
+        raise NotFound("person") from error
+
+
+def person_links(person: Person) -> QuerySet[PersonInstitutionLink]:
+    """Institutions linked to a person, oldest first."""
+    return person.institution_links.select_related("institution").order_by("since")

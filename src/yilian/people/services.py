@@ -1,0 +1,209 @@
+"""Writes of people: registration, profile changes, revealing an ID number (audited)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yilian.core.audit import changed, record_event, snapshot
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.text import pinyin_full, pinyin_initials
+from yilian.people import policies
+from yilian.people.choices import Gender, InsuranceScheme, PersonLinkReason
+from yilian.people.identifiers import (
+    decrypt_id_number,
+    encrypt_id_number,
+    hash_id_number,
+    mask_id_number,
+    parse_resident_id,
+)
+from yilian.people.models import Person, PersonInstitutionLink
+from yilian.people.selectors import person_visible_to
+
+PERSON_FIELDS = (
+    "name",
+    "id_number_masked",
+    "gender",
+    "birth_date",
+    "phone",
+    "address",
+    "address_region",
+    "insurance_scheme",
+    "home_grid",
+)
+EDITABLE_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "address",
+    "address_region",
+    "insurance_scheme",
+    "home_grid",
+)
+
+
+def _validate(data: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "name" in data and not str(data["name"] or "").strip():
+        errors["name"] = [_("请填写姓名。")]
+    if "gender" in data and data["gender"] not in Gender.values:
+        errors["gender"] = [_("无效的性别代码（GB/T 2261.1）。")]
+    if "insurance_scheme" in data and data["insurance_scheme"] not in InsuranceScheme.values:
+        errors["insurance_scheme"] = [_("无效的参保类型。")]
+    if data.get("phone"):
+        phone = str(data["phone"]).strip()
+        if not (phone.isdigit() and 7 <= len(phone) <= 12):
+            errors["phone"] = [_("联系电话应为 7–12 位数字。")]
+    birth = data.get("birth_date")
+    if birth is not None and birth > timezone.localdate():
+        errors["birth_date"] = [_("出生日期不能晚于今天。")]
+    return errors
+
+
+def _link(person: Person, institution: Any, reason: str) -> bool:
+    _link_row, created = PersonInstitutionLink.objects.get_or_create(
+        person=person, institution=institution, reason=reason
+    )
+    return created
+
+
+def person_register(*, actor: Any, institution: Any, id_number: str = "", **data: Any) -> tuple[Person, bool]:
+    """Register a person at an institution, or link the existing person with the same ID number.
+
+    Birth date and gender are taken from the ID number and must agree with
+    what was entered. Returns (person, created). Raises NotAllowed, Invalid,
+    Conflict (registered concurrently by someone else: retry finds them).
+    """
+    if not policies.can_register_person(actor, institution):
+        raise NotAllowed(_("您没有在该机构登记居民的权限。"))
+    data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    data.setdefault("name", "")
+    errors = _validate(data)
+    parsed = None
+    if id_number:
+        try:
+            parsed = parse_resident_id(id_number)
+        except Invalid as error:
+            errors.update(error.as_text())
+    if parsed is not None:
+        if data.get("birth_date") and data["birth_date"] != parsed.birth_date:
+            errors["birth_date"] = [_("出生日期与身份证号不一致。")]
+        if data.get("gender") in (Gender.MALE, Gender.FEMALE) and data["gender"] != parsed.gender:
+            errors["gender"] = [_("性别与身份证号不一致。")]
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        if parsed is not None:
+            existing = Person.objects.filter(id_number_hash=hash_id_number(parsed.number)).first()
+            if existing is not None:
+                if _link(existing, institution, PersonLinkReason.REGISTERED):
+                    record_event(
+                        actor=actor,
+                        action="person.link",
+                        obj=existing,
+                        details={"reason": PersonLinkReason.REGISTERED},
+                        institution_public_id=institution.public_id,
+                    )
+                return existing, False
+            data["birth_date"] = parsed.birth_date
+            if data.get("gender") not in (Gender.MALE, Gender.FEMALE):
+                data["gender"] = parsed.gender
+        person = Person(**{k: v for k, v in data.items() if k != "name"})
+        person.name = data["name"].strip()
+        person.name_initials = pinyin_initials(person.name)
+        person.name_pinyin = pinyin_full(person.name)
+        if parsed is not None:
+            person.id_number_hash = hash_id_number(parsed.number)
+            person.id_number_encrypted = encrypt_id_number(parsed.number)
+            person.id_number_masked = mask_id_number(parsed.number)
+        try:
+            with transaction.atomic():
+                person.save()
+        except IntegrityError as error:
+            raise Conflict(_("该身份证号刚被他人登记，请重新查询。")) from error
+        _link(person, institution, PersonLinkReason.REGISTERED)
+        record_event(
+            actor=actor,
+            action="person.create",
+            obj=person,
+            after=snapshot(person, PERSON_FIELDS),
+            institution_public_id=institution.public_id,
+        )
+    return person, True
+
+
+def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
+    """Change a visible person's contact and insurance details. Raises NotAllowed, Invalid."""
+    if not person_visible_to(actor).filter(pk=person.pk).exists():
+        raise NotAllowed(_("您没有修改该居民信息的权限。"))
+    data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    if person.id_number_hash:
+        data.pop("birth_date", None)
+    errors = _validate(data)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        before = snapshot(person, PERSON_FIELDS)
+        for key, value in data.items():
+            setattr(person, key, value.strip() if key == "name" else value)
+        if "name" in data:
+            person.name_initials = pinyin_initials(person.name)
+            person.name_pinyin = pinyin_full(person.name)
+        person.save()
+        old, new = changed(before, snapshot(person, PERSON_FIELDS))
+        if new:
+            record_event(actor=actor, action="person.update", obj=person, before=old, after=new)
+    return person
+
+
+def person_link(*, actor: Any, person: Person, institution: Any, reason: str) -> None:
+    """Record that an institution is involved with a person (called by referral, order, contract services)."""
+    if reason not in PersonLinkReason.values:
+        raise Invalid({"reason": [_("无效的关联原因。")]})
+    with transaction.atomic():
+        if _link(person, institution, reason):
+            record_event(
+                actor=actor,
+                action="person.link",
+                obj=person,
+                details={"reason": reason},
+                institution_public_id=institution.public_id,
+            )
+
+
+def person_reveal_id_number(*, actor: Any, person: Person, purpose: str) -> str:
+    """Return the full ID number of a visible person to clinical staff, auditing who asked and why.
+
+    Raises NotAllowed, Invalid (no purpose given, or no number stored).
+    """
+    if (
+        not policies.can_view_full_id_number(actor)
+        or not person_visible_to(actor).filter(pk=person.pk).exists()
+    ):
+        raise NotAllowed(_("您没有查看完整身份证号的权限。"))
+    if not purpose.strip():
+        raise Invalid({"purpose": [_("请说明查看用途。")]})
+    if not person.id_number_encrypted:
+        raise Invalid({"__all__": [_("该居民没有登记身份证号。")]})
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="person.reveal_id",
+            obj=person,
+            details={"purpose": purpose.strip()[:200]},
+        )
+    return decrypt_id_number(person.id_number_encrypted)
+
+
+def age_on(person: Person, day: datetime.date | None = None) -> int | None:
+    """Age in whole years on ``day`` (today by default)."""
+    if person.birth_date is None:
+        return None
+    day = day or timezone.localdate()
+    years = day.year - person.birth_date.year
+    return years - ((day.month, day.day) < (person.birth_date.month, person.birth_date.day))

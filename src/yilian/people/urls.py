@@ -1,0 +1,4 @@
+"""URLs of the people UI."""
+
+app_name = "people"
+urlpatterns: list = []
