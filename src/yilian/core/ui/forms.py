@@ -1,0 +1,21 @@
+"""Bridges between Django forms and the domain exceptions."""
+
+from __future__ import annotations
+
+from django import forms
+
+from yilian.core.exceptions import Invalid
+
+
+def add_domain_errors(form: forms.BaseForm, error: Invalid, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's ``Invalid`` field messages inline on the form.
+
+    Messages for fields the form does not have become non-field errors.
+    ``field_map`` renames service field names to form field names.
+    """
+    field_map = field_map or {}
+    for field, messages in error.as_text().items():
+        name = field_map.get(field, field)
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

@@ -1,0 +1,32 @@
+"""Turning domain exceptions into HTTP responses in server-rendered views."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from yilian.core.exceptions import Conflict, NotAllowed, NotFound
+
+
+def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorator: NotFound → 404, NotAllowed → 403, Conflict → back to the page with the message."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(str(error.message)) from error
+        except NotAllowed as error:
+            raise PermissionDenied(str(error.message)) from error
+        except Conflict as error:
+            messages.error(request, str(error.message))
+            return redirect(request.get_full_path())
+
+    return wrapper
