@@ -85,7 +85,9 @@ class DatabaseConfig:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             }
-            config["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+            # A file (not Django's in-memory default) so concurrency tests use real
+            # connections; one per process so parallel runs never share it.
+            config["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
         elif self.options:
             config["OPTIONS"] = dict(self.options)
         return config

@@ -1,0 +1,93 @@
+"""Concurrent conflicting actions end with one winner and clean conflicts for the rest.
+
+Real threads, each with its own database connection, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from yilian.core.exceptions import Conflict, Invalid
+from yilian.institutions import services
+from yilian.institutions.models import Consortium, ConsortiumMember, GridAssignment
+from yilian.institutions.tests.factories import ConsortiumFactory, GridFactory, InstitutionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls at the same moment in threads; return each result or the exception raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as error:  # collected and asserted by the test
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_administrators_add_the_same_member(world):
+    version = world.consortium.version
+    institution = InstitutionFactory(name="霍邱县新店镇卫生院", region=world.regions["county"])
+
+    def add(actor: Any) -> Callable[[], Any]:
+        return lambda: services.member_add(
+            actor=actor,
+            consortium=Consortium.objects.get(pk=world.consortium.pk),
+            institution=institution,
+            expected_version=version,
+        )
+
+    results = race(add(world.office), add(world.admin))
+    winners = [r for r in results if isinstance(r, ConsortiumMember)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert len(losers) == 1 and isinstance(losers[0], Conflict), results
+    assert "刷新" in str(losers[0].message)
+    assert ConsortiumMember.objects.filter(institution=institution, is_active=True).count() == 1
+
+
+def test_two_county_communities_claim_one_institution_at_once(world):
+    institution = InstitutionFactory(name="霍邱县石店镇卫生院", region=world.regions["county"])
+    other = ConsortiumFactory(name="霍邱县第二医共体", region=world.regions["county"])
+
+    def add(consortium: Consortium) -> Callable[[], Any]:
+        return lambda: services.member_add(actor=world.admin, consortium=consortium, institution=institution)
+
+    results = race(add(world.consortium), add(other))
+    winners = [r for r in results if isinstance(r, ConsortiumMember)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    # PostgreSQL lets both pass the check and the partial unique index stops the second (Conflict);
+    # SQLite serialises the two transactions so the second sees the first (Invalid). Both are clean.
+    assert len(losers) == 1 and isinstance(losers[0], (Conflict, Invalid)), results
+    assert ConsortiumMember.objects.filter(institution=institution, is_active=True, grid_form=True).count() == 1
+
+
+def test_two_regulators_assign_one_grid_at_once(world):
+    grid = GridFactory(region=world.regions["county"])
+    other = ConsortiumFactory(name="霍邱县第三医共体", region=world.regions["county"])
+
+    def assign(consortium: Consortium) -> Callable[[], Any]:
+        return lambda: services.grid_assign(actor=world.regulator, grid=grid, consortium=consortium)
+
+    results = race(assign(world.consortium), assign(other))
+    assert sum(isinstance(r, GridAssignment) for r in results) == 1, results
+    assert sum(isinstance(r, (Conflict, Invalid)) for r in results) == 1, results
+    assert GridAssignment.objects.filter(grid=grid, is_current=True).count() == 1
