@@ -17,7 +17,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from yilian.core.exceptions import Invalid
 from yilian.institutions.choices import RegionLevel
 
-_ABOLISHED = re.compile(r"^\[(\d{4})?-(\d{4})\]")
+_ABOLISHED = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
 _TOWNSHIP_RANGES = ((0, 99), (100, 199), (200, 299), (400, 599))
 
 

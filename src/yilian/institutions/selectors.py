@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from yilian.core.exceptions import NotAllowed, NotFound
@@ -33,7 +34,7 @@ def _require_reader(actor: Any) -> None:
 def _get(queryset: QuerySet[Any], **lookup: Any) -> Any:
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as error:
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound(queryset.model._meta.model_name) from error
 
 

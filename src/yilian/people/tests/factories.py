@@ -23,8 +23,10 @@ def resident_id(
     number = _sequence[0] % 1000
     if (number % 2 == 1) != male:
         number = (number + 1) % 1000
+    if region_code == "341522" and birth.year < 1999:
+        region_code = "342423"  # 霍邱县's address code for people born before 1999 (GB/T 2260 history)
     body = f"{region_code}{birth:%Y%m%d}{number:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects the number with a check place
 
 
 def person(
