@@ -315,3 +315,36 @@ def grant_creator_office_role(*, actor: Any, consortium: Any) -> Membership | No
     )
     forget_scope(actor)
     return membership
+
+
+def platform_admin_bootstrap(*, username: str, password: str, full_name: str = "") -> User:
+    """Create the first platform administrator of a new installation (from the command line).
+
+    Refuses when an active platform administrator already exists: later
+    administrators are granted by an existing one. Audited with the
+    system as actor. Raises Conflict, Invalid.
+    """
+    if Membership.objects.filter(role=Role.PLATFORM_ADMIN, is_active=True).exists():
+        raise Conflict(_("平台管理员已存在，请由现有平台管理员授权。"))
+    data: dict[str, Any] = {"username": username, "full_name": full_name}
+    errors = _validate_user_fields(data, None)
+    candidate = User(**data)
+    try:
+        validate_password(password or "", user=candidate)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        candidate.set_password(password)
+        candidate.save()
+        membership = Membership.objects.create(user=candidate, role=Role.PLATFORM_ADMIN)
+        record_event(actor="system", action="user.create", obj=candidate, after=snapshot(candidate, USER_FIELDS))
+        record_event(
+            actor="system",
+            action="membership.grant",
+            obj=membership,
+            after={"user": candidate.username, "role": Role.PLATFORM_ADMIN},
+            details={"reason": "bootstrap"},
+        )
+    return candidate
