@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1029,6 +1029,19 @@ def _grid_areas(
         taken = taken.exclude(grid=grid)
     for link in taken:
         errors.append(_("%(area)s 已属于网格“%(grid)s”。") % {"area": link.area.name, "grid": link.grid.name})
+    # A township in a grid covers its villages, so a township and its villages never sit in two grids.
+    nested = GridArea.objects.filter(
+        Q(area__code__in={code[:9] for code in codes if len(code) == 12})
+        | Q(area__parent__code__in=[code for code in codes if len(code) == 9])
+    ).select_related("grid", "area")
+    if grid is not None:
+        nested = nested.exclude(grid=grid)
+    for link in nested:
+        if link.area.level == RegionLevel.TOWNSHIP:
+            message = _("%(area)s 已整体属于网格“%(grid)s”，其下的村不能再划入其他网格。")
+        else:
+            message = _("%(area)s 已属于网格“%(grid)s”，其所在乡镇不能整体划入。")
+        errors.append(message % {"area": link.area.name, "grid": link.grid.name})
     chosen = set(codes)
     for code in codes:
         if len(code) == 12 and code[:9] in chosen:
