@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from yilian.accounts.models import Membership, User
@@ -84,7 +85,7 @@ def user_get_for(actor: Any, public_id: Any) -> User:
     """Fetch a user by public id if the actor may see it; raise NotFound otherwise."""
     try:
         return user_visible_to(actor).get(public_id=public_id)
-    except (User.DoesNotExist, ValueError, TypeError) as error:
+    except (User.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound("user") from error
 
 

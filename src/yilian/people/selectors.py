@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
 from yilian.accounts.selectors import scope_for
@@ -45,7 +46,7 @@ def person_get_for(actor: Any, public_id: Any) -> Person:
     """One person by public id, if visible to the actor; NotFound otherwise."""
     try:
         return person_visible_to(actor).get(public_id=public_id)
-    except (Person.DoesNotExist, ValueError, TypeError, Invalid) as error:
+    except (Person.DoesNotExist, ValueError, TypeError, ValidationError, Invalid) as error:
         raise NotFound("person") from error
 
 

@@ -1,0 +1,213 @@
+"""People UI: search, register, view, edit residents, and reveal a full ID number (audited).
+
+Patient data is need-to-know: every read goes through ``people.selectors``
+(scoped to the actor's institutions), every write through ``people.services``.
+A resident ID number never appears in a URL, a page (except the one reveal
+response) or a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from yilian.accounts.policies import can_view_audit
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import DomainError, Invalid
+from yilian.core.ui.forms import add_domain_errors
+from yilian.core.ui.http import domain_errors
+from yilian.institutions import selectors as institution_selectors
+from yilian.people import forms, policies, selectors, services
+from yilian.people.models import Person
+
+PAGE_SIZE = 50
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The POST data on a POST (even when empty), None on a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _require_people_access(request: HttpRequest) -> None:
+    if not policies.can_view_people(request.user):
+        raise PermissionDenied(_("您没有查看居民信息的权限。"))
+
+
+def _grids(request: HttpRequest) -> Any:
+    """Grids to choose a home grid from (without the list page's prefetches)."""
+    return institution_selectors.grid_list(request.user).prefetch_related(None)
+
+
+def _registration_institutions(request: HttpRequest) -> Any:
+    """Institutions where the actor may register persons."""
+    institutions = institution_selectors.institution_list(request.user)
+    if scope_for(request.user).is_platform_admin:
+        return institutions
+    return institutions.filter(pk__in=policies.institutions_seeing_patients(request.user))
+
+
+def _with_region(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """Replace the address region code by the region. Raises Invalid (field ``address_region``)."""
+    code = data.get("address_region") or ""
+    if not code:
+        data["address_region"] = None
+        return data
+    try:
+        data["address_region"] = institution_selectors.region_get(request.user, code)
+    except DomainError as error:
+        raise Invalid({"address_region": [_("未找到该行政区划。")]}) from error
+    return data
+
+
+@sensitive_post_parameters("id_number")
+@login_required
+@domain_errors
+def person_list(request: HttpRequest) -> HttpResponse:
+    """Visible persons searched by name, pinyin initials or phone; exact lookup by ID number (POST)."""
+    _require_people_access(request)
+    search = forms.PersonSearchForm(request.GET or None)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    lookup = forms.IdLookupForm(_posted(request))
+    if request.method == "POST" and lookup.is_valid():
+        try:
+            found = list(selectors.person_list(request.user, id_number=lookup.cleaned_data["id_number"])[:2])
+        except Invalid as error:
+            add_domain_errors(lookup, error)
+        else:
+            if found:
+                return redirect("people:detail", public_id=found[0].public_id)
+            messages.warning(
+                request, _("未找到该身份证号对应的居民，或该居民与您所在机构无关联。可以登记新居民。")
+            )
+            return redirect("people:list")
+    people = selectors.person_list(request.user, query=query)
+    page_obj = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj.object_list = list(page_obj.object_list)
+    for person in page_obj.object_list:
+        person.age = services.age_on(person)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "people/person_list.html",
+        {"search": search, "lookup": lookup, "page_obj": page_obj, "query": query},
+        status=400 if lookup.errors else 200,
+    )
+
+
+@sensitive_post_parameters("id_number")
+@login_required
+@domain_errors
+def person_register(request: HttpRequest) -> HttpResponse:
+    """Register a person at one of the actor's institutions; a known ID number links the existing person."""
+    _require_people_access(request)
+    institutions = _registration_institutions(request)
+    form = forms.PersonRegisterForm(_posted(request), institutions=institutions, grids=_grids(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            person, created = services.person_register(
+                actor=request.user,
+                institution=form.cleaned_data["institution"],
+                id_number=form.cleaned_data["id_number"],
+                **_with_region(request, form.person_data()),
+            )
+        except Invalid as error:
+            add_domain_errors(form, error)
+        else:
+            if created:
+                messages.success(request, _("已登记居民 %(name)s。") % {"name": person.name})
+            else:
+                messages.info(
+                    request,
+                    _("该身份证号已登记为居民 %(name)s，已将其关联到%(institution)s，未新建档案。")
+                    % {"name": person.name, "institution": form.cleaned_data["institution"].name},
+                )
+            return redirect("people:detail", public_id=person.public_id)
+    return render(
+        request, "people/person_form.html", {"form": form, "person": None}, status=400 if form.errors else 200
+    )
+
+
+def _detail_context(request: HttpRequest, person: Person, reveal_form: forms.RevealForm) -> dict[str, Any]:
+    return {
+        "person": person,
+        "age": services.age_on(person),
+        "links": selectors.person_links(person),
+        "reveal_form": reveal_form,
+        "may_reveal": bool(person.id_number_masked) and policies.can_view_full_id_number(request.user),
+        "may_view_history": can_view_audit(request.user),
+        "history_query": urlencode({"object_type": "people.person", "object_id": str(person.public_id)}),
+    }
+
+
+@login_required
+@domain_errors
+def person_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """One person: masked ID number, demographics, contact, insurance, home grid, linked institutions."""
+    person = selectors.person_get_for(request.user, public_id)
+    return render(request, "people/person_detail.html", _detail_context(request, person, forms.RevealForm()))
+
+
+@login_required
+@domain_errors
+def person_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Change a person's details (birth date and gender follow the ID number when there is one)."""
+    person = selectors.person_get_for(request.user, public_id)
+    initial = {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "phone": person.phone,
+        "address": person.address,
+        "address_region": person.address_region.code if person.address_region else "",
+        "insurance_scheme": person.insurance_scheme,
+        "home_grid": person.home_grid.public_id if person.home_grid else None,
+    }
+    form = forms.PersonEditForm(
+        _posted(request), initial=initial, grids=_grids(request), has_id_number=bool(person.id_number_hash)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(
+                actor=request.user, person=person, **_with_region(request, form.person_data())
+            )
+        except Invalid as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, _("居民信息已保存。"))
+            return redirect("people:detail", public_id=person.public_id)
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "person": person},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@never_cache
+@login_required
+@domain_errors
+def person_reveal(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Show the full ID number once, to clinical staff who state a purpose; the reveal is audited."""
+    person = selectors.person_get_for(request.user, public_id)
+    form = forms.RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            number = services.person_reveal_id_number(
+                actor=request.user, person=person, purpose=form.cleaned_data["purpose"]
+            )
+        except Invalid as error:
+            add_domain_errors(form, error)
+        else:
+            return render(request, "people/person_reveal.html", {"person": person, "id_number": number})
+    return render(request, "people/person_detail.html", _detail_context(request, person, form), status=400)
