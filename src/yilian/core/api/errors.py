@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from yilian.core.context import current_request_id
 from yilian.core.exceptions import Conflict, DomainError, Invalid, NotAllowed, NotFound
 
 _STATUS = {Invalid: 400, NotAllowed: 403, NotFound: 404, Conflict: 409}
+_INTERNAL_TAG = re.compile(r"^[a-z][a-z0-9_.]*$")
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -63,11 +66,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(exc.message)
         if isinstance(exc, NotFound):
             message = _("未找到该对象，或您无权查看。")
-        elif isinstance(exc, NotAllowed) and not message:
+        elif isinstance(exc, NotAllowed) and (not message or _INTERNAL_TAG.match(message)):
+            # Selectors raise NotAllowed("registry"): a tag for logs, not a message for people.
             message = _("您没有执行此操作的权限。")
         response = Response(envelope(exc.code, message), status=status_code)
         if getattr(exc, "code", "") == "login_locked":
             response.status_code = status.HTTP_429_TOO_MANY_REQUESTS
+            response["Retry-After"] = str(getattr(settings, "LOGIN_FAILURE_WINDOW_SECONDS", 900))
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

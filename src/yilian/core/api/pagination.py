@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+
+
+def _positive_int(request: Request, name: str, *, allow: tuple[str, ...] = ()) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "" or raw in allow:
+        return raw or None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationError({name: [_("请填写正整数。")]})
+    return raw
 
 
 class StandardPagination(PageNumberPagination):
-    """``?page=2&page_size=50`` (at most 200 a page); body has count, next, previous, results."""
+    """``?page=2&page_size=50`` (at most 200 a page); body has count, next, previous, results.
+
+    A malformed ``page`` or ``page_size`` is a 400 like any other bad query
+    value; a page past the end is a 404.
+    """
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """The requested page number, validated."""
+        _positive_int(request, self.page_query_param, allow=tuple(self.last_page_strings))
+        return super().get_page_number(request, paginator)
+
+    def get_page_size(self, request: Request) -> int | None:
+        """The requested page size, validated and capped."""
+        _positive_int(request, self.page_size_query_param)
+        return super().get_page_size(request)
