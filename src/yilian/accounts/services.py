@@ -132,6 +132,32 @@ def user_create(*, actor: Any, password: str, **data: Any) -> User:
     return candidate
 
 
+def staff_account_create(
+    *,
+    actor: Any,
+    institution: Any,
+    role: str,
+    password: str,
+    department: Any = None,
+    **data: Any,
+) -> tuple[User, Membership]:
+    """Create a staff account of an institution together with its first role, in one transaction.
+
+    An institution administrator uses this for their own staff (an account
+    without a role would be invisible to them). Raises NotAllowed (the actor
+    may not grant that role there), Invalid (account or grant errors, all
+    reported together where possible).
+    """
+    if not policies.can_grant_role(actor, role, institution=institution):
+        raise NotAllowed(_("您没有授予此角色的权限。"))
+    with transaction.atomic():
+        user = user_create(actor=actor, password=password, **data)
+        membership = membership_grant(
+            actor=actor, user=user, role=role, institution=institution, department=department
+        )
+    return user, membership
+
+
 def user_update(*, actor: Any, user: User, **data: Any) -> User:
     """Change an account's profile or deactivate it. Raises NotAllowed, Invalid."""
     if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
@@ -339,7 +365,9 @@ def platform_admin_bootstrap(*, username: str, password: str, full_name: str = "
         candidate.set_password(password)
         candidate.save()
         membership = Membership.objects.create(user=candidate, role=Role.PLATFORM_ADMIN)
-        record_event(actor="system", action="user.create", obj=candidate, after=snapshot(candidate, USER_FIELDS))
+        record_event(
+            actor="system", action="user.create", obj=candidate, after=snapshot(candidate, USER_FIELDS)
+        )
         record_event(
             actor="system",
             action="membership.grant",

@@ -20,7 +20,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -35,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yilian.accounts import forms, policies, selectors, services
 from yilian.accounts.models import Membership, User
+from yilian.core.client import client_address
 from yilian.core.exceptions import Conflict, DomainError, Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
@@ -83,11 +83,6 @@ ACTION_LABELS: dict[str, Any] = {
 
 
 # Helpers ---------------------------------------------------------------------
-
-
-def _client_address(request: HttpRequest) -> str:
-    """The peer address (the proxy's ``X-Forwarded-For`` is not trusted for throttling)."""
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -139,7 +134,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = services.login(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
-                address=_client_address(request),
+                address=client_address(request),
             )
         except services.LoginLocked as error:
             form.add_error(None, str(error.message))
@@ -313,18 +308,14 @@ def staff_create(request: HttpRequest, public_id: Any) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            # An account without its role is useless: both writes commit together or not at all.
-            with transaction.atomic():
-                user = services.user_create(
-                    actor=request.user, password=data["password"], **form.account_data()
-                )
-                services.membership_grant(
-                    actor=request.user,
-                    user=user,
-                    role=data["role"],
-                    institution=institution,
-                    department=data["department"],
-                )
+            user, _membership = services.staff_account_create(
+                actor=request.user,
+                institution=institution,
+                role=data["role"],
+                department=data["department"],
+                password=data["password"],
+                **form.account_data(),
+            )
         except Invalid as error:
             add_domain_errors(form, error)
         else:

@@ -143,7 +143,9 @@ def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
         raise NotAllowed(_("您没有修改该居民信息的权限。"))
     data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
     if person.id_number_hash:
+        # The ID number fixes both; they change only with the number itself.
         data.pop("birth_date", None)
+        data.pop("gender", None)
     errors = _validate(data)
     if errors:
         raise Invalid(errors)

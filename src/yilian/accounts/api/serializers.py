@@ -65,11 +65,25 @@ class UserSerializer(serializers.Serializer):
 
 
 class UserCreateSerializer(UserSerializer):
-    """A new login account with its first password (roles are granted separately)."""
+    """A new login account with its first password.
+
+    With ``institution`` and ``role`` (and optionally ``department``) the
+    account is created as staff of that institution with that first role, in
+    one step — the way institution administrators add their staff.
+    """
 
     password = serializers.CharField(
         max_length=128, write_only=True, style={"input_type": "password"}, trim_whitespace=False
     )
+    institution = ReferenceField(institution_by_id, required=False, write_only=True)
+    role = EnumField(Role, required=False, write_only=True)
+    department = ReferenceField(department_by_id, required=False, allow_null=True, write_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``institution`` and ``role`` come together."""
+        if ("institution" in attrs) != ("role" in attrs):
+            raise serializers.ValidationError({"role": "机构和角色需同时填写。"})
+        return attrs
 
 
 class PasswordSerializer(serializers.Serializer):

@@ -99,10 +99,21 @@ class UserViewSet(ServiceViewSet):
 
     @extend_schema(request=s.UserCreateSerializer, responses={201: UserSerializer})
     def create(self, request: Request) -> Response:
-        """Create an account (platform and institution administrators); grant roles separately."""
+        """Create an account; with ``institution`` and ``role``, as staff of that institution with that role."""
         data = self.payload(s.UserCreateSerializer)
         password = data.pop("password")
-        user = services.user_create(actor=self.actor, password=password, **data)
+        if "institution" in data:
+            user, _membership = services.staff_account_create(
+                actor=self.actor,
+                institution=data.pop("institution"),
+                role=data.pop("role"),
+                department=data.pop("department", None),
+                password=password,
+                **data,
+            )
+        else:
+            data.pop("department", None)
+            user = services.user_create(actor=self.actor, password=password, **data)
         return self.rendered(user, UserSerializer, status=201)
 
     @extend_schema(request=UserSerializer, responses={200: UserSerializer})

@@ -374,3 +374,43 @@ def test_password_never_appears_in_responses_or_audit(world, api):
     assert NEW_PASSWORD not in response.content.decode()
     events = str(list(AuditEvent.objects.values("before", "after", "details")))
     assert NEW_PASSWORD not in events and "password" not in events
+
+
+def test_institution_admin_creates_staff_with_first_role_in_one_step(world, api):
+    from yilian.accounts.models import Membership, User
+
+    response = api(world.hospital_admin).post(
+        "/api/v1/users",
+        {
+            "username": "new_nurse",
+            "full_name": "李护士",
+            "password": "Strong-Passw0rd-2026",
+            "institution": str(world.hospital.public_id),
+            "role": "nurse",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    user = User.objects.get(username="new_nurse")
+    assert Membership.objects.filter(
+        user=user, institution=world.hospital, role="nurse", is_active=True
+    ).exists()
+    # The new account is visible to the admin at once, so further roles can be granted.
+    assert api(world.hospital_admin).get(f"/api/v1/users/{user.public_id}").status_code == 200
+
+
+def test_institution_admin_cannot_create_staff_elsewhere(world, api):
+    from yilian.accounts.models import User
+
+    response = api(world.hospital_admin).post(
+        "/api/v1/users",
+        {
+            "username": "intruder",
+            "password": "Strong-Passw0rd-2026",
+            "institution": str(world.township.public_id),
+            "role": "doctor",
+        },
+        format="json",
+    )
+    assert response.status_code == 403
+    assert not User.objects.filter(username="intruder").exists()

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from yilian.core.api.schema import YilianAutoSchema
+from yilian.core.client import client_address
 from yilian.core.exceptions import Invalid, NotFound
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -156,5 +157,5 @@ def version_etag(version: int) -> dict[str, str]:
 
 
 def request_address(request: Request) -> str:
-    """The client address as the server saw it (proxies must set REMOTE_ADDR correctly)."""
-    return str(request.META.get("REMOTE_ADDR", "") or "")
+    """The client address, trusting ``TRUSTED_PROXY_COUNT`` proxies (see ``core.client``)."""
+    return client_address(request)
