@@ -63,5 +63,5 @@ def login(page: Any, username: str, password: str) -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("[data-testid=login-submit], button[type=submit]")
+    page.click("[data-testid=login-submit]")
     page.wait_for_load_state("networkidle")
