@@ -196,6 +196,16 @@ class MemberNode:
     member: ConsortiumMember
     children: list[MemberNode]
 
+    @property
+    def leading_children(self) -> list[MemberNode]:
+        """Children that lead others (sub-leads), shown unfolded."""
+        return [node for node in self.children if node.member.role != "member"]
+
+    @property
+    def member_children(self) -> list[MemberNode]:
+        """Plain member children, which the page may fold when there are many."""
+        return [node for node in self.children if node.member.role == "member"]
+
 
 def consortium_member_tree(consortium: Consortium) -> list[MemberNode]:
     """Active members as a tree under their parents (one query)."""
