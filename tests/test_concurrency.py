@@ -77,7 +77,9 @@ def test_two_county_communities_claim_one_institution_at_once(world):
     # PostgreSQL lets both pass the check and the partial unique index stops the second (Conflict);
     # SQLite serialises the two transactions so the second sees the first (Invalid). Both are clean.
     assert len(losers) == 1 and isinstance(losers[0], (Conflict, Invalid)), results
-    assert ConsortiumMember.objects.filter(institution=institution, is_active=True, grid_form=True).count() == 1
+    assert (
+        ConsortiumMember.objects.filter(institution=institution, is_active=True, grid_form=True).count() == 1
+    )
 
 
 def test_two_regulators_assign_one_grid_at_once(world):
