@@ -29,8 +29,25 @@ def extract() -> None:
         return
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="yilian.config.settings")
     subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete", "--no-location",
-         "-i", "tests/*", "-i", "*/tests/*", "-i", "*/migrations/*"],
+        # --no-location and --no-wrap keep diffs of the .po small; tests and
+        # migrations hold no UI text.
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "en",
+            "--no-obsolete",
+            "--no-location",
+            "--no-wrap",
+            "-i",
+            "tests/*",
+            "-i",
+            "*/tests/*",
+            "-i",
+            "*/migrations/*",
+        ],
         cwd=PACKAGE,
         env=env,
         check=True,
@@ -43,7 +60,9 @@ def compile_all() -> None:
         catalogue = polib.pofile(str(po_path))
         catalogue.save_as_mofile(str(po_path.with_suffix(".mo")))
         done = catalogue.percent_translated()
-        print(f"{po_path.relative_to(ROOT)}: {done}% translated, {len(catalogue.untranslated_entries())} untranslated")
+        print(
+            f"{po_path.relative_to(ROOT)}: {done}% translated, {len(catalogue.untranslated_entries())} untranslated"
+        )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,16 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 PASSWORD = "Yilian@2026"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 # (file name, user, path or a callable step, language)
 SHOTS: list[tuple[str, str, str, str]] = [
@@ -80,7 +88,9 @@ def main() -> None:
             if user:
                 login(page, options.base, user)
             if language != "zh-hans":
-                page.context.add_cookies([{"name": "django_language", "value": language, "url": options.base}])
+                page.context.add_cookies(
+                    [{"name": "django_language", "value": language, "url": options.base}]
+                )
             path = resolve(page, options.base, target)
             page.goto(path if path.startswith("http") else f"{options.base}{path}")
             page.wait_for_load_state("networkidle")
