@@ -20,7 +20,7 @@ from yilian.accounts import policies
 from yilian.accounts.choices import ProfessionalTitle
 from yilian.accounts.models import Membership, User
 from yilian.accounts.selectors import forget_scope, scope_for
-from yilian.core.audit import changed, record_event, snapshot
+from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.permissions import CONSORTIUM_ROLES, INSTITUTION_ROLES, REGION_ROLES, Role
 
@@ -171,11 +171,7 @@ def user_update(*, actor: Any, user: User, **data: Any) -> User:
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
-        before = snapshot(user, USER_FIELDS)
-        for key, value in data.items():
-            setattr(user, key, value)
-        user.save()
-        old, new = changed(before, snapshot(user, USER_FIELDS))
+        old, new = apply_changes(user, data, USER_FIELDS)
         if new:
             record_event(actor=actor, action="user.update", obj=user, before=old, after=new)
     return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import models, transaction
@@ -78,3 +78,20 @@ def record_event(
         after=dict(after) if after is not None else None,
         details=dict(details) if details is not None else None,
     )
+
+
+def apply_changes(
+    obj: models.Model,
+    changes: Mapping[str, Any],
+    fields: Iterable[str],
+    *,
+    assign: Callable[[Any, str, Any], None] = setattr,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set ``changes`` on ``obj`` (through ``assign``), save it, and return the (old, new)
+    values of the ``fields`` that really changed — ready for ``record_event``."""
+    fields = tuple(fields)
+    before = snapshot(obj, fields)
+    for key, value in changes.items():
+        assign(obj, key, value)
+    obj.save()
+    return changed(before, snapshot(obj, fields))

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yilian.core.audit import changed, record_event, snapshot
+from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.text import pinyin_full, pinyin_initials
 from yilian.people import policies
@@ -63,6 +63,16 @@ def _validate(data: dict[str, Any]) -> dict[str, list[str]]:
     if birth is not None and birth > timezone.localdate():
         errors["birth_date"] = [_("出生日期不能晚于今天。")]
     return errors
+
+
+def _assign(person: Person, key: str, value: Any) -> None:
+    """Set one field; a name is trimmed and its pinyin keys refreshed."""
+    if key == "name":
+        person.name = value.strip()
+        person.name_initials = pinyin_initials(person.name)
+        person.name_pinyin = pinyin_full(person.name)
+    else:
+        setattr(person, key, value)
 
 
 def _link(person: Person, institution: Any, reason: str) -> bool:
@@ -150,14 +160,7 @@ def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
-        before = snapshot(person, PERSON_FIELDS)
-        for key, value in data.items():
-            setattr(person, key, value.strip() if key == "name" else value)
-        if "name" in data:
-            person.name_initials = pinyin_initials(person.name)
-            person.name_pinyin = pinyin_full(person.name)
-        person.save()
-        old, new = changed(before, snapshot(person, PERSON_FIELDS))
+        old, new = apply_changes(person, data, PERSON_FIELDS, assign=_assign)
         if new:
             record_event(actor=actor, action="person.update", obj=person, before=old, after=new)
     return person

@@ -1,0 +1,208 @@
+"""Writes of institutions and their departments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from yilian.core.audit import apply_changes, record_event, snapshot
+from yilian.core.exceptions import Conflict, Invalid
+from yilian.institutions import policies
+from yilian.institutions.choices import (
+    CROSS_GRID_CATEGORIES,
+    DepartmentSpecialty,
+    HospitalClass,
+    HospitalGrade,
+    InstitutionCategory,
+    InstitutionStatus,
+    Ownership,
+    ProfitStatus,
+)
+from yilian.institutions.codes import validate_credit_code
+from yilian.institutions.models import (
+    Department,
+    Institution,
+    Region,
+)
+from yilian.institutions.services._common import (
+    DEPARTMENT_FIELDS,
+    INSTITUTION_FIELDS,
+    _assign,
+    _choice,
+    _raise_if,
+    _require,
+    _set_name,
+)
+
+
+def _validate_institution(data: dict[str, Any], *, instance: Institution | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "name" in data and not str(data["name"] or "").strip():
+        errors["name"] = [_("请填写机构名称。")]
+    if "credit_code" in data:
+        try:
+            data["credit_code"] = validate_credit_code(data["credit_code"])
+        except Invalid as error:
+            errors.update(error.as_text())
+        else:
+            duplicates = Institution.objects.filter(credit_code=data["credit_code"])
+            if instance is not None:
+                duplicates = duplicates.exclude(pk=instance.pk)
+            if duplicates.exists():
+                errors["credit_code"] = [_("该统一社会信用代码已被其他机构使用。")]
+    for name, choices in (
+        ("category", InstitutionCategory),
+        ("grade", HospitalGrade),
+        ("grade_class", HospitalClass),
+        ("ownership", Ownership),
+        ("profit_status", ProfitStatus),
+        ("status", InstitutionStatus),
+    ):
+        if name in data:
+            _choice(errors, name, data[name], choices)
+    if "beds" in data and (data["beds"] is None or int(data["beds"]) < 0):
+        errors["beds"] = [_("床位数不能为负数。")]
+    if "region" in data and not isinstance(data["region"], Region):
+        errors["region"] = [_("请选择所在区划。")]
+    grade = data.get("grade", instance.grade if instance else HospitalGrade.UNGRADED)
+    grade_class = data.get("grade_class", instance.grade_class if instance else HospitalClass.UNRATED)
+    if grade == HospitalGrade.UNGRADED and grade_class != HospitalClass.UNRATED:
+        errors.setdefault("grade_class", []).append(_("未定级机构的等次只能为“未评”。"))
+    if grade_class == HospitalClass.SPECIAL and grade != HospitalGrade.TERTIARY:
+        errors.setdefault("grade_class", []).append(_("只有三级医院可以评为特等。"))
+    return errors
+
+
+def default_may_serve_across_grids(category: str, grade: str) -> bool:
+    """Art. 10: tertiary hospitals, maternal-child, public-health, rehabilitation and nursing institutions."""
+    return grade == HospitalGrade.TERTIARY or category in CROSS_GRID_CATEGORIES
+
+
+def institution_create(*, actor: Any, **data: Any) -> Institution:
+    """Register an institution. Validates the credit code (GB 32100) and the WS 218 category.
+
+    ``may_serve_across_grids`` defaults from the category and grade (Art. 10).
+    Raises NotAllowed, Invalid.
+    """
+    unknown = set(data) - set(INSTITUTION_FIELDS)
+    if unknown:
+        raise Invalid({name: [_("未知字段。")] for name in unknown})
+    _require(policies.can_create_institution(actor, data.get("region")))
+    for required in ("name", "credit_code", "category", "ownership", "region"):
+        data.setdefault(required, None)
+    errors = _validate_institution(data, instance=None)
+    for required in ("category", "ownership"):
+        if not data.get(required):
+            errors[required] = [_("此项为必填项。")]
+    _raise_if(errors)
+    if data.get("may_serve_across_grids") is None:
+        data["may_serve_across_grids"] = default_may_serve_across_grids(
+            data["category"], data.get("grade", HospitalGrade.UNGRADED)
+        )
+    with transaction.atomic():
+        institution = Institution(**{k: v for k, v in data.items() if k != "name"})
+        _set_name(institution, data["name"])
+        try:
+            with transaction.atomic():
+                institution.save()
+        except IntegrityError as error:
+            raise Conflict(_("该统一社会信用代码已被其他机构使用。")) from error
+        record_event(
+            actor=actor,
+            action="institution.create",
+            obj=institution,
+            after=snapshot(institution, INSTITUTION_FIELDS),
+            institution_public_id=institution.public_id,
+            region_code=institution.region.code,
+        )
+    return institution
+
+
+def institution_update(*, actor: Any, institution: Institution, **data: Any) -> Institution:
+    """Change an institution's profile. Only the given fields change. Raises NotAllowed, Invalid."""
+    unknown = set(data) - set(INSTITUTION_FIELDS)
+    if unknown:
+        raise Invalid({name: [_("未知字段。")] for name in unknown})
+    _require(policies.can_change_institution(actor, institution))
+    if "region" in data and data["region"] != institution.region:
+        _require(policies.can_create_institution(actor, data["region"]))
+    errors = _validate_institution(data, instance=institution)
+    _raise_if(errors)
+    with transaction.atomic():
+        locked = Institution.objects.select_for_update().get(pk=institution.pk)
+        old, new = apply_changes(locked, data, INSTITUTION_FIELDS, assign=_assign)
+        if new:
+            record_event(
+                actor=actor,
+                action="institution.update",
+                obj=locked,
+                before=old,
+                after=new,
+                institution_public_id=locked.public_id,
+                region_code=locked.region.code,
+            )
+    return locked
+
+
+def _validate_department(data: dict[str, Any], institution: Institution, instance: Department | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if "name" in data:
+        if not str(data["name"] or "").strip():
+            errors["name"] = [_("请填写科室名称。")]
+        else:
+            same = institution.departments.filter(name=str(data["name"]).strip())
+            if instance is not None:
+                same = same.exclude(pk=instance.pk)
+            if same.exists():
+                errors["name"] = [_("本机构已有同名科室。")]
+    if "specialty" in data:
+        _choice(errors, "specialty", data["specialty"], DepartmentSpecialty)
+    if "beds" in data and (data["beds"] is None or int(data["beds"]) < 0):
+        errors["beds"] = [_("床位数不能为负数。")]
+    _raise_if(errors)
+
+
+def department_create(*, actor: Any, institution: Institution, **data: Any) -> Department:
+    """Add a department to an institution. Raises NotAllowed, Invalid (duplicate name, bad subject)."""
+    _require(policies.can_manage_departments(actor, institution))
+    data = {k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
+    data.setdefault("name", "")
+    _validate_department(data, institution, None)
+    with transaction.atomic():
+        department = Department(institution=institution, **{k: v for k, v in data.items() if k != "name"})
+        _set_name(department, data["name"])
+        try:
+            with transaction.atomic():
+                department.save()
+        except IntegrityError as error:
+            raise Conflict(_("本机构已有同名科室。")) from error
+        record_event(
+            actor=actor,
+            action="department.create",
+            obj=department,
+            after=snapshot(department, DEPARTMENT_FIELDS),
+            institution_public_id=institution.public_id,
+        )
+    return department
+
+
+def department_update(*, actor: Any, department: Department, **data: Any) -> Department:
+    """Change a department (including deactivating it). Raises NotAllowed, Invalid."""
+    institution = department.institution
+    _require(policies.can_manage_departments(actor, institution))
+    data = {k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
+    _validate_department(data, institution, department)
+    with transaction.atomic():
+        old, new = apply_changes(department, data, DEPARTMENT_FIELDS, assign=_assign)
+        if new:
+            record_event(
+                actor=actor,
+                action="department.update",
+                obj=department,
+                before=old,
+                after=new,
+                institution_public_id=institution.public_id,
+            )
+    return department
