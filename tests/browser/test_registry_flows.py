@@ -77,6 +77,11 @@ def test_bad_credit_code_shows_inline_error_and_saves_nothing(page, world):
     page.goto(f"{page.base_url}/registry/institutions/new/")
     page.fill("#id_name", "霍邱县康复医院")
     page.fill("#id_credit_code", "91350100M000100Y44")
+    # The live check answers while the user is still typing, before any submit.
+    page.locator("#id_credit_code").press("End")
+    live = page.locator("#live-id_credit_code [data-testid=live-check-result]")
+    live.wait_for()
+    assert live.get_attribute("data-ok") == "0" and "校验位" in live.inner_text()
     page.select_option("#id_category", "A527")
     page.select_option("#id_ownership", "public")
     page.fill("#id_region", "341522")

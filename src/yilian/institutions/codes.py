@@ -99,3 +99,22 @@ def validate_credit_code(value: str) -> str:
 def credit_code_with_check(body17: str) -> str:
     """Return the 18-character code for a 17-character body (used by the demo generator)."""
     return body17 + uscc.calc_check_digit(body17)
+
+
+def describe_credit_code(code: str) -> str:
+    """A short description of a valid credit code: where its registering authority sits."""
+    try:
+        region = parse_region_code(code[2:8])
+    except Invalid:
+        return _("校验通过")
+    return _("校验通过 · 登记机关所在地：%(name)s（%(code)s）") % {
+        "name": region.official_name,
+        "code": code[2:8],
+    }
+
+
+def describe_region_code(code: str) -> str:
+    """A short description of a valid region code: its level and, for 6 digits, its official name."""
+    parsed = parse_region_code(code)
+    label = str(dict(RegionLevel.choices)[parsed.level])
+    return f"{label} · {parsed.official_name}" if parsed.official_name else label

@@ -12,11 +12,13 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotFound
 from yilian.core.permissions import Role
+from yilian.core.ui.live import enable_live_check
 from yilian.institutions import policies, selectors
 from yilian.institutions.choices import (
     GRID_CONSORTIUM_TYPES,
@@ -338,6 +340,10 @@ class RegionCreateForm(forms.Form):
     )
     population = forms.IntegerField(label=_("常住人口"), required=False, min_value=0)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        enable_live_check(self.fields["code"], reverse_lazy("institutions:check-region-code"), name="code")
+
 
 class RegionImportForm(forms.Form):
     """Upload a CSV region list: ``code,name[,population]``, header optional, UTF-8 or GB18030."""
@@ -405,6 +411,9 @@ class InstitutionForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, institution: Institution | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.institution = institution
+        enable_live_check(
+            self.fields["credit_code"], reverse_lazy("institutions:check-credit-code"), name="credit_code"
+        )
         may_move = policies.can_create_institution(actor)
         if may_move:
             field: RegionCodeField = self.fields["region"]  # type: ignore[assignment]
@@ -414,6 +423,7 @@ class InstitutionForm(forms.Form):
                 .select_related(None)
                 .only("code", "name")[:500]
             )
+            enable_live_check(field, reverse_lazy("institutions:check-region-code"), name="region")
         else:
             del self.fields["region"]
 

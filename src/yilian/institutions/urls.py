@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from yilian.institutions.views import consortia, grids, institutions, regions
+from yilian.institutions.views import checks, consortia, grids, institutions, regions
 
 app_name = "institutions"
 
 urlpatterns = [
+    # Live field checks (htmx)
+    path("check/credit-code/", checks.check_credit_code, name="check-credit-code"),
+    path("check/region-code/", checks.check_region_code, name="check-region-code"),
     # Regions
     path("regions/", regions.region_list, name="region-list"),
     path("regions/new/", regions.region_create, name="region-create"),

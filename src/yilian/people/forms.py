@@ -10,9 +10,11 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.exceptions import Invalid
+from yilian.core.ui.live import enable_live_check
 from yilian.people.choices import Gender, InsuranceScheme
 from yilian.people.identifiers import parse_resident_id
 
@@ -131,6 +133,9 @@ class PersonRegisterForm(PersonFieldsForm):
     def __init__(self, *args: Any, institutions: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
+        enable_live_check(
+            self.fields["id_number"], reverse_lazy("people:check-id-number"), name="id_number", post=True
+        )
         self.fields["id_number"].help_text = _(
             "18 位居民身份证号；无证件（如新生儿）可留空。出错时需重新输入。"
         )

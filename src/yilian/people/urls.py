@@ -10,6 +10,7 @@ app_name = "people"
 urlpatterns: list[URLPattern] = [
     path("", views.person_list, name="list"),
     path("new/", views.person_register, name="register"),
+    path("check/id-number/", views.check_id_number, name="check-id-number"),
     path("<uuid:public_id>/", views.person_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.person_edit, name="edit"),
     path("<uuid:public_id>/reveal/", views.person_reveal, name="reveal"),

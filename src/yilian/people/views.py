@@ -27,8 +27,10 @@ from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import DomainError, Invalid
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors
+from yilian.core.ui.live import live_result
 from yilian.institutions import selectors as institution_selectors
 from yilian.people import forms, policies, selectors, services
+from yilian.people.identifiers import parse_resident_id
 from yilian.people.models import Person
 
 PAGE_SIZE = 50
@@ -211,3 +213,33 @@ def person_reveal(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             return render(request, "people/person_reveal.html", {"person": person, "id_number": number})
     return render(request, "people/person_detail.html", _detail_context(request, person, form), status=400)
+
+
+@sensitive_post_parameters("id_number")
+@require_POST
+@login_required
+def check_id_number(request: HttpRequest) -> HttpResponse:
+    """Live check of a typed resident ID number (POST, so it never lands in a URL or access log).
+
+    Says what the number encodes (birth date, sex, address code) and whether
+    the person is already registered where the user can see them.
+    """
+    if not policies.can_view_people(request.user):
+        raise PermissionDenied
+    value = (request.POST.get("id_number") or "").strip().upper()
+    if not value:
+        return live_result(request, ok=True, message="")
+    try:
+        parsed = parse_resident_id(value)
+    except Invalid as error:
+        return live_result(request, ok=False, message=error.as_text()["id_number"][0])
+    sex = _("男") if parsed.gender == "1" else _("女")
+    message = _("出生日期 %(birth)s · %(sex)s · 地址码 %(region)s") % {
+        "birth": parsed.birth_date.isoformat(),
+        "sex": sex,
+        "region": parsed.region_code,
+    }
+    known = selectors.person_list(request.user, id_number=value).first()
+    if known is not None:
+        message += " · " + _("已登记：%(name)s") % {"name": known.name}
+    return live_result(request, ok=True, message=message)
