@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yilian.accounts import policies
 from yilian.accounts.choices import ProfessionalTitle
@@ -50,13 +51,18 @@ def login(*, username: str, password: str, address: str = "") -> User:
     username (or from an address) within the window, every attempt is refused until it passes.
 
     Returns the user. Raises LoginLocked or Invalid (wrong credentials — one
-    message for unknown user and wrong password). Failures are audited only
-    as counts, never with the password.
+    message for unknown user and wrong password). Failures are only counted,
+    in the cache, under a hash of the username and under the address.
     """
     if login_is_locked(username, address):
+        minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
         raise LoginLocked(
-            _("登录失败次数过多，请 %(minutes)d 分钟后再试。")
-            % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60}
+            ngettext(
+                "登录失败次数过多，请 %(minutes)d 分钟后再试。",
+                "登录失败次数过多，请 %(minutes)d 分钟后再试。",
+                minutes,
+            )
+            % {"minutes": minutes}
         )
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
