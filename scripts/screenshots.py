@@ -1,20 +1,25 @@
-"""Take the user-guide screenshots from a running demo (``make run`` after ``make seed``).
+"""Take the user-guide screenshots from a running demo (``make demo``, or ``make run`` after ``make seed``).
 
     .venv/bin/python scripts/screenshots.py [--base http://127.0.0.1:8000] [--out docs/guide/img] [--only NAME]
 
 Logs in through the login page as the demo accounts and saves one PNG per
-page listed in SHOTS. Needs Debian's /usr/bin/chromium.
+entry of SHOTS (viewport-sized, 1366 px wide). Steps only fill forms or
+submit invalid / stale input, so the demo data is never changed and the
+script can be run again. Needs Debian's /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from playwright.sync_api import Page, sync_playwright
 
 PASSWORD = "Yilian@2026"
+WIDTH = 1366
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -26,26 +31,110 @@ ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-# (file name, user, path or a callable step, language)
-SHOTS: list[tuple[str, str, str, str]] = [
-    ("login", "", "/accounts/login/", "zh-hans"),
-    ("home-office", "office", "/", "zh-hans"),
-    ("consortium-list", "office", "/registry/consortia/", "zh-hans"),
-    ("consortium-detail", "office", "consortium:金寨县人民医院县域医共体", "zh-hans"),
-    ("consortium-history", "office", "consortium:金寨县人民医院县域医共体?tab=history", "zh-hans"),
-    ("consortium-agreements", "office", "consortium:金寨县人民医院县域医共体?tab=agreements", "zh-hans"),
-    ("member-add", "office", "consortium-add:金寨县人民医院县域医共体", "zh-hans"),
-    ("institution-search", "doctor", "/registry/institutions/?q=jzxrmyy", "zh-hans"),
-    ("institution-detail", "hospital_admin", "institution:金寨县人民医院", "zh-hans"),
-    ("region-detail", "regulator", "/registry/regions/341524/", "zh-hans"),
-    ("grid-list", "regulator", "/registry/grids/", "zh-hans"),
-    ("coverage", "regulator", "/registry/coverage/", "zh-hans"),
-    ("staff", "hospital_admin", "/accounts/my-staff/", "zh-hans"),
-    ("people", "township_doctor", "/people/", "zh-hans"),
-    ("audit", "admin", "/accounts/audit/", "zh-hans"),
-    ("consortium-detail-en", "office", "consortium:金寨县人民医院县域医共体", "en"),
-    ("api-docs", "admin", "/api/docs/", "zh-hans"),
+COUNTY_COMMUNITY = "金寨县人民医院县域医共体"
+TELEMEDICINE_NETWORK = "六安市远程医疗协作网"
+COUNTY_HOSPITAL = "金寨县人民医院"
+
+
+# Steps: run after the page has loaded; none of them changes the demo data.
+
+
+def _submit_main_form(page: Page) -> None:
+    page.click("main form.panel button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _pick_institution(page: Page, search: str, select: str) -> None:
+    """Type into the institution picker's search box and choose the first match."""
+    page.fill("#picker-q", search)
+    page.wait_for_timeout(800)  # the picker waits 300 ms before asking the server
+    page.wait_for_load_state("networkidle")
+    options = page.eval_on_selector_all(f"select[name={select}] option", "els => els.map(e => e.value)")
+    page.select_option(f"select[name={select}]", next(value for value in options if value))
+
+
+def _choose_parent(page: Page, name: str) -> None:
+    labels = page.eval_on_selector_all(
+        "select[name=parent] option", "els => els.map(e => [e.value, e.innerText])"
+    )
+    page.select_option("select[name=parent]", next(value for value, label in labels if name in label))
+
+
+def fill_member_form(page: Page) -> None:
+    """Search a private outpatient department by name and prepare it as a member under the lead."""
+    _pick_institution(page, "康宁", "institution")
+    page.select_option("select[name=role]", "member")
+    _choose_parent(page, COUNTY_HOSPITAL)
+    page.fill("input[name=notes]", "签约纳入医共体统一管理")
+
+
+def stale_member_form(page: Page) -> None:
+    """The member form as a second administrator sees it after someone else changed the consortium."""
+    fill_member_form(page)
+    page.eval_on_selector("input[name=expected_version]", "e => { e.value = String(Number(e.value) - 1); }")
+    _submit_main_form(page)
+
+
+def wrong_credit_code(page: Page) -> None:
+    """Submit the profile with a wrong check character: the error shows inline, nothing is saved."""
+    page.fill("input[name=credit_code]", "123415244727496424")
+    _submit_main_form(page)
+
+
+def reveal_purpose(page: Page) -> None:
+    """Type a purpose into the reveal form (not sent)."""
+    page.fill("[data-testid=reveal-purpose]", "开具转诊单")
+    page.locator("[data-testid=reveal-form]").scroll_into_view_if_needed()
+
+
+class Shot(NamedTuple):
+    """One screenshot: file name, demo user ("" = logged out), page, language, optional step."""
+
+    name: str
+    user: str
+    target: str
+    language: str = "zh-hans"
+    step: Callable[[Page], None] | None = None
+    height: int = 860
+
+
+SHOTS: list[Shot] = [
+    Shot("login", "", "/accounts/login/"),
+    Shot("home", "hospital_admin", "/"),
+    Shot("region-detail", "regulator", "/registry/regions/341524/"),
+    Shot("institution-search", "doctor", "/registry/institutions/?q=jzxrmyy"),
+    Shot("institution-detail", "hospital_admin", f"institution:{COUNTY_HOSPITAL}"),
+    Shot(
+        "institution-edit-error",
+        "hospital_admin",
+        f"institution-edit:{COUNTY_HOSPITAL}",
+        step=wrong_credit_code,
+    ),
+    Shot("consortium-detail", "office", f"consortium:{COUNTY_COMMUNITY}"),
+    Shot("member-add", "office", f"consortium-add:{COUNTY_COMMUNITY}", step=fill_member_form),
+    Shot("consortium-conflict", "office", f"consortium-add:{COUNTY_COMMUNITY}", step=stale_member_form),
+    Shot("consortium-history", "city_office", f"consortium:{TELEMEDICINE_NETWORK}?tab=history"),
+    Shot("consortium-agreements", "office", f"consortium:{COUNTY_COMMUNITY}?tab=agreements"),
+    Shot("grid-plan", "regulator", "/registry/grids/new/?region=341524"),
+    Shot("grid-detail", "regulator", "grid:麻埠片区网格"),
+    Shot("coverage", "regulator", "/registry/coverage/"),
+    Shot("staff", "hospital_admin", "/accounts/my-staff/"),
+    Shot("audit", "admin", "/accounts/audit/?action=consortium.member.add"),
+    Shot("people", "township_doctor", "/people/"),
+    Shot("person-detail", "township_doctor", "person:余山", step=reveal_purpose),
+    Shot("consortium-list-en", "office", "/registry/consortia/", language="en"),
+    Shot("api-docs", "admin", "/api/docs/"),
 ]
+
+LISTINGS = {
+    "consortium": "/registry/consortia/",
+    "consortium-add": "/registry/consortia/",
+    "institution": "/registry/institutions/",
+    "institution-edit": "/registry/institutions/",
+    "grid": "/registry/grids/",
+    "person": "/people/",
+}
+SUFFIXES = {"consortium-add": "members/add/", "institution-edit": "edit/"}
 
 
 def login(page: Page, base: str, username: str) -> None:
@@ -57,17 +146,14 @@ def login(page: Page, base: str, username: str) -> None:
 
 
 def resolve(page: Page, base: str, target: str) -> str:
-    """Turn "consortium:NAME" / "institution:NAME" into a detail URL by searching the list."""
+    """Turn "KIND:NAME[?query]" into a detail URL by searching the list page for NAME."""
     kind, _, rest = target.partition(":")
-    if kind not in {"consortium", "consortium-add", "institution"}:
+    if kind not in LISTINGS:
         return target
     name, _, query = rest.partition("?")
-    listing = "consortia" if kind.startswith("consortium") else "institutions"
-    page.goto(f"{base}/registry/{listing}/?q={name}")
+    page.goto(f"{base}{LISTINGS[kind]}?q={name}")
     href = page.locator(f"table.list a:text-is('{name}')").first.get_attribute("href") or ""
-    if kind == "consortium-add":
-        return href.rstrip("/") + "/members/add/"
-    return href + (f"?{query}" if query else "")
+    return href + SUFFIXES.get(kind, "") + (f"?{query}" if query else "")
 
 
 def main() -> None:
@@ -80,22 +166,24 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-        for name, user, target, language in SHOTS:
-            if options.only and not re.search(options.only, name):
+        for shot in SHOTS:
+            if options.only and not re.search(options.only, shot.name):
                 continue
-            context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
+            context = browser.new_context(viewport={"width": WIDTH, "height": shot.height}, locale="zh-CN")
             page = context.new_page()
-            if user:
-                login(page, options.base, user)
-            if language != "zh-hans":
-                page.context.add_cookies(
-                    [{"name": "django_language", "value": language, "url": options.base}]
+            if shot.language != "zh-hans":
+                context.add_cookies(
+                    [{"name": "django_language", "value": shot.language, "url": options.base}]
                 )
-            path = resolve(page, options.base, target)
+            if shot.user:
+                login(page, options.base, shot.user)
+            path = resolve(page, options.base, shot.target)
             page.goto(path if path.startswith("http") else f"{options.base}{path}")
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(out / f"{name}.png"), full_page=False)
-            print(f"{name}.png  {page.url}")
+            if shot.step is not None:
+                shot.step(page)
+            page.screenshot(path=str(out / f"{shot.name}.png"), full_page=False)
+            print(f"{shot.name}.png  {page.url}")
             context.close()
         browser.close()
 
