@@ -17,7 +17,8 @@ from yilian.core.models import AuditEvent
 def _plain(value: Any) -> Any:
     """Turn a model field value into something JSON can hold."""
     if isinstance(value, models.Model):
-        return str(getattr(value, "public_id", None) or value.pk)
+        # The identifier people and the API use: public id, else a natural code (regions), never the pk.
+        return str(getattr(value, "public_id", None) or getattr(value, "code", None) or value.pk)
     if isinstance(value, (datetime.date, datetime.datetime, uuid.UUID, decimal.Decimal)):
         return str(value)
     if isinstance(value, models.fields.files.FieldFile):
@@ -68,7 +69,7 @@ def record_event(
         actor_label=label or "system",
         action=action,
         object_type=obj._meta.label_lower,
-        object_id=str(getattr(obj, "public_id", None) or obj.pk),
+        object_id=str(getattr(obj, "public_id", None) or getattr(obj, "code", None) or obj.pk),
         object_label=str(obj)[:300],
         institution_public_id=institution_public_id,
         consortium_public_id=consortium_public_id,

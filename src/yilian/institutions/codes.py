@@ -18,7 +18,9 @@ from yilian.core.exceptions import Invalid
 from yilian.institutions.choices import RegionLevel
 
 _ABOLISHED = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
-_TOWNSHIP_RANGES = ((0, 99), (100, 199), (200, 299), (400, 599))
+# Digits 7–9 of the statistical division code: 001–099 街道, 100–199 镇, 200–399 乡,
+# 400–599 乡级单位 such as development zones, farms and forest bureaus.
+_TOWNSHIP_RANGES = ((1, 599),)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotFound
 from yilian.core.permissions import Role
+from yilian.core.ui.forms import IsoDateInput
 from yilian.core.ui.live import enable_live_check
 from yilian.institutions import policies, selectors
 from yilian.institutions.choices import (
@@ -44,7 +45,6 @@ PICKER_LIMIT = 50
 
 UPPER_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY)
 AREA_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
-DATE_WIDGET = {"type": "date"}
 IDEOGRAPHIC_SPACE = "\u3000"
 
 
@@ -482,9 +482,7 @@ class ConsortiumForm(forms.Form):
         queryset=Institution.objects.none(),
         help_text=_("可先在上方搜索框按名称或拼音首字母查找。"),
     )
-    established_on = forms.DateField(
-        label=_("成立日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    established_on = forms.DateField(label=_("成立日期"), required=False, widget=IsoDateInput())
     description = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, actor: Any, search: str = "", **kwargs: Any) -> None:
@@ -505,9 +503,7 @@ class ConsortiumEditForm(forms.Form):
     name = forms.CharField(label=_("医联体名称"), max_length=200)
     integration = forms.ChoiceField(label=_("紧密程度"), choices=Integration.choices)
     region = forms.ModelChoiceField(label=_("规划区域"), queryset=Region.objects.none(), to_field_name="code")
-    established_on = forms.DateField(
-        label=_("成立日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    established_on = forms.DateField(label=_("成立日期"), required=False, widget=IsoDateInput())
     status = forms.ChoiceField(label=_("状态"), choices=ConsortiumStatus.choices)
     description = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
@@ -557,9 +553,7 @@ class MemberAddForm(forms.Form):
         required=False,
         help_text=_("二级牵头单位和成员单位挂在哪个牵头单位（或二级牵头单位）之下。"),
     )
-    joined_on = forms.DateField(
-        label=_("加入日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    joined_on = forms.DateField(label=_("加入日期"), required=False, widget=IsoDateInput())
     notes = forms.CharField(label=_("备注"), max_length=300, required=False)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -594,7 +588,7 @@ class MemberEditForm(forms.Form):
 class MemberRemoveForm(forms.Form):
     """Record that a member left the consortium."""
 
-    left_on = forms.DateField(label=_("退出日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET))
+    left_on = forms.DateField(label=_("退出日期"), required=False, widget=IsoDateInput())
     reason = forms.CharField(label=_("退出原因"), max_length=300, required=False)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -620,13 +614,9 @@ class AgreementForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=AgreementKind.choices, initial=AgreementKind.CHARTER)
     title = forms.CharField(label=_("标题"), max_length=200)
     file = forms.FileField(label=_("文件"), help_text=_("PDF、OFD、Word、Excel 或图片。"))
-    signed_on = forms.DateField(
-        label=_("签署日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
-    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs=DATE_WIDGET))
-    effective_to = forms.DateField(
-        label=_("失效日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    signed_on = forms.DateField(label=_("签署日期"), required=False, widget=IsoDateInput())
+    effective_from = forms.DateField(label=_("生效日期"), widget=IsoDateInput())
+    effective_to = forms.DateField(label=_("失效日期"), required=False, widget=IsoDateInput())
     parties = PartiesField(
         label=_("签约方"), queryset=Institution.objects.none(), required=False, to_field_name="public_id"
     )
@@ -766,9 +756,7 @@ class GridAssignForm(forms.Form):
     consortium = forms.ModelChoiceField(
         label=_("负责医联体"), queryset=Consortium.objects.none(), to_field_name="public_id"
     )
-    assigned_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    assigned_from = forms.DateField(label=_("起始日期"), required=False, widget=IsoDateInput())
     replace = forms.BooleanField(
         label=_("交接：结束当前负责医联体的责任"),
         required=False,
@@ -785,6 +773,4 @@ class GridAssignForm(forms.Form):
 class GridUnassignForm(forms.Form):
     """End the current consortium's responsibility for a grid."""
 
-    assigned_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
-    )
+    assigned_to = forms.DateField(label=_("截止日期"), required=False, widget=IsoDateInput())

@@ -113,6 +113,13 @@ class ServiceViewSet(viewsets.GenericViewSet):
             partial=partial,
             context={**self.get_serializer_context(), **context},
         )
+        # A field the endpoint does not take is a mistake to report, not to ignore silently.
+        writable = {name for name, field in serializer.fields.items() if not field.read_only}
+        unknown = (
+            sorted(set(self.request.data.keys()) - writable) if hasattr(self.request.data, "keys") else []
+        )
+        if unknown:
+            raise Invalid({name: [_("此接口不接受该字段。")] for name in unknown})
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 

@@ -99,3 +99,11 @@ def test_api_docs_are_served_without_internet(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+@pytest.mark.django_db
+def test_home_tells_a_user_without_roles_to_ask_for_one(client, world):
+    client.force_login(world.stranger)
+    assert 'data-testid="no-role"' in client.get("/").content.decode()
+    client.force_login(world.hospital_doctor)
+    assert 'data-testid="no-role"' not in client.get("/").content.decode()

@@ -19,3 +19,14 @@ def add_domain_errors(form: forms.BaseForm, error: Invalid, field_map: dict[str,
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+class IsoDateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO ``YYYY-MM-DD`` whatever the language:
+    the Chinese locale's display format (``2020/07/01``) would leave the picker empty
+    and the next save would clear the date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")

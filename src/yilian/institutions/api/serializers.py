@@ -263,6 +263,7 @@ class ConsortiumUpdateSerializer(serializers.Serializer):
     """Change a consortium's profile (its form cannot change)."""
 
     name = serializers.CharField(max_length=200)
+    type = EnumField(ConsortiumType, help_text="组织形式创建后不能更改；提交其他值会得到 400")
     integration = EnumField(Integration)
     region = ReferenceField(region_by_code, kind="code")
     established_on = serializers.DateField(allow_null=True)

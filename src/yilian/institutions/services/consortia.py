@@ -188,7 +188,7 @@ def _check_parent(
         errors["parent"] = [_("牵头单位不能有上级牵头单位。")]
         return errors
     if role == MemberRole.SUB_LEAD and parent is None:
-        errors["parent"] = [_("二级牵头单位必须挂在一个牵头单位之下。")]
+        errors["parent"] = [_("二级牵头单位必须挂在牵头单位或另一个二级牵头单位之下。")]
         return errors
     if parent is None:
         return errors
@@ -321,9 +321,9 @@ def member_update(
                 .exists()
             )
         ):
-            errors["role"] = [_("医联体至少要保留一个牵头单位。")]
+            errors.setdefault("role", []).append(_("医联体至少要保留一个牵头单位。"))
         if new_role == MemberRole.MEMBER and current.children.filter(is_active=True).exists():
-            errors["role"] = [_("该单位下还有成员，请先调整下属成员。")]
+            errors.setdefault("role", []).append(_("该单位下还有成员，请先调整下属成员。"))
         errors.update(_check_parent(locked, new_role, new_parent, current))  # type: ignore[arg-type]
         _raise_if(errors)
         before = snapshot(current, MEMBER_FIELDS)

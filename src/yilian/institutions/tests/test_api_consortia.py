@@ -310,7 +310,7 @@ def test_sub_lead_needs_a_parent(world, api):
         {"institution": str(world.outsider.public_id), "role": "sub_lead"},
         format="json",
     )
-    assert error_of(response)["fields"] == {"parent": ["二级牵头单位必须挂在一个牵头单位之下。"]}
+    assert error_of(response)["fields"] == {"parent": ["二级牵头单位必须挂在牵头单位或另一个二级牵头单位之下。"]}
 
 
 def test_member_update_and_remove_keep_history(world, api):
@@ -565,3 +565,16 @@ def test_agreement_list_query_count(world, api, media_root, django_assert_num_qu
     with django_assert_num_queries(6):
         rows = _results(client.get(_url(world.consortium, "/agreements")))
     assert len(rows) == 4 and all(len(row["parties"]) == 2 for row in rows)
+
+
+def test_patch_cannot_change_the_form_or_smuggle_fields(world, api):
+    client = api(world.office)
+    url = f"/api/v1/consortia/{world.consortium.public_id}"
+    response = client.patch(url, {"type": "specialty_alliance"}, format="json")
+    assert response.status_code == 400
+    assert "type" in response.json()["error"]["fields"]
+    response = client.patch(url, {"name": "新名字", "version": 99}, format="json")
+    assert response.status_code == 400
+    assert "version" in response.json()["error"]["fields"]
+    world.consortium.refresh_from_db()
+    assert world.consortium.type == "county_community" and world.consortium.name != "新名字"

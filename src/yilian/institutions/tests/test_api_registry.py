@@ -88,7 +88,7 @@ def test_platform_admin_creates_a_region_with_the_official_name(world, api):
         ("341599", "区划代码 341599 不在 GB/T 2260 代码表中。"),
         ("34152", "区划代码应为 6 位、9 位或 12 位数字。"),
         ("341522", "区划代码 341522 已存在。"),
-        ("341522300", "乡级代码第 7–9 位 300 不在统计用区划代码的取值范围内。"),
+        ("341522600", "乡级代码第 7–9 位 600 不在统计用区划代码的取值范围内。"),
     ],
 )
 def test_invalid_region_code_is_a_field_error_and_saves_nothing(world, api, code, message):

@@ -32,7 +32,8 @@ def test_region_levels(code, level, prefix, parents):
         ("341599", "不在 GB/T 2260"),  # no such county
         ("990000", "省级"),
         ("110103", "已撤销"),  # 崇文区, abolished in 2010
-        ("341522350", "取值范围"),  # 300–399 is not a township range
+        ("341522600", "取值范围"),  # 600 and above are not township-level codes
+        ("341522000", "取值范围"),  # 000 is no township
         ("341522100000", "000"),
         ("341500100", "县级代码"),
     ],

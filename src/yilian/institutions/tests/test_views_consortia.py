@@ -556,3 +556,13 @@ def test_detail_query_count_does_not_grow_with_members(world, client_for, django
         assert rows(client.get(url), "member-row") == 10
     with django_assert_num_queries(5):
         assert rows(client.get(history), "history-row") == 10
+
+
+def test_edit_form_keeps_the_established_date_in_chinese(client, world):
+    """The date picker needs ISO dates; the zh-hans display format would blank it and lose the date."""
+    client.force_login(world.office)
+    html = client.get(
+        f"/registry/consortia/{world.consortium.public_id}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert 'type="date"' in html
+    assert 'value="2020-07-01"' in html
