@@ -41,6 +41,7 @@ test: $(STAMP)
 	YILIAN_ENV=production SECRET_KEY=check-deploy-only-$$(printf '%050d' 0) PERSON_IDENTIFIER_KEY=check-deploy-only-key-0000000000000 ALLOWED_HOSTS=example.org $(YILIAN) check --deploy --fail-level WARNING
 	$(YILIAN) spectacular --file var/schema.yaml --validate --fail-on-warn
 	@diff -u docs/api/openapi.yaml var/schema.yaml || { echo "OpenAPI schema changed: run 'make schema' and commit docs/api/openapi.yaml"; exit 1; }
+	$(BIN)/python scripts/compile_messages.py --check
 	$(BIN)/pytest -q -m "not browser" -n 2
 
 ## test-browser: end-to-end tests in Chromium (/usr/bin/chromium)
