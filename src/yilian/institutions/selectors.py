@@ -8,10 +8,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
+from yilian.core.permissions import Role
 from yilian.core.search import name_search_q
 from yilian.institutions import policies
-from yilian.institutions.choices import RegionLevel
+from yilian.institutions.choices import GRID_CONSORTIUM_TYPES, MemberRole, RegionLevel
 from yilian.institutions.models import (
     Agreement,
     Consortium,
@@ -370,3 +372,86 @@ def coverage_report(actor: Any, region: Region) -> Coverage:
             .order_by("region__code", "name")
         ),
     )
+
+
+# Choices offered by forms ----------------------------------------------------
+
+UPPER_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY)
+AREA_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+PICKER_LIMIT = 50
+"""How many institutions a picker offers at once (the search box narrows them)."""
+
+
+def upper_regions(actor: Any) -> QuerySet[Region]:
+    """Province, prefecture and county regions, plain rows for a select."""
+    return (
+        region_list(actor)
+        .filter(level__in=UPPER_LEVELS)
+        .select_related(None)
+        .only("code", "name", "level", "prefix")
+    )
+
+
+def regions_in_scope(actor: Any) -> QuerySet[Region]:
+    """Regions where the actor may register institutions and plan grids: all for platform admins,
+    their regions' subtrees for regulators, none for anyone else."""
+    regions = region_list(actor)
+    scope = scope_for(actor)
+    if scope.is_platform_admin:
+        return regions
+    prefixes = scope.region_prefixes_with(Role.REGULATOR)
+    if not prefixes:
+        return regions.none()
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(code__startswith=prefix)
+    return regions.filter(condition)
+
+
+def coverage_regions(actor: Any) -> list[Region]:
+    """Upper regions the actor may see a coverage report for (one query)."""
+    regions = upper_regions(actor)
+    scope = scope_for(actor)
+    if scope.is_platform_admin:
+        return list(regions)
+    prefixes = tuple(scope.region_prefixes_with(Role.REGULATOR))
+    return [region for region in regions if prefixes and region.code.startswith(prefixes)]
+
+
+def plannable_regions(actor: Any) -> QuerySet[Region]:
+    """Prefecture and county regions where the actor may plan grids."""
+    return regions_in_scope(actor).filter(level__in=(RegionLevel.PREFECTURE, RegionLevel.COUNTY))
+
+
+def grid_area_choices(actor: Any, region: Region) -> list[Region]:
+    """Townships and villages under a region, each with the grid it already belongs to (one query)."""
+    return list(
+        region_list(actor, within=region.prefix)
+        .filter(level__in=AREA_LEVELS)
+        .select_related("grid_link__grid")
+    )
+
+
+def grid_serving_consortia(actor: Any) -> QuerySet[Consortium]:
+    """Consortia that may serve grids (city groups and county communities), plain rows for a select."""
+    return (
+        consortium_list(actor)
+        .filter(type__in=GRID_CONSORTIUM_TYPES)
+        .prefetch_related(None)
+        .only("public_id", "name", "region__code")
+    )
+
+
+def parent_choices(
+    consortium: Consortium, exclude: ConsortiumMember | None = None
+) -> QuerySet[ConsortiumMember]:
+    """Active leads and sub-leads of the consortium: the possible parents of a member."""
+    members = consortium_members(consortium).filter(role__in=[MemberRole.LEAD, MemberRole.SUB_LEAD])
+    if exclude is not None:
+        members = members.exclude(pk=exclude.pk)
+    return members
+
+
+def picker_options(actor: Any, query: str = "", within: str = "") -> list[Institution]:
+    """Active institutions matching ``query`` (name, pinyin initials, credit code), at most PICKER_LIMIT."""
+    return list(institution_list(actor, query=query, within=within, status="active")[:PICKER_LIMIT])

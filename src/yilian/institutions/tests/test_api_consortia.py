@@ -310,7 +310,9 @@ def test_sub_lead_needs_a_parent(world, api):
         {"institution": str(world.outsider.public_id), "role": "sub_lead"},
         format="json",
     )
-    assert error_of(response)["fields"] == {"parent": ["二级牵头单位必须挂在牵头单位或另一个二级牵头单位之下。"]}
+    assert error_of(response)["fields"] == {
+        "parent": ["二级牵头单位必须挂在牵头单位或另一个二级牵头单位之下。"]
+    }
 
 
 def test_member_update_and_remove_keep_history(world, api):

@@ -10,9 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import Conflict, Invalid, NotFound
-from yilian.core.permissions import Role
 from yilian.institutions import policies, selectors, services
 from yilian.institutions.forms import (
     CoverageForm,
@@ -21,7 +19,6 @@ from yilian.institutions.forms import (
     GridForm,
     GridRegionForm,
     GridUnassignForm,
-    grid_area_choices,
 )
 from yilian.institutions.models import Region
 from yilian.institutions.views._common import paginate, posted, registry_view, require, show_errors
@@ -73,7 +70,7 @@ def grid_create(request: HttpRequest) -> HttpResponse:
         return render(request, "institutions/grid_region.html", {"region_form": region_form})
     region: Region = region_form.cleaned_data["region"]
     require(policies.can_plan_grids(request.user, region))
-    form = GridForm(posted(request), areas=grid_area_choices(request.user, region))
+    form = GridForm(posted(request), areas=selectors.grid_area_choices(request.user, region))
     if request.method == "POST" and form.is_valid():
         try:
             grid = services.grid_create(actor=request.user, region=region, **form.cleaned_data)
@@ -98,7 +95,10 @@ def grid_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "area_codes": [area.code for area in selectors.grid_areas(grid)],
     }
     form = GridForm(
-        posted(request), areas=grid_area_choices(request.user, grid.region), grid=grid, initial=initial
+        posted(request),
+        areas=selectors.grid_area_choices(request.user, grid.region),
+        grid=grid,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -166,21 +166,8 @@ def grid_unassign(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def _default_coverage_region(actor: Any) -> str:
     """The regulator's own region (the first, by code); a platform admin's first province."""
-    scope = scope_for(actor)
-    prefixes = sorted(scope.region_prefixes_with(Role.REGULATOR))
-    for prefix in prefixes:
-        region = (
-            selectors.region_list(actor)
-            .filter(prefix=prefix)
-            .exclude(level__in=["township", "village"])
-            .first()
-        )
-        if region is not None:
-            return region.code
-    if scope.is_platform_admin:
-        region = selectors.region_list(actor, level="province").first()
-        return region.code if region else ""
-    return ""
+    regions = selectors.coverage_regions(actor)
+    return regions[0].code if regions else ""
 
 
 @registry_view

@@ -18,7 +18,6 @@ from yilian.institutions.forms import (
     InstitutionCreateForm,
     InstitutionFilterForm,
     InstitutionForm,
-    picker_options,
 )
 from yilian.institutions.models import Institution
 from yilian.institutions.views._common import paginate, posted, registry_view, require, show_errors
@@ -167,5 +166,5 @@ def institution_options(request: HttpRequest) -> HttpResponse:
     """``<option>`` rows for an institution picker (htmx): active institutions matching ``q``."""
     query = request.GET.get("q", "").strip()[:60]
     within = "".join(ch for ch in request.GET.get("within", "") if ch.isdigit())[:12]
-    options = picker_options(request.user, query, "" if query else within)
+    options = selectors.picker_options(request.user, query, "" if query else within)
     return render(request, "institutions/_institution_options.html", {"options": options})
