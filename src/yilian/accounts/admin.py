@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
-from rest_framework.authtoken.models import TokenProxy
 
 from yilian.accounts.models import Membership, User
 from yilian.accounts.selectors import scope_for
@@ -23,10 +22,10 @@ def platform_admins_only(request: HttpRequest) -> bool:
 
 set_access_check(platform_admins_only)
 
-# Roles come from memberships, not Django groups; API tokens are credentials and stay out of the admin.
-for _model in (Group, TokenProxy):
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
+# Roles come from memberships, not Django groups. API tokens (accounts.ApiToken) are
+# credentials and are not registered here.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 class MembershipInline(ReadOnlyInline):

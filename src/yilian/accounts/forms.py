@@ -82,6 +82,31 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
+class PasswordResetForm(forms.Form):
+    """A new temporary password for someone else's account, twice. Strength is checked by the service."""
+
+    password = forms.CharField(
+        label=_("新的临时密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "data-testid": "reset-password"}),
+        help_text=_("至少 8 位，不能过于简单；请当面或电话告知本人，并请其登录后立即修改。"),
+    )
+    password_again = forms.CharField(
+        label=_("再次输入临时密码"),
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "new-password", "data-testid": "reset-password-again"}
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """Both passwords must match."""
+        cleaned = super().clean() or {}
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_again"):
+            self.add_error("password_again", _("两次输入的密码不一致。"))
+        return cleaned
+
+
 class AccountFieldsForm(forms.Form):
     """The fields of a new login account."""
 

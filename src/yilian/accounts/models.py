@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yilian.accounts.choices import ProfessionalTitle
@@ -129,3 +131,35 @@ class Membership(models.Model):
     def __str__(self) -> str:
         target = self.institution or self.consortium or self.region or _("全平台")
         return f"{self.user} · {self.get_role_display()} · {target}"
+
+
+def api_key_hash(key: str) -> str:
+    """The stored form of an API key: its SHA-256, hex (the key itself is never stored)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API credential of a user, valid until ``expires_at``.
+
+    Only ``key_hash`` (``api_key_hash`` of the key) is stored: the key is
+    shown once, when issued, so a database dump gives no usable credential.
+    Tokens are deleted when revoked (logout, password change,
+    deactivation); the audit log keeps their history.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(_("名称"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("过期时间"))
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.label or self.pk}"

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from yilian.accounts.models import Membership, User
+from yilian.accounts.models import ApiToken, Membership, User, api_key_hash
 from yilian.core.exceptions import NotFound
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import ANONYMOUS_SCOPE, Role, Scope
 
 _CACHE_ATTRIBUTE = "_yilian_scope"
+
+API_TOKEN_TOUCH_INTERVAL = datetime.timedelta(minutes=1)
+"""``last_used_at`` is written at most this often per token, not on every request."""
+API_KEY_MAX_LENGTH = 200
+"""Longer strings are not keys we issued; they are refused without a query."""
 
 
 def scope_for(actor: Any) -> Scope:
@@ -53,6 +60,26 @@ def forget_scope(actor: Any) -> None:
     """Drop the cached scope (after the actor's own memberships change)."""
     if actor is not None and hasattr(actor, _CACHE_ATTRIBUTE):
         delattr(actor, _CACHE_ATTRIBUTE)
+
+
+def api_token_user(key: str) -> User | None:
+    """The active user an unexpired API key belongs to, or None (unknown, expired, inactive user).
+
+    One query. Side effect: records ``last_used_at`` when the key was last
+    seen (or issued) a minute or more ago, so a busy client does not cause a
+    write per request. Not audited: use is not a change of state.
+    """
+    if not key or len(key) > API_KEY_MAX_LENGTH:
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=api_key_hash(key)).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.expires_at <= now or not token.user.is_active:
+        return None
+    if now - (token.last_used_at or token.created_at) >= API_TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 def user_visible_to(actor: Any) -> QuerySet[User]:

@@ -5,7 +5,9 @@ Every public function takes ``actor`` and raises the project's exceptions.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -14,18 +16,21 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yilian.accounts import policies
 from yilian.accounts.choices import ProfessionalTitle
-from yilian.accounts.models import Membership, User
+from yilian.accounts.models import ApiToken, Membership, User, api_key_hash
 from yilian.accounts.selectors import forget_scope, scope_for
 from yilian.core.audit import apply_changes, record_event, snapshot
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from yilian.core.permissions import CONSORTIUM_ROLES, INSTITUTION_ROLES, REGION_ROLES, Role
 
 USER_FIELDS = ("username", "full_name", "phone", "email", "professional_title", "is_active")
+API_KEY_PREFIX = "yl_"
+"""API keys start with this, so secret scanners and people recognise a leaked one."""
 
 
 class LoginLocked(NotAllowed):
@@ -34,21 +39,42 @@ class LoginLocked(NotAllowed):
     code = "login_locked"
 
 
-def _throttle_keys(username: str, address: str) -> list[str]:
+def _throttle_keys(username: str, address: str) -> list[tuple[str, int]]:
+    """The cache keys counting failures, each with its limit.
+
+    A username gets few tries (LOGIN_FAILURE_LIMIT); an address many more
+    (LOGIN_ADDRESS_FAILURE_LIMIT), because a whole hospital may reach us
+    through one gateway address.
+    """
     # Hash the username so the cache never holds a raw login name.
     user_key = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:user:{user_key}", f"login-fail:addr:{address}"]
+    return [
+        (f"login-fail:user:{user_key}", settings.LOGIN_FAILURE_LIMIT),
+        (f"login-fail:addr:{address}", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+    ]
 
 
 def login_is_locked(username: str, address: str) -> bool:
-    """True when the username or the address has reached the failure limit within the window."""
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return any((cache.get(key) or 0) >= limit for key in _throttle_keys(username, address))
+    """True when the username or the address has reached its failure limit within the window."""
+    return any((cache.get(key) or 0) >= limit for key, limit in _throttle_keys(username, address))
+
+
+def _count_failure(username: str, address: str) -> None:
+    """Add one failure for the username and the address; the window restarts at each failure.
+
+    The counter is stored again with an explicit timeout: ``cache.incr``
+    re-saves the key with the cache's default timeout (5 minutes), which
+    would end the lock long before LOGIN_FAILURE_WINDOW_SECONDS.
+    """
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    for key, _limit in _throttle_keys(username, address):
+        cache.set(key, (cache.get(key) or 0) + 1, timeout=window)
 
 
 def login(*, username: str, password: str, address: str = "") -> User:
     """Check a username and password, throttled: after LOGIN_FAILURE_LIMIT failures for a
-    username (or from an address) within the window, every attempt is refused until it passes.
+    username, or LOGIN_ADDRESS_FAILURE_LIMIT from an address, within the window (counted
+    from the last failure), every attempt is refused until the window has passed.
 
     Returns the user. Raises LoginLocked or Invalid (wrong credentials — one
     message for unknown user and wrong password). Failures are only counted,
@@ -66,16 +92,101 @@ def login(*, username: str, password: str, address: str = "") -> User:
         )
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        for key in _throttle_keys(username, address):
-            cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+        _count_failure(username, address)
         raise Invalid({"__all__": [_("用户名或密码错误。")]})
-    for key in _throttle_keys(username, address):
+    for key, _limit in _throttle_keys(username, address):
         cache.delete(key)
     return user
+
+
+# API tokens ----------------------------------------------------------------------
+
+
+def api_token_issue(*, user: User, label: str = "") -> str:
+    """Issue a new API token for ``user`` (call only after ``login`` succeeded) and return its key.
+
+    The key is returned once and never stored: the token row keeps its
+    SHA-256. It expires after API_TOKEN_TTL_HOURS. Side effects: the
+    user's expired tokens are deleted; ``api_token.issue`` is audited
+    (without the key). Raises NotAllowed for an inactive account.
+    """
+    if not user.is_active:
+        raise NotAllowed(_("该账号已停用。"))
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+        token = ApiToken.objects.create(
+            user=user,
+            key_hash=api_key_hash(key),
+            label=label.strip()[:100],
+            created_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+        )
+        record_event(
+            actor=user,
+            action="api_token.issue",
+            obj=user,
+            details={"token": token.pk, "label": token.label, "expires_at": token.expires_at.isoformat()},
+        )
+    return key
+
+
+def _revoke_tokens(*, actor: Any, user: User, reason: str) -> int:
+    """Delete every token of ``user`` and audit it (when there was one). Runs in the caller's transaction."""
+    count, _deleted = ApiToken.objects.filter(user=user).delete()
+    if count:
+        record_event(
+            actor=actor,
+            action="api_token.revoke",
+            obj=user,
+            details={"count": count, "reason": reason},
+        )
+    return count
+
+
+def api_token_revoke_all(*, actor: Any, user: User) -> int:
+    """Revoke every API token of ``user`` (own account, or staff the actor administers).
+
+    Returns how many were revoked; audited as ``api_token.revoke`` when
+    there were any. Raises NotAllowed.
+    """
+    if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
+        actor, user, _administers(actor, user)
+    ):
+        raise NotAllowed(_("您没有修改此账号的权限。"))
+    with transaction.atomic():
+        return _revoke_tokens(actor=actor, user=user, reason="revoke_all")
+
+
+def api_token_revoke(*, actor: Any, key: str) -> None:
+    """Revoke one API token of the actor: the one whose key is presented (API logout).
+
+    Audited as ``api_token.revoke``. Raises Invalid when no key is given
+    (e.g. the request was authenticated by a session), NotFound when the key
+    is not a live token of the actor.
+    """
+    if not key:
+        raise Invalid({"__all__": [_("此请求未使用 API 令牌。")]})
+    with transaction.atomic():
+        token = (
+            ApiToken.objects.select_for_update()
+            .filter(key_hash=api_key_hash(key), user_id=getattr(actor, "pk", None))
+            .first()
+        )
+        if token is None:
+            raise NotFound("api_token")
+        token_id = token.pk
+        token.delete()
+        record_event(
+            actor=actor,
+            action="api_token.revoke",
+            obj=actor,
+            details={"count": 1, "token": token_id, "reason": "logout"},
+        )
+
+
+# Accounts ------------------------------------------------------------------------
 
 
 def _validate_user_fields(data: dict[str, Any], instance: User | None) -> dict[str, list[str]]:
@@ -165,7 +276,11 @@ def staff_account_create(
 
 
 def user_update(*, actor: Any, user: User, **data: Any) -> User:
-    """Change an account's profile or deactivate it. Raises NotAllowed, Invalid."""
+    """Change an account's profile or deactivate it.
+
+    Deactivating also revokes the account's API tokens, in the same
+    transaction (audited). Raises NotAllowed, Invalid.
+    """
     if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
         actor, user, _administers(actor, user)
     ):
@@ -180,11 +295,20 @@ def user_update(*, actor: Any, user: User, **data: Any) -> User:
         old, new = apply_changes(user, data, USER_FIELDS)
         if new:
             record_event(actor=actor, action="user.update", obj=user, before=old, after=new)
+        if new.get("is_active") is False:
+            _revoke_tokens(actor=actor, user=user, reason="deactivated")
     return user
 
 
 def user_set_password(*, actor: Any, user: User, password: str) -> User:
-    """Set a new password (own account, or a staff account the actor administers). Raises NotAllowed, Invalid."""
+    """Set a new password: a change of one's own, or a reset by an administrator of the account
+    (a platform admin, or the admin of every institution the user works in).
+
+    Side effects, in one transaction: the password is hashed and saved,
+    every API token of the user is revoked, ``user.password`` (without the
+    password) and ``api_token.revoke`` are audited. Sessions elsewhere end
+    because the session hash changes. Raises NotAllowed, Invalid (weak password).
+    """
     if user.pk != getattr(actor, "pk", None) and not policies.can_change_user(
         actor, user, _administers(actor, user)
     ):
@@ -196,7 +320,13 @@ def user_set_password(*, actor: Any, user: User, password: str) -> User:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        record_event(actor=actor, action="user.password", obj=user, details={"changed": True})
+        record_event(
+            actor=actor,
+            action="user.password",
+            obj=user,
+            details={"changed": True, "reset": user.pk != getattr(actor, "pk", None)},
+        )
+        _revoke_tokens(actor=actor, user=user, reason="password")
     return user
 
 

@@ -52,6 +52,8 @@ ACTION_LABELS: dict[str, Any] = {
     "user.create": gettext_lazy("创建账号"),
     "user.update": gettext_lazy("修改账号"),
     "user.password": gettext_lazy("设置密码"),
+    "api_token.issue": gettext_lazy("签发 API 令牌"),
+    "api_token.revoke": gettext_lazy("吊销 API 令牌"),
     "membership.grant": gettext_lazy("授予角色"),
     "membership.revoke": gettext_lazy("撤销角色"),
     "region.create": gettext_lazy("新增行政区划"),
@@ -122,11 +124,14 @@ def _report(request: HttpRequest, error: DomainError) -> None:
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """The login page: throttled credential check, then a fresh session (no fixation)."""
+    """The login page: throttled credential check, then a fresh session (no fixation).
+
+    HEAD is answered like GET (monitors and link checkers probe with it).
+    """
     next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
-    if request.user.is_authenticated and request.method == "GET":
+    if request.user.is_authenticated and request.method in ("GET", "HEAD"):
         return HttpResponseRedirect(next_url)
     form = forms.LoginForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -143,7 +148,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             auth_login(request, user)  # cycles the session key
             return HttpResponseRedirect(next_url)
-    status = 200 if request.method == "GET" or not form.errors else 400
+    status = 200 if request.method != "POST" or not form.errors else 400
     next_value = request.POST.get("next") or request.GET.get("next") or ""
     return render(request, "accounts/login.html", {"form": form, "next": next_value}, status=status)
 
@@ -350,6 +355,44 @@ def staff_set_active(request: HttpRequest, public_id: Any, user_id: Any) -> Http
     return redirect(_safe_next(request, back))
 
 
+def _password_reset(
+    request: HttpRequest, user: User, *, back: str, institution: Institution | None = None
+) -> HttpResponse:
+    """The reset form for someone else's account; ``user_set_password`` decides who may."""
+    if user.pk == request.user.pk:
+        # One's own password is changed with the current one, on its own page.
+        return redirect("accounts:password")
+    form = forms.PasswordResetForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_password(actor=request.user, user=user, password=form.cleaned_data["password"])
+        except Invalid as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("已重置 %(name)s 的密码；其已登录的会话和 API 令牌随之失效。") % {"name": user},
+            )
+            return redirect(back)
+    return render(
+        request,
+        "accounts/password_reset.html",
+        {"account": user, "form": form, "back": back, "institution": institution},
+        status=400 if form.errors else 200,
+    )
+
+
+@sensitive_post_parameters("password", "password_again")
+@login_required
+@domain_errors
+def staff_password_reset(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResponse:
+    """An institution's administrator sets a new temporary password for one of its staff."""
+    institution = _managed_institution(request, public_id)
+    user = selectors.user_get_for(request.user, user_id)
+    back = reverse("accounts:institution-staff", kwargs={"public_id": institution.public_id})
+    return _password_reset(request, user, back=back, institution=institution)
+
+
 @require_POST
 @login_required
 @domain_errors
@@ -475,6 +518,17 @@ def user_grant(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.success(request, _("已授予角色。"))
             return redirect("accounts:user-detail", public_id=user.public_id)
     return render(request, "accounts/user_detail.html", _user_detail_context(request, user, form), status=400)
+
+
+@sensitive_post_parameters("password", "password_again")
+@login_required
+@domain_errors
+def user_password_reset(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A platform administrator sets a new temporary password for any account."""
+    _require_platform_admin(request)
+    user = selectors.user_get_for(request.user, public_id)
+    back = reverse("accounts:user-detail", kwargs={"public_id": user.public_id})
+    return _password_reset(request, user, back=back)
 
 
 @require_POST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -53,3 +54,22 @@ def person_get_for(actor: Any, public_id: Any) -> Person:
 def person_links(person: Person) -> QuerySet[PersonInstitutionLink]:
     """Institutions linked to a person, oldest first."""
     return person.institution_links.select_related("institution").order_by("since")
+
+
+def acting_institution_public_id(actor: Any, person: Person) -> uuid.UUID | None:
+    """The institution on whose behalf the actor deals with the person, for the audit log.
+
+    The first (lowest id) of the institutions where the actor sees patients
+    that is linked to the person, so that institution's administrators read
+    the event in their audit log. None when there is none (a platform
+    admin acting from outside). One query.
+    """
+    institutions = institutions_seeing_patients(actor)
+    if not institutions:
+        return None
+    return (
+        PersonInstitutionLink.objects.filter(person=person, institution_id__in=institutions)
+        .order_by("institution_id")
+        .values_list("institution__public_id", flat=True)
+        .first()
+    )

@@ -22,7 +22,7 @@ from yilian.people.identifiers import (
     parse_resident_id,
 )
 from yilian.people.models import Person, PersonInstitutionLink
-from yilian.people.selectors import person_visible_to
+from yilian.people.selectors import acting_institution_public_id, person_visible_to
 
 PERSON_FIELDS = (
     "name",
@@ -75,6 +75,11 @@ def _assign(person: Person, key: str, value: Any) -> None:
         setattr(person, key, value)
 
 
+def _same_name(first: str, second: str) -> bool:
+    """Names compared without any spaces (ASCII or full-width), as staff type them differently."""
+    return "".join(first.split()) == "".join(second.split())
+
+
 def _link(person: Person, institution: Any, reason: str) -> bool:
     _link_row, created = PersonInstitutionLink.objects.get_or_create(
         person=person, institution=institution, reason=reason
@@ -86,8 +91,11 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
     """Register a person at an institution, or link the existing person with the same ID number.
 
     Birth date and gender are taken from the ID number and must agree with
-    what was entered. Returns (person, created). Raises NotAllowed, Invalid,
-    Conflict (registered concurrently by someone else: retry finds them).
+    what was entered. A known ID number links the existing person only when
+    the entered name is theirs (spaces ignored); otherwise nothing changes
+    and Invalid is raised on ``name``. Returns (person, created). Raises
+    NotAllowed, Invalid, Conflict (registered concurrently by someone else:
+    retry finds them).
     """
     if not policies.can_register_person(actor, institution):
         raise NotAllowed(_("您没有在该机构登记居民的权限。"))
@@ -111,6 +119,8 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
         if parsed is not None:
             existing = Person.objects.filter(id_number_hash=hash_id_number(parsed.number)).first()
             if existing is not None:
+                if not _same_name(existing.name, data["name"]):
+                    raise Invalid({"name": [_("该身份证号已登记，但姓名与登记信息不一致，请核对。")]})
                 if _link(existing, institution, PersonLinkReason.REGISTERED):
                     record_event(
                         actor=actor,
@@ -148,7 +158,11 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
 
 
 def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
-    """Change a visible person's contact and insurance details. Raises NotAllowed, Invalid."""
+    """Change a visible person's contact and insurance details.
+
+    Audited as ``person.update`` under the actor's institution linked to the
+    person (``acting_institution_public_id``). Raises NotAllowed, Invalid.
+    """
     if not person_visible_to(actor).filter(pk=person.pk).exists():
         raise NotAllowed(_("您没有修改该居民信息的权限。"))
     data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
@@ -162,12 +176,23 @@ def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     with transaction.atomic():
         old, new = apply_changes(person, data, PERSON_FIELDS, assign=_assign)
         if new:
-            record_event(actor=actor, action="person.update", obj=person, before=old, after=new)
+            record_event(
+                actor=actor,
+                action="person.update",
+                obj=person,
+                before=old,
+                after=new,
+                institution_public_id=acting_institution_public_id(actor, person),
+            )
     return person
 
 
 def person_link(*, actor: Any, person: Person, institution: Any, reason: str) -> None:
-    """Record that an institution is involved with a person (called by referral, order, contract services)."""
+    """Record that an institution is involved with a person (called by referral, order, contract services).
+
+    Audited as ``person.link`` under that institution, once per institution
+    and reason. Raises Invalid (unknown reason).
+    """
     if reason not in PersonLinkReason.values:
         raise Invalid({"reason": [_("无效的关联原因。")]})
     with transaction.atomic():
@@ -184,7 +209,9 @@ def person_link(*, actor: Any, person: Person, institution: Any, reason: str) ->
 def person_reveal_id_number(*, actor: Any, person: Person, purpose: str) -> str:
     """Return the full ID number of a visible person to clinical staff, auditing who asked and why.
 
-    Raises NotAllowed, Invalid (no purpose given, or no number stored).
+    The ``person.reveal_id`` event carries the actor's institution linked to
+    the person, so its administrators see their staff's reveals. Raises
+    NotAllowed, Invalid (no purpose given, or no number stored).
     """
     if (
         not policies.can_view_full_id_number(actor)
@@ -201,6 +228,7 @@ def person_reveal_id_number(*, actor: Any, person: Person, purpose: str) -> str:
             action="person.reveal_id",
             obj=person,
             details={"purpose": purpose.strip()[:200]},
+            institution_public_id=acting_institution_public_id(actor, person),
         )
     return decrypt_id_number(person.id_number_encrypted)
 

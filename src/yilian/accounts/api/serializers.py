@@ -36,7 +36,7 @@ class CredentialsSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    """An API token: send it as ``Authorization: Token <token>``."""
+    """A new API token: send it as ``Authorization: Token <token>``. It is shown only once."""
 
     token = serializers.CharField(read_only=True)
 

@@ -1,4 +1,4 @@
-"""REST routes of accounts: API tokens, the current user, users, role grants, the audit log."""
+"""REST routes of accounts: API tokens (issue, logout), the current user, users, role grants, the audit log."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.urls import path
 
 from yilian.accounts.api.views import (
     AuditEventViewSet,
+    LogoutViewSet,
     MembershipViewSet,
     MeViewSet,
     TokenViewSet,
@@ -14,6 +15,7 @@ from yilian.accounts.api.views import (
 
 urlpatterns = [
     path("auth/token", TokenViewSet.as_view({"post": "create"}), name="api-auth-token"),
+    path("auth/logout", LogoutViewSet.as_view({"post": "create"}), name="api-auth-logout"),
     path("me", MeViewSet.as_view({"get": "retrieve"}), name="api-me"),
     path("users", UserViewSet.as_view({"get": "list", "post": "create"}), name="api-user-list"),
     path(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,23 +13,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from yilian.accounts import policies, selectors, services
 from yilian.accounts.api import serializers as s
 from yilian.accounts.api.serializers import MembershipSerializer, UserSerializer
-from yilian.accounts.models import User
 from yilian.core.api.schema import ErrorSerializer
 from yilian.core.api.views import ServiceViewSet, pick, request_address
 from yilian.core.exceptions import NotAllowed
 
 ACCOUNTS = ["accounts"]
-
-
-def issue_token(user: User) -> str:
-    """The user's API token, created on first use.
-
-    DRF's token table belongs to the REST adapter (domain code may not
-    import ``rest_framework``), so issuing it is the one write done here;
-    the credential check and the throttling are ``accounts.services.login``.
-    """
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
 
 
 @extend_schema(tags=["auth"])
@@ -48,8 +35,10 @@ class TokenViewSet(ServiceViewSet):
         request=s.CredentialsSerializer,
         responses={200: s.TokenSerializer, 429: ErrorSerializer},
         auth=[],
-        description="Send the token as `Authorization: Token <token>`. Repeated failures for a "
-        "username or from an address lock further attempts for a while (429).",
+        description="Send the token as `Authorization: Token <token>`. Each call issues a new "
+        "token, shown only in this response; it expires after API_TOKEN_TTL_HOURS (12 by default) "
+        "and is revoked by `POST /api/v1/auth/logout`, a password change or deactivation. "
+        "Repeated failures for a username or from an address lock further attempts for a while (429).",
     )
     def create(self, request: Request) -> Response:
         """Obtain an API token."""
@@ -57,7 +46,21 @@ class TokenViewSet(ServiceViewSet):
         user = services.login(
             username=data["username"], password=data["password"], address=request_address(request)
         )
-        return Response({"token": issue_token(user)})
+        return Response({"token": services.api_token_issue(user=user)}, headers={"Cache-Control": "no-store"})
+
+
+@extend_schema(tags=["auth"])
+class LogoutViewSet(ServiceViewSet):
+    """Revoke the API token this request was authenticated with."""
+
+    serializer_class = s.TokenSerializer
+    error_statuses = (400, 401)
+
+    @extend_schema(request=None, responses={204: None})
+    def create(self, request: Request) -> Response:
+        """Log out: the presented token stops working at once (other tokens of the user stay valid)."""
+        services.api_token_revoke(actor=self.actor, key=request.auth if isinstance(request.auth, str) else "")
+        return Response(status=204)
 
 
 @extend_schema(tags=ACCOUNTS)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from yilian.accounts.models import ApiToken, api_key_hash
 from yilian.accounts.tests.factories import PASSWORD
 from yilian.core.api.testing import error_of
 
@@ -25,10 +26,13 @@ def test_token_is_issued_for_valid_credentials_and_authenticates(world):
     client = APIClient()
     response = _login(client, "hospital_doctor", PASSWORD)
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     token = response.json()["token"]
-    assert Token.objects.get(user=world.hospital_doctor).key == token
-    # The same token comes back on the next login.
-    assert _login(client, "hospital_doctor", PASSWORD).json()["token"] == token
+    assert token.startswith("yl_")
+    assert ApiToken.objects.get(user=world.hospital_doctor).key_hash == api_key_hash(token)
+    # Every login issues a new token; the earlier one stays valid until it expires or is revoked.
+    assert _login(client, "hospital_doctor", PASSWORD).json()["token"] != token
+    assert ApiToken.objects.filter(user=world.hospital_doctor).count() == 2
 
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = client.get("/api/v1/me")
@@ -42,7 +46,7 @@ def test_wrong_password_is_a_400_envelope_without_a_token(world):
     error = error_of(response)
     assert error["code"] == "invalid"
     assert error["fields"] == {"__all__": ["用户名或密码错误。"]}
-    assert not Token.objects.filter(user=world.hospital_doctor).exists()
+    assert not ApiToken.objects.filter(user=world.hospital_doctor).exists()
 
 
 def test_unknown_user_reads_like_a_wrong_password(world):
@@ -67,14 +71,15 @@ def test_login_locks_after_repeated_failures_with_429(world):
     error = error_of(response)
     assert error["code"] == "login_locked"
     assert response["Retry-After"] == str(settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    assert not Token.objects.filter(user=world.hospital_doctor).exists()
+    assert not ApiToken.objects.filter(user=world.hospital_doctor).exists()
     # Another account from another address is not affected.
     assert _login(client, "hospital_admin", PASSWORD, address="10.0.0.9").status_code == 200
 
 
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=3)
 def test_login_locks_an_address_that_tries_many_usernames(world):
     client = APIClient()
-    for attempt in range(settings.LOGIN_FAILURE_LIMIT):
+    for attempt in range(3):
         _login(client, f"guess{attempt}", "x", address="10.9.9.9")
     assert _login(client, "hospital_doctor", PASSWORD, address="10.9.9.9").status_code == 429
     assert _login(client, "hospital_doctor", PASSWORD, address="10.9.9.10").status_code == 200

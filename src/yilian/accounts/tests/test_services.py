@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import time
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends import db as db_cache
+from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from yilian.accounts import policies, selectors, services
 from yilian.accounts.models import Membership, User
@@ -64,7 +71,7 @@ def test_login_locks_after_repeated_failures_even_with_the_right_password(world)
     assert services.login(username="hospital_admin", password=PASSWORD, address="10.0.0.8")
 
 
-@override_settings(LOGIN_FAILURE_LIMIT=3)
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=3)
 def test_login_locks_an_address_trying_many_usernames(world):
     for name in ("a1", "a2", "a3"):
         with pytest.raises(Invalid):
@@ -83,6 +90,89 @@ def test_successful_login_resets_the_failure_count(world):
         with pytest.raises(Invalid):
             services.login(username="hospital_doctor", password="wrong", address="10.0.0.1")
     assert services.login(username="hospital_doctor", password=PASSWORD, address="10.0.0.1")
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=5, LOGIN_ADDRESS_FAILURE_LIMIT=50)
+def test_many_users_behind_one_gateway_are_not_locked_out_together(world):
+    # Twelve people of one hospital mistype their password once, all through one gateway.
+    for n in range(12):
+        with pytest.raises(Invalid):
+            services.login(username=f"staff{n}", password="wrong", address="10.20.0.1")
+    assert services.login(username="hospital_doctor", password=PASSWORD, address="10.20.0.1")
+    # The username limit is still the small one.
+    for _attempt in range(5):
+        with pytest.raises(Invalid):
+            services.login(username="hospital_admin", password="wrong", address="10.20.0.1")
+    with pytest.raises(services.LoginLocked):
+        services.login(username="hospital_admin", password=PASSWORD, address="10.20.0.2")
+
+
+def _cache_expiries():
+    """Seconds from now until each login-failure counter expires in the database cache."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key, expires FROM yilian_cache")
+        rows = cursor.fetchall()
+    now = timezone.now()
+    return {
+        key.split(":", 2)[-1]: (
+            (expires if timezone.is_aware(expires) else timezone.make_aware(expires, datetime.UTC)) - now
+        ).total_seconds()
+        for key, expires in rows
+        if "login-fail" in key
+    }
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock(minutes)`` moves the time the database cache sees (expiry and reads) that far ahead."""
+    real_time = time.time
+
+    def move(minutes: float) -> None:
+        offset = minutes * 60
+
+        def now() -> datetime.datetime:
+            return datetime.datetime.fromtimestamp(real_time() + offset, tz=datetime.UTC)
+
+        monkeypatch.setattr(time, "time", lambda: real_time() + offset)
+        monkeypatch.setattr(db_cache, "tz_now", now)
+        monkeypatch.setattr(timezone, "now", now)
+
+    return move
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_FAILURE_WINDOW_SECONDS=900)
+def test_the_lock_lasts_the_configured_window_not_the_cache_default(world, clock):
+    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    for _attempt in range(3):
+        with pytest.raises(Invalid):
+            services.login(username="hospital_doctor", password="wrong", address="10.0.0.1")
+    expiries = _cache_expiries()
+    assert len(expiries) == 2  # the username's counter and the address's
+    assert all(890 < seconds <= 900 for seconds in expiries.values()), expiries
+    # Ten minutes later (past the cache's 5-minute default timeout) it is still locked …
+    clock(10)
+    with pytest.raises(services.LoginLocked):
+        services.login(username="hospital_doctor", password=PASSWORD, address="10.0.0.1")
+    # … and once the 15 minutes have passed, the right password works again.
+    clock(16)
+    assert services.login(username="hospital_doctor", password=PASSWORD, address="10.0.0.1")
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_FAILURE_WINDOW_SECONDS=900)
+def test_each_failure_restarts_the_window(world, clock):
+    with pytest.raises(Invalid):
+        services.login(username="hospital_doctor", password="wrong", address="10.0.0.1")
+    clock(12)
+    for _attempt in range(2):
+        with pytest.raises(Invalid):
+            services.login(username="hospital_doctor", password="wrong", address="10.0.0.1")
+    # Three failures, each within 15 minutes of the one before: locked, for 15 minutes from the last.
+    with pytest.raises(services.LoginLocked):
+        services.login(username="hospital_doctor", password=PASSWORD, address="10.0.0.1")
+    assert all(890 < seconds <= 900 for seconds in _cache_expiries().values())
+    clock(12 + 14)
+    with pytest.raises(services.LoginLocked):
+        services.login(username="hospital_doctor", password=PASSWORD, address="10.0.0.1")
 
 
 # Accounts ------------------------------------------------------------------------

@@ -3,6 +3,9 @@ responses carry only ``id_number_masked``; the full number needs the audited rev
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from yilian.core.api.fields import EnumField, ReferenceField
@@ -38,17 +41,20 @@ class PersonRegisterSerializer(PersonSerializer):
 
 
 class PersonQuerySerializer(serializers.Serializer):
-    """Filters of the person list."""
+    """Filters of the person list. A resident ID number is refused here (ADR 0004): query
+    strings land in URLs and access logs; ``POST /api/v1/persons/lookup`` takes it in the body."""
 
     q = serializers.CharField(
         required=False, allow_blank=True, max_length=100, help_text="姓名、拼音首字母或电话"
     )
-    id_number = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=32,
-        help_text="按身份证号精确查找（查询串会进入访问日志；建议改用 POST persons/lookup）",
-    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse ``id_number`` (without echoing it) and point to the lookup endpoint."""
+        if "id_number" in self.initial_data:
+            raise serializers.ValidationError(
+                {"id_number": [_("身份证号不能放在网址中，请改用 POST /api/v1/persons/lookup 查找。")]}
+            )
+        return attrs
 
 
 class PersonLookupSerializer(serializers.Serializer):

@@ -20,13 +20,16 @@ class PersonViewSet(ServiceViewSet):
 
     serializer_class = PersonSerializer
 
-    @extend_schema(parameters=[s.PersonQuerySerializer], responses={200: PersonSerializer(many=True)})
+    @extend_schema(
+        parameters=[s.PersonQuerySerializer],
+        responses={200: PersonSerializer(many=True)},
+        description="Search by name, pinyin initials or phone. A resident ID number is never "
+        "accepted in the query string (`id_number` answers 400): use `POST /api/v1/persons/lookup`.",
+    )
     def list(self, request: Request) -> Response:
-        """Visible persons, by name / pinyin initials / phone, or by exact resident ID number."""
+        """Visible persons, by name / pinyin initials / phone."""
         params = self.query(s.PersonQuerySerializer)
-        people = selectors.person_list(
-            self.actor, query=params.get("q", ""), id_number=params.get("id_number", "")
-        )
+        people = selectors.person_list(self.actor, query=params.get("q", ""))
         return self.paginated(people, PersonSerializer)
 
     @extend_schema(request=s.PersonLookupSerializer, responses={200: PersonSerializer(many=True)})

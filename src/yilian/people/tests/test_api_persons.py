@@ -86,6 +86,18 @@ def test_birth_date_must_agree_with_the_id_number(world, api):
     assert not Person.objects.exists()
 
 
+def test_registering_a_known_number_under_another_name_is_refused(world, api):
+    number = resident_id()
+    existing = person("赵大山", institution=world.outsider, id_number=number)
+    response = _register(api(world.hospital_doctor), world.hospital, id_number=number, name="钱小川")
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {"name": ["该身份证号已登记，但姓名与登记信息不一致，请核对。"]}
+    assert "赵大山" not in response.content.decode() and number not in response.content.decode()
+    assert not existing.institution_links.filter(institution=world.hospital).exists()
+    assert not AuditEvent.objects.filter(object_type="people.person").exists()
+    assert api(world.hospital_doctor).get(_person_url(existing)).status_code == 404
+
+
 def test_registering_a_known_number_links_the_existing_person(world, api):
     number = resident_id()
     existing = person("赵大山", institution=world.outsider, id_number=number)
@@ -145,7 +157,7 @@ def test_person_search_by_name_pinyin_and_id_number(world, api):
     registered = _register(client, world.hospital, name="张卫国", id_number=number, phone="13812345678")
     target = Person.objects.get(public_id=registered.json()["public_id"])
     _register(client, world.hospital, name="王芳")
-    for params in ({"q": "张卫"}, {"q": "zwg"}, {"q": "13812345678"}, {"id_number": number}):
+    for params in ({"q": "张卫"}, {"q": "zwg"}, {"q": "13812345678"}):
         assert [row["public_id"] for row in _results(client.get("/api/v1/persons", params))] == [
             str(target.public_id)
         ], params
@@ -153,19 +165,39 @@ def test_person_search_by_name_pinyin_and_id_number(world, api):
     assert lookup.status_code == 200
     assert [row["name"] for row in lookup.json()] == ["张卫国"]
     # Someone outside the need-to-know finds nothing, even with the exact number.
-    assert _results(api(world.outsider_doctor).get("/api/v1/persons", {"id_number": number})) == []
     assert (
         api(world.outsider_doctor).post("/api/v1/persons/lookup", {"id_number": number}, format="json").json()
         == []
     )
 
 
-def test_malformed_id_number_filter_is_a_400(world, api):
-    response = api(world.hospital_doctor).get("/api/v1/persons", {"id_number": "123"})
+@pytest.mark.parametrize("value", ["valid", "123", ""])
+def test_id_number_in_the_query_string_is_refused(world, api, value):
+    number = resident_id()
+    person("张卫国", institution=world.hospital, id_number=number)
+    sent = number if value == "valid" else value
+    response = api(world.hospital_doctor).get("/api/v1/persons", {"id_number": sent, "q": "张"})
     assert response.status_code == 400
-    assert error_of(response)["fields"] == {"id_number": ["身份证号应为 18 位。"]}
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert error["fields"] == {
+        "id_number": ["身份证号不能放在网址中，请改用 POST /api/v1/persons/lookup 查找。"]
+    }
+    assert "张卫国" not in response.content.decode()
+    if sent:
+        assert sent not in response.content.decode()
+
+
+def test_id_number_query_string_refusal_speaks_english_too(world, api):
+    response = api(world.hospital_doctor, language="en").get("/api/v1/persons", {"id_number": "123"})
+    assert response.status_code == 400
+    assert "/api/v1/persons/lookup" in error_of(response)["fields"]["id_number"][0]
+
+
+def test_malformed_id_number_lookup_is_a_400(world, api):
     lookup = api(world.hospital_doctor).post("/api/v1/persons/lookup", {"id_number": "123"}, format="json")
     assert lookup.status_code == 400
+    assert error_of(lookup)["fields"] == {"id_number": ["身份证号应为 18 位。"]}
 
 
 def test_person_list_query_count(world, api, django_assert_num_queries):

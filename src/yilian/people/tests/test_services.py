@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from stdnum.cn import ric
 
+from yilian.accounts.models import Membership
+from yilian.accounts.selectors import audit_visible_to
 from yilian.accounts.tests.factories import user_with_role
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
 from yilian.core.models import AuditEvent
@@ -233,3 +235,85 @@ def test_update_is_audited_and_birth_date_follows_the_number(world):
         services.person_update(actor=world.outsider_doctor, person=patient, phone="13600000000")
     with pytest.raises(Invalid):
         services.person_update(actor=world.hospital_doctor, person=patient, insurance_scheme="gold")
+
+
+# Registering a known number -----------------------------------------------------------
+
+
+def test_known_number_under_another_name_is_refused_and_nothing_changes(world):
+    number = resident_id()
+    existing = person("赵六", institution=world.hospital, id_number=number)
+    nurse = user_with_role(Role.NURSE, username="township_nurse", institution=world.township)
+    with pytest.raises(Invalid) as error:
+        services.person_register(actor=nurse, institution=world.township, id_number=number, name="赵七")
+    assert error.value.as_text() == {"name": ["该身份证号已登记，但姓名与登记信息不一致，请核对。"]}
+    assert list(existing.institution_links.values_list("institution", flat=True)) == [world.hospital.pk]
+    assert not AuditEvent.objects.exists()
+    assert not selectors.person_visible_to(nurse).exists()
+
+
+@pytest.mark.parametrize("typed", ["赵六", " 赵 六 ", "赵\u3000六"])
+def test_known_number_with_the_same_name_links_spaces_aside(world, typed):
+    number = resident_id()
+    existing = person("赵六", institution=world.hospital, id_number=number)
+    nurse = user_with_role(Role.NURSE, username="township_nurse", institution=world.township)
+    found, created = services.person_register(
+        actor=nurse, institution=world.township, id_number=number, name=typed
+    )
+    assert found == existing and not created
+    existing.refresh_from_db()
+    assert existing.name == "赵六"  # linking never renames
+    event = AuditEvent.objects.get(action="person.link")
+    assert event.institution_public_id == world.township.public_id
+
+
+# Audit events under the acting institution ------------------------------------------------
+
+
+def test_reveal_is_visible_to_the_doctors_institution_admin_only(world):
+    patient = person("钱七", institution=world.township)
+    PersonInstitutionLink.objects.create(person=patient, institution=world.hospital, reason="referral")
+    township_doctor = user_with_role(Role.DOCTOR, username="township_doctor", institution=world.township)
+    services.person_reveal_id_number(actor=township_doctor, person=patient, purpose="转诊核对")
+    event = AuditEvent.objects.get(action="person.reveal_id")
+    assert event.institution_public_id == world.township.public_id
+    assert audit_visible_to(world.township_admin).filter(pk=event.pk).exists()
+    # The hospital is linked to the patient too, but its staff did not reveal anything.
+    assert not audit_visible_to(world.hospital_admin).filter(pk=event.pk).exists()
+    assert not audit_visible_to(world.outsider_doctor).filter(pk=event.pk).exists()
+
+
+def test_update_is_recorded_under_the_acting_institution(world):
+    patient = person("孙八", institution=world.hospital)
+    PersonInstitutionLink.objects.create(person=patient, institution=world.township, reason="referral")
+    services.person_update(actor=world.hospital_doctor, person=patient, phone="13500000000")
+    event = AuditEvent.objects.get(action="person.update")
+    assert event.institution_public_id == world.hospital.public_id
+    assert audit_visible_to(world.hospital_admin).filter(pk=event.pk).exists()
+    assert not audit_visible_to(world.township_admin).filter(pk=event.pk).exists()
+
+
+def test_actor_working_in_two_linked_institutions_records_the_first(world):
+    patient = person("周九", institution=world.hospital)
+    PersonInstitutionLink.objects.create(person=patient, institution=world.township, reason="referral")
+    doctor = user_with_role(Role.DOCTOR, username="two_places", institution=world.township)
+    Membership.objects.create(user=doctor, role=Role.DOCTOR, institution=world.hospital)
+    services.person_reveal_id_number(actor=doctor, person=patient, purpose="核对")
+    first = min((world.hospital, world.township), key=lambda institution: institution.pk)
+    assert AuditEvent.objects.get(action="person.reveal_id").institution_public_id == first.public_id
+
+
+def test_platform_admin_acting_from_outside_records_no_institution(world):
+    patient = person("吴十", institution=world.hospital)
+    services.person_reveal_id_number(actor=world.admin, person=patient, purpose="稽核")
+    assert AuditEvent.objects.get(action="person.reveal_id").institution_public_id is None
+
+
+def test_link_is_recorded_under_the_linked_institution(world):
+    patient = person("郑十一", institution=world.hospital)
+    services.person_link(
+        actor=world.hospital_doctor, person=patient, institution=world.township, reason="referral"
+    )
+    event = AuditEvent.objects.get(action="person.link")
+    assert event.institution_public_id == world.township.public_id
+    assert audit_visible_to(world.township_admin).filter(pk=event.pk).exists()

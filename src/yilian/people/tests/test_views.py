@@ -231,6 +231,22 @@ def test_register_links_the_existing_person_and_says_so(client_for, world):
     assert number not in html
 
 
+def test_register_a_known_number_under_another_name_shows_the_error_on_the_name(client_for, world):
+    number = resident_id(birth=BIRTH)
+    existing = person("赵大山", institution=world.outsider, id_number=number)
+    nurse = user_with_role(Role.NURSE, username="hospital_nurse", institution=world.hospital)
+    response = client_for(nurse).post(
+        reverse("people:register"), _register_data(world, number, name="钱小川")
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-testid="error-name"' in html
+    assert "该身份证号已登记，但姓名与登记信息不一致，请核对。" in html
+    assert "赵大山" not in html
+    assert not existing.institution_links.filter(institution=world.hospital).exists()
+    assert not AuditEvent.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("number_kind", "extra", "error_field"),
     [
