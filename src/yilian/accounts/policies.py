@@ -16,7 +16,7 @@ def can_grant_role(
     if scope.is_platform_admin:
         return True
     if institution is not None and role in INSTITUTION_ROLES:
-        return Role.INSTITUTION_ADMIN in scope.institution_roles.get(institution.pk, frozenset())
+        return scope.holds_at_institution(institution.pk, Role.INSTITUTION_ADMIN)
     return False
 
 

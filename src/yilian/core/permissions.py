@@ -86,6 +86,14 @@ class Scope:
         """True when the actor holds any of ``roles`` anywhere."""
         return bool(self.roles() & set(roles))
 
+    def holds_at_institution(self, institution_id: int, *roles: str) -> bool:
+        """True when the actor holds any of ``roles`` at that institution."""
+        return bool(self.institution_roles.get(institution_id, frozenset()) & set(roles))
+
+    def holds_at_consortium(self, consortium_id: int, *roles: str) -> bool:
+        """True when the actor holds any of ``roles`` in that consortium."""
+        return bool(self.consortium_roles.get(consortium_id, frozenset()) & set(roles))
+
     def institutions_with(self, *roles: str) -> set[int]:
         """Institution ids where the actor holds any of ``roles`` (any role if none given)."""
         return {pk for pk, held in self.institution_roles.items() if not roles or held & set(roles)}

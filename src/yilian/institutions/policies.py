@@ -27,8 +27,8 @@ def can_manage_regions(actor: Any) -> bool:
     return scope_for(actor).is_platform_admin
 
 
-def can_create_institution(actor: Any, region: Region | None = None) -> bool:
-    """Platform admins anywhere; regulators inside their region."""
+def _regulates(actor: Any, region: Region | None) -> bool:
+    """Platform admins anywhere; regulators inside their region (any region when none is given)."""
     scope = scope_for(actor)
     if scope.is_platform_admin:
         return True
@@ -37,12 +37,17 @@ def can_create_institution(actor: Any, region: Region | None = None) -> bool:
     return scope.covers_region(region.code, Role.REGULATOR)
 
 
+def can_create_institution(actor: Any, region: Region | None = None) -> bool:
+    """Platform admins anywhere; regulators inside their region."""
+    return _regulates(actor, region)
+
+
 def can_change_institution(actor: Any, institution: Institution) -> bool:
     """The institution's own admins, regulators of its region, platform admins."""
     scope = scope_for(actor)
     if scope.is_platform_admin:
         return True
-    if Role.INSTITUTION_ADMIN in scope.institution_roles.get(institution.pk, frozenset()):
+    if scope.holds_at_institution(institution.pk, Role.INSTITUTION_ADMIN):
         return True
     return scope.covers_region(institution.region.code, Role.REGULATOR)
 
@@ -50,9 +55,7 @@ def can_change_institution(actor: Any, institution: Institution) -> bool:
 def can_manage_departments(actor: Any, institution: Institution) -> bool:
     """The institution's own admins and platform admins manage its departments."""
     scope = scope_for(actor)
-    return scope.is_platform_admin or Role.INSTITUTION_ADMIN in scope.institution_roles.get(
-        institution.pk, frozenset()
-    )
+    return scope.is_platform_admin or scope.holds_at_institution(institution.pk, Role.INSTITUTION_ADMIN)
 
 
 def can_manage_staff(actor: Any, institution: Institution) -> bool:
@@ -62,12 +65,7 @@ def can_manage_staff(actor: Any, institution: Institution) -> bool:
 
 def can_create_consortium(actor: Any, region: Region | None = None) -> bool:
     """Platform admins; regulators in their region; consortium-office staff (who then run it)."""
-    scope = scope_for(actor)
-    if scope.is_platform_admin or scope.has_role(Role.CONSORTIUM_OFFICE):
-        return True
-    if region is None:
-        return scope.has_role(Role.REGULATOR)
-    return scope.covers_region(region.code, Role.REGULATOR)
+    return scope_for(actor).has_role(Role.CONSORTIUM_OFFICE) or _regulates(actor, region)
 
 
 def can_manage_consortium(actor: Any, consortium: Consortium) -> bool:
@@ -75,7 +73,7 @@ def can_manage_consortium(actor: Any, consortium: Consortium) -> bool:
     scope = scope_for(actor)
     if scope.is_platform_admin:
         return True
-    if Role.CONSORTIUM_OFFICE in scope.consortium_roles.get(consortium.pk, frozenset()):
+    if scope.holds_at_consortium(consortium.pk, Role.CONSORTIUM_OFFICE):
         return True
     return scope.covers_region(consortium.region.code, Role.REGULATOR)
 
@@ -90,12 +88,7 @@ def can_view_agreement_files(actor: Any, consortium: Consortium, member_institut
 
 def can_plan_grids(actor: Any, region: Region | None = None) -> bool:
     """Regulators plan grids inside their region; platform admins anywhere."""
-    scope = scope_for(actor)
-    if scope.is_platform_admin:
-        return True
-    if region is None:
-        return scope.has_role(Role.REGULATOR)
-    return scope.covers_region(region.code, Role.REGULATOR)
+    return _regulates(actor, region)
 
 
 def can_change_grid(actor: Any, grid: Grid) -> bool:
