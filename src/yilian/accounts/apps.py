@@ -37,6 +37,19 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the menu entries: staff, users and roles, audit log, my account."""
+        from yilian.core.audit import register_action_labels
+
+        register_action_labels(
+            {
+                "user.create": _("创建账号"),
+                "user.update": _("修改账号"),
+                "user.password": _("设置密码"),
+                "api_token.issue": _("签发 API 令牌"),
+                "api_token.revoke": _("吊销 API 令牌"),
+                "membership.grant": _("授予角色"),
+                "membership.revoke": _("撤销角色"),
+            }
+        )
         from yilian.core.ui.menu import MenuEntry, register
 
         section = _("系统管理")

@@ -96,3 +96,25 @@ def apply_changes(
         assign(obj, key, value)
     obj.save()
     return changed(before, snapshot(obj, fields))
+
+
+_ACTION_LABELS: dict[str, Any] = {}
+
+
+def register_action_labels(labels: Mapping[str, Any]) -> None:
+    """Readable names of an app's audit actions (``{"grid.assign": _("指定网格责任医联体")}``).
+
+    Each app calls this from ``AppConfig.ready()``, so the audit log can name
+    every action without knowing the apps.
+    """
+    _ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """The readable name of an action in the active language (its code when none is registered)."""
+    return str(_ACTION_LABELS.get(action, action))
+
+
+def action_labels() -> list[tuple[str, str]]:
+    """Every registered (action, readable name), sorted by action."""
+    return sorted((action, str(label)) for action, label in _ACTION_LABELS.items())

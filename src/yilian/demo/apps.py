@@ -6,3 +6,9 @@ class DemoConfig(AppConfig):
     name = "yilian.demo"
     label = "demo"
     verbose_name = _("演示数据")
+
+    def ready(self) -> None:
+        """Name the demo loader's own audit action."""
+        from yilian.core.audit import register_action_labels
+
+        register_action_labels({"person.bulk_create": _("批量登记居民（演示数据）")})

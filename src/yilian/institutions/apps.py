@@ -16,6 +16,32 @@ class InstitutionsConfig(AppConfig):
 
     def ready(self) -> None:
         """Add the registry pages to the role menu."""
+        from yilian.core.audit import register_action_labels
+
+        register_action_labels(
+            {
+                "region.create": _("新增行政区划"),
+                "region.update": _("修改行政区划"),
+                "institution.create": _("新增机构"),
+                "institution.update": _("修改机构"),
+                "department.create": _("新增科室"),
+                "department.update": _("修改科室"),
+                "consortium.create": _("新建医联体"),
+                "consortium.update": _("修改医联体"),
+                "consortium.member.add": _("加入成员"),
+                "consortium.member.update": _("修改成员"),
+                "consortium.member.remove": _("成员退出"),
+                "consortium.body.create": _("新增管理机构"),
+                "consortium.body.update": _("修改管理机构"),
+                "consortium.body.delete": _("删除管理机构"),
+                "consortium.agreement.create": _("上传章程与协议"),
+                "consortium.agreement.update": _("修改章程与协议"),
+                "grid.create": _("新建网格"),
+                "grid.update": _("修改网格"),
+                "grid.assign": _("指定网格责任医联体"),
+                "grid.unassign": _("解除网格责任"),
+            }
+        )
         from yilian.core.ui.menu import MenuEntry, register
         from yilian.institutions import policies
 
