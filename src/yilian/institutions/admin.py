@@ -23,6 +23,7 @@ from yilian.institutions.models import (
     ManagementBody,
     Region,
 )
+from yilian.institutions.services import INSTITUTION_FIELDS
 
 
 @admin.register(Region)
@@ -51,27 +52,7 @@ class InstitutionAdmin(ReadOnlyModelAdmin):
     list_filter = ("category", "grade", "ownership", "status", "is_tcm")
     search_fields = ("name", "short_name", "credit_code", "name_initials")
     list_select_related = ("region",)
-    fields = (
-        "public_id",
-        "name",
-        "short_name",
-        "credit_code",
-        "category",
-        "grade",
-        "grade_class",
-        "ownership",
-        "profit_status",
-        "is_tcm",
-        "may_serve_across_grids",
-        "region",
-        "address",
-        "phone",
-        "beds",
-        "status",
-        "description",
-        "created_at",
-        "updated_at",
-    )
+    fields = ("public_id", *INSTITUTION_FIELDS, "created_at", "updated_at")
     readonly_fields = fields
     inlines = (DepartmentInline,)
 
