@@ -205,3 +205,17 @@ def audit_list(
     if until is not None:
         events = events.filter(occurred_at__lt=until)
     return events.order_by("-occurred_at", "-id")
+
+
+def users_holding(institution_id: int, roles: Any, *, department_id: int | None = None) -> QuerySet[User]:
+    """Active users holding any of ``roles`` at an institution (at one department, when given).
+
+    Used to address notifications; no actor scoping, as the caller has
+    already decided that the institution must be told.
+    """
+    memberships = Membership.objects.filter(
+        institution_id=institution_id, role__in=list(roles), is_active=True
+    )
+    if department_id is not None:
+        memberships = memberships.filter(department_id=department_id)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "yilian.accounts",
     "yilian.institutions",
     "yilian.people",
+    "yilian.notifications",
+    "yilian.encounters",
+    "yilian.referrals",
     "yilian.demo",
 ]
 
@@ -161,6 +164,9 @@ MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Uploaded agreements and charters: PDF, images, office documents, at most this size.
 UPLOAD_MAX_BYTES = env.get_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+
+# Delivery channels besides the in-app inbox (dotted paths of classes with deliver()); SMS plugs in here.
+NOTIFICATION_CHANNELS: list[str] = [c for c in env.get("NOTIFICATION_CHANNELS", "").split(",") if c]
 
 TASKS = {
     "default": {

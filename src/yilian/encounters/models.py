@@ -1,0 +1,125 @@
+"""Encounters: a person's visits and inpatient stays at an institution, and monthly service volumes.
+
+The referral app reads current inpatient stays (the down-referral worklist)
+and monthly volumes (denominators of the referral rates). HIS import of
+encounters and claims extends this app later (issue 6); until then stays
+are recorded through the API and volumes are reported per month (ADR 0010).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yilian.core.models import BaseModel
+from yilian.encounters.choices import EncounterKind
+
+
+class Encounter(BaseModel):
+    """One outpatient visit or inpatient stay of a person at an institution's department.
+
+    ``recovery_phase`` is set by a doctor who judges the inpatient ready to
+    go down (恢复期 / 术后恢复期 / 危重症稳定期 / 慢病稳定期); the worklist
+    also suggests stays by diagnosis and length of stay.
+    """
+
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("患者"), on_delete=models.PROTECT, related_name="encounters"
+    )
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        verbose_name=_("机构"),
+        on_delete=models.PROTECT,
+        related_name="encounters",
+    )
+    department = models.ForeignKey(
+        "institutions.Department",
+        verbose_name=_("科室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="encounters",
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=EncounterKind.choices)
+    his_number = models.CharField(_("病案号/门诊号"), max_length=18, blank=True)
+    started_at = models.DateTimeField(_("就诊/入院时间"))
+    ended_at = models.DateTimeField(_("出院时间"), null=True, blank=True)
+    diagnosis_code = models.CharField(_("主要诊断编码"), max_length=11)
+    diagnosis_name = models.CharField(_("主要诊断名称"), max_length=50)
+    attending = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("主管医生"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recovery_phase = models.CharField(_("可下转阶段"), max_length=24, blank=True)
+    recovery_flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("标记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recovery_flagged_at = models.DateTimeField(_("标记时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("诊疗记录")
+        verbose_name_plural = _("诊疗记录")
+        indexes = [models.Index(fields=["institution", "kind", "ended_at"], name="encounter_current_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="encounter_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.diagnosis_name}"
+
+
+class ServiceVolume(models.Model):
+    """An institution's (or one department's) outpatient visits, admissions and discharges in one month.
+
+    The denominators of the up-referral rate (visits of a member) and the
+    down-referral rate (discharges of a lead-hospital department). One row
+    per institution, department (null = the whole institution) and month.
+    """
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    department = models.ForeignKey(
+        "institutions.Department",
+        verbose_name=_("科室"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    outpatient_visits = models.PositiveIntegerField(_("门急诊人次"), default=0)
+    admissions = models.PositiveIntegerField(_("入院人次"), default=0)
+    discharges = models.PositiveIntegerField(_("出院人次"), default=0)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = _("月度服务量")
+        verbose_name_plural = _("月度服务量")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "department", "month"], name="service_volume_department_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["institution", "month"],
+                condition=models.Q(department__isnull=True),
+                name="service_volume_institution_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.month:%Y-%m}"

@@ -1,0 +1,93 @@
+"""Who may see and do what with referrals.
+
+Only the two ends see a referral (the receiver from submission on), plus
+the consortium office of its consortium and the regulator of either end's
+region, read-only, and platform administrators, read-only. Actions come
+from the workflow table: the side (sender / receiver) and the roles the
+actor holds at that side's institution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.permissions import Role
+from yilian.people.policies import PATIENT_ROLES
+from yilian.referrals.choices import ReferralSide, ReferralStatus
+from yilian.referrals.workflow import RECEIVING_ROLES, SENDING_ROLES
+
+OVERSIGHT_ROLES = frozenset({Role.CONSORTIUM_OFFICE})
+"""Consortium roles that read every referral of the consortium (the office)."""
+
+
+def sending_institutions(actor: Any) -> set[int]:
+    """Institutions where the actor may write referrals."""
+    return scope_for(actor).institutions_with(*SENDING_ROLES)
+
+
+def end_institutions(actor: Any) -> set[int]:
+    """Institutions whose referrals the actor sees as one of the two ends (patient-seeing roles)."""
+    return scope_for(actor).institutions_with(*PATIENT_ROLES)
+
+
+def overseen_consortia(actor: Any) -> set[int]:
+    """Consortia whose referrals the actor reads as the management office."""
+    return scope_for(actor).consortia_with(*OVERSIGHT_ROLES)
+
+
+def regulated_prefixes(actor: Any) -> set[str]:
+    """Region prefixes whose institutions' referrals the actor reads as a regulator."""
+    return scope_for(actor).region_prefixes_with(Role.REGULATOR)
+
+
+def can_use_referrals(actor: Any) -> bool:
+    """Anyone with some view of referrals: an end, the office, a regulator, a platform admin."""
+    scope = scope_for(actor)
+    return scope.is_platform_admin or bool(
+        end_institutions(actor) or overseen_consortia(actor) or regulated_prefixes(actor)
+    )
+
+
+def can_write_referrals(actor: Any) -> bool:
+    """Clinical staff who may start a referral somewhere."""
+    return bool(sending_institutions(actor))
+
+
+def sides_of(actor: Any, referral: Any) -> dict[str, frozenset[str]]:
+    """The roles the actor holds at each end of the referral (receiver only once it was submitted)."""
+    scope = scope_for(actor)
+    sides = {
+        ReferralSide.SENDER: scope.institution_roles.get(referral.from_institution_id, frozenset()),
+    }
+    if referral.status != ReferralStatus.DRAFT:
+        sides[ReferralSide.RECEIVER] = scope.institution_roles.get(referral.to_institution_id, frozenset())
+    return sides
+
+
+def sees_patient(actor: Any, referral: Any) -> bool:
+    """True when the actor may see the patient's details on this referral (an end, clinical or admin)."""
+    sides = sides_of(actor, referral)
+    return any(roles & PATIENT_ROLES for roles in sides.values())
+
+
+def can_answer_at(actor: Any, institution_id: int) -> bool:
+    """True when the actor may answer referrals received by that institution."""
+    return scope_for(actor).holds_at_institution(institution_id, *RECEIVING_ROLES)
+
+
+def can_manage_capacity(actor: Any, institution_id: int) -> bool:
+    """Receiving staff and the institution's administrators publish reserved capacity."""
+    return scope_for(actor).holds_at_institution(institution_id, *RECEIVING_ROLES, Role.INSTITUTION_ADMIN)
+
+
+def can_configure(actor: Any, consortium: Any) -> bool:
+    """The consortium office (and platform admins) edit criteria, settings and subsidies."""
+    scope = scope_for(actor)
+    return scope.is_platform_admin or scope.holds_at_consortium(consortium.pk, *OVERSIGHT_ROLES)
+
+
+def can_view_statistics(actor: Any) -> bool:
+    """The office, regulators and platform admins read referral statistics."""
+    scope = scope_for(actor)
+    return scope.is_platform_admin or bool(overseen_consortia(actor) or regulated_prefixes(actor))

@@ -1,0 +1,433 @@
+"""Reads of referrals, scoped by policy: visibility, worklists, the down-referral worklist, capacity."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.icd10 import in_range
+from yilian.encounters.models import Encounter
+from yilian.encounters.selectors import current_inpatients
+from yilian.institutions.models import ConsortiumMember, Department, Institution
+from yilian.referrals import policies, workflow
+from yilian.referrals.choices import (
+    PRIORITY_RANK,
+    CriterionCategory,
+    ReferralStatus,
+)
+from yilian.referrals.models import (
+    FollowUpTask,
+    Referral,
+    ReferralAttachment,
+    ReferralCriterion,
+    ReferralEvent,
+    ReservedCapacity,
+)
+
+LIST_RELATED = (
+    "person",
+    "from_institution",
+    "from_department",
+    "to_institution",
+    "to_department",
+    "from_doctor",
+    "consortium",
+)
+
+
+def referral_visible_to(actor: Any) -> QuerySet[Referral]:
+    """Referrals the actor may read: sent by or (once submitted) received at their institutions, of
+    consortia they run the office of, touching regions they regulate; all for platform admins."""
+    scope = scope_for(actor)
+    referrals = Referral.objects.select_related(*LIST_RELATED)
+    if scope.is_platform_admin:
+        return referrals
+    condition = Q(pk__in=[])
+    ends = policies.end_institutions(actor)
+    if ends:
+        condition |= Q(from_institution_id__in=ends) | (
+            Q(to_institution_id__in=ends) & ~Q(status=ReferralStatus.DRAFT)
+        )
+    consortia = policies.overseen_consortia(actor)
+    if consortia:
+        condition |= Q(consortium_id__in=consortia) & ~Q(status=ReferralStatus.DRAFT)
+    for prefix in policies.regulated_prefixes(actor):
+        condition |= (
+            Q(from_institution__region__code__startswith=prefix)
+            | Q(to_institution__region__code__startswith=prefix)
+        ) & ~Q(status=ReferralStatus.DRAFT)
+    if condition == Q(pk__in=[]):
+        return referrals.none()
+    return referrals.filter(condition)
+
+
+def referral_get_for(actor: Any, public_id: Any) -> Referral:
+    """One visible referral by public id; NotFound otherwise."""
+    try:
+        return referral_visible_to(actor).get(public_id=public_id)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise NotFound("referral") from error
+
+
+def _priority_order() -> Case:
+    return Case(
+        *[When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    """Filters of the referral lists. ``box`` is "inbox" (received), "outbox" (sent) or "all"."""
+
+    box: str = "all"
+    status: str = ""
+    direction: str = ""
+    priority: str = ""
+    open_only: bool = False
+    query: str = ""
+    institution_id: int | None = None
+    department_id: int | None = None
+    consortium_id: int | None = None
+    submitted_from: datetime.date | None = None
+    submitted_to: datetime.date | None = None
+
+
+def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    """Visible referrals filtered; the inbox is ordered by priority then answer deadline, others newest first.
+
+    The inbox holds referrals received at the actor's institutions (one
+    department if given), the outbox those sent from them. Constant query
+    count whatever the size.
+    """
+    filters = filters or ReferralFilters()
+    referrals = referral_visible_to(actor)
+    ends = policies.end_institutions(actor)
+    if filters.box == "inbox":
+        referrals = referrals.filter(to_institution_id__in=ends).exclude(status=ReferralStatus.DRAFT)
+    elif filters.box == "outbox":
+        referrals = referrals.filter(from_institution_id__in=ends)
+    if filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.open_only:
+        referrals = referrals.filter(status__in=[s.value for s in ReferralStatus if s in _OPEN])
+    if filters.direction:
+        referrals = referrals.filter(direction=filters.direction)
+    if filters.priority:
+        referrals = referrals.filter(priority=filters.priority)
+    if filters.institution_id:
+        referrals = referrals.filter(
+            Q(from_institution_id=filters.institution_id) | Q(to_institution_id=filters.institution_id)
+        )
+    if filters.department_id:
+        referrals = referrals.filter(
+            Q(to_department_id=filters.department_id) | Q(from_department_id=filters.department_id)
+        )
+    if filters.consortium_id:
+        referrals = referrals.filter(consortium_id=filters.consortium_id)
+    if filters.submitted_from:
+        referrals = referrals.filter(submitted_at__date__gte=filters.submitted_from)
+    if filters.submitted_to:
+        referrals = referrals.filter(submitted_at__date__lte=filters.submitted_to)
+    if filters.query:
+        term = filters.query.strip()
+        referrals = referrals.filter(
+            Q(number__icontains=term)
+            | Q(diagnosis_name__icontains=term)
+            | Q(diagnosis_code__istartswith=term)
+            | Q(person__name__icontains=term)
+            | Q(person__name_initials__istartswith=term.lower())
+        )
+    if filters.box == "inbox":
+        return referrals.annotate(priority_rank=_priority_order()).order_by(
+            "priority_rank", "answer_due_at", "id"
+        )
+    return referrals.order_by("-created_at", "-id")
+
+
+_OPEN = {
+    ReferralStatus.SUBMITTED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.SCHEDULED,
+    ReferralStatus.ARRIVED,
+    ReferralStatus.COMPLETED,
+    ReferralStatus.CANCEL_REQUESTED,
+}
+
+
+def available_actions(actor: Any, referral: Referral) -> list[str]:
+    """The workflow actions the actor may take on the referral now (what the UI and API offer)."""
+    return workflow.available_actions(referral.status, policies.sides_of(actor, referral))
+
+
+def referral_timeline(referral: Referral) -> QuerySet[ReferralEvent]:
+    """Every step of the referral, oldest first."""
+    return referral.events.select_related("actor").order_by("occurred_at", "id")
+
+
+def referral_attachments(referral: Referral) -> QuerySet[ReferralAttachment]:
+    """Files sent with the referral, oldest first."""
+    return referral.attachments.order_by("created_at", "id")
+
+
+def attachment_get_for(actor: Any, public_id: Any) -> ReferralAttachment:
+    """An attachment of a referral whose patient the actor may see; NotFound otherwise."""
+    try:
+        attachment = ReferralAttachment.objects.select_related("referral").get(public_id=public_id)
+    except (ReferralAttachment.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise NotFound("attachment") from error
+    referral = referral_get_for(actor, attachment.referral.public_id)
+    if not policies.sees_patient(actor, referral):
+        raise NotFound("attachment")
+    return attachment
+
+
+def follow_up_tasks(referral: Referral) -> QuerySet[FollowUpTask]:
+    """The down-referral duties of a referral."""
+    return referral.follow_up_tasks.select_related("done_by").order_by("due_at", "id")
+
+
+def follow_up_task_get_for(actor: Any, public_id: Any) -> FollowUpTask:
+    """A follow-up duty of a visible referral; NotFound otherwise."""
+    try:
+        task = FollowUpTask.objects.select_related("referral").get(public_id=public_id)
+    except (FollowUpTask.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise NotFound("follow_up_task") from error
+    referral_get_for(actor, task.referral.public_id)
+    return task
+
+
+def overdue_follow_ups(actor: Any) -> QuerySet[FollowUpTask]:
+    """Undone duties past their deadline on referrals the actor sees (both ends see them)."""
+    visible = referral_visible_to(actor).values("pk")
+    return (
+        FollowUpTask.objects.filter(referral_id__in=visible, done_at__isnull=True, due_at__lt=timezone.now())
+        .select_related("referral__to_institution", "referral__from_institution", "referral__person")
+        .order_by("due_at", "id")
+    )
+
+
+def pending_follow_ups(actor: Any) -> QuerySet[FollowUpTask]:
+    """Undone duties of down-referrals received at the actor's institutions, soonest first."""
+    return (
+        FollowUpTask.objects.filter(
+            referral__to_institution_id__in=policies.end_institutions(actor), done_at__isnull=True
+        )
+        .select_related("referral__from_institution", "referral__person", "referral__to_institution")
+        .order_by("due_at", "id")
+    )
+
+
+def department_for_referral(public_id: Any, *, field: str = "to_department") -> Department:
+    """An active clinical department to refer to, by public id; Invalid on ``field`` when there is none."""
+    try:
+        return Department.objects.select_related("institution").get(
+            public_id=public_id, is_active=True, institution__status="active"
+        )
+    except (Department.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Invalid({field: [_("接收科室不存在或已停用。")]}) from error
+
+
+def receiving_options(
+    actor: Any, from_institution: Institution, diagnosis_code: str = ""
+) -> list[Department]:
+    """Departments to suggest as receivers: the consortium's other members' clinical departments,
+    those matching the diagnosis's usual specialty first (ICD-10 chapter → subject), lead institutions first."""
+    consortia = ConsortiumMember.objects.filter(institution=from_institution, is_active=True).values(
+        "consortium_id"
+    )
+    members = ConsortiumMember.objects.filter(consortium_id__in=consortia, is_active=True).exclude(
+        institution=from_institution
+    )
+    roles = dict(members.values_list("institution_id", "role"))
+    departments = list(
+        Department.objects.filter(institution_id__in=roles, is_active=True, is_clinical=True).select_related(
+            "institution"
+        )
+    )
+    wanted = specialties_for(diagnosis_code)
+    rank = {"lead": 0, "sub_lead": 1, "member": 2}
+    departments.sort(
+        key=lambda d: (
+            d.specialty not in wanted,
+            rank.get(roles.get(d.institution_id, ""), 3),
+            d.institution.name,
+            d.name,
+        )
+    )
+    return departments
+
+
+_CHAPTER_SPECIALTIES = (
+    ("C00", "D48", ("19",)),
+    ("E00", "E90", ("03",)),
+    ("F00", "F99", ("15",)),
+    ("G00", "G99", ("03",)),
+    ("H00", "H59", ("10",)),
+    ("H60", "H95", ("11",)),
+    ("I00", "I99", ("03",)),
+    ("J00", "J99", ("03",)),
+    ("K00", "K14", ("12",)),
+    ("K20", "K93", ("03", "04")),
+    ("M00", "M99", ("04", "21")),
+    ("N00", "N99", ("03", "04")),
+    ("O00", "O99", ("05",)),
+    ("S00", "T98", ("04", "20")),
+    ("Z50", "Z50", ("21",)),
+)
+
+
+def specialties_for(diagnosis_code: str) -> set[str]:
+    """First-level subjects that usually receive a diagnosis (a suggestion only, never a rule)."""
+    if not diagnosis_code:
+        return set()
+    for first, last, subjects in _CHAPTER_SPECIALTIES:
+        if in_range(diagnosis_code, first, last):
+            return set(subjects)
+    return set()
+
+
+@dataclass
+class WorklistRow:
+    """One inpatient on the down-referral worklist, why they are on it, and where they could go."""
+
+    encounter: Encounter
+    days_in_hospital: int
+    flagged: bool
+    rule: ReferralCriterion | None
+    suggested_institution: Institution | None
+    open_referral: Referral | None
+
+
+def down_referral_worklist(actor: Any, department_id: int | None = None) -> list[WorklistRow]:
+    """Current inpatients of the actor's institutions (a department when given) that may go down:
+    flagged by a doctor, or matching a down-for-rehabilitation rule by diagnosis and length of stay.
+
+    Each row suggests the patient's home primary institution. A fixed
+    number of queries whatever the number of inpatients.
+    """
+    institutions = policies.sending_institutions(actor)
+    if not institutions:
+        return []
+    stays = list(current_inpatients(institutions, department_id))
+    consortia = list(
+        ConsortiumMember.objects.filter(institution_id__in=institutions, is_active=True).values_list(
+            "consortium_id", flat=True
+        )
+    )
+    rules = list(
+        ReferralCriterion.objects.filter(
+            consortium_id__in=consortia, category=CriterionCategory.DOWN_REHABILITATION, is_active=True
+        )
+    )
+    today = timezone.localdate()
+    open_referrals = {
+        r.encounter_id: r
+        for r in Referral.objects.filter(encounter_id__in=[s.pk for s in stays])
+        .exclude(
+            status__in=[
+                ReferralStatus.CANCELLED,
+                ReferralStatus.DECLINED,
+                ReferralStatus.EXPIRED,
+                ReferralStatus.REDIRECTED,
+            ]
+        )
+        .select_related("to_institution")
+    }
+    primary = _primary_members(consortia)
+    rows = []
+    for stay in stays:
+        days = (today - timezone.localtime(stay.started_at).date()).days
+        rule = next(
+            (
+                r
+                for r in rules
+                if in_range(stay.diagnosis_code, r.icd_from, r.icd_to) and days >= (r.min_stay_days or 0)
+            ),
+            None,
+        )
+        flagged = bool(stay.recovery_phase)
+        if not flagged and rule is None:
+            continue
+        rows.append(
+            WorklistRow(
+                encounter=stay,
+                days_in_hospital=days,
+                flagged=flagged,
+                rule=rule,
+                suggested_institution=_home_institution(stay.person, primary),
+                open_referral=open_referrals.get(stay.pk),
+            )
+        )
+    rows.sort(key=lambda row: (not row.flagged, -row.days_in_hospital))
+    return rows
+
+
+def _primary_members(consortia: list[int]) -> list[Institution]:
+    members = ConsortiumMember.objects.filter(consortium_id__in=consortia, is_active=True).select_related(
+        "institution__region"
+    )
+    return [m.institution for m in members if m.institution.is_primary]
+
+
+def _home_institution(person: Any, primary: list[Institution]) -> Institution | None:
+    """The primary institution nearest the patient's home: the deepest one whose region contains the
+    home address region (a township centre before a village clinic), else one in the home grid's area."""
+    code = person.address_region.code if person.address_region_id else ""
+    best: tuple[int, int, Institution] | None = None
+    for institution in primary:
+        region = institution.region.code.rstrip("0") or institution.region.code
+        if code and code.startswith(region):
+            # Prefer the health centre over the village clinic: the centre keeps the follow-up duties.
+            key = (0 if institution.category.startswith(("B", "C")) else 1, -len(region))
+            if best is None or key < best[:2]:
+                best = (*key, institution)
+    return best[2] if best else None
+
+
+def capacity_list(
+    department_ids: list[int], first_day: datetime.date, last_day: datetime.date, kind: str = ""
+) -> QuerySet[ReservedCapacity]:
+    """Reserved capacity of the departments between two days, by date."""
+    rows = ReservedCapacity.objects.filter(
+        department_id__in=department_ids, date__gte=first_day, date__lte=last_day
+    ).select_related("department__institution")
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows.order_by("date", "department__name", "kind")
+
+
+def bookable_days(
+    department: Department, kind: str, first_day: datetime.date | None = None
+) -> list[ReservedCapacity]:
+    """Days with free reserved places of ``kind`` at the department, from today (what the sender can book)."""
+    first_day = first_day or timezone.localdate()
+    return list(
+        ReservedCapacity.objects.filter(department=department, kind=kind, date__gte=first_day)
+        .filter(booked__lt=F("quantity"))
+        .order_by("date")[:30]
+    )
+
+
+def capacity_departments(actor: Any) -> QuerySet[Department]:
+    """Departments whose reserved capacity the actor may publish."""
+    institutions = [pk for pk in policies.end_institutions(actor) if policies.can_manage_capacity(actor, pk)]
+    return (
+        Department.objects.filter(institution_id__in=institutions, is_active=True, is_clinical=True)
+        .select_related("institution")
+        .order_by("institution__name", "name")
+    )
+
+
+def criteria_list(consortium: Any) -> QuerySet[ReferralCriterion]:
+    """The consortium's catalogue, by code."""
+    return ReferralCriterion.objects.filter(consortium=consortium).order_by("icd_from", "category", "name")

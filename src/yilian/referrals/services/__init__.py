@@ -1,0 +1,37 @@
+"""Writes of two-way referral. Adapters import from here."""
+
+from yilian.referrals.services.configuration import (
+    capacity_publish,
+    criterion_create,
+    criterion_update,
+    referral_settings_update,
+    subsidy_set,
+)
+from yilian.referrals.services.criteria import CriteriaCheck
+from yilian.referrals.services.referrals import (
+    follow_up_record,
+    referral_act,
+    referral_attach,
+    referral_check,
+    referral_create,
+    referral_submit,
+    referral_sweep_deadlines,
+    referral_update,
+)
+
+__all__ = [
+    "CriteriaCheck",
+    "capacity_publish",
+    "criterion_create",
+    "criterion_update",
+    "follow_up_record",
+    "referral_act",
+    "referral_attach",
+    "referral_check",
+    "referral_create",
+    "referral_settings_update",
+    "referral_submit",
+    "referral_sweep_deadlines",
+    "referral_update",
+    "subsidy_set",
+]

@@ -1,0 +1,86 @@
+"""Evaluating a referral against its consortium's criteria catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from yilian.core.icd10 import in_range
+from yilian.referrals.choices import (
+    SUMMARY_MATERIALS,
+    CriterionCategory,
+    MissingMaterialAction,
+    ReferralDirection,
+)
+from yilian.referrals.models import ReferralCriterion
+
+CATEGORIES_FOR = {
+    ReferralDirection.UP: (CriterionCategory.MUST_UP, CriterionCategory.CONSULT_THEN_UP),
+    ReferralDirection.DOWN: (CriterionCategory.DOWN_REHABILITATION,),
+    ReferralDirection.LATERAL: (),
+}
+"""Categories that justify a referral in each direction."""
+
+
+@dataclass
+class CriteriaCheck:
+    """What the catalogue says about a referral.
+
+    ``criterion`` is the matching rule (None when the diagnosis is outside
+    the catalogue, then ``met`` is None); ``met`` is true when the rule's
+    category fits the direction and the materials reach the threshold;
+    ``blocks`` is true when missing materials must stop the submission.
+    """
+
+    criterion: ReferralCriterion | None = None
+    met: bool | None = None
+    completeness: int | None = None
+    missing: list[str] = field(default_factory=list)
+    blocks: bool = False
+    category_fits: bool | None = None
+
+
+def present_materials(values: dict[str, Any], attachment_materials: set[str]) -> set[str]:
+    """Materials a referral carries: non-empty summary sections plus attachment kinds."""
+    present = {name for name in SUMMARY_MATERIALS if str(values.get(name) or "").strip()}
+    return present | attachment_materials
+
+
+def matching_criterion(consortium: Any, diagnosis_code: str, direction: str) -> ReferralCriterion | None:
+    """The active rule covering the code: one whose category fits the direction first, then any other."""
+    if consortium is None or not diagnosis_code:
+        return None
+    rules = [
+        rule
+        for rule in ReferralCriterion.objects.filter(consortium=consortium, is_active=True)
+        if in_range(diagnosis_code, rule.icd_from, rule.icd_to)
+    ]
+    fitting = [rule for rule in rules if rule.category in CATEGORIES_FOR.get(direction, ())]
+    return (fitting or rules or [None])[0]
+
+
+def evaluate(
+    consortium: Any,
+    direction: str,
+    diagnosis_code: str,
+    values: dict[str, Any],
+    attachment_materials: set[str],
+) -> CriteriaCheck:
+    """Check a referral's diagnosis and materials against the catalogue (no writes)."""
+    rule = matching_criterion(consortium, diagnosis_code, direction)
+    if rule is None:
+        return CriteriaCheck()
+    required = [str(m) for m in rule.required_materials]
+    present = present_materials(values, attachment_materials)
+    missing = [m for m in required if m not in present]
+    completeness = round(100 * (len(required) - len(missing)) / len(required)) if required else 100
+    fits = rule.category in CATEGORIES_FOR.get(direction, ())
+    enough = completeness >= rule.completeness_threshold
+    return CriteriaCheck(
+        criterion=rule,
+        met=fits and enough,
+        completeness=completeness,
+        missing=missing,
+        blocks=not enough and rule.missing_action == MissingMaterialAction.BLOCK,
+        category_fits=fits,
+    )

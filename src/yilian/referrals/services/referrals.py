@@ -1,0 +1,965 @@
+"""Writes of referrals: create and edit drafts, submit, every workflow action, attachments, deadlines."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yilian.accounts.selectors import users_holding
+from yilian.core.audit import snapshot
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.icd10 import parse_icd10
+from yilian.institutions.models import Department, Institution
+from yilian.notifications.services import notify
+from yilian.people.choices import PersonLinkReason
+from yilian.people.models import Person
+from yilian.people.selectors import person_visible_to
+from yilian.people.services import person_link
+from yilian.referrals import policies, workflow
+from yilian.referrals.choices import (
+    ATTACHMENT_MATERIALS,
+    KIND_CAPACITY,
+    FollowUpTaskKind,
+    Material,
+    RecoveryPhase,
+    ReferralDirection,
+    ReferralKind,
+    ReferralPriority,
+    ReferralSide,
+    ReferralStatus,
+)
+from yilian.referrals.models import (
+    DeductibleSubsidy,
+    FollowUpTask,
+    Referral,
+    ReferralAttachment,
+    ReservedCapacity,
+)
+from yilian.referrals.services import criteria
+from yilian.referrals.services._common import (
+    bump,
+    derive_direction,
+    next_number,
+    raise_if,
+    settings_for,
+    shared_consortium,
+    step,
+)
+
+CONTENT_FIELDS = (
+    "kind",
+    "priority",
+    "to_department",
+    "from_department",
+    "diagnosis_code",
+    "diagnosis_name",
+    "reason",
+    "recovery_phase",
+    "history",
+    "exam_results",
+    "medications",
+    "procedures",
+    "treatment",
+    "plan",
+    "patient_consented",
+    "encounter",
+)
+"""What the sender writes on a draft."""
+
+AUDITED_FIELDS = (*CONTENT_FIELDS, "to_institution", "person")
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ATTACHMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "dcm", "txt", "doc", "docx"}
+MAX_TEXT = {"diagnosis_name": 50, "reason": 100}
+
+RECEIVER_ROLES_TO_NOTIFY = workflow.RECEIVING_ROLES
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _validate_content(data: dict[str, Any], errors: dict[str, list[str]], *, for_submit: bool) -> None:
+    """Field checks of a draft's content; with ``for_submit`` the submission's required fields too."""
+    if "kind" in data and data["kind"] not in ReferralKind.values:
+        errors["kind"] = [_("无效的转诊类型。")]
+    if "priority" in data and data["priority"] not in ReferralPriority.values:
+        errors["priority"] = [_("无效的优先级。")]
+    if data.get("recovery_phase") and data["recovery_phase"] not in RecoveryPhase.values:
+        errors["recovery_phase"] = [_("无效的下转阶段。")]
+    if data.get("diagnosis_code"):
+        try:
+            data["diagnosis_code"] = parse_icd10(data["diagnosis_code"]).code
+        except Invalid as error:
+            errors.update(error.as_text())
+    for name, limit in MAX_TEXT.items():
+        if len(str(data.get(name) or "")) > limit:
+            errors[name] = [_("不能超过 {limit} 个字。").format(limit=limit)]
+    department = data.get("to_department")
+    if department is not None and not (department.is_active and department.institution.status == "active"):
+        errors["to_department"] = [_("接收科室已停用或所属机构不在运营中。")]
+    if for_submit:
+        required = {
+            "to_department": _("请选择接收科室。"),
+            "diagnosis_code": _("请填写 ICD-10 诊断编码。"),
+            "diagnosis_name": _("请填写诊断名称。"),
+            "reason": _("请填写转诊原因。"),
+        }
+        for name, message in required.items():
+            if not data.get(name) and name not in errors:
+                errors[name] = [message]
+        if not data.get("patient_consented"):
+            errors["patient_consented"] = [_("转诊须经患者（或家属）知情同意。")]
+
+
+def _check_ends(
+    from_institution: Institution, from_department: Department | None, to_department: Department | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if from_department is not None and from_department.institution_id != from_institution.pk:
+        errors["from_department"] = [_("转出科室不属于转出机构。")]
+    if to_department is not None and to_department == from_department:
+        errors["to_department"] = [_("不能转诊到本科室。")]
+    return errors
+
+
+def _lock(referral: Referral, expected_version: int | None) -> Referral:
+    """Re-read the referral under a row lock and check the version the caller saw."""
+    locked = (
+        Referral.objects.select_for_update()
+        .select_related("from_institution", "to_institution", "to_department", "consortium", "person")
+        .get(pk=referral.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(_("该转诊单已被他人更新，请刷新后重试。"))
+    return locked
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def referral_create(
+    *,
+    actor: Any,
+    person: Person,
+    from_institution: Institution,
+    submit: bool = False,
+    booking_date: datetime.date | None = None,
+    acknowledge_missing: bool = False,
+    idempotency_key: str = "",
+    **data: Any,
+) -> tuple[Referral, bool]:
+    """Write a referral as a draft of the actor's institution; with ``submit`` send it at once.
+
+    ``data`` holds the content fields (``to_department`` a Department,
+    ``from_department`` a Department or None). The same ``idempotency_key``
+    from the same user returns the referral made the first time (created
+    false) and changes nothing. Audited ``referral.create`` (and
+    ``referral.submit``). Raises NotAllowed (no sending role there, patient
+    not visible), Invalid (field errors, criteria blocking), Conflict.
+    """
+    key = (idempotency_key or "").strip()[:64]
+    if key and getattr(actor, "is_authenticated", False):
+        existing = Referral.objects.filter(created_by=actor, idempotency_key=key).first()
+        if existing is not None:
+            return existing, False
+    if from_institution.pk not in policies.sending_institutions(actor):
+        raise NotAllowed(_("您没有在该机构发起转诊的权限。"))
+    if not person_visible_to(actor).filter(pk=person.pk).exists():
+        raise NotAllowed(_("您无权为该居民发起转诊。"))
+    data = {k: v for k, v in data.items() if k in CONTENT_FIELDS}
+    data.setdefault("kind", ReferralKind.OUTPATIENT)
+    data.setdefault("priority", ReferralPriority.ROUTINE)
+    errors: dict[str, list[str]] = {}
+    _validate_content(data, errors, for_submit=False)
+    if data.get("to_department") is None:
+        errors.setdefault("to_department", [_("请选择接收科室。")])
+    errors.update(_check_ends(from_institution, data.get("from_department"), data.get("to_department")))
+    raise_if(errors)
+    to_department: Department = data["to_department"]
+    try:
+        with transaction.atomic():
+            referral = Referral(
+                number=next_number(),
+                person=person,
+                from_institution=from_institution,
+                from_doctor=actor,
+                to_institution=to_department.institution,
+                created_by=actor,
+                idempotency_key=key,
+                **data,
+            )
+            _derive(referral)
+            referral.save()
+            step(
+                actor=actor,
+                referral=referral,
+                action="create",
+                side=ReferralSide.SENDER,
+                after=snapshot(referral, AUDITED_FIELDS),
+            )
+            if submit:
+                _submit(actor, referral, booking_date=booking_date, acknowledge_missing=acknowledge_missing)
+    except IntegrityError as error:
+        if key:
+            existing = Referral.objects.filter(created_by=actor, idempotency_key=key).first()
+            if existing is not None:
+                return existing, False
+        raise Conflict(_("转诊单号冲突，请重试。")) from error
+    return referral, True
+
+
+def _derive(referral: Referral) -> None:
+    """Set the consortium, whether both ends are in it, and the direction from the two institutions."""
+    consortium, roles = shared_consortium(referral.from_institution, referral.to_institution)
+    referral.consortium = consortium
+    referral.inside_consortium = len(roles) == 2
+    referral.direction = derive_direction(referral.from_institution, referral.to_institution, roles)
+
+
+def referral_update(
+    *, actor: Any, referral: Referral, expected_version: int | None = None, **data: Any
+) -> Referral:
+    """Change a draft's content (sender only). Audited ``referral.update``. Raises NotAllowed, Invalid, Conflict."""
+    data = {k: v for k, v in data.items() if k in CONTENT_FIELDS}
+    with transaction.atomic():
+        locked = _lock(referral, expected_version)
+        _require_side(actor, locked, ReferralSide.SENDER, workflow.SENDING_ROLES)
+        if locked.status != ReferralStatus.DRAFT:
+            raise Conflict(_("只能修改草稿状态的转诊单。"))
+        errors: dict[str, list[str]] = {}
+        _validate_content(data, errors, for_submit=False)
+        if "to_department" in data and data["to_department"] is None:
+            errors["to_department"] = [_("请选择接收科室。")]
+        errors.update(
+            _check_ends(
+                locked.from_institution,
+                data.get("from_department", locked.from_department),
+                data.get("to_department", locked.to_department),
+            )
+        )
+        raise_if(errors)
+        before = snapshot(locked, AUDITED_FIELDS)
+        for key, value in data.items():
+            setattr(locked, key, value)
+        locked.to_institution = locked.to_department.institution
+        _derive(locked)
+        locked.version += 1
+        locked.save()
+        after = snapshot(locked, AUDITED_FIELDS)
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        step(
+            actor=actor,
+            referral=locked,
+            action="update",
+            side=ReferralSide.SENDER,
+            from_status=locked.status,
+            before={k: before.get(k) for k in changed},
+            after=changed,
+        )
+    return locked
+
+
+def _require_side(actor: Any, referral: Referral, side: str, roles: frozenset[str]) -> None:
+    held = policies.sides_of(actor, referral).get(side, frozenset())
+    if not held & roles:
+        raise NotAllowed(_("您不是该转诊单的转出方或接收方，不能执行此操作。"))
+
+
+# --- submission -------------------------------------------------------------------------------
+
+
+def referral_check(referral: Referral) -> criteria.CriteriaCheck:
+    """How the referral stands against the catalogue now (what the doctor sees before submitting)."""
+    attached = set(referral.attachments.values_list("material", flat=True)) if referral.pk else set()
+    values = {name: getattr(referral, name) for name in Material.values if hasattr(referral, name)}
+    return criteria.evaluate(
+        referral.consortium, referral.direction, referral.diagnosis_code, values, attached
+    )
+
+
+def referral_submit(
+    *,
+    actor: Any,
+    referral: Referral,
+    expected_version: int | None = None,
+    booking_date: datetime.date | None = None,
+    acknowledge_missing: bool = False,
+) -> Referral:
+    """Send a draft to the receiving department.
+
+    Checks the required fields and the criteria catalogue (a blocking
+    shortfall raises Invalid on ``materials``; a warning one needs
+    ``acknowledge_missing``), stores whether the criteria were met, books
+    reserved capacity on ``booking_date`` (Conflict when full), lets the
+    receiver see the patient, sets the answer deadline of the priority and
+    notifies the receiving department (every receiving clinician of the
+    institution for an emergency). Raises NotAllowed, Invalid, Conflict.
+    """
+    with transaction.atomic():
+        locked = _lock(referral, expected_version)
+        _submit(actor, locked, booking_date=booking_date, acknowledge_missing=acknowledge_missing)
+    return locked
+
+
+def _submit(
+    actor: Any, referral: Referral, *, booking_date: datetime.date | None, acknowledge_missing: bool
+) -> None:
+    transition = _allowed(actor, referral, "submit")
+    values = {name: getattr(referral, name) for name in CONTENT_FIELDS}
+    errors: dict[str, list[str]] = {}
+    _validate_content(values, errors, for_submit=True)
+    if booking_date is not None:
+        _validate_booking_date(referral, booking_date, errors)
+    raise_if(errors)
+    referral.diagnosis_code = values["diagnosis_code"]
+    check = referral_check(referral)
+    if check.blocks:
+        raise Invalid(
+            {
+                "materials": [
+                    _("资料完整度 {value}% 低于要求，缺少：{missing}。").format(
+                        value=check.completeness, missing=_labels(check.missing)
+                    )
+                ]
+            }
+        )
+    if check.missing and not acknowledge_missing and check.criterion is not None:
+        raise Invalid(
+            {
+                "materials": [
+                    _("缺少资料：{missing}。确认仍要提交请勾选“资料不全仍提交”。").format(
+                        missing=_labels(check.missing)
+                    )
+                ]
+            }
+        )
+    now = timezone.now()
+    hours = settings_for(referral.consortium).answer_hours.get(referral.priority, 72)
+    changes: dict[str, Any] = {
+        "status": transition.target,
+        "diagnosis_code": referral.diagnosis_code,
+        "criterion": check.criterion,
+        "criteria_met": check.met,
+        "completeness": check.completeness,
+        "missing_materials": check.missing,
+        "submitted_at": now,
+        "answer_due_at": now + datetime.timedelta(hours=int(hours)),
+    }
+    if booking_date is not None:
+        changes["booking"] = _book(referral, booking_date)
+        changes["scheduled_for"] = booking_date
+    before_status = referral.status
+    bump(referral, **changes)
+    person_link(
+        actor=actor,
+        person=referral.person,
+        institution=referral.to_institution,
+        reason=PersonLinkReason.REFERRAL,
+    )
+    step(
+        actor=actor,
+        referral=referral,
+        action="submit",
+        side=ReferralSide.SENDER,
+        from_status=before_status,
+        details={
+            "criteria_met": check.met,
+            "completeness": check.completeness,
+            "direction": referral.direction,
+        },
+    )
+    emergency = referral.priority == ReferralPriority.EMERGENCY or referral.kind == ReferralKind.EMERGENCY
+    if emergency:
+        _notify_receiver(referral, "referral.emergency", _("急诊转诊：{number}"), whole_institution=True)
+    else:
+        _notify_receiver(referral, "referral.new", _("新转诊：{number}"))
+
+
+def _labels(materials: list[str]) -> str:
+    return "、".join(str(Material(m).label) if m in Material.values else m for m in materials)
+
+
+def _validate_booking_date(referral: Referral, day: datetime.date, errors: dict[str, list[str]]) -> None:
+    if day < timezone.localdate():
+        errors["booking_date"] = [_("预约日期不能早于今天。")]
+    elif referral.kind not in KIND_CAPACITY:
+        errors["booking_date"] = [_("急诊转诊走绿色通道，无需预约。")]
+    elif not referral.inside_consortium:
+        errors["booking_date"] = [_("预留号源只对医联体成员单位开放。")]
+
+
+def _book(referral: Referral, day: datetime.date) -> ReservedCapacity:
+    """Take one reserved place of the referral's kind on ``day`` at the receiving department, atomically."""
+    capacity = ReservedCapacity.objects.filter(
+        department_id=referral.to_department_id, kind=KIND_CAPACITY[referral.kind], date=day
+    ).first()
+    if capacity is None:
+        raise Invalid({"booking_date": [_("接收科室当天没有发布预留号源。")]})
+    taken = ReservedCapacity.objects.filter(pk=capacity.pk, booked__lt=F("quantity")).update(
+        booked=F("booked") + 1
+    )
+    if not taken:
+        raise Conflict(_("{day} 的预留号源已被约满，请选择其他日期。").format(day=day))
+    return capacity
+
+
+def _release(referral: Referral) -> None:
+    if referral.booking_id:
+        ReservedCapacity.objects.filter(pk=referral.booking_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def _allowed(actor: Any, referral: Referral, action: str) -> workflow.Transition:
+    """The transition for ``action`` if the actor may take it now: NotAllowed for the wrong side, Conflict for the wrong state."""
+    transition = workflow.transition_for(action)
+    if transition is None:
+        raise Invalid({"action": [_("未知的操作。")]})
+    if transition.side != ReferralSide.SYSTEM:
+        _require_side(actor, referral, transition.side, transition.roles)
+    if referral.status not in transition.sources:
+        raise Conflict(
+            _("转诊单当前状态为“{status}”，不能执行此操作（可能已被他人处理，请刷新）。").format(
+                status=ReferralStatus(referral.status).label
+            )
+        )
+    return transition
+
+
+# --- answering and fulfilment --------------------------------------------------------------------
+
+
+def referral_act(
+    *, actor: Any, referral: Referral, action: str, expected_version: int | None = None, **fields: Any
+) -> Referral:
+    """Take one workflow action (accept, decline, redirect, schedule, arrive, no_show, complete, close,
+    cancel, request_cancel, confirm_cancel, decline_cancel) on a referral.
+
+    The transition table decides whether the action is allowed from the
+    current state by the actor's side; the row is locked first, so of two
+    concurrent answers one wins and the other gets Conflict. ``fields`` are
+    the action's inputs (``reason``, ``to_department``, ``scheduled_for``,
+    ``book``, outcome fields). Writes the timeline step and audit event,
+    notifies the other end. Returns the referral (for redirect, the new
+    one). Raises NotAllowed (wrong side or role), Conflict (wrong state,
+    stale version, capacity full), Invalid (missing or bad fields).
+    """
+    if action == "submit":
+        return referral_submit(actor=actor, referral=referral, expected_version=expected_version, **fields)
+    handler = _HANDLERS.get(action)
+    if handler is None:
+        raise Invalid({"action": [_("未知的操作。")]})
+    with transaction.atomic():
+        locked = _lock(referral, expected_version)
+        transition = _allowed(actor, locked, action)
+        values = {name: fields.get(name) for name in transition.required}
+        if "reason" in values:
+            values["reason"] = str(values["reason"] or "").strip()
+        missing = workflow.missing_fields(transition, values)
+        if missing:
+            raise Invalid({name: [_("此项为必填项。")] for name in missing})
+        from_status = locked.status
+        target = workflow.target_of(transition, from_status, has_schedule=locked.scheduled_for is not None)
+        result = handler(actor, locked, target, fields)
+        step(
+            actor=actor,
+            referral=locked,
+            action=action,
+            side=transition.side,
+            from_status=from_status,
+            note=str(fields.get("reason") or fields.get("note") or "")[:500],
+            details=_step_details(locked, action),
+        )
+        if action == "accept":
+            _confirm_booking(actor, locked)
+    return result
+
+
+def _step_details(referral: Referral, action: str) -> dict[str, Any]:
+    if action == "schedule":
+        return {"scheduled_for": str(referral.scheduled_for), "booked": referral.booking_id is not None}
+    if action == "complete":
+        return {"subsidy_amount": str(referral.subsidy_amount)}
+    return {}
+
+
+def _accept(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    bump(referral, status=target, answered_at=timezone.now(), answered_by=actor)
+    _notify_sender(referral, "referral.answered", _("转诊已接收：{number}"))
+    return referral
+
+
+def _confirm_booking(actor: Any, referral: Referral) -> None:
+    """After accepting: a place the sender booked becomes the appointment (a schedule step of its own)."""
+    if not (
+        referral.booking_id and referral.scheduled_for and referral.scheduled_for >= timezone.localdate()
+    ):
+        return
+    bump(referral, status=ReferralStatus.SCHEDULED)
+    step(
+        actor=actor,
+        referral=referral,
+        action="schedule",
+        side=ReferralSide.RECEIVER,
+        from_status=ReferralStatus.ACCEPTED,
+        note=_("确认转出方预约的 {day} 号源").format(day=referral.scheduled_for),
+        details={"scheduled_for": str(referral.scheduled_for), "booked": True},
+    )
+
+
+def _decline(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    _release(referral)
+    now = timezone.now()
+    bump(
+        referral,
+        status=target,
+        decline_reason=fields["reason"].strip()[:200],
+        answered_at=now,
+        answered_by=actor,
+        ended_at=now,
+    )
+    _notify_sender(referral, "referral.answered", _("转诊被拒绝：{number}"))
+    return referral
+
+
+def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    department = fields["to_department"]
+    if not isinstance(department, Department):
+        raise Invalid({"to_department": [_("请选择改派的接收科室。")]})
+    errors: dict[str, list[str]] = {}
+    _validate_content({"to_department": department}, errors, for_submit=False)
+    if department.pk == referral.to_department_id:
+        errors["to_department"] = [_("请改派到其他科室或机构。")]
+    if department == referral.from_department:
+        errors["to_department"] = [_("不能改派回转出科室。")]
+    raise_if(errors)
+    _release(referral)
+    now = timezone.now()
+    bump(
+        referral,
+        status=target,
+        decline_reason=fields["reason"].strip()[:200],
+        answered_at=now,
+        answered_by=actor,
+        ended_at=now,
+    )
+    successor = Referral(
+        number=next_number(),
+        person=referral.person,
+        from_institution=referral.from_institution,
+        from_department=referral.from_department,
+        from_doctor=referral.from_doctor,
+        to_institution=department.institution,
+        to_department=department,
+        redirected_from=referral,
+        created_by=actor,
+        status=ReferralStatus.SUBMITTED,
+        submitted_at=now,
+        **{
+            name: getattr(referral, name)
+            for name in CONTENT_FIELDS
+            if name not in ("to_department", "from_department")
+        },
+        criterion=referral.criterion,
+        criteria_met=referral.criteria_met,
+        completeness=referral.completeness,
+        missing_materials=referral.missing_materials,
+    )
+    _derive(successor)
+    hours = settings_for(successor.consortium).answer_hours.get(successor.priority, 72)
+    successor.answer_due_at = now + datetime.timedelta(hours=int(hours))
+    successor.save()
+    for attachment in referral.attachments.all():
+        ReferralAttachment.objects.create(
+            referral=successor,
+            material=attachment.material,
+            file=attachment.file.name,
+            original_filename=attachment.original_filename,
+            size=attachment.size,
+            uploaded_by=attachment.uploaded_by,
+        )
+    person_link(
+        actor=actor,
+        person=referral.person,
+        institution=department.institution,
+        reason=PersonLinkReason.REFERRAL,
+    )
+    step(
+        actor=actor,
+        referral=successor,
+        action="submit",
+        side=ReferralSide.RECEIVER,
+        note=_("由 {number} 改派").format(number=referral.number),
+        institution=referral.to_institution,
+    )
+    _notify_sender(referral, "referral.answered", _("转诊已改派：{number}"))
+    _notify_receiver(successor, "referral.new", _("改派转诊：{number}"))
+    referral.redirect_successor = successor  # type: ignore[attr-defined]
+    return successor
+
+
+def _schedule(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    day = fields["scheduled_for"]
+    errors: dict[str, list[str]] = {}
+    if not isinstance(day, datetime.date):
+        errors["scheduled_for"] = [_("请填写预约日期。")]
+    elif day < timezone.localdate():
+        errors["scheduled_for"] = [_("预约日期不能早于今天。")]
+    raise_if(errors)
+    changes: dict[str, Any] = {"status": target, "scheduled_for": day}
+    wants_booking = bool(fields.get("book"))
+    if referral.booking_id and (referral.booking.date != day or not wants_booking):
+        _release(referral)
+        changes["booking"] = None
+    if wants_booking and (referral.booking_id is None or referral.booking.date != day):
+        if referral.kind not in KIND_CAPACITY:
+            raise Invalid({"book": [_("急诊转诊走绿色通道，无需预约号源。")]})
+        changes["booking"] = _book(referral, day)
+    bump(referral, **changes)
+    _notify_sender(referral, "referral.answered", _("转诊已预约 {day}：{number}"), day=day)
+    return referral
+
+
+def _arrive(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    now = timezone.now()
+    bump(referral, status=target, arrived_at=now)
+    if referral.direction == ReferralDirection.DOWN:
+        configured = settings_for(referral.consortium)
+        FollowUpTask.objects.bulk_create(
+            [
+                FollowUpTask(
+                    referral=referral,
+                    kind=FollowUpTaskKind.FOLLOW_UP,
+                    due_at=now + datetime.timedelta(hours=configured.follow_up_hours),
+                ),
+                FollowUpTask(
+                    referral=referral,
+                    kind=FollowUpTaskKind.REHABILITATION,
+                    due_at=now + datetime.timedelta(days=configured.rehabilitation_days),
+                ),
+            ]
+        )
+    _notify_sender(referral, "referral.answered", _("患者已到诊：{number}"))
+    return referral
+
+
+def _no_show(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    bump(referral, status=target, ended_at=timezone.now())
+    _notify_sender(referral, "referral.answered", _("患者未按预约到诊：{number}"))
+    return referral
+
+
+OUTCOME_FIELDS = (
+    "outcome_diagnosis_code",
+    "outcome_diagnosis_name",
+    "outcome_summary",
+    "discharge_summary",
+    "follow_up_plan",
+)
+
+
+def _complete(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    changes: dict[str, Any] = {name: str(fields.get(name) or "").strip() for name in OUTCOME_FIELDS}
+    if changes["outcome_diagnosis_code"]:
+        changes["outcome_diagnosis_code"] = parse_icd10(
+            changes["outcome_diagnosis_code"], field="outcome_diagnosis_code"
+        ).code
+    if len(changes["outcome_diagnosis_name"]) > 50:
+        raise Invalid({"outcome_diagnosis_name": [_("不能超过 {limit} 个字。").format(limit=50)]})
+    changes.update(status=target, completed_at=timezone.now(), subsidy_amount=_subsidy(referral))
+    bump(referral, **changes)
+    _notify_sender(referral, "referral.answered", _("转诊结果已回传：{number}"))
+    return referral
+
+
+def _subsidy(referral: Referral) -> Any:
+    """The deductible difference subsidy due for a completed up- or down-referral inside the consortium."""
+    if not referral.inside_consortium or referral.direction == ReferralDirection.LATERAL:
+        return 0
+    amount = (
+        DeductibleSubsidy.objects.filter(
+            consortium_id=referral.consortium_id, insurance_scheme=referral.person.insurance_scheme
+        )
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return amount or 0
+
+
+def _close(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    now = timezone.now()
+    bump(referral, status=target, closed_at=now, ended_at=now)
+    return referral
+
+
+def _cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    was_sent = referral.status != ReferralStatus.DRAFT
+    _release(referral)
+    bump(
+        referral,
+        status=target,
+        decline_reason=fields["reason"].strip()[:200],
+        ended_at=timezone.now(),
+        booking=None,
+    )
+    if was_sent:
+        _notify_receiver(referral, "referral.cancelled", _("转诊已撤销：{number}"))
+    return referral
+
+
+def _request_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    bump(referral, status=target)
+    _notify_receiver(referral, "referral.cancel_requested", _("转出方申请撤销：{number}"))
+    return referral
+
+
+def _confirm_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    _release(referral)
+    bump(referral, status=target, ended_at=timezone.now(), booking=None)
+    _notify_sender(referral, "referral.answered", _("接收方已同意撤销：{number}"))
+    return referral
+
+
+def _decline_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    bump(referral, status=target)
+    _notify_sender(referral, "referral.answered", _("接收方不同意撤销：{number}"))
+    return referral
+
+
+_HANDLERS = {
+    "accept": _accept,
+    "decline": _decline,
+    "redirect": _redirect,
+    "schedule": _schedule,
+    "arrive": _arrive,
+    "no_show": _no_show,
+    "complete": _complete,
+    "close": _close,
+    "cancel": _cancel,
+    "request_cancel": _request_cancel,
+    "confirm_cancel": _confirm_cancel,
+    "decline_cancel": _decline_cancel,
+}
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def _link(referral: Referral) -> str:
+    return f"/referrals/{referral.public_id}/"
+
+
+def _notify_receiver(
+    referral: Referral, topic: str, title: str, *, whole_institution: bool = False, **values: Any
+) -> None:
+    """Tell the receiving department's clinicians (the whole institution's when none is attached to it).
+
+    ``title`` is a template with ``{number}`` and any ``values``.
+    """
+    users = users_holding(
+        referral.to_institution_id,
+        RECEIVER_ROLES_TO_NOTIFY,
+        department_id=None if whole_institution else referral.to_department_id,
+    )
+    if not whole_institution and not users.exists():
+        users = users_holding(referral.to_institution_id, RECEIVER_ROLES_TO_NOTIFY)
+    notify(
+        recipients=users,
+        topic=topic,
+        title=title.format(number=referral.number, **values),
+        body=f"{referral.from_institution.name} → {referral.to_department.name}",
+        link=_link(referral),
+        object_id=str(referral.public_id),
+    )
+
+
+def _notify_sender(referral: Referral, topic: str, title: str, **values: Any) -> None:
+    """Tell the referring doctor (or the sending institution's clinicians when the doctor left).
+
+    ``title`` is a template with ``{number}`` and any ``values``.
+    """
+    recipients: list[Any] = []
+    if referral.from_doctor_id and referral.from_doctor.is_active:
+        recipients = [referral.from_doctor]
+    else:
+        recipients = list(users_holding(referral.from_institution_id, workflow.SENDING_ROLES))
+    notify(
+        recipients=recipients,
+        topic=topic,
+        title=title.format(number=referral.number, **values),
+        body=f"{referral.to_institution.name} {referral.to_department.name}",
+        link=_link(referral),
+        object_id=str(referral.public_id),
+    )
+
+
+# --- attachments and closed-loop duties ---------------------------------------------------------
+
+
+def referral_attach(
+    *, actor: Any, referral: Referral, material: str, upload: UploadedFile
+) -> ReferralAttachment:
+    """Attach a file to a referral (either end while it is open; the sender also on a draft).
+
+    Audited ``referral.attach``. Raises NotAllowed, Invalid (kind, type, size).
+    """
+    sides = policies.sides_of(actor, referral)
+    may = bool(sides.get(ReferralSide.SENDER, frozenset()) & workflow.SENDING_ROLES) or bool(
+        sides.get(ReferralSide.RECEIVER, frozenset()) & workflow.RECEIVING_ROLES
+    )
+    if not may:
+        raise NotAllowed(_("您不能为该转诊单上传资料。"))
+    errors: dict[str, list[str]] = {}
+    if material not in ATTACHMENT_MATERIALS:
+        errors["material"] = [_("无效的资料类型。")]
+    if upload is None:
+        errors["file"] = [_("请选择文件。")]
+    else:
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if suffix not in ATTACHMENT_TYPES:
+            errors["file"] = [_("只能上传 PDF、图片、DICOM、Word 或文本文件。")]
+        elif upload.size > MAX_ATTACHMENT_BYTES:
+            errors["file"] = [_("文件不能超过 20 MB。")]
+    raise_if(errors)
+    with transaction.atomic():
+        locked = _lock(referral, None)
+        if locked.status in (
+            ReferralStatus.CLOSED,
+            ReferralStatus.CANCELLED,
+            ReferralStatus.DECLINED,
+            ReferralStatus.REDIRECTED,
+            ReferralStatus.EXPIRED,
+            ReferralStatus.NO_SHOW,
+        ):
+            raise Conflict(_("转诊已结束，不能再上传资料。"))
+        attachment = ReferralAttachment(
+            referral=locked,
+            material=material,
+            original_filename=upload.name[:255],
+            size=upload.size,
+            uploaded_by=actor,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        side = ReferralSide.SENDER if sides.get(ReferralSide.SENDER) else ReferralSide.RECEIVER
+        step(
+            actor=actor,
+            referral=locked,
+            action="attach",
+            side=side,
+            from_status=locked.status,
+            note=f"{Material(material).label}：{attachment.original_filename}",
+        )
+    return attachment
+
+
+def follow_up_record(*, actor: Any, task: FollowUpTask, note: str) -> FollowUpTask:
+    """Record the follow-up or first rehabilitation record a down-referral's receiver owes.
+
+    Only the receiving (primary) institution's clinicians. Audited
+    ``referral.follow_up``. Raises NotAllowed, Invalid (no note), Conflict (already done).
+    """
+    referral = task.referral
+    if (
+        not policies.sides_of(actor, referral).get(ReferralSide.RECEIVER, frozenset())
+        & workflow.ARRIVAL_ROLES
+    ):
+        raise NotAllowed(_("只有接收机构的医护人员可以登记随访。"))
+    if not note.strip():
+        raise Invalid({"note": [_("请填写随访或康复记录。")]})
+    with transaction.atomic():
+        locked = FollowUpTask.objects.select_for_update().get(pk=task.pk)
+        if locked.done_at is not None:
+            raise Conflict(_("该任务已登记，无需重复登记。"))
+        locked.done_at = timezone.now()
+        locked.done_by = actor
+        locked.note = note.strip()[:2000]
+        locked.save(update_fields=["done_at", "done_by", "note", "updated_at"])
+        late = locked.done_at > locked.due_at
+        step(
+            actor=actor,
+            referral=referral,
+            action="follow_up",
+            side=ReferralSide.RECEIVER,
+            from_status=referral.status,
+            note=f"{FollowUpTaskKind(locked.kind).label}{_('（超时）') if late else ''}",
+            details={"kind": locked.kind, "late": late},
+        )
+    return locked
+
+
+# --- deadlines (the background job) -------------------------------------------------------------
+
+
+def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Expire referrals nobody answered in time and scheduled ones whose patient never came; warn of
+    overdue follow-up duties once.
+
+    Each referral expires in its own transaction (timeline, audit and
+    notification to both ends); a referral answered meanwhile is skipped.
+    Returns counts by outcome.
+    """
+    now = now or timezone.now()
+    counts = {"expired_unanswered": 0, "expired_not_arrived": 0, "follow_up_overdue": 0}
+    unanswered = Referral.objects.filter(status=ReferralStatus.SUBMITTED, answer_due_at__lt=now).values_list(
+        "pk", flat=True
+    )
+    for pk in list(unanswered):
+        if _expire(pk, now, ReferralStatus.SUBMITTED, _("接收方未在时限内响应")):
+            counts["expired_unanswered"] += 1
+    today = timezone.localtime(now).date()
+    for referral in Referral.objects.filter(status=ReferralStatus.SCHEDULED).select_related("consortium"):
+        grace = settings_for(referral.consortium).arrival_grace_days
+        late = referral.scheduled_for and referral.scheduled_for + datetime.timedelta(days=grace) < today
+        if late and _expire(referral.pk, now, ReferralStatus.SCHEDULED, _("患者未在预约日期到诊")):
+            counts["expired_not_arrived"] += 1
+    overdue = FollowUpTask.objects.filter(
+        done_at__isnull=True, due_at__lt=now, overdue_notified_at__isnull=True
+    ).select_related(
+        "referral__from_institution",
+        "referral__to_institution",
+        "referral__to_department",
+        "referral__from_doctor",
+    )
+    for task in overdue:
+        with transaction.atomic():
+            if FollowUpTask.objects.filter(pk=task.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=now
+            ):
+                title, kind = _("下转{kind}已超时：{number}"), FollowUpTaskKind(task.kind).label
+                _notify_receiver(task.referral, "referral.overdue", title, kind=kind)
+                _notify_sender(task.referral, "referral.overdue", title, kind=kind)
+                counts["follow_up_overdue"] += 1
+    return counts
+
+
+def _expire(pk: int, now: datetime.datetime, expected_status: str, note: str) -> bool:
+    with transaction.atomic():
+        locked = (
+            Referral.objects.select_for_update()
+            .select_related(
+                "from_institution", "to_institution", "to_department", "consortium", "from_doctor"
+            )
+            .get(pk=pk)
+        )
+        if locked.status != expected_status:
+            return False
+        transition = workflow.BY_ACTION["expire"]
+        _release(locked)
+        bump(locked, status=transition.target, ended_at=now)
+        step(
+            actor=None,
+            referral=locked,
+            action="expire",
+            side=ReferralSide.SYSTEM,
+            from_status=expected_status,
+            note=note,
+        )
+        title = _("转诊已超时：{number}")
+        _notify_sender(locked, "referral.overdue", title)
+        _notify_receiver(locked, "referral.overdue", title)
+    return True

@@ -1,0 +1,208 @@
+"""A referral's whole loop through the services, with timeline, audit, notifications and closed-loop duties."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.models import AuditEvent
+from yilian.encounters.services import encounter_record
+from yilian.notifications.models import Notification
+from yilian.people.models import PersonInstitutionLink
+from yilian.referrals import selectors, services
+from yilian.referrals.choices import ReferralDirection, ReferralStatus
+from yilian.referrals.models import DeductibleSubsidy, FollowUpTask, Referral
+from yilian.referrals.tests.factories import capacity, draft, referral_world, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rw(world):
+    return referral_world(world)
+
+
+def test_up_referral_full_loop(rw):
+    DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
+    referral = draft(rw)
+    assert referral.status == ReferralStatus.DRAFT
+    assert referral.direction == ReferralDirection.UP
+    assert referral.inside_consortium and referral.consortium == rw.world.consortium
+    assert not PersonInstitutionLink.objects.filter(person=rw.patient, institution=rw.world.hospital).exists()
+
+    referral = services.referral_submit(actor=rw.township_doctor, referral=referral)
+    assert referral.status == ReferralStatus.SUBMITTED
+    assert referral.answer_due_at > timezone.now()
+    assert PersonInstitutionLink.objects.filter(person=rw.patient, institution=rw.world.hospital).exists()
+    assert Notification.objects.filter(recipient=rw.hospital_doctor, topic="referral.new").exists()
+
+    referral = services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    referral = services.referral_act(
+        actor=rw.hospital_coordinator, referral=referral, action="schedule", scheduled_for=tomorrow
+    )
+    referral = services.referral_act(actor=rw.hospital_nurse, referral=referral, action="arrive")
+    referral = services.referral_act(
+        actor=rw.hospital_doctor,
+        referral=referral,
+        action="complete",
+        outcome_diagnosis_code="I10.x00",
+        outcome_summary="调整降压方案后血压达标",
+        follow_up_plan="两周后社区随访",
+    )
+    assert referral.subsidy_amount == 200
+    referral = services.referral_act(actor=rw.township_doctor, referral=referral, action="close")
+    assert referral.status == ReferralStatus.CLOSED
+
+    steps = list(selectors.referral_timeline(referral).values_list("action", flat=True))
+    assert steps == ["create", "submit", "accept", "schedule", "arrive", "complete", "close"]
+    audited = AuditEvent.objects.filter(object_id=str(referral.public_id)).count()
+    assert audited == len(steps)
+    assert Notification.objects.filter(recipient=rw.township_doctor, topic="referral.answered").count() == 4
+
+
+def test_sender_books_reserved_slot_and_accept_confirms_it(rw):
+    slot = capacity(rw.cardiology, quantity=1)
+    referral = draft(rw)
+    referral = services.referral_submit(actor=rw.township_doctor, referral=referral, booking_date=slot.date)
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    referral = services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    assert referral.status == ReferralStatus.SCHEDULED
+    assert referral.scheduled_for == slot.date
+    other = draft(rw)
+    with pytest.raises(Conflict):
+        services.referral_submit(actor=rw.township_doctor, referral=other, booking_date=slot.date)
+    assert Referral.objects.get(pk=other.pk).status == ReferralStatus.DRAFT
+
+
+def test_wrong_side_and_wrong_state(rw):
+    referral = submitted(rw)
+    with pytest.raises(NotAllowed):
+        services.referral_act(actor=rw.township_doctor, referral=referral, action="accept")
+    with pytest.raises(NotAllowed):
+        services.referral_act(actor=rw.outsider_doctor, referral=referral, action="accept")
+    with pytest.raises(Conflict):
+        services.referral_act(
+            actor=rw.hospital_doctor, referral=referral, action="complete", outcome_summary="x"
+        )
+    referral = services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    with pytest.raises(Conflict):
+        services.referral_act(actor=rw.hospital_coordinator, referral=referral, action="accept")
+    assert Referral.objects.get(pk=referral.pk).version == referral.version
+
+
+def test_bad_input_is_refused_whole(rw):
+    with pytest.raises(Invalid) as error:
+        draft(rw, diagnosis_code="I99.9")
+    assert "diagnosis_code" in error.value.errors
+    referral = submitted(rw)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    with pytest.raises(Invalid) as error:
+        services.referral_act(
+            actor=rw.hospital_doctor, referral=referral, action="schedule", scheduled_for=yesterday
+        )
+    assert "scheduled_for" in error.value.errors
+    with pytest.raises(Invalid):
+        services.referral_act(
+            actor=rw.township_doctor, referral=referral, action="request_cancel", reason=" "
+        )
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.ACCEPTED
+
+
+def test_redirect_makes_a_successor(rw):
+    referral = submitted(rw)
+    successor = services.referral_act(
+        actor=rw.hospital_doctor,
+        referral=referral,
+        action="redirect",
+        to_department=rw.surgery,
+        reason="外科处理",
+    )
+    assert successor.status == ReferralStatus.SUBMITTED and successor.to_department == rw.surgery
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.REDIRECTED
+    assert successor.redirected_from_id == referral.pk
+
+
+def test_cancel_after_acceptance_needs_the_receiver(rw):
+    referral = submitted(rw)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    with pytest.raises(Conflict):
+        services.referral_act(
+            actor=rw.township_doctor, referral=referral, action="cancel", reason="患者不去了"
+        )
+    referral = services.referral_act(
+        actor=rw.township_doctor, referral=referral, action="request_cancel", reason="患者不去了"
+    )
+    assert referral.status == ReferralStatus.CANCEL_REQUESTED
+    referral = services.referral_act(
+        actor=rw.hospital_doctor, referral=referral, action="decline_cancel", reason="已安排床位"
+    )
+    assert referral.status == ReferralStatus.ACCEPTED
+
+
+def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
+    stay = encounter_record(
+        actor=rw.hospital_doctor,
+        institution=rw.world.hospital,
+        person=rw.patient,
+        kind="inpatient",
+        department=rw.cardiology,
+        started_at=timezone.now() - datetime.timedelta(days=12),
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死",
+    )
+    referral, _ = services.referral_create(
+        encounter=stay,
+        actor=rw.hospital_doctor,
+        person=rw.patient,
+        from_institution=rw.world.hospital,
+        from_department=rw.cardiology,
+        to_department=rw.township_clinic,
+        kind="outpatient",
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死恢复期",
+        reason="恢复期康复",
+        recovery_phase="recovery",
+        patient_consented=True,
+        submit=True,
+        acknowledge_missing=True,
+    )
+    assert referral.direction == ReferralDirection.DOWN
+    services.referral_act(actor=rw.township_doctor, referral=referral, action="accept")
+    services.referral_act(actor=rw.township_nurse, referral=referral, action="arrive")
+    tasks = list(FollowUpTask.objects.filter(referral=referral).order_by("due_at"))
+    assert [t.kind for t in tasks] == ["follow_up", "rehabilitation"]
+    later = timezone.now() + datetime.timedelta(days=3)
+    counts = services.referral_sweep_deadlines(now=later)
+    assert counts["follow_up_overdue"] == 1
+    services.follow_up_record(actor=rw.township_nurse, task=tasks[1], note="首次康复评估")
+    with pytest.raises(Conflict):
+        services.follow_up_record(actor=rw.township_nurse, task=tasks[1], note="again")
+
+    late = submitted(rw)
+    counts = services.referral_sweep_deadlines(now=timezone.now() + datetime.timedelta(days=30))
+    assert counts["expired_unanswered"] == 1
+    assert Referral.objects.get(pk=late.pk).status == ReferralStatus.EXPIRED
+
+
+def test_idempotency_key_returns_the_first_referral(rw):
+    first, created = services.referral_create(
+        actor=rw.township_doctor,
+        person=rw.patient,
+        from_institution=rw.world.township,
+        to_department=rw.cardiology,
+        idempotency_key="abc-1",
+    )
+    again, created_again = services.referral_create(
+        actor=rw.township_doctor,
+        person=rw.patient,
+        from_institution=rw.world.township,
+        to_department=rw.cardiology,
+        idempotency_key="abc-1",
+    )
+    assert created and not created_again and first.pk == again.pk
