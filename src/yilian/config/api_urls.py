@@ -6,4 +6,7 @@ urlpatterns = [
     path("", include("yilian.accounts.api.urls")),
     path("", include("yilian.institutions.api.urls")),
     path("", include("yilian.people.api.urls")),
+    path("", include("yilian.referrals.api.urls")),
+    path("", include("yilian.encounters.api.urls")),
+    path("", include("yilian.notifications.api.urls")),
 ]

@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("yilian.accounts.urls")),
     path("registry/", include("yilian.institutions.urls")),
     path("people/", include("yilian.people.urls")),
+    path("referrals/", include("yilian.referrals.urls")),
+    path("notifications/", include("yilian.notifications.urls")),
     path("api/v1/", include("yilian.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

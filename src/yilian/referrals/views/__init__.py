@@ -1,0 +1,2 @@
+"""Referral pages: clinical (lists, new referral, detail and actions, worklist) and management
+(capacity, catalogue, settings, statistics)."""
