@@ -28,6 +28,7 @@ seed: migrate
 ## demo: install, migrate, load the demo county, run the worker and serve http://127.0.0.1:8000
 demo: seed
 	$(YILIAN) collectstatic --no-input -v 0
+	$(YILIAN) referrals_sweep --schedule
 	@echo "打开 http://$(HOST):$(PORT)/  (Ctrl-C 停止)"
 	@trap 'kill 0' INT TERM EXIT; $(YILIAN) db_worker >var/worker.log 2>&1 & $(YILIAN) runserver $(HOST):$(PORT)
 

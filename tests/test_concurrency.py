@@ -93,3 +93,49 @@ def test_two_regulators_assign_one_grid_at_once(world):
     assert sum(isinstance(r, GridAssignment) for r in results) == 1, results
     assert sum(isinstance(r, (Conflict, Invalid)) for r in results) == 1, results
     assert GridAssignment.objects.filter(grid=grid, is_current=True).count() == 1
+
+
+def test_two_receivers_accept_the_same_referral(world):
+    from yilian.referrals import services as referral_services
+    from yilian.referrals.models import Referral
+    from yilian.referrals.tests.factories import referral_world, submitted
+
+    rw = referral_world(world)
+    referral = submitted(rw)
+
+    def accept(actor: Any) -> Callable[[], Any]:
+        return lambda: referral_services.referral_act(
+            actor=actor, referral=Referral.objects.get(pk=referral.pk), action="accept"
+        )
+
+    results = race(accept(rw.hospital_doctor), accept(rw.hospital_coordinator))
+    winners = [r for r in results if isinstance(r, Referral)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert len(losers) == 1 and isinstance(losers[0], Conflict), results
+    stored = Referral.objects.get(pk=referral.pk)
+    assert stored.status == "accepted" and stored.events.filter(action="accept").count() == 1
+
+
+def test_two_senders_book_the_last_reserved_place(world):
+    from yilian.referrals import services as referral_services
+    from yilian.referrals.models import Referral, ReservedCapacity
+    from yilian.referrals.tests.factories import capacity, draft, referral_world
+
+    rw = referral_world(world)
+    slot = capacity(rw.cardiology, quantity=1)
+    first, second = draft(rw), draft(rw)
+
+    def submit(referral: Referral) -> Callable[[], Any]:
+        return lambda: referral_services.referral_submit(
+            actor=rw.township_doctor, referral=Referral.objects.get(pk=referral.pk), booking_date=slot.date
+        )
+
+    results = race(submit(first), submit(second))
+    winners = [r for r in results if isinstance(r, Referral)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert len(losers) == 1 and isinstance(losers[0], Conflict), results
+    assert ReservedCapacity.objects.get(pk=slot.pk).booked == 1
+    statuses = sorted(Referral.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
+    assert statuses == ["draft", "submitted"]

@@ -131,7 +131,7 @@ def _check_ends(
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
     """Re-read the referral under a row lock and check the version the caller saw."""
     locked = (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("from_institution", "to_institution", "to_department", "consortium", "person")
         .get(pk=referral.pk)
     )
@@ -449,7 +449,13 @@ def referral_act(
     stale version, capacity full), Invalid (missing or bad fields).
     """
     if action == "submit":
-        return referral_submit(actor=actor, referral=referral, expected_version=expected_version, **fields)
+        return referral_submit(
+            actor=actor,
+            referral=referral,
+            expected_version=expected_version,
+            booking_date=fields.get("booking_date"),
+            acknowledge_missing=bool(fields.get("acknowledge_missing")),
+        )
     handler = _HANDLERS.get(action)
     if handler is None:
         raise Invalid({"action": [_("未知的操作。")]})
@@ -940,7 +946,7 @@ def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[st
 def _expire(pk: int, now: datetime.datetime, expected_status: str, note: str) -> bool:
     with transaction.atomic():
         locked = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related(
                 "from_institution", "to_institution", "to_department", "consortium", "from_doctor"
             )
