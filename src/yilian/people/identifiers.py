@@ -88,3 +88,11 @@ def decrypt_id_number(token: str) -> str:
 def mask_id_number(number: str) -> str:
     """Masked form for lists and logs: first 3 and last 4 characters."""
     return f"{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}" if len(number) > 7 else "*" * len(number)
+
+
+def mask_name(name: str) -> str:
+    """A patient's name for readers who may not see patients (the office, regulators): "张*", "欧阳**"."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)

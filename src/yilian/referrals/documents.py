@@ -25,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from yilian.people.identifiers import mask_name
 from yilian.people.services import age_on
 from yilian.referrals.choices import DepartmentGroup, Grade, RecoveryPhase, ReferralDirection
 from yilian.referrals.models import Referral
@@ -421,7 +422,7 @@ def subsidy_workbook(consortium: Any, month: datetime.date) -> bytes:
         [
             r.number,
             timezone.localtime(r.completed_at).strftime("%Y-%m-%d"),
-            _masked_name(r.person.name),
+            mask_name(r.person.name),
             r.person.get_insurance_scheme_display(),
             r.get_direction_display(),
             r.from_institution.name,
@@ -440,10 +441,6 @@ def subsidy_workbook(consortium: Any, month: datetime.date) -> bytes:
         first=True,
     )
     return _save(workbook)
-
-
-def _masked_name(name: str) -> str:
-    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
 
 
 def _save(workbook: Workbook) -> bytes:

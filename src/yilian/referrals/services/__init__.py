@@ -2,6 +2,7 @@
 
 from yilian.referrals.services.configuration import (
     capacity_publish,
+    criteria_load_scheme,
     criterion_create,
     criterion_update,
     referral_settings_update,
@@ -22,6 +23,7 @@ from yilian.referrals.services.referrals import (
 __all__ = [
     "CriteriaCheck",
     "capacity_publish",
+    "criteria_load_scheme",
     "criterion_create",
     "criterion_update",
     "follow_up_record",

@@ -24,6 +24,7 @@ from yilian.referrals.choices import (
     ReferralPriority,
 )
 from yilian.referrals.models import DeductibleSubsidy, ReferralCriterion, ReferralSettings, ReservedCapacity
+from yilian.referrals.schemes import SCHEMES
 from yilian.referrals.services._common import raise_if
 
 CRITERION_FIELDS = (
@@ -281,3 +282,18 @@ def capacity_publish(
             institution_public_id=department.institution.public_id,
         )
     return capacity
+
+
+def criteria_load_scheme(*, actor: Any, consortium: Consortium, scheme: str) -> list[ReferralCriterion]:
+    """Add a shipped example scheme (e.g. "hypertension") to the consortium's catalogue, skipping rules it
+    already has by name. Each rule is audited as ``referral_criterion.create``. Raises NotAllowed, Invalid."""
+    if scheme not in SCHEMES:
+        raise Invalid({"scheme": [_("未知的示例方案。")]})
+    _require_configure(actor, consortium)
+    existing = set(ReferralCriterion.objects.filter(consortium=consortium).values_list("name", flat=True))
+    created = []
+    with transaction.atomic():
+        for rule in SCHEMES[scheme]:
+            if rule["name"] not in existing:
+                created.append(criterion_create(actor=actor, consortium=consortium, **rule))
+    return created

@@ -46,8 +46,15 @@ def present_materials(values: dict[str, Any], attachment_materials: set[str]) ->
     return present | attachment_materials
 
 
-def matching_criterion(consortium: Any, diagnosis_code: str, direction: str) -> ReferralCriterion | None:
-    """The active rule covering the code: one whose category fits the direction first, then any other."""
+def matching_criterion(
+    consortium: Any, diagnosis_code: str, direction: str, *, urgent: bool = False
+) -> ReferralCriterion | None:
+    """The active rule covering the code: one whose category fits the direction first, then any other.
+
+    Going up, an urgent or emergency referral is judged by a must-go-up rule
+    (the emergency criteria), a routine one by a consult-then-up rule, each
+    falling back to the other.
+    """
     if consortium is None or not diagnosis_code:
         return None
     rules = [
@@ -55,7 +62,13 @@ def matching_criterion(consortium: Any, diagnosis_code: str, direction: str) -> 
         for rule in ReferralCriterion.objects.filter(consortium=consortium, is_active=True)
         if in_range(diagnosis_code, rule.icd_from, rule.icd_to)
     ]
-    fitting = [rule for rule in rules if rule.category in CATEGORIES_FOR.get(direction, ())]
+    preference = list(CATEGORIES_FOR.get(direction, ()))
+    if direction == ReferralDirection.UP and not urgent:
+        preference.reverse()
+    fitting = sorted(
+        (rule for rule in rules if rule.category in preference),
+        key=lambda rule: preference.index(rule.category),
+    )
     return (fitting or rules or [None])[0]
 
 
@@ -65,9 +78,15 @@ def evaluate(
     diagnosis_code: str,
     values: dict[str, Any],
     attachment_materials: set[str],
+    *,
+    urgent: bool = False,
 ) -> CriteriaCheck:
-    """Check a referral's diagnosis and materials against the catalogue (no writes)."""
-    rule = matching_criterion(consortium, diagnosis_code, direction)
+    """Check a referral's diagnosis and materials against the catalogue (no writes).
+
+    ``urgent`` (urgent or emergency priority, or an emergency referral)
+    prefers the must-go-up rule when going up.
+    """
+    rule = matching_criterion(consortium, diagnosis_code, direction, urgent=urgent)
     if rule is None:
         return CriteriaCheck()
     required = [str(m) for m in rule.required_materials]

@@ -278,8 +278,9 @@ def referral_check(referral: Referral) -> criteria.CriteriaCheck:
     """How the referral stands against the catalogue now (what the doctor sees before submitting)."""
     attached = set(referral.attachments.values_list("material", flat=True)) if referral.pk else set()
     values = {name: getattr(referral, name) for name in Material.values if hasattr(referral, name)}
+    urgent = referral.priority != ReferralPriority.ROUTINE or referral.kind == ReferralKind.EMERGENCY
     return criteria.evaluate(
-        referral.consortium, referral.direction, referral.diagnosis_code, values, attached
+        referral.consortium, referral.direction, referral.diagnosis_code, values, attached, urgent=urgent
     )
 
 

@@ -206,3 +206,33 @@ def test_idempotency_key_returns_the_first_referral(rw):
         idempotency_key="abc-1",
     )
     assert created and not created_again and first.pk == again.pk
+
+
+def test_hypertension_scheme_loads_once_and_judges_a_referral(rw):
+    created = services.criteria_load_scheme(
+        actor=rw.world.office, consortium=rw.world.consortium, scheme="hypertension"
+    )
+    assert len(created) == 4
+    assert (
+        services.criteria_load_scheme(
+            actor=rw.world.office, consortium=rw.world.consortium, scheme="hypertension"
+        )
+        == []
+    )
+    with pytest.raises(NotAllowed):
+        services.criteria_load_scheme(
+            actor=rw.township_doctor, consortium=rw.world.consortium, scheme="hypertension"
+        )
+    routine = services.referral_submit(actor=rw.township_doctor, referral=draft(rw))
+    assert routine.criterion.category == "consult_then_up" and routine.criteria_met is True
+    referral = draft(rw, priority="stat")  # history, exam results, medications present; no ECG attached
+    with pytest.raises(Invalid) as error:
+        services.referral_submit(actor=rw.township_doctor, referral=referral)
+    assert "materials" in error.value.errors
+    referral = services.referral_submit(actor=rw.township_doctor, referral=referral, acknowledge_missing=True)
+    assert referral.criterion.name == "高血压急症上转（任何级别）"
+    assert (
+        referral.completeness == 75
+        and referral.criteria_met is False
+        and referral.missing_materials == ["ecg"]
+    )
