@@ -91,3 +91,20 @@ def can_view_statistics(actor: Any) -> bool:
     """The office, regulators and platform admins read referral statistics."""
     scope = scope_for(actor)
     return scope.is_platform_admin or bool(overseen_consortia(actor) or regulated_prefixes(actor))
+
+
+def oversees(actor: Any, consortium: Any) -> bool:
+    """The consortium's office, a regulator of its region, or a platform admin (read-only oversight)."""
+    scope = scope_for(actor)
+    return (
+        scope.is_platform_admin
+        or scope.holds_at_consortium(consortium.pk, *OVERSIGHT_ROLES)
+        or scope.covers_region(consortium.region.code, Role.REGULATOR)
+    )
+
+
+def can_view_configuration(actor: Any, consortium: Any, member_institution_ids: set[int]) -> bool:
+    """The catalogue and settings are read by those who configure or oversee them and by members' staff."""
+    if can_configure(actor, consortium) or oversees(actor, consortium):
+        return True
+    return bool(end_institutions(actor) & member_institution_ids)

@@ -24,11 +24,13 @@ from yilian.referrals.choices import (
     ReferralStatus,
 )
 from yilian.referrals.models import (
+    DeductibleSubsidy,
     FollowUpTask,
     Referral,
     ReferralAttachment,
     ReferralCriterion,
     ReferralEvent,
+    ReferralSettings,
     ReservedCapacity,
 )
 
@@ -425,6 +427,29 @@ def capacity_departments(actor: Any) -> QuerySet[Department]:
         Department.objects.filter(institution_id__in=institutions, is_active=True, is_clinical=True)
         .select_related("institution")
         .order_by("institution__name", "name")
+    )
+
+
+def referral_settings_for(consortium: Any) -> ReferralSettings:
+    """The consortium's referral settings; unsaved defaults when none were saved or there is no consortium."""
+    if consortium is None:
+        return ReferralSettings()
+    return ReferralSettings.objects.filter(consortium=consortium).first() or ReferralSettings(
+        consortium=consortium
+    )
+
+
+def subsidy_list(consortium: Any) -> QuerySet[DeductibleSubsidy]:
+    """The consortium's deductible difference subsidies, by scheme."""
+    return DeductibleSubsidy.objects.filter(consortium=consortium).order_by("insurance_scheme")
+
+
+def consortium_member_ids(consortium: Any) -> set[int]:
+    """Institution ids of the consortium's active members (for configuration visibility)."""
+    return set(
+        ConsortiumMember.objects.filter(consortium=consortium, is_active=True).values_list(
+            "institution_id", flat=True
+        )
     )
 
 

@@ -143,7 +143,8 @@ def _submitted(consortium: Consortium, first: datetime.date, last: datetime.date
 
 
 def referral_summary(consortium: Consortium, first: datetime.date, last: datetime.date) -> Summary:
-    """Headline figures of the consortium's referrals submitted between two days (three queries)."""
+    """Headline figures of the consortium's referrals submitted between two days (three queries; the
+    median response time reads one pair of timestamps per answered referral)."""
     referrals = _submitted(consortium, first, last)
     totals = referrals.aggregate(
         submitted=Count("id"),
@@ -233,7 +234,7 @@ def _rank(rows: list[RateRow], *, lower_is_better: bool) -> None:
 
 def up_referral_rates(consortium: Consortium, first: datetime.date, last: datetime.date) -> list[RateRow]:
     """Per member (not the lead) and month: up-referrals ÷ outpatient visits + admissions, graded
-    (lower is better) and ranked. Three queries."""
+    (lower is better) and ranked. Four queries."""
     members = list(
         ConsortiumMember.objects.filter(consortium=consortium, is_active=True)
         .exclude(role=MemberRole.LEAD)
@@ -274,7 +275,7 @@ def up_referral_rates(consortium: Consortium, first: datetime.date, last: dateti
 
 def down_referral_rates(consortium: Consortium, first: datetime.date, last: datetime.date) -> list[RateRow]:
     """Per lead-institution clinical department and month: down-referrals ÷ discharges, graded (higher is
-    better) and ranked with medicine and surgery apart. Three queries."""
+    better) and ranked with medicine and surgery apart. Five queries."""
     leads = list(
         ConsortiumMember.objects.filter(
             consortium=consortium, is_active=True, role__in=[MemberRole.LEAD, MemberRole.SUB_LEAD]

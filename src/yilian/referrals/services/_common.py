@@ -14,6 +14,7 @@ from yilian.institutions.choices import HospitalGrade, MemberRole
 from yilian.institutions.models import ConsortiumMember, Institution
 from yilian.referrals.choices import ReferralDirection, ReferralSide
 from yilian.referrals.models import Referral, ReferralEvent, ReferralSettings
+from yilian.referrals.selectors import referral_settings_for
 
 
 def raise_if(errors: dict[str, list[str]]) -> None:
@@ -141,10 +142,7 @@ def derive_direction(
 
 def settings_for(consortium: Any) -> ReferralSettings:
     """The consortium's referral settings (defaults when none were saved; an outside referral uses defaults)."""
-    if consortium is None:
-        return ReferralSettings()
-    found = ReferralSettings.objects.filter(consortium=consortium).first()
-    return found or ReferralSettings(consortium=consortium)
+    return referral_settings_for(consortium)
 
 
 def bump(referral: Referral, **changes: Any) -> None:

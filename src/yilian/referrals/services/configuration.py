@@ -186,7 +186,10 @@ def referral_settings_update(*, actor: Any, consortium: Consortium, **data: Any)
 def subsidy_set(
     *, actor: Any, consortium: Consortium, insurance_scheme: str, amount: Any
 ) -> DeductibleSubsidy:
-    """Set the deductible difference subsidy of one insurance scheme. Audited. Raises NotAllowed, Invalid."""
+    """Set the deductible difference subsidy of one insurance scheme (audited when it changes).
+
+    Raises NotAllowed, Invalid.
+    """
     _require_configure(actor, consortium)
     errors: dict[str, list[str]] = {}
     if insurance_scheme not in (InsuranceScheme.RESIDENT, InsuranceScheme.EMPLOYEE):
@@ -206,6 +209,8 @@ def subsidy_set(
             .first()
         )
         before = {"amount": str(row.amount)} if row else None
+        if row is not None and row.amount == value:
+            return row
         if row is None:
             row = DeductibleSubsidy.objects.create(
                 consortium=consortium, insurance_scheme=insurance_scheme, amount=value
