@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yilian.core.ui.context_processors.shell",
+                "yilian.notifications.context_processors.notifications",
             ],
         },
     }

@@ -49,25 +49,25 @@ def _counts_for(world, user, url, params=None):
 
 
 def test_user_list_queries(world):
-    # session, user, scope, count, users, their memberships (one prefetch)
-    assert _counts_for(world, world.admin, reverse("accounts:users")) == (6, 6)
+    # session, user, scope, count, users, their memberships (one prefetch), notification badge
+    assert _counts_for(world, world.admin, reverse("accounts:users")) == (7, 7)
 
 
 def test_user_list_with_role_filter_queries(world):
-    assert _counts_for(world, world.admin, reverse("accounts:users"), {"role": Role.NURSE}) == (6, 6)
+    assert _counts_for(world, world.admin, reverse("accounts:users"), {"role": Role.NURSE}) == (7, 7)
 
 
 def test_staff_list_queries(world):
     url = reverse("accounts:institution-staff", args=[world.hospital.public_id])
-    # session, user, scope, institution, memberships, departments and staff for the grant form
-    assert _counts_for(world, world.hospital_admin, url) == (7, 7)
+    # session, user, scope, institution, memberships, departments and staff for the grant form, badge
+    assert _counts_for(world, world.hospital_admin, url) == (8, 8)
 
 
 def test_audit_list_queries_for_platform_admin(world):
-    # session, user, scope, count, events (with actors)
-    assert _counts_for(world, world.admin, reverse("accounts:audit")) == (5, 5)
+    # session, user, scope, count, events (with actors), notification badge
+    assert _counts_for(world, world.admin, reverse("accounts:audit")) == (6, 6)
 
 
 def test_audit_list_queries_for_institution_admin(world):
     # plus the actor's administered institutions and consortia for the scope
-    assert _counts_for(world, world.hospital_admin, reverse("accounts:audit")) == (7, 7)
+    assert _counts_for(world, world.hospital_admin, reverse("accounts:audit")) == (8, 8)

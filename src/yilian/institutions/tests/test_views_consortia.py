@@ -71,14 +71,14 @@ def test_list_search_by_pinyin_and_filters(world, client_for):
 def test_list_query_count_does_not_grow(world, client_for, django_assert_num_queries):
     client = client_for(world.hospital_doctor)
     client.get(LIST)
-    with django_assert_num_queries(7):  # session, user, scope, region choices, count, page, leads
+    with django_assert_num_queries(8):  # session, user, scope, region choices, count, page, leads, badge
         assert rows(client.get(LIST)) == 1
     for number in range(6):
         consortium = ConsortiumFactory(
             name=f"第{number}专科联盟", type=ConsortiumType.SPECIALTY_ALLIANCE, region=world.regions["county"]
         )
         ConsortiumMemberFactory.create_batch(3, consortium=consortium)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert rows(client.get(LIST)) == 7
 
 
@@ -541,10 +541,10 @@ def test_detail_query_count_does_not_grow_with_members(world, client_for, django
     url = detail_url(world.consortium)
     client.get(url)
     history = detail_url(world.consortium, "history")
-    # session, user, scope, consortium, member tree, management bodies
-    with django_assert_num_queries(6):
+    # session, user, scope, consortium, member tree, management bodies, notification badge
+    with django_assert_num_queries(7):
         assert rows(client.get(url), "member-row") == 2
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert rows(client.get(history), "history-row") == 2
     lead = world.consortium.members.get(role=MemberRole.LEAD)
     for number in range(8):
@@ -552,9 +552,9 @@ def test_detail_query_count_does_not_grow_with_members(world, client_for, django
             name=f"霍邱县第{number}村卫生室", region=world.regions["town_b"], category="D600"
         )
         ConsortiumMemberFactory(consortium=world.consortium, institution=village, parent=lead)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert rows(client.get(url), "member-row") == 10
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert rows(client.get(history), "history-row") == 10
 
 

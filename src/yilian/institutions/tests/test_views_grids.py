@@ -65,13 +65,13 @@ def test_list_shows_consortium_and_area_count(world, grid, client_for):
 def test_list_query_count_does_not_grow(world, grid, client_for, django_assert_num_queries, second_community):
     client = client_for(world.hospital_doctor)
     client.get(LIST)
-    # session, user, scope, region choices, consortium choices, count, page, current assignments
-    with django_assert_num_queries(8):
+    # session, user, scope, region choices, consortium choices, count, page, current assignments, badge
+    with django_assert_num_queries(9):
         assert rows(client.get(LIST)) == 1
     for number in range(2, 12):
         extra = GridFactory(region=world.regions["county"], code=f"341522-G{number:02d}")
         assign(extra, second_community if number % 2 else world.consortium)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert rows(client.get(LIST)) == 11
 
 
@@ -359,8 +359,8 @@ def test_coverage_query_count_does_not_grow(world, grid, client_for, django_asse
     url = f"{COVERAGE}?region=341522"
     client.get(url)
     # session, user, scope, region choices, region, covered codes, areas, grids (count, rows, assignments),
-    # institutions (count, rows)
-    expected = 12
+    # institutions (count, rows), notification badge
+    expected = 13
     with django_assert_num_queries(expected):
         client.get(url)
     for number in range(3, 9):

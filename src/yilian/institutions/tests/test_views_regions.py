@@ -37,12 +37,12 @@ def test_list_and_search(world, client_for):
 def test_list_query_count_does_not_grow(world, client_for, django_assert_num_queries):
     client = client_for(world.regulator)
     client.get(LIST)
-    with django_assert_num_queries(6):  # session, user, scope, count, page, roots
+    with django_assert_num_queries(7):  # session, user, scope, count, page, roots, notification badge
         assert rows(client.get(LIST)) == 9
     county = world.regions["county"]
     for number in range(10):
         region(f"3415221{number + 10:02d}", f"第{number}镇", "township", county)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert rows(client.get(LIST)) == 19
 
 

@@ -31,12 +31,12 @@ def _add_people(world, count, start):
         )
 
 
-@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 5), ("admin", 5)])
+@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 6), ("admin", 6)])
 def test_people_list_queries(world, who, queries):
     user = getattr(world, who)
     _add_people(world, 3, 0)
     assert _count(user) == (queries, 3)
     _add_people(world, 12, 100)
-    # session, user, scope, count, persons with their grids and regions
+    # session, user, scope, count, persons with their grids and regions, notification badge
     assert _count(user) == (queries, 15)
     assert _count(user, {"q": "居民1"})[0] == queries

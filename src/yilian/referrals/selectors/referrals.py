@@ -19,6 +19,7 @@ from yilian.encounters.selectors import current_inpatients
 from yilian.institutions.models import ConsortiumMember, Department, Institution
 from yilian.referrals import policies, workflow
 from yilian.referrals.choices import (
+    ENDED_STATUSES,
     PRIORITY_RANK,
     CriterionCategory,
     ReferralStatus,
@@ -121,7 +122,7 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
     if filters.status:
         referrals = referrals.filter(status=filters.status)
     if filters.open_only:
-        referrals = referrals.filter(status__in=[s.value for s in ReferralStatus if s in _OPEN])
+        referrals = referrals.exclude(status__in=[*ENDED_STATUSES, ReferralStatus.DRAFT])
     if filters.direction:
         referrals = referrals.filter(direction=filters.direction)
     if filters.priority:
@@ -154,16 +155,6 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
             "priority_rank", "answer_due_at", "id"
         )
     return referrals.order_by("-created_at", "-id")
-
-
-_OPEN = {
-    ReferralStatus.SUBMITTED,
-    ReferralStatus.ACCEPTED,
-    ReferralStatus.SCHEDULED,
-    ReferralStatus.ARRIVED,
-    ReferralStatus.COMPLETED,
-    ReferralStatus.CANCEL_REQUESTED,
-}
 
 
 def available_actions(actor: Any, referral: Referral) -> list[str]:
@@ -242,8 +233,9 @@ def department_for_referral(public_id: Any, *, field: str = "to_department") -> 
 def receiving_options(
     actor: Any, from_institution: Institution, diagnosis_code: str = ""
 ) -> list[Department]:
-    """Departments to suggest as receivers: the consortium's other members' clinical departments,
-    those matching the diagnosis's usual specialty first (ICD-10 chapter → subject), lead institutions first."""
+    """Departments to suggest as receivers: those matching the diagnosis's usual specialty first (ICD-10
+    chapter → subject), then the consortium's members (lead institutions first), then hospitals of the
+    same prefecture outside the consortium (referrals out of the consortium are allowed and counted)."""
     consortia = ConsortiumMember.objects.filter(institution=from_institution, is_active=True).values(
         "consortium_id"
     )
@@ -251,10 +243,18 @@ def receiving_options(
         institution=from_institution
     )
     roles = dict(members.values_list("institution_id", "role"))
+    prefecture = from_institution.region.code[:4]
     departments = list(
-        Department.objects.filter(institution_id__in=roles, is_active=True, is_clinical=True).select_related(
-            "institution"
+        Department.objects.filter(is_active=True, is_clinical=True, institution__status="active")
+        .filter(
+            Q(institution_id__in=roles)
+            | (
+                Q(institution__region__code__startswith=prefecture)
+                & ~Q(institution__category__regex=r"^[BCD]")
+                & ~Q(institution_id=from_institution.pk)
+            )
         )
+        .select_related("institution")
     )
     wanted = specialties_for(diagnosis_code)
     rank = {"lead": 0, "sub_lead": 1, "member": 2}

@@ -8,7 +8,7 @@ from yilian.referrals.services.configuration import (
     referral_settings_update,
     subsidy_set,
 )
-from yilian.referrals.services.criteria import CriteriaCheck
+from yilian.referrals.services.criteria import CriteriaCheck, Preview, referral_preview
 from yilian.referrals.services.referrals import (
     follow_up_record,
     referral_act,
@@ -22,6 +22,7 @@ from yilian.referrals.services.referrals import (
 
 __all__ = [
     "CriteriaCheck",
+    "Preview",
     "capacity_publish",
     "criteria_load_scheme",
     "criterion_create",
@@ -31,6 +32,7 @@ __all__ = [
     "referral_attach",
     "referral_check",
     "referral_create",
+    "referral_preview",
     "referral_settings_update",
     "referral_submit",
     "referral_sweep_deadlines",

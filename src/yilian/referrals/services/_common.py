@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,6 +81,27 @@ def next_number() -> str:
     )
     sequence = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{sequence:05d}"
+
+
+NUMBER_ATTEMPTS = 10
+
+
+def save_numbered(referral: Referral) -> None:
+    """Insert a new referral under the next free number, taking the next one when a concurrent insert
+    took it first (its own savepoint, so the caller's transaction goes on). Other integrity errors,
+    and a number still taken after ``NUMBER_ATTEMPTS``, propagate."""
+    for attempt in range(NUMBER_ATTEMPTS):
+        referral.number = next_number()
+        try:
+            with transaction.atomic():
+                referral.save(force_insert=True)
+            return
+        except IntegrityError:
+            # On PostgreSQL the losing insert waits for the winner's commit, so the winner's number
+            # is visible here and the next attempt reads past it.
+            taken = Referral.objects.filter(number=referral.number).exists()
+            if not taken or attempt == NUMBER_ATTEMPTS - 1:
+                raise
 
 
 _TIER_BY_CATEGORY = {"D": 1, "B": 2, "C": 2}

@@ -13,6 +13,7 @@ from yilian.referrals.choices import (
     ReferralDirection,
 )
 from yilian.referrals.models import ReferralCriterion
+from yilian.referrals.services._common import derive_direction, shared_consortium
 
 CATEGORIES_FOR = {
     ReferralDirection.UP: (CriterionCategory.MUST_UP, CriterionCategory.CONSULT_THEN_UP),
@@ -103,3 +104,30 @@ def evaluate(
         blocks=not enough and rule.missing_action == MissingMaterialAction.BLOCK,
         category_fits=fits,
     )
+
+
+@dataclass
+class Preview:
+    """What a referral being written would be: direction, whether both ends share a consortium, and the check."""
+
+    direction: str
+    inside_consortium: bool
+    check: CriteriaCheck
+
+
+def referral_preview(
+    from_institution: Any,
+    to_department: Any,
+    diagnosis_code: str,
+    values: dict[str, Any],
+    *,
+    urgent: bool = False,
+) -> Preview:
+    """Direction, consortium and criteria check of an unsaved referral (the new-referral form's live check).
+
+    ``diagnosis_code`` must already be checked (``core.icd10.parse_icd10``). No writes.
+    """
+    consortium, roles = shared_consortium(from_institution, to_department.institution)
+    direction = derive_direction(from_institution, to_department.institution, roles)
+    check = evaluate(consortium, direction, diagnosis_code, values, set(), urgent=urgent)
+    return Preview(direction=direction, inside_consortium=len(roles) == 2, check=check)

@@ -45,8 +45,8 @@ from yilian.referrals.services import criteria
 from yilian.referrals.services._common import (
     bump,
     derive_direction,
-    next_number,
     raise_if,
+    save_numbered,
     settings_for,
     shared_consortium,
     step,
@@ -185,7 +185,6 @@ def referral_create(
     try:
         with transaction.atomic():
             referral = Referral(
-                number=next_number(),
                 person=person,
                 from_institution=from_institution,
                 from_doctor=actor,
@@ -195,7 +194,7 @@ def referral_create(
                 **data,
             )
             _derive(referral)
-            referral.save()
+            save_numbered(referral)
             step(
                 actor=actor,
                 referral=referral,
@@ -555,7 +554,6 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         ended_at=now,
     )
     successor = Referral(
-        number=next_number(),
         person=referral.person,
         from_institution=referral.from_institution,
         from_department=referral.from_department,
@@ -579,7 +577,7 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
     _derive(successor)
     hours = settings_for(successor.consortium).answer_hours.get(successor.priority, 72)
     successor.answer_due_at = now + datetime.timedelta(hours=int(hours))
-    successor.save()
+    save_numbered(successor)
     for attachment in referral.attachments.all():
         ReferralAttachment.objects.create(
             referral=successor,

@@ -895,19 +895,7 @@ def test_volumes_authorization(rw, client_for, who, status):
 # Menu ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def management_menu():
-    """The management entries registered for one test (the lead wires them in ``ready``)."""
-    from yilian.core.ui import menu
-    from yilian.referrals import menu_management
-
-    saved = list(menu._ENTRIES)
-    menu_management.register()
-    yield
-    menu._ENTRIES[:] = saved
-
-
-def test_menu_entries_follow_the_policies(rw, client_for, management_menu):
+def test_menu_entries_follow_the_policies(rw, client_for):
     office = client_for(rw.world.office).get(reverse("home")).content.decode()
     assert all(url in office for url in (STATISTICS, CONFIGURATION, SUBSIDIES))
     assert CAPACITY not in office and VOLUMES not in office

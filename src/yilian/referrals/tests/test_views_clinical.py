@@ -1,0 +1,889 @@
+"""Clinical referral pages: lists, new referral, detail with actions, worklist, closed-loop duties.
+
+Every page acts through the selectors and services; these tests check who
+gets what (authorization matrices), that only the available actions are
+offered, that stale pages and bad input change nothing, and exact query
+counts of the list and detail pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from yilian.core.models import AuditEvent
+from yilian.encounters.models import Encounter
+from yilian.encounters.services import encounter_record
+from yilian.notifications.models import Notification
+from yilian.people.models import Person
+from yilian.referrals import selectors, services
+from yilian.referrals.choices import ReferralStatus
+from yilian.referrals.models import FollowUpTask, Referral, ReferralCriterion, ReferralEvent
+from yilian.referrals.tests.factories import SUMMARY, capacity, draft, referral_world, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rw(world):
+    made = referral_world(world)
+    Person.objects.filter(pk=made.patient.pk).update(name_initials="ls", name_pinyin="lisi")
+    return made
+
+
+@pytest.fixture
+def client_for(db):
+    """A test client logged in as the given user (anonymous for None)."""
+
+    def make(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def _html(response) -> str:
+    return response.content.decode()
+
+
+def _offered(response) -> list[str]:
+    """The actions whose forms the page shows, in page order."""
+    return re.findall(r'<form[^>]*data-testid="action-([a-z_]+)"', _html(response))
+
+
+def _act(client, referral, action, version=None, **fields):
+    data = {f"{action}-expected_version": referral.version if version is None else version}
+    data.update({f"{action}-{name}": value for name, value in fields.items()})
+    return client.post(reverse("referrals:act", args=[referral.public_id, action]), data)
+
+
+def _reload(referral) -> Referral:
+    return Referral.objects.get(pk=referral.pk)
+
+
+def _new_data(rw, **overrides):
+    data = {
+        "person": str(rw.patient.public_id),
+        "from_institution": str(rw.world.township.public_id),
+        "from_department": str(rw.township_clinic.public_id),
+        "kind": "outpatient",
+        "priority": "routine",
+        "diagnosis_code": "I10",
+        "diagnosis_name": "原发性高血压",
+        "to_department": str(rw.cardiology.public_id),
+        "reason": "血压控制不佳",
+        "recovery_phase": "",
+        "patient_consented": "on",
+        "booking_date": "",
+        "idempotency_key": "",
+        "intent": "draft",
+        **SUMMARY,
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _tomorrow() -> str:
+    return (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+
+
+# Anonymous ----------------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login_and_changes_nothing(client, rw):
+    referral = submitted(rw)
+    urls = [
+        reverse("referrals:list"),
+        reverse("referrals:inbox"),
+        reverse("referrals:outbox"),
+        reverse("referrals:all"),
+        reverse("referrals:new"),
+        reverse("referrals:worklist"),
+        reverse("referrals:follow-ups"),
+        reverse("referrals:detail", args=[referral.public_id]),
+        reverse("referrals:edit", args=[referral.public_id]),
+        reverse("referrals:slip", args=[referral.public_id]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        location = urlsplit(response["Location"])
+        assert location.path == reverse("accounts:login") and parse_qs(location.query)["next"] == [url]
+    response = _act(client, referral, "accept")
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+    assert _reload(referral).status == ReferralStatus.SUBMITTED
+    assert client.post(reverse("referrals:new"), _new_data(rw)).status_code == 302
+    assert Referral.objects.count() == 1
+
+
+# Lists --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "shown"),
+    [
+        ("stranger", 403, None),
+        ("outsider_doctor", 200, None),
+        ("township_doctor", 200, "李四"),
+        ("township_admin", 200, "李四"),
+        ("hospital_doctor", 200, "李四"),
+        ("hospital_admin", 200, "李四"),
+        ("office", 200, "李*"),
+        ("regulator", 200, "李*"),
+        ("admin", 200, "李*"),
+    ],
+)
+def test_list_authorization_matrix(client_for, rw, who, status, shown):
+    referral = submitted(rw)
+    user = getattr(rw, who, None) or getattr(rw.world, who)
+    response = client_for(user).get(reverse("referrals:list"), {"box": "all"})
+    assert response.status_code == status
+    if status != 200:
+        return
+    html = _html(response)
+    assert (referral.number in html) is (shown is not None)
+    if shown == "李*":
+        assert "李四" not in html
+    if shown is not None:
+        assert f'data-testid="referral-patient">{shown}<' in html
+    assert rw.patient.id_number_masked not in html  # lists never show an ID number
+
+
+def test_inbox_is_ordered_by_priority_then_deadline_and_marks_overdue(client_for, rw):
+    routine = submitted(rw)
+    emergency = submitted(rw, priority="stat")
+    urgent = submitted(rw, priority="urgent")
+    Referral.objects.filter(pk=routine.pk).update(answer_due_at=timezone.now() - datetime.timedelta(hours=1))
+    sent = draft(rw)  # drafts never reach the receiver
+    response = client_for(rw.hospital_doctor).get(reverse("referrals:inbox"))
+    html = _html(response)
+    numbers = re.findall(r'data-testid="referral-link">([^<]+)<', html)
+    assert numbers == [emergency.number, urgent.number, routine.number]
+    assert sent.number not in html
+    assert html.count('data-testid="answer-overdue"') == 1
+    outbox = _html(client_for(rw.township_doctor).get(reverse("referrals:outbox")))
+    assert sent.number in outbox and routine.number in outbox
+
+
+def test_list_filters(client_for, rw):
+    first = submitted(rw)
+    second = submitted(rw, diagnosis_code="I63.9", diagnosis_name="脑梗死", priority="urgent")
+    client = client_for(rw.hospital_doctor)
+
+    def numbers(**params):
+        return re.findall(
+            r'data-testid="referral-link">([^<]+)<', _html(client.get(reverse("referrals:inbox"), params))
+        )
+
+    assert numbers(q="脑梗") == [second.number]
+    assert numbers(q=first.number) == [first.number]
+    assert numbers(q="ls") == [second.number, first.number]  # pinyin initials of 李四
+    assert numbers(priority="urgent") == [second.number]
+    services.referral_act(actor=rw.hospital_doctor, referral=first, action="accept")
+    assert numbers(status="accepted") == [first.number]
+    assert numbers(direction="down") == []
+    assert numbers(open_only="on") == [second.number, first.number]
+    today = timezone.localdate()
+    assert numbers(submitted_from=(today + datetime.timedelta(days=1)).isoformat()) == []
+    assert numbers(submitted_from=today.isoformat(), submitted_to=today.isoformat()) == [
+        second.number,
+        first.number,
+    ]
+
+
+def test_oversight_readers_only_get_the_all_tab(client_for, rw):
+    submitted(rw)
+    html = _html(client_for(rw.world.office).get(reverse("referrals:list")))
+    assert 'data-testid="tab-all"' in html and 'data-testid="tab-inbox"' not in html
+    assert 'data-testid="referral-new"' not in html
+    doctor = _html(client_for(rw.township_doctor).get(reverse("referrals:list")))
+    assert 'data-testid="tab-inbox"' in doctor and 'data-testid="referral-new"' in doctor
+
+
+def _list_queries(user, url, params=None):
+    client = Client()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(context.captured_queries), _html(response).count('data-testid="referral-row"')
+
+
+@pytest.mark.parametrize(
+    ("who", "url_name", "queries"),
+    [
+        ("hospital_doctor", "referrals:inbox", 6),
+        ("township_doctor", "referrals:outbox", 6),
+        ("office", "referrals:all", 6),
+    ],
+)
+def test_list_queries_are_constant(rw, who, url_name, queries):
+    user = getattr(rw, who, None) or getattr(rw.world, who)
+    for _ in range(2):
+        submitted(rw)
+    # session, user, scope, notification badge, count, referrals with both ends and the patient
+    assert _list_queries(user, reverse(url_name)) == (queries, 2)
+    for _ in range(10):
+        submitted(rw)
+    assert _list_queries(user, reverse(url_name)) == (queries, 12)
+    assert _list_queries(user, reverse(url_name), {"q": "李", "open_only": "on"}) == (queries, 12)
+
+
+# Detail -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "actions", "sees"),
+    [
+        ("stranger", 404, None, False),
+        ("outsider_doctor", 404, None, False),
+        ("office", 200, [], False),
+        ("regulator", 200, [], False),
+        ("admin", 200, [], False),
+        ("hospital_admin", 200, [], True),
+        ("township_nurse", 200, [], True),
+        ("township_doctor", 200, ["cancel"], True),
+        ("hospital_nurse", 200, [], True),
+        ("hospital_doctor", 200, ["accept", "decline", "redirect"], True),
+        ("hospital_coordinator", 200, ["accept", "decline", "redirect"], True),
+    ],
+)
+def test_detail_authorization_matrix(client_for, rw, who, status, actions, sees):
+    referral = submitted(rw)
+    user = getattr(rw, who, None) or getattr(rw.world, who)
+    client = client_for(user)
+    response = client.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert response.status_code == status
+    html = _html(response)
+    assert ("李四" in html) is sees
+    assert (rw.patient.id_number_masked in html) is sees
+    if status == 200:
+        assert _offered(response) == actions
+        assert ('data-testid="action-panel"' in html) is bool(actions)
+        assert ("血压 186/112" in html) is sees
+        assert ('data-testid="referral-slip"' in html) is sees
+    # accepting: only the receiving clinicians; readers are refused, strangers do not find it
+    accept = _act(client, referral, "accept")
+    fresh = _reload(referral)
+    if "accept" in (actions or []):
+        assert accept.status_code == 302 and fresh.status == ReferralStatus.ACCEPTED
+    else:
+        assert accept.status_code == (404 if status == 404 else 403)
+        assert fresh.status == ReferralStatus.SUBMITTED and fresh.version == referral.version
+        assert not ReferralEvent.objects.filter(referral=referral, action="accept").exists()
+
+
+@pytest.mark.parametrize("who", ["office", "regulator", "hospital_admin", "admin"])
+def test_readers_cannot_post_any_action_or_upload(client_for, rw, media, who):
+    referral = submitted(rw)
+    client = client_for(getattr(rw, who, None) or getattr(rw.world, who))
+    for action, fields in (
+        ("decline", {"reason": "x"}),
+        ("redirect", {"to_department": str(rw.surgery.public_id), "reason": "x"}),
+        ("cancel", {"reason": "x"}),
+        ("submit", {}),
+        ("close", {}),
+    ):
+        assert _act(client, referral, action, **fields).status_code == 403, action
+    upload = client.post(
+        reverse("referrals:attach", args=[referral.public_id]),
+        {"material": "lab_report", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert upload.status_code in (403, 404)
+    fresh = _reload(referral)
+    assert fresh.version == referral.version and fresh.status == ReferralStatus.SUBMITTED
+    assert not fresh.attachments.exists()
+    assert Referral.objects.count() == 1
+
+
+def test_unknown_action_is_404(client_for, rw):
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    assert _act(client, referral, "expire").status_code == 404
+    assert _act(client, referral, "frobnicate").status_code == 404
+
+
+def _through(rw, state):
+    """A referral brought to ``state`` through the services."""
+    if state == "draft":
+        return draft(rw)
+    referral = submitted(rw)
+    if state == "submitted":
+        return referral
+    referral = services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    if state == "accepted":
+        return referral
+    if state == "cancel_requested":
+        return services.referral_act(
+            actor=rw.township_doctor, referral=referral, action="request_cancel", reason="患者改变主意"
+        )
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    referral = services.referral_act(
+        actor=rw.hospital_doctor, referral=referral, action="schedule", scheduled_for=tomorrow
+    )
+    if state == "scheduled":
+        return referral
+    referral = services.referral_act(actor=rw.hospital_nurse, referral=referral, action="arrive")
+    if state == "arrived":
+        return referral
+    referral = services.referral_act(
+        actor=rw.hospital_doctor, referral=referral, action="complete", outcome_summary="好转"
+    )
+    if state == "completed":
+        return referral
+    return services.referral_act(actor=rw.township_doctor, referral=referral, action="close")
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["draft", "submitted", "accepted", "scheduled", "arrived", "completed", "cancel_requested", "closed"],
+)
+@pytest.mark.parametrize(
+    "who", ["township_doctor", "township_nurse", "hospital_doctor", "hospital_nurse", "hospital_coordinator"]
+)
+def test_offered_actions_are_exactly_the_available_ones(client_for, rw, state, who):
+    referral = _through(rw, state)
+    user = getattr(rw, who)
+    response = client_for(user).get(reverse("referrals:detail", args=[referral.public_id]))
+    if response.status_code == 404:  # the receiver does not see a draft
+        assert state == "draft" and who.startswith("hospital")
+        return
+    assert _offered(response) == selectors.available_actions(user, _reload(referral))
+
+
+# Acting -------------------------------------------------------------------------------------
+
+
+def test_whole_loop_through_the_pages(client_for, rw):
+    sender = client_for(rw.township_doctor)
+    response = sender.post(reverse("referrals:new"), _new_data(rw, intent="submit"))
+    referral = Referral.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "referrals:detail", args=[referral.public_id]
+    )
+    assert referral.status == ReferralStatus.SUBMITTED
+    assert Notification.objects.filter(recipient=rw.hospital_doctor, topic="referral.new").exists()
+
+    receiver = client_for(rw.hospital_doctor)
+    assert _act(receiver, referral, "accept", note="已收到").status_code == 302
+    referral = _reload(referral)
+    assert _act(receiver, referral, "schedule", scheduled_for=_tomorrow()).status_code == 302
+    referral = _reload(referral)
+    assert _act(client_for(rw.hospital_nurse), referral, "arrive").status_code == 302
+    referral = _reload(referral)
+    response = _act(
+        receiver,
+        referral,
+        "complete",
+        outcome_diagnosis_code="I10.x00",
+        outcome_diagnosis_name="高血压 3 级",
+        outcome_summary="调整降压方案后血压达标",
+        discharge_summary="",
+        follow_up_plan="两周后社区随访",
+    )
+    assert response.status_code == 302
+    referral = _reload(referral)
+    assert referral.status == ReferralStatus.COMPLETED and referral.outcome_diagnosis_code == "I10.x00"
+    page = sender.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert "调整降压方案后血压达标" in _html(page) and _offered(page) == ["close"]
+    assert _act(sender, referral, "close").status_code == 302
+    referral = _reload(referral)
+    assert referral.status == ReferralStatus.CLOSED
+    html = _html(sender.get(reverse("referrals:detail", args=[referral.public_id])))
+    steps = re.findall(r'data-testid="timeline-step" data-action="([a-z_]+)"', html)
+    assert steps == ["create", "submit", "accept", "schedule", "arrive", "complete", "close"]
+    assert "已收到" in html  # the accept note is on the timeline
+
+
+def test_stale_version_shows_the_conflict_and_changes_nothing(client_for, rw):
+    referral = _through(rw, "accepted")
+    seen = referral.version
+    day_after = timezone.localdate() + datetime.timedelta(days=2)
+    # a colleague schedules first; rescheduling is still allowed, so only the version can stop the stale page
+    services.referral_act(
+        actor=rw.hospital_coordinator, referral=referral, action="schedule", scheduled_for=day_after
+    )
+    response = _act(
+        client_for(rw.hospital_doctor), referral, "schedule", version=seen, scheduled_for=_tomorrow()
+    )
+    assert response.status_code == 409
+    html = _html(response)
+    assert 'data-testid="action-error"' in html and "请刷新" in html
+    fresh = _reload(referral)
+    assert fresh.scheduled_for == day_after and fresh.version == seen + 1
+    assert ReferralEvent.objects.filter(referral=referral, action="schedule").count() == 1
+    # the page re-rendered with the current state offers what is possible now, at the current version
+    assert _offered(response) == ["schedule", "arrive", "no_show"]
+    assert f'name="schedule-expected_version" value="{fresh.version}"' in html
+
+
+def test_stale_page_after_the_state_moved_on(client_for, rw):
+    referral = submitted(rw)
+    seen = referral.version
+    services.referral_act(actor=rw.hospital_coordinator, referral=referral, action="accept")
+    response = _act(client_for(rw.hospital_doctor), referral, "decline", version=seen, reason="无床位")
+    assert response.status_code == 409 and "请刷新" in _html(response)
+    assert _reload(referral).status == ReferralStatus.ACCEPTED
+    assert not ReferralEvent.objects.filter(referral=referral, action="decline").exists()
+
+
+def test_state_moved_on_with_the_same_version_is_a_conflict_too(client_for, rw):
+    referral = _through(rw, "accepted")
+    response = _act(client_for(rw.hospital_doctor), referral, "accept")
+    assert response.status_code == 409 and "请刷新" in _html(response)
+
+
+def test_past_schedule_date_shows_a_field_error_and_saves_nothing(client_for, rw):
+    referral = _through(rw, "accepted")
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    response = _act(client_for(rw.hospital_doctor), referral, "schedule", scheduled_for=yesterday)
+    assert response.status_code == 400
+    html = _html(response)
+    assert 'data-testid="error-scheduled_for"' in html and "不能早于今天" in html
+    fresh = _reload(referral)
+    assert (
+        fresh.status == ReferralStatus.ACCEPTED
+        and fresh.scheduled_for is None
+        and fresh.version == referral.version
+    )
+
+
+def test_required_reason_and_invalid_outcome_code_are_field_errors(client_for, rw):
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    response = _act(client, referral, "decline", reason="  ")
+    assert response.status_code == 400 and 'data-testid="error-reason"' in _html(response)
+    assert _reload(referral).status == ReferralStatus.SUBMITTED
+    referral = _through(rw, "arrived")
+    response = _act(client, referral, "complete", outcome_diagnosis_code="I99.9", outcome_summary="好转")
+    assert response.status_code == 400 and 'data-testid="error-outcome_diagnosis_code"' in _html(response)
+    fresh = _reload(referral)
+    assert fresh.status == ReferralStatus.ARRIVED and fresh.outcome_summary == ""
+
+
+def test_redirect_offers_departments_and_creates_the_successor(client_for, rw):
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert str(rw.surgery.public_id) in page
+    response = _act(client, referral, "redirect", to_department=str(rw.surgery.public_id), reason="外科处理")
+    assert response.status_code == 302
+    assert _reload(referral).status == ReferralStatus.REDIRECTED
+    successor = Referral.objects.get(redirected_from=referral)
+    html = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert successor.number in html
+
+
+def test_draft_is_edited_and_submitted_from_its_page(client_for, rw):
+    referral = draft(rw, reason="初稿")
+    client = client_for(rw.township_doctor)
+    page = client.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert _offered(page) == ["submit", "cancel"] and 'data-testid="referral-edit"' in _html(page)
+    edit_url = reverse("referrals:edit", args=[referral.public_id])
+    form = client.get(edit_url)
+    assert form.status_code == 200 and "初稿" in _html(form)
+    data = _new_data(rw, reason="复诊血压仍高", expected_version=referral.version)
+    assert client.post(edit_url, data).status_code == 302
+    referral = _reload(referral)
+    assert referral.reason == "复诊血压仍高"
+    stale = client.post(edit_url, {**data, "reason": "旧页面", "expected_version": referral.version - 1})
+    assert stale.status_code == 409 and "请刷新" in _html(stale)
+    assert _reload(referral).reason == "复诊血压仍高"
+    assert _act(client, referral, "submit").status_code == 302
+    assert _reload(referral).status == ReferralStatus.SUBMITTED
+    assert client.get(edit_url).status_code == 302  # no longer a draft
+    assert client_for(rw.hospital_doctor).get(edit_url).status_code == 403
+
+
+def test_submit_books_a_reserved_place(client_for, rw):
+    slot = capacity(rw.cardiology, quantity=1)
+    referral = draft(rw)
+    client = client_for(rw.township_doctor)
+    page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert slot.date.isoformat() in page and "剩余 1" in page
+    assert _act(client, referral, "submit", booking_date=slot.date.isoformat()).status_code == 302
+    referral = _reload(referral)
+    assert referral.scheduled_for == slot.date and referral.booking_id == slot.pk
+
+
+# New referral -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("stranger", 403),
+        ("office", 403),
+        ("regulator", 403),
+        ("township_admin", 403),
+        ("township_nurse", 403),
+        ("township_doctor", 200),
+        ("hospital_coordinator", 200),
+    ],
+)
+def test_new_page_authorization_matrix(client_for, rw, who, status):
+    user = getattr(rw, who, None) or getattr(rw.world, who)
+    client = client_for(user)
+    assert client.get(reverse("referrals:new")).status_code == status
+    response = client.post(reverse("referrals:new"), _new_data(rw))
+    if status == 403:
+        assert response.status_code == 403 and not Referral.objects.exists()
+
+
+def test_new_form_offers_the_consortium_departments_and_the_sender(client_for, rw):
+    html = _html(
+        client_for(rw.township_doctor).get(reverse("referrals:new"), {"person": rw.patient.public_id})
+    )
+    assert "霍邱县人民医院 · 心血管内科（三级乙等）" in html
+    assert f'<option value="{rw.world.township.public_id}" selected>' in html
+    assert f'<option value="{rw.patient.public_id}" selected>' in html
+
+
+def test_new_referral_saves_a_draft(client_for, rw):
+    response = client_for(rw.township_doctor).post(reverse("referrals:new"), _new_data(rw))
+    referral = Referral.objects.get()
+    assert response.status_code == 302 and referral.status == ReferralStatus.DRAFT
+    assert referral.from_department == rw.township_clinic and referral.history == SUMMARY["history"]
+
+
+def test_invalid_icd10_shows_the_field_error_and_saves_nothing(client_for, rw):
+    client = client_for(rw.township_doctor)
+    for intent in ("draft", "submit"):
+        response = client.post(reverse("referrals:new"), _new_data(rw, diagnosis_code="I99.9", intent=intent))
+        assert response.status_code == 400
+        assert 'data-testid="error-diagnosis_code"' in _html(response)
+    assert (
+        not Referral.objects.exists()
+        and not AuditEvent.objects.filter(action__startswith="referral").exists()
+    )
+
+
+def test_submit_without_consent_saves_nothing(client_for, rw):
+    response = client_for(rw.township_doctor).post(
+        reverse("referrals:new"), _new_data(rw, patient_consented=None, intent="submit")
+    )
+    assert response.status_code == 400 and "知情同意" in _html(response)
+    assert not Referral.objects.exists()
+
+
+def test_a_patient_the_sender_may_not_see_is_refused(client_for, rw):
+    from yilian.people.tests.factories import person
+
+    stranger_patient = person("王五", institution=rw.world.outsider)
+    response = client_for(rw.township_doctor).post(
+        reverse("referrals:new"), _new_data(rw, person=str(stranger_patient.public_id))
+    )
+    assert response.status_code == 400 and 'data-testid="error-person"' in _html(response)
+    assert not Referral.objects.exists()
+
+
+def test_same_form_posted_twice_makes_one_referral(client_for, rw):
+    client = client_for(rw.township_doctor)
+    data = _new_data(rw, idempotency_key="form-1", intent="submit")
+    assert client.post(reverse("referrals:new"), data).status_code == 302
+    assert client.post(reverse("referrals:new"), data).status_code == 302
+    assert Referral.objects.count() == 1
+
+
+def test_blocking_criteria_stop_the_submission(client_for, rw):
+    ReferralCriterion.objects.create(
+        consortium=rw.world.consortium,
+        name="高血压上转",
+        category="must_up",
+        icd_from="I10",
+        icd_to="I15",
+        triggers=["血压 ≥ 180/110 mmHg"],
+        required_materials=["history", "exam_results", "lab_report"],
+        completeness_threshold=100,
+        missing_action="block",
+    )
+    client = client_for(rw.township_doctor)
+    check = client.post(reverse("referrals:check"), _new_data(rw))
+    html = _html(check)
+    assert check.status_code == 200
+    assert "高血压上转" in html and "血压 ≥ 180/110 mmHg" in html
+    assert 'data-testid="criteria-completeness">67%' in html and "检验报告" in html and "将阻止提交" in html
+    assert 'data-testid="criteria-direction">上转' in html
+    response = client.post(reverse("referrals:new"), _new_data(rw, intent="submit", acknowledge_missing="on"))
+    assert response.status_code == 400 and "资料完整度 67%" in _html(response)
+    assert not Referral.objects.exists()
+
+
+def test_criteria_check_reports_a_bad_code_and_unlisted_diagnoses(client_for, rw):
+    client = client_for(rw.township_doctor)
+    html = _html(client.post(reverse("referrals:check"), _new_data(rw, diagnosis_code="Q1")))
+    assert 'data-testid="criteria-code-error"' in html
+    html = _html(client.post(reverse("referrals:check"), _new_data(rw, diagnosis_code="J18.9")))
+    assert 'data-testid="criteria-none"' in html
+    assert client_for(rw.world.office).post(reverse("referrals:check"), _new_data(rw)).status_code == 403
+
+
+def test_htmx_option_endpoints(client_for, rw):
+    client = client_for(rw.township_doctor)
+    found = _html(client.post(reverse("referrals:patient-options"), {"q": "ls"}))
+    assert str(rw.patient.public_id) in found
+    assert str(rw.patient.public_id) in _html(
+        client.post(reverse("referrals:patient-options"), {"q": "李四"})
+    )
+    bad_id = _html(client.post(reverse("referrals:patient-options"), {"q": "34242319580314103X"}))
+    assert str(rw.patient.public_id) not in bad_id
+    outsider = _html(client_for(rw.outsider_doctor).post(reverse("referrals:patient-options"), {"q": "李四"}))
+    assert str(rw.patient.public_id) not in outsider
+    departments = _html(
+        client.get(
+            reverse("referrals:department-options"),
+            {"from_institution": str(rw.world.township.public_id), "diagnosis_code": "S72.0"},
+        )
+    )
+    assert "推荐" in departments and departments.index("普外科") < departments.index("心血管内科")
+    slot = capacity(rw.surgery, quantity=3)
+    days = _html(
+        client.get(
+            reverse("referrals:booking-options"),
+            {"to_department": str(rw.surgery.public_id), "kind": "outpatient"},
+        )
+    )
+    assert slot.date.isoformat() in days and "剩余 3" in days
+    assert client_for(rw.world.office).get(reverse("referrals:booking-options")).status_code == 403
+
+
+# Attachments and closed-loop duties ---------------------------------------------------------
+
+
+def test_attachment_upload_and_download(client_for, rw, media):
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    bad = client.post(
+        reverse("referrals:attach", args=[referral.public_id]),
+        {"material": "lab_report", "file": SimpleUploadedFile("a.exe", b"MZ", "application/octet-stream")},
+    )
+    assert bad.status_code == 400 and 'data-testid="error-file"' in _html(bad)
+    ok = client.post(
+        reverse("referrals:attach", args=[referral.public_id]),
+        {
+            "material": "lab_report",
+            "file": SimpleUploadedFile("血常规.pdf", b"%PDF-1.4 x", "application/pdf"),
+        },
+    )
+    assert ok.status_code == 302
+    attachment = referral.attachments.get()
+    url = reverse("referrals:attachment", args=[attachment.public_id])
+    assert url in _html(
+        client_for(rw.township_doctor).get(reverse("referrals:detail", args=[referral.public_id]))
+    )
+    download = client_for(rw.township_doctor).get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 x"
+    for who in (rw.world.office, rw.outsider_doctor, rw.world.stranger):
+        assert client_for(who).get(url).status_code == 404
+
+
+def _down_referral(rw):
+    stay = encounter_record(
+        actor=rw.hospital_doctor,
+        institution=rw.world.hospital,
+        person=rw.patient,
+        kind="inpatient",
+        department=rw.cardiology,
+        started_at=timezone.now() - datetime.timedelta(days=12),
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死",
+    )
+    referral, _created = services.referral_create(
+        actor=rw.hospital_doctor,
+        person=rw.patient,
+        from_institution=rw.world.hospital,
+        from_department=rw.cardiology,
+        to_department=rw.township_clinic,
+        encounter=stay,
+        kind="outpatient",
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死恢复期",
+        reason="恢复期康复",
+        recovery_phase="recovery",
+        patient_consented=True,
+        submit=True,
+        acknowledge_missing=True,
+    )
+    services.referral_act(actor=rw.township_doctor, referral=referral, action="accept")
+    services.referral_act(actor=rw.township_nurse, referral=referral, action="arrive")
+    return referral
+
+
+def test_follow_up_duties_on_the_referral_and_their_page(client_for, rw):
+    referral = _down_referral(rw)
+    first = FollowUpTask.objects.filter(referral=referral).order_by("due_at").first()
+    FollowUpTask.objects.filter(pk=first.pk).update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    nurse = client_for(rw.township_nurse)
+    page = _html(nurse.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert page.count('data-testid="follow-up-form"') == 2 and 'data-testid="follow-up-overdue"' in page
+    sender_page = _html(
+        client_for(rw.hospital_doctor).get(reverse("referrals:detail", args=[referral.public_id]))
+    )
+    assert (
+        'data-testid="follow-up-overdue"' in sender_page and 'data-testid="follow-up-form"' not in sender_page
+    )
+    duties = _html(nurse.get(reverse("referrals:follow-ups")))
+    assert duties.count('data-testid="pending-row"') == 2 and duties.count('data-testid="overdue-row"') == 1
+    sender_duties = _html(client_for(rw.hospital_doctor).get(reverse("referrals:follow-ups")))
+    assert (
+        sender_duties.count('data-testid="overdue-row"') == 1
+        and 'data-testid="pending-row"' not in sender_duties
+    )
+    record_url = reverse("referrals:follow-up-record", args=[first.public_id])
+    empty = nurse.post(record_url, {f"task-{first.pk}-note": " "})
+    assert empty.status_code == 400 and 'data-testid="error-note"' in _html(empty)
+    assert client_for(rw.hospital_doctor).post(record_url, {f"task-{first.pk}-note": "x"}).status_code == 403
+    assert client_for(rw.outsider_doctor).post(record_url, {f"task-{first.pk}-note": "x"}).status_code == 404
+    assert nurse.post(record_url, {f"task-{first.pk}-note": "电话随访，血压平稳"}).status_code == 302
+    first.refresh_from_db()
+    assert first.done_at is not None and first.note == "电话随访，血压平稳"
+
+
+# Down-referral worklist ---------------------------------------------------------------------
+
+
+def _inpatient(rw, days=12):
+    return encounter_record(
+        actor=rw.hospital_doctor,
+        institution=rw.world.hospital,
+        person=rw.patient,
+        kind="inpatient",
+        department=rw.cardiology,
+        started_at=timezone.now() - datetime.timedelta(days=days),
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死",
+    )
+
+
+def test_worklist_flag_and_start_a_down_referral(client_for, rw):
+    rw.patient.address_region = rw.world.township.region
+    rw.patient.save(update_fields=["address_region"])
+    stay = _inpatient(rw)
+    client = client_for(rw.hospital_doctor)
+    assert 'data-testid="worklist-empty"' in _html(client.get(reverse("referrals:worklist")))
+    flag_url = reverse("referrals:worklist-flag", args=[stay.public_id])
+    assert client_for(rw.hospital_nurse).post(flag_url, {"recovery_phase": "recovery"}).status_code == 403
+    assert client_for(rw.township_doctor).post(flag_url, {"recovery_phase": "recovery"}).status_code == 404
+    assert client.post(flag_url, {"recovery_phase": "recovery"}).status_code == 302
+    assert Encounter.objects.get(pk=stay.pk).recovery_phase == "recovery"
+    html = _html(client.get(reverse("referrals:worklist")))
+    assert html.count('data-testid="worklist-row"') == 1 and "急性病恢复期" in html
+    assert rw.world.township.name in html
+
+    form = _html(client.get(reverse("referrals:new"), {"encounter": str(stay.public_id)}))
+    assert f'<option value="{rw.township_clinic.public_id}" selected>' in form
+    assert f'value="{stay.public_id}"' in form and "急性病恢复期" in form
+    data = _new_data(
+        rw,
+        person=str(rw.patient.public_id),
+        from_institution=str(rw.world.hospital.public_id),
+        from_department=str(rw.cardiology.public_id),
+        to_department=str(rw.township_clinic.public_id),
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死恢复期",
+        reason="急性病恢复期，转回基层继续治疗与康复",
+        recovery_phase="recovery",
+        encounter=str(stay.public_id),
+        intent="submit",
+        acknowledge_missing="on",
+    )
+    assert client.post(reverse("referrals:new"), data).status_code == 302
+    referral = Referral.objects.get()
+    assert referral.direction == "down" and referral.encounter_id == stay.pk
+    assert referral.number in _html(client.get(reverse("referrals:worklist")))
+
+    assert client.post(flag_url, {"recovery_phase": ""}).status_code == 302
+    assert Encounter.objects.get(pk=stay.pk).recovery_phase == ""
+
+
+def test_worklist_is_for_senders_only(client_for, rw):
+    for who, status in (
+        (rw.world.office, 403),
+        (rw.world.stranger, 403),
+        (rw.hospital_nurse, 403),
+        (rw.hospital_doctor, 200),
+    ):
+        assert client_for(who).get(reverse("referrals:worklist")).status_code == status
+
+
+# Menu, documents ----------------------------------------------------------------------------
+
+
+def test_menu_entries_follow_the_policies(client_for, rw):
+    doctor = _html(client_for(rw.township_doctor).get("/"))
+    for label in ("转入待办", "转出记录", "新建转诊", "下转工作台"):
+        assert label in doctor
+    assert "全部转诊" not in doctor
+    office = _html(client_for(rw.world.office).get("/"))
+    assert "全部转诊" in office and "新建转诊" not in office and "转入待办" not in office
+    assert "转入待办" not in _html(client_for(rw.world.stranger).get("/"))
+
+
+def test_printable_documents(client_for, rw):
+    from yilian.referrals import documents
+
+    if not hasattr(documents, "referral_slip_pdf") or not hasattr(documents, "referral_ws445"):
+        pytest.skip("referrals.documents is not written yet")
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    pdf = client.get(reverse("referrals:slip", args=[referral.public_id]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    data = client.get(reverse("referrals:ws445", args=[referral.public_id]))
+    assert data.status_code == 200 and data["Content-Type"] == "application/json"
+    assert referral.number in data.content.decode()
+    for who, status in ((rw.world.office, 403), (rw.outsider_doctor, 404)):
+        assert client_for(who).get(reverse("referrals:slip", args=[referral.public_id])).status_code == status
+        assert (
+            client_for(who).get(reverse("referrals:ws445", args=[referral.public_id])).status_code == status
+        )
+
+
+# Query counts of the detail page ------------------------------------------------------------
+
+
+def _detail_queries(user, referral):
+    client = Client()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 12), ("office", 7)])
+def test_detail_queries_are_constant(rw, media, who, queries):
+    # session, user, scope, the referral with both ends and the patient, [the receiver's departments
+    # to redirect to, consortium members, their departments], duties, timeline, [attachments], badge
+    user = getattr(rw, who, None) or getattr(rw.world, who)
+    for _ in range(2):
+        submitted(rw)
+    referral = submitted(rw)
+    first = _detail_queries(user, referral)
+    for _ in range(10):
+        submitted(rw)
+    for index in range(10):  # more attachments and more timeline steps
+        services.referral_attach(
+            actor=rw.township_doctor,
+            referral=referral,
+            material="lab_report",
+            upload=SimpleUploadedFile(f"r{index}.pdf", b"%PDF", "application/pdf"),
+        )
+    assert first == _detail_queries(user, referral) == queries
