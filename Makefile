@@ -75,8 +75,11 @@ schema: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python scripts/compile_messages.py
 
+## bench: figures, not tests (bench/README.md); BENCH_REFERRALS= runs the referral API bench on PostgreSQL
+BENCH_REFERRALS ?= --sqlite
 bench: migrate
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/referrals.py $(BENCH_REFERRALS)
 
 clean:
 	rm -rf var/test.sqlite3 var/schema.yaml
