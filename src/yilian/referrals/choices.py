@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReferralDirection(models.TextChoices):
@@ -48,7 +49,7 @@ class ReferralStatus(models.TextChoices):
     COMPLETED = "completed", _("已回传结果")
     CLOSED = "closed", _("已闭环")
     CANCEL_REQUESTED = "cancel_requested", _("申请撤销")
-    CANCELLED = "cancelled", _("已撤销")
+    CANCELLED = "cancelled", pgettext_lazy("referral status", "已撤销")
     NO_SHOW = "no_show", _("未到诊")
     EXPIRED = "expired", _("已超时")
 
