@@ -204,6 +204,9 @@ COUNTY_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
     Dept("医学影像科", S.IMAGING, clinical=False),
     Dept("检验科", S.LABORATORY, clinical=False),
     Dept("病理科", S.PATHOLOGY, clinical=False),
+    # Added with two-way referral (appended so the earlier departments keep their codes):
+    Dept("内分泌科", S.INTERNAL_MEDICINE, beds=30),
+    Dept("神经外科", S.SURGERY, beds=40),
 )
 
 TCM_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
@@ -217,6 +220,8 @@ TCM_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
     Dept("急诊科", S.EMERGENCY, beds=10),
     Dept("医学影像科", S.IMAGING, clinical=False),
     Dept("检验科", S.LABORATORY, clinical=False),
+    Dept("脑病科", S.TCM, beds=40),
+    Dept("心病科", S.TCM, beds=30),
 )
 
 MCH_DEPARTMENTS: tuple[Dept, ...] = (
@@ -245,6 +250,7 @@ CENTRAL_TOWNSHIP_DEPARTMENTS: tuple[Dept, ...] = (
     Dept("预防保健科", S.PREVENTIVE),
     Dept("医学影像科", S.IMAGING, clinical=False),
     Dept("检验科", S.LABORATORY, clinical=False),
+    Dept("康复医学科", S.REHABILITATION, beds=10),
 )
 
 TOWNSHIP_DEPARTMENTS: tuple[Dept, ...] = (
@@ -252,6 +258,7 @@ TOWNSHIP_DEPARTMENTS: tuple[Dept, ...] = (
     Dept("中医科", S.TCM, beds=5),
     Dept("预防保健科", S.PREVENTIVE),
     Dept("检验科", S.LABORATORY, clinical=False),
+    Dept("康复医学科", S.REHABILITATION, beds=6),
 )
 
 COMMUNITY_CENTRE_DEPARTMENTS: tuple[Dept, ...] = (

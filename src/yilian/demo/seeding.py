@@ -31,7 +31,6 @@ from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
-from yilian.core.text import pinyin_full, pinyin_initials
 from yilian.demo import content
 from yilian.demo.pdf import simple_pdf
 from yilian.demo.plan import (
@@ -42,6 +41,9 @@ from yilian.demo.plan import (
     build_plan,
     region_rows_to_csv,
 )
+from yilian.demo.referrals import HISTORY_MONTHS, ReferralSeeder
+from yilian.demo.rows import person_row
+from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.institutions import services as registry
 from yilian.institutions.models import (
     Agreement,
@@ -56,8 +58,15 @@ from yilian.institutions.models import (
     Region,
 )
 from yilian.people.choices import PersonLinkReason
-from yilian.people.identifiers import encrypt_id_number, hash_id_number, mask_id_number
+from yilian.people.identifiers import hash_id_number
 from yilian.people.models import Person, PersonInstitutionLink
+from yilian.referrals.models import (
+    FollowUpTask,
+    Referral,
+    ReferralCriterion,
+    ReferralEvent,
+    ReservedCapacity,
+)
 
 BOOTSTRAP_ACTOR = "seed-demo"
 """Audit label of the very first platform administrator's creation (there is no actor yet)."""
@@ -77,6 +86,13 @@ COUNTED: tuple[tuple[str, type[models.Model]], ...] = (
     ("角色授权 role grants", Membership),
     ("居民 persons", Person),
     ("居民关联机构 person links", PersonInstitutionLink),
+    ("转诊标准 referral criteria", ReferralCriterion),
+    ("预留号源 reserved capacity", ReservedCapacity),
+    ("月度服务量 service volumes", ServiceVolume),
+    ("诊疗记录 encounters", Encounter),
+    ("转诊单 referrals", Referral),
+    ("转诊进程 referral events", ReferralEvent),
+    ("下转闭环任务 follow-up tasks", FollowUpTask),
     ("审计事件 audit events", AuditEvent),
 )
 
@@ -112,11 +128,14 @@ def seed_demo(
     scale: int = 1,
     persons: int | None = None,
     village_limit: int | None = None,
+    referral_months: int = HISTORY_MONTHS,
     log: Log | None = None,
 ) -> SeedReport:
     """Build the demo county for ``seed`` and ``scale`` (idempotent, deterministic).
 
-    ``persons`` and ``village_limit`` shrink the demo for tests. Raises the
+    ``persons`` and ``village_limit`` shrink the demo for tests;
+    ``referral_months`` is how many full months of referral history precede
+    the current one (0 = referral configuration only). Raises the
     services' exceptions (Invalid, NotAllowed, Conflict) if the database
     holds something that contradicts the plan; nothing is saved then.
     """
@@ -124,7 +143,7 @@ def seed_demo(
     plan = build_plan(seed, scale, persons=persons, village_limit=village_limit)
     report = SeedReport(seed=seed, scale=scale, accounts=plan.accounts, before=count_rows())
     with transaction.atomic():
-        _Seeder(plan, log or (lambda _message: None)).run()
+        _Seeder(plan, log or (lambda _message: None), referral_months).run()
     report.after = count_rows()
     report.seconds = time.perf_counter() - started
     return report
@@ -133,9 +152,10 @@ def seed_demo(
 class _Seeder:
     """One run of the seeder over a plan."""
 
-    def __init__(self, plan: DemoPlan, log: Log) -> None:
+    def __init__(self, plan: DemoPlan, log: Log, referral_months: int = HISTORY_MONTHS) -> None:
         self.plan = plan
         self.log = log
+        self.referral_months = referral_months
         self.actor: User | None = None
         self.regions: dict[str, Region] = {}
         self.institutions: dict[str, Institution] = {}
@@ -159,6 +179,15 @@ class _Seeder:
         self._grids()
         self._accounts()
         self._persons()
+        ReferralSeeder(
+            plan=self.plan,
+            admin=self.admin,
+            institutions=self.institutions,
+            consortia=self.consortia,
+            regions=self.regions,
+            log=self.log,
+            months=self.referral_months,
+        ).run()
 
     # Actor -------------------------------------------------------------------
 
@@ -485,20 +514,10 @@ class _Seeder:
                 continue
             existing.add(digest)
             new.append(
-                Person(
-                    name=person.name,
-                    name_initials=pinyin_initials(person.name),
-                    name_pinyin=pinyin_full(person.name),
-                    id_number_hash=digest,
-                    id_number_encrypted=encrypt_id_number(person.id_number),
-                    id_number_masked=mask_id_number(person.id_number),
-                    gender=person.gender,
-                    birth_date=person.birth_date,
-                    phone=person.phone,
-                    address=person.address,
-                    address_region=self.regions[person.village_code],
-                    insurance_scheme=person.insurance_scheme,
-                    home_grid_id=grid_of.get(person.village_code) or grid_of.get(person.township_code),
+                person_row(
+                    person,
+                    self.regions[person.village_code],
+                    grid_of.get(person.village_code) or grid_of.get(person.township_code),
                 )
             )
         Person.objects.bulk_create(new, batch_size=500)

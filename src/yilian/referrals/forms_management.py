@@ -292,6 +292,9 @@ class ReferralSettingsForm(forms.Form):
     answer_hours_stat = _hours(_("急危重（绿色通道）响应时限（小时）"))
     answer_hours_urgent = _hours(_("加急响应时限（小时）"))
     answer_hours_routine = _hours(_("普通响应时限（小时）"))
+    expiry_grace_hours = forms.IntegerField(
+        label=_("超过响应时限后自动过期（小时）"), min_value=1, max_value=720
+    )
     arrival_grace_days = forms.IntegerField(label=_("预约后到诊宽限（天）"), min_value=1, max_value=30)
     follow_up_hours = forms.IntegerField(label=_("下转后首次随访时限（小时）"), min_value=1, max_value=720)
     rehabilitation_days = forms.IntegerField(
@@ -318,6 +321,7 @@ class ReferralSettingsForm(forms.Form):
         hours = settings.answer_hours or {}
         bounds = settings.grade_bounds or {}
         initial: dict[str, Any] = {
+            "expiry_grace_hours": settings.expiry_grace_hours,
             "arrival_grace_days": settings.arrival_grace_days,
             "follow_up_hours": settings.follow_up_hours,
             "rehabilitation_days": settings.rehabilitation_days,
@@ -347,6 +351,7 @@ class ReferralSettingsForm(forms.Form):
         data = self.cleaned_data
         return {
             "answer_hours": {str(priority): data[name] for name, priority in PRIORITY_FIELDS},
+            "expiry_grace_hours": data["expiry_grace_hours"],
             "arrival_grace_days": data["arrival_grace_days"],
             "follow_up_hours": data["follow_up_hours"],
             "rehabilitation_days": data["rehabilitation_days"],

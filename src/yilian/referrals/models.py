@@ -47,6 +47,7 @@ class ReferralSettings(models.Model):
         related_name="referral_settings",
     )
     answer_hours = models.JSONField(_("响应时限（小时，按优先级）"), default=default_answer_hours)
+    expiry_grace_hours = models.PositiveSmallIntegerField(_("超过响应时限后自动过期（小时）"), default=24)
     arrival_grace_days = models.PositiveSmallIntegerField(_("预约后到诊宽限（天）"), default=1)
     follow_up_hours = models.PositiveSmallIntegerField(_("下转后首次随访时限（小时）"), default=48)
     rehabilitation_days = models.PositiveSmallIntegerField(_("下转后首次康复记录时限（天）"), default=7)

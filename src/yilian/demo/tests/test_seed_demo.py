@@ -26,12 +26,14 @@ from yilian.institutions.models import (
     Institution,
     Region,
 )
-from yilian.people.identifiers import decrypt_id_number
+from yilian.people.identifiers import decrypt_id_number, hash_id_number
 from yilian.people.models import Person, PersonInstitutionLink
+from yilian.referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
 
-SMALL = ("--persons", "40", "--village-limit", "2")
+SMALL = ("--persons", "40", "--village-limit", "2", "--referral-months", "0")
+"""A small county without referral activity (test_referral_demo.py covers that)."""
 
 
 @pytest.fixture(autouse=True)
@@ -199,7 +201,9 @@ def test_bad_scale_is_refused():
 def test_full_scale_one():
     output = seed()
     assert Institution.objects.filter(category="D600").count() == 250
-    assert Person.objects.count() == 500
+    planned = [hash_id_number(person.id_number) for person in build_plan().persons]
+    assert Person.objects.filter(id_number_hash__in=planned).count() == 500
+    assert 1_500 <= Referral.objects.count() <= 3_500  # plus their patients, stays and timelines
     county = Consortium.objects.get(type="county_community")
     assert county.members.filter(is_active=True).count() == 272
     assert "demo data ready" in output
@@ -211,7 +215,7 @@ def test_full_scale_one():
 def test_a_larger_scale_after_a_smaller_one_only_adds():
     seed(*SMALL)
     institutions = dict(Institution.objects.values_list("name", "credit_code"))
-    seed("--scale", "2", "--persons", "60", "--village-limit", "2")
+    seed("--scale", "2", "--persons", "60", "--village-limit", "2", "--referral-months", "0")
     assert Person.objects.count() == 60
     assert dict(Institution.objects.values_list("name", "credit_code")) == institutions
     assert Region.objects.filter(level="village").count() == 500

@@ -747,6 +747,7 @@ class ReferralSettingsSerializer(serializers.Serializer):
     """A consortium's referral settings (the defaults until the office saves them)."""
 
     answer_hours = AnswerHoursSerializer()
+    expiry_grace_hours = serializers.IntegerField(min_value=1, max_value=720)
     arrival_grace_days = serializers.IntegerField(min_value=1, max_value=30)
     follow_up_hours = serializers.IntegerField(min_value=1, max_value=720)
     rehabilitation_days = serializers.IntegerField(min_value=1, max_value=90)

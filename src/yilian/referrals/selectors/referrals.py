@@ -382,12 +382,12 @@ def _primary_members(consortia: list[int]) -> list[Institution]:
 
 
 def _home_institution(person: Any, primary: list[Institution]) -> Institution | None:
-    """The primary institution nearest the patient's home: the deepest one whose region contains the
-    home address region (a township centre before a village clinic), else one in the home grid's area."""
+    """The primary institution nearest the patient's home: one whose region contains the home address
+    region (a township centre before a village clinic, the nearer before the farther)."""
     code = person.address_region.code if person.address_region_id else ""
     best: tuple[int, int, Institution] | None = None
     for institution in primary:
-        region = institution.region.code.rstrip("0") or institution.region.code
+        region = institution.region.prefix  # the significant digits: "341524110", not "34152411"
         if code and code.startswith(region):
             # Prefer the health centre over the village clinic: the centre keeps the follow-up duties.
             key = (0 if institution.category.startswith(("B", "C")) else 1, -len(region))

@@ -136,7 +136,8 @@ def shared_consortium(
     for row in rows:
         by_consortium.setdefault(row.consortium_id, {})[row.institution_id] = row.role
         consortia[row.consortium_id] = row.consortium
-    shared = [pk for pk, ends in by_consortium.items() if len(ends) == 2]
+    both = {from_institution.pk, to_institution.pk}  # one institution when two of its departments refer
+    shared = [pk for pk, ends in by_consortium.items() if both <= set(ends)]
     own = [pk for pk, ends in by_consortium.items() if from_institution.pk in ends]
     pool = shared or own
     if not pool:
@@ -151,7 +152,7 @@ def derive_direction(
 ) -> str:
     """上转 / 下转 / 平转 from the two care levels, then (same level) from the two roles in the consortium."""
     difference = tier(to_institution) - tier(from_institution)
-    if difference == 0 and len(roles) == 2:
+    if difference == 0 and from_institution.pk in roles and to_institution.pk in roles:
         difference = _ROLE_RANK.get(roles[to_institution.pk], 0) - _ROLE_RANK.get(
             roles[from_institution.pk], 0
         )

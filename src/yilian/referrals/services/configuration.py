@@ -42,6 +42,7 @@ CRITERION_FIELDS = (
 )
 SETTINGS_FIELDS = (
     "answer_hours",
+    "expiry_grace_hours",
     "arrival_grace_days",
     "follow_up_hours",
     "rehabilitation_days",
@@ -140,7 +141,13 @@ def _validate_settings(data: dict[str, Any]) -> None:
         or any(not isinstance(v, int) or not 1 <= v <= 720 for v in hours.values())
     ):
         errors["answer_hours"] = [_("请为每个优先级填写 1–720 小时。")]
-    for name, upper in (("arrival_grace_days", 30), ("follow_up_hours", 720), ("rehabilitation_days", 90)):
+    limits = (
+        ("expiry_grace_hours", 720),
+        ("arrival_grace_days", 30),
+        ("follow_up_hours", 720),
+        ("rehabilitation_days", 90),
+    )
+    for name, upper in limits:
         value = data.get(name)
         if value is not None and not (isinstance(value, int) and 1 <= value <= upper):
             errors[name] = [_("应为 1–{upper} 的整数。").format(upper=upper)]

@@ -130,4 +130,5 @@ def referral_preview(
     consortium, roles = shared_consortium(from_institution, to_department.institution)
     direction = derive_direction(from_institution, to_department.institution, roles)
     check = evaluate(consortium, direction, diagnosis_code, values, set(), urgent=urgent)
-    return Preview(direction=direction, inside_consortium=len(roles) == 2, check=check)
+    inside = {from_institution.pk, to_department.institution_id} <= set(roles)
+    return Preview(direction=direction, inside_consortium=inside, check=check)

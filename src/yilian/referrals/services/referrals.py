@@ -217,7 +217,7 @@ def _derive(referral: Referral) -> None:
     """Set the consortium, whether both ends are in it, and the direction from the two institutions."""
     consortium, roles = shared_consortium(referral.from_institution, referral.to_institution)
     referral.consortium = consortium
-    referral.inside_consortium = len(roles) == 2
+    referral.inside_consortium = {referral.from_institution_id, referral.to_institution_id} <= set(roles)
     referral.direction = derive_direction(referral.from_institution, referral.to_institution, roles)
 
 
@@ -273,9 +273,13 @@ def _require_side(actor: Any, referral: Referral, side: str, roles: frozenset[st
 # --- submission -------------------------------------------------------------------------------
 
 
-def referral_check(referral: Referral) -> criteria.CriteriaCheck:
-    """How the referral stands against the catalogue now (what the doctor sees before submitting)."""
-    attached = set(referral.attachments.values_list("material", flat=True)) if referral.pk else set()
+def referral_check(referral: Referral, *, attached: set[str] | None = None) -> criteria.CriteriaCheck:
+    """How the referral stands against the catalogue now (what the doctor sees before submitting).
+
+    ``attached`` names the attachment materials when they are not (yet) on the row.
+    """
+    if attached is None:
+        attached = set(referral.attachments.values_list("material", flat=True)) if referral.pk else set()
     values = {name: getattr(referral, name) for name in Material.values if hasattr(referral, name)}
     urgent = referral.priority != ReferralPriority.ROUTINE or referral.kind == ReferralKind.EMERGENCY
     return criteria.evaluate(
@@ -527,6 +531,7 @@ def _decline(actor: Any, referral: Referral, target: str, fields: dict[str, Any]
         answered_at=now,
         answered_by=actor,
         ended_at=now,
+        booking=None,
     )
     _notify_sender(referral, "referral.answered", _("转诊被拒绝：{number}"))
     return referral
@@ -552,6 +557,7 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         answered_at=now,
         answered_by=actor,
         ended_at=now,
+        booking=None,
     )
     successor = Referral(
         person=referral.person,
@@ -569,12 +575,14 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
             for name in CONTENT_FIELDS
             if name not in ("to_department", "from_department")
         },
-        criterion=referral.criterion,
-        criteria_met=referral.criteria_met,
-        completeness=referral.completeness,
-        missing_materials=referral.missing_materials,
     )
     _derive(successor)
+    # The new receiver may sit in another consortium or change the direction: judge the referral afresh.
+    check = referral_check(successor, attached=set(referral.attachments.values_list("material", flat=True)))
+    successor.criterion = check.criterion
+    successor.criteria_met = check.met
+    successor.completeness = check.completeness
+    successor.missing_materials = check.missing
     hours = settings_for(successor.consortium).answer_hours.get(successor.priority, 72)
     successor.answer_due_at = now + datetime.timedelta(hours=int(hours))
     save_numbered(successor)
@@ -910,11 +918,15 @@ def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[st
     """
     now = now or timezone.now()
     counts = {"expired_unanswered": 0, "expired_not_arrived": 0, "follow_up_overdue": 0}
-    unanswered = Referral.objects.filter(status=ReferralStatus.SUBMITTED, answer_due_at__lt=now).values_list(
-        "pk", flat=True
+    # Past the answer deadline a referral shows as overdue to both ends; it expires only after the grace.
+    overdue = Referral.objects.filter(status=ReferralStatus.SUBMITTED, answer_due_at__lt=now).select_related(
+        "consortium"
     )
-    for pk in list(unanswered):
-        if _expire(pk, now, ReferralStatus.SUBMITTED, _("接收方未在时限内响应")):
+    for referral in list(overdue):
+        grace = datetime.timedelta(hours=settings_for(referral.consortium).expiry_grace_hours)
+        if referral.answer_due_at + grace < now and _expire(
+            referral.pk, now, ReferralStatus.SUBMITTED, _("接收方未在时限内响应")
+        ):
             counts["expired_unanswered"] += 1
     today = timezone.localtime(now).date()
     for referral in Referral.objects.filter(status=ReferralStatus.SCHEDULED).select_related("consortium"):
@@ -955,7 +967,7 @@ def _expire(pk: int, now: datetime.datetime, expected_status: str, note: str) ->
             return False
         transition = workflow.BY_ACTION["expire"]
         _release(locked)
-        bump(locked, status=transition.target, ended_at=now)
+        bump(locked, status=transition.target, ended_at=now, booking=None)
         step(
             actor=None,
             referral=locked,

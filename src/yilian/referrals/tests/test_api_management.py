@@ -155,6 +155,7 @@ def test_office_loads_the_example_scheme_once(rw, api):
 
 SETTINGS = {
     "answer_hours": {"routine": 48, "urgent": 12, "stat": 1},
+    "expiry_grace_hours": 24,
     "arrival_grace_days": 2,
     "follow_up_hours": 72,
     "rehabilitation_days": 10,
@@ -167,6 +168,7 @@ def test_settings_show_defaults_then_the_office_replaces_them(rw, api):
     assert defaults.status_code == 200
     assert defaults.json() == {
         "answer_hours": {"routine": 72, "urgent": 24, "stat": 1},
+        "expiry_grace_hours": 24,
         "arrival_grace_days": 1,
         "follow_up_hours": 48,
         "rehabilitation_days": 7,

@@ -185,7 +185,9 @@ def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
         services.follow_up_record(actor=rw.township_nurse, task=tasks[1], note="again")
 
     late = submitted(rw)
-    counts = services.referral_sweep_deadlines(now=timezone.now() + datetime.timedelta(days=30))
+    counts = services.referral_sweep_deadlines(
+        now=timezone.now() + datetime.timedelta(days=30)
+    )  # past deadline + grace
     assert counts["expired_unanswered"] == 1
     assert Referral.objects.get(pk=late.pk).status == ReferralStatus.EXPIRED
 
@@ -236,3 +238,36 @@ def test_hypertension_scheme_loads_once_and_judges_a_referral(rw):
         and referral.criteria_met is False
         and referral.missing_materials == ["ecg"]
     )
+
+
+def test_overdue_shows_before_the_referral_expires(rw):
+    referral = submitted(rw)
+    just_late = referral.answer_due_at + datetime.timedelta(hours=1)
+    assert services.referral_sweep_deadlines(now=just_late)["expired_unanswered"] == 0
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SUBMITTED
+    after_grace = referral.answer_due_at + datetime.timedelta(hours=25)
+    assert services.referral_sweep_deadlines(now=after_grace)["expired_unanswered"] == 1
+
+
+def test_declining_returns_the_booked_place_and_clears_the_link(rw):
+    slot = capacity(rw.cardiology, quantity=1)
+    referral = services.referral_submit(actor=rw.township_doctor, referral=draft(rw), booking_date=slot.date)
+    referral = services.referral_act(
+        actor=rw.hospital_doctor, referral=referral, action="decline", reason="无床位"
+    )
+    assert referral.booking_id is None and Referral.objects.get(pk=referral.pk).booking_id is None
+    slot.refresh_from_db()
+    assert slot.booked == 0
+
+
+def test_between_two_departments_of_one_member_is_lateral_inside_the_consortium(rw):
+    PersonInstitutionLink.objects.create(person=rw.patient, institution=rw.world.hospital, reason="treated")
+    referral, _ = services.referral_create(
+        actor=rw.hospital_doctor,
+        person=rw.patient,
+        from_institution=rw.world.hospital,
+        from_department=rw.cardiology,
+        to_department=rw.surgery,
+    )
+    assert referral.direction == ReferralDirection.LATERAL
+    assert referral.inside_consortium and referral.consortium == rw.world.consortium

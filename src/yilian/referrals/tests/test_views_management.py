@@ -450,6 +450,7 @@ def settings_data(**overrides):
         "answer_hours_stat": "2",
         "answer_hours_urgent": "12",
         "answer_hours_routine": "48",
+        "expiry_grace_hours": "24",
         "arrival_grace_days": "2",
         "follow_up_hours": "48",
         "rehabilitation_days": "7",

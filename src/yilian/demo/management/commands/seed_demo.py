@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from yilian.core.exceptions import DomainError, Invalid
 from yilian.core.permissions import Role
 from yilian.demo.plan import DEFAULT_SEED, MAX_SCALE
+from yilian.demo.referrals import HISTORY_MONTHS
 from yilian.demo.seeding import SeedReport, describe_error, seed_demo
 
 
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"default {DEFAULT_SEED}")
         parser.add_argument("--persons", type=int, default=None, help=argparse.SUPPRESS)
         parser.add_argument("--village-limit", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--referral-months", type=int, default=HISTORY_MONTHS, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed, then print the counts, the demo accounts and their password."""
@@ -78,6 +80,8 @@ class Command(BaseCommand):
             raise CommandError(f"--scale must be between 1 and {MAX_SCALE}")
         if options["persons"] is not None and options["persons"] < 0:
             raise CommandError("--persons must not be negative")
+        if not 0 <= options["referral_months"] <= 36:
+            raise CommandError("--referral-months must be between 0 and 36")
         verbosity = options["verbosity"]
 
         def log(message: str) -> None:
@@ -90,6 +94,7 @@ class Command(BaseCommand):
                 scale=scale,
                 persons=options["persons"],
                 village_limit=options["village_limit"],
+                referral_months=options["referral_months"],
                 log=log,
             )
         except Invalid as error:
