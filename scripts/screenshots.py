@@ -39,6 +39,12 @@ COUNTY_HOSPITAL = "金寨县人民医院"
 # Steps: run after the page has loaded; none of them changes the demo data.
 
 
+def open_first_catalogue(page: Page) -> None:
+    """From the consortia list of the referral configuration, open the first catalogue."""
+    page.click("main table a >> nth=0")
+    page.wait_for_load_state("networkidle")
+
+
 def _submit_main_form(page: Page) -> None:
     page.click("main form.panel button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -123,6 +129,10 @@ SHOTS: list[Shot] = [
     Shot("people", "township_doctor", "/people/"),
     Shot("person-detail", "township_doctor", "person:余山", step=reveal_purpose),
     Shot("consortium-list-en", "office", "/registry/consortia/", language="en"),
+    Shot("referrals-worklist", "doctor", "/referrals/worklist/"),
+    Shot("referrals-capacity", "coordinator", "/referrals/capacity/"),
+    Shot("referrals-catalogue", "office", "/referrals/consortia/", step=open_first_catalogue),
+    Shot("referrals-statistics", "office", "/referrals/statistics/", height=1400),
     Shot("api-docs", "admin", "/api/docs/"),
 ]
 
