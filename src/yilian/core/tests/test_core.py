@@ -27,7 +27,12 @@ def test_parse_database_urls():
         "6543",
         "yilian",
     )
-    assert postgres.as_django()["OPTIONS"] == {"sslmode": "require"}
+    django = postgres.as_django()
+    assert django["OPTIONS"] == {"sslmode": "require", "options": "-c join_collapse_limit=1"}
+    assert django["CONN_MAX_AGE"] == 60 and django["CONN_HEALTH_CHECKS"] is True
+    assert sqlite.as_django()["CONN_MAX_AGE"] == 0
+    own = env.parse_database_url("postgres://u@db/yilian?options=-c%20statement_timeout%3D5000").as_django()
+    assert own["OPTIONS"] == {"options": "-c statement_timeout=5000"}  # the URL's own options win
     with pytest.raises(ValueError):
         env.parse_database_url("mysql://x")
 

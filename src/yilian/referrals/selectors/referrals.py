@@ -72,10 +72,17 @@ def referral_visible_to(actor: Any) -> QuerySet[Referral]:
     return referrals.filter(condition)
 
 
-def referral_get_for(actor: Any, public_id: Any) -> Referral:
-    """One visible referral by public id; NotFound otherwise."""
+def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Referral:
+    """One visible referral by public id; NotFound otherwise.
+
+    ``related=False`` fetches the referral row alone (a visibility check before a service
+    call that locks and reads the row again).
+    """
+    referrals = referral_visible_to(actor)
+    if not related:
+        referrals = referrals.select_related(None)
     try:
-        return referral_visible_to(actor).get(public_id=public_id)
+        return referrals.get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound("referral") from error
 
