@@ -344,7 +344,7 @@ def _submit(
             }
         )
     now = timezone.now()
-    hours = settings_for(referral.consortium).answer_hours.get(referral.priority, 72)
+    hours = _answer_hours(referral)
     changes: dict[str, Any] = {
         "status": transition.target,
         "diagnosis_code": referral.diagnosis_code,
@@ -353,7 +353,7 @@ def _submit(
         "completeness": check.completeness,
         "missing_materials": check.missing,
         "submitted_at": now,
-        "answer_due_at": now + datetime.timedelta(hours=int(hours)),
+        "answer_due_at": now + datetime.timedelta(hours=hours),
     }
     if booking_date is not None:
         changes["booking"] = _book(referral, booking_date)
@@ -383,6 +383,11 @@ def _submit(
         _notify_receiver(referral, "referral.emergency", _("急诊转诊：{number}"), whole_institution=True)
     else:
         _notify_receiver(referral, "referral.new", _("新转诊：{number}"))
+
+
+def _answer_hours(referral: Referral) -> int:
+    """Hours the receiver has to answer: the consortium's setting for the referral's priority."""
+    return int(settings_for(referral.consortium).answer_hours.get(referral.priority, 72))
 
 
 def _labels(materials: list[str]) -> str:
@@ -583,8 +588,8 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
     successor.criteria_met = check.met
     successor.completeness = check.completeness
     successor.missing_materials = check.missing
-    hours = settings_for(successor.consortium).answer_hours.get(successor.priority, 72)
-    successor.answer_due_at = now + datetime.timedelta(hours=int(hours))
+    hours = _answer_hours(successor)
+    successor.answer_due_at = now + datetime.timedelta(hours=hours)
     save_numbered(successor)
     for attachment in referral.attachments.all():
         ReferralAttachment.objects.create(

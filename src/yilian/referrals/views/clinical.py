@@ -41,6 +41,7 @@ from yilian.institutions import selectors as institution_selectors
 from yilian.institutions.models import Department, Institution
 from yilian.people import selectors as people_selectors
 from yilian.people import services as people_services
+from yilian.people.identifiers import mask_name
 from yilian.referrals import forms, policies, selectors, services, workflow
 from yilian.referrals.choices import (
     ENDED_STATUSES,
@@ -109,15 +110,10 @@ def _paginate(request: HttpRequest, rows: Any) -> Page:
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def masked_name(name: str) -> str:
-    """A patient name as shown to readers who may not see patients: the first character and "*"."""
-    return f"{name[:1]}*" if name else "—"
-
-
 def _patient_label(actor: Any, referral: Referral) -> str:
     if policies.sees_patient(actor, referral):
         return referral.person.name
-    return masked_name(referral.person.name)
+    return mask_name(referral.person.name) or "—"
 
 
 def _mark_overdue(referral: Referral, now: Any) -> Referral:
@@ -636,7 +632,7 @@ def _detail_context(
     return {
         "referral": referral,
         "sees_patient": sees,
-        "patient_label": referral.person.name if sees else masked_name(referral.person.name),
+        "patient_label": referral.person.name if sees else (mask_name(referral.person.name) or "—"),
         "age": people_services.age_on(referral.person) if sees else None,
         "timeline": _timeline(referral),
         "attachments": _attachments(referral) if sees else [],
