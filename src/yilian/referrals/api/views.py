@@ -93,9 +93,15 @@ class ReferralApiViewSet(ServiceViewSet):
         """The visible referral named in the URL."""
         return selectors.referral_get_for(self.actor, self.object_id(kwarg))
 
-    def render_referral(self, public_id: Any, *, status: int = 200) -> Response:
-        """The referral's detail as the requester sees it, with its version in ``ETag``."""
-        referral = selectors.referral_get_for(self.actor, public_id)
+    def render_referral(
+        self, public_id: Any, *, status: int = 200, fetched: Referral | None = None
+    ) -> Response:
+        """The referral's detail as the requester sees it, with its version in ``ETag``.
+
+        ``fetched`` is the referral as a service just returned it (with its ends loaded), which
+        spares reading it again.
+        """
+        referral = fetched if fetched is not None else selectors.referral_get_for(self.actor, public_id)
         sees_patient = policies.sees_patient(self.actor, referral)
         return self.rendered(
             referral,
@@ -244,14 +250,16 @@ class ReferralActionViewSet(ReferralApiViewSet):
         # fields the action needs, so a reader without the right learns that first (403), not 400.
         data = self.payload(self.body_serializer, partial=True)
         expected = self.expected_version(data.pop("expected_version", None))
-        services.referral_act(
+        result = services.referral_act(
             actor=self.actor,
             referral=referral,
             action=self.workflow_action,
             expected_version=expected,
             **data,
         )
-        return self.render_referral(referral.public_id)
+        # A redirect returns the new referral; the answer is about the one in the URL.
+        fetched = result if result.pk == referral.pk else None
+        return self.render_referral(referral.public_id, fetched=fetched)
 
 
 ACTIONS: tuple[tuple[str, type[serializers.Serializer], str], ...] = (

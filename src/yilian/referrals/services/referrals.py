@@ -129,10 +129,19 @@ def _check_ends(
 
 
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
-    """Re-read the referral under a row lock and check the version the caller saw."""
+    """Re-read the referral under a row lock (with both ends, the doctor and the patient, which the
+    timeline, notifications and the caller's answer use) and check the version the caller saw."""
     locked = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("from_institution", "to_institution", "to_department", "consortium", "person")
+        .select_related(
+            "from_institution",
+            "from_department",
+            "from_doctor",
+            "to_institution",
+            "to_department",
+            "consortium",
+            "person",
+        )
         .get(pk=referral.pk)
     )
     if expected_version is not None and locked.version != expected_version:
