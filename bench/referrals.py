@@ -460,6 +460,61 @@ def run_loops(port: int, seed: dict[str, Any], concurrency: int, loops: int) -> 
     return {"samples": samples, "wall_s": wall, "errors": errors}
 
 
+def run_phases(port: int, seed: dict[str, Any], concurrency: int, loops: int) -> dict[str, Any]:
+    """The loop's steps one at a time: all clients create, then all accept, … (each step alone at
+    ``concurrency``), so a step's requests/s is its own: requests ÷ the phase's wall time."""
+    per_client = max(loops // concurrency, 1)
+    referrals: list[list[tuple[str, str]]] = [[] for _ in range(concurrency)]
+    phases: dict[str, dict[str, Any]] = {}
+    errors: list[str] = []
+
+    def create(index: int) -> None:
+        client = Client(port)
+        token = seed["pairs"][index]["sender"]
+        for n in range(per_client):
+            patient = seed["patients"][(index * 11 + n) % len(seed["patients"])]
+            body = _create_body(patient, seed["township"], seed["clinic"], seed["cardiology"])
+            status, data, headers, elapsed = client.call(
+                "POST", "/api/v1/referrals", token, body, **{"Idempotency-Key": str(uuid.uuid4())}
+            )
+            if status != 201:
+                errors.append(f"create+submit {status} {data[:300]!r}")
+                continue
+            samples[index].append(elapsed)
+            referrals[index].append(
+                (f"/api/v1/referrals/{json.loads(data)['public_id']}", headers.get("ETag", ""))
+            )
+
+    samples: list[list[float]] = [[] for _ in range(concurrency)]
+    wall = _threads(create, concurrency)
+    phases["create+submit"] = {"samples": [v for chunk in samples for v in chunk], "wall_s": wall}
+    for step, path, payload in _loop_steps(seed["tomorrow"]):
+        samples = [[] for _ in range(concurrency)]
+
+        def act(
+            index: int,
+            step: str = step,
+            path: str = path,
+            payload: dict[str, Any] = payload,
+            samples: list[list[float]] = samples,
+        ) -> None:
+            client = Client(port)
+            token = seed["pairs"][index]["receiver"]
+            for position, (url, etag) in enumerate(referrals[index]):
+                status, data, headers, elapsed = client.call(
+                    "POST", url + path, token, payload, **{"If-Match": etag}
+                )
+                if status != 200:
+                    errors.append(f"{step} {status} {data[:300]!r}")
+                    continue
+                referrals[index][position] = (url, headers.get("ETag", ""))
+                samples[index].append(elapsed)
+
+        wall = _threads(act, concurrency)
+        phases[step] = {"samples": [v for chunk in samples for v in chunk], "wall_s": wall}
+    return {"phases": phases, "errors": errors}
+
+
 def _threads(work: Callable[[int], None], count: int) -> float:
     threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
     started = time.perf_counter()
@@ -487,7 +542,11 @@ def _stats(samples: list[float], concurrency: int) -> dict[str, float]:
 
 
 def report(
-    args: argparse.Namespace, seed: dict[str, Any], trivial: dict[str, Any], loops: dict[str, Any]
+    args: argparse.Namespace,
+    seed: dict[str, Any],
+    trivial: dict[str, Any],
+    loops: dict[str, Any],
+    phases: dict[str, Any],
 ) -> None:
     """Print the figures."""
     c = args.concurrency
@@ -542,7 +601,24 @@ def report(
         "  req/s per step = concurrency ÷ mean latency (the rate if the clients did only that step); "
         "÷trivial compares it with the trivial endpoint's, computed the same way."
     )
-    errors = trivial["errors"] + loops["errors"]
+    print()
+    trivial_rps = len(trivial["samples"]) / trivial["wall_s"]
+    print(
+        f"(d) each step alone at concurrency {c} (all clients create, then all accept, …): "
+        "requests/s = requests ÷ phase wall time"
+    )
+    print(f"  {'step':<17} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'÷trivial':>9} {'p99/p50':>8}")
+    for step, phase in phases["phases"].items():
+        figures = _stats(phase["samples"], c)
+        rps = figures["n"] / phase["wall_s"] if phase["wall_s"] else float("nan")
+        print(
+            f"  {step:<17} {figures['n']:>5} {figures['p50']:>8.1f} {figures['p99']:>8.1f} {rps:>8.1f} "
+            f"{rps / trivial_rps:>8.2f}× {figures['p99'] / figures['p50']:>7.1f}×"
+        )
+    print(
+        f"  {'GET unread-count':<17} {len(trivial['samples']):>5} {base['p50']:>8.1f} {base['p99']:>8.1f} {trivial_rps:>8.1f}     1.00×"
+    )
+    errors = trivial["errors"] + loops["errors"] + phases["errors"]
     if errors:
         print()
         print(f"  {len(errors)} failed requests; first: {errors[0]}")
@@ -615,16 +691,17 @@ def main() -> None:
         run_loops(port, seed, args.concurrency, args.concurrency * 2)
         seed["load_before"] = os.getloadavg()
         trivial_total = args.trivial or args.loops * len(STEPS)
-        print("… trivial endpoint, loops, trivial endpoint", file=sys.stderr, flush=True)
+        print("… trivial endpoint, loops, steps one by one, trivial endpoint", file=sys.stderr, flush=True)
         before = run_trivial(port, seed, args.concurrency, trivial_total // 2)
         loops = run_loops(port, seed, args.concurrency, args.loops)
+        phases = run_phases(port, seed, args.concurrency, args.loops)
         after = run_trivial(port, seed, args.concurrency, trivial_total - trivial_total // 2)
         trivial = {
             "samples": before["samples"] + after["samples"],
             "wall_s": before["wall_s"] + after["wall_s"],
             "errors": before["errors"] + after["errors"],
         }
-        report(args, seed, trivial, loops)
+        report(args, seed, trivial, loops, phases)
     finally:
         if server is not None:
             server.terminate()

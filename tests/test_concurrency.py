@@ -139,3 +139,25 @@ def test_two_senders_book_the_last_reserved_place(world):
     assert ReservedCapacity.objects.get(pk=slot.pk).booked == 1
     statuses = sorted(Referral.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
     assert statuses == ["draft", "submitted"]
+
+
+def test_concurrent_creates_all_get_distinct_numbers(world):
+    from yilian.referrals import services as referral_services
+    from yilian.referrals.models import Referral
+    from yilian.referrals.tests.factories import referral_world
+
+    rw = referral_world(world)
+
+    def create() -> Any:
+        referral, _created = referral_services.referral_create(
+            actor=rw.township_doctor,
+            person=rw.patient,
+            from_institution=world.township,
+            to_department=rw.cardiology,
+        )
+        return referral
+
+    results = race(*[create for _ in range(4)])
+    assert all(isinstance(r, Referral) for r in results), results
+    numbers = [r.number for r in results]
+    assert len(set(numbers)) == 4 and Referral.objects.count() == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -69,8 +70,9 @@ def step(
     )
 
 
-def next_number() -> str:
-    """A readable referral number: ZZ + date + a sequence (unique constraint settles races)."""
+def next_number(skip: int = 0) -> str:
+    """A readable referral number: ZZ + date + a sequence (unique constraint settles races);
+    ``skip`` jumps that many numbers past the last one (a retry after a collision)."""
     today = timezone.localdate()
     prefix = f"ZZ{today:%Y%m%d}"
     last = (
@@ -79,19 +81,23 @@ def next_number() -> str:
         .values_list("number", flat=True)
         .first()
     )
-    sequence = int(last[len(prefix) :]) + 1 if last else 1
+    sequence = (int(last[len(prefix) :]) if last else 0) + 1 + skip
     return f"{prefix}{sequence:05d}"
 
 
-NUMBER_ATTEMPTS = 10
+NUMBER_ATTEMPTS = 30
 
 
 def save_numbered(referral: Referral) -> None:
     """Insert a new referral under the next free number, taking the next one when a concurrent insert
     took it first (its own savepoint, so the caller's transaction goes on). Other integrity errors,
-    and a number still taken after ``NUMBER_ATTEMPTS``, propagate."""
+    and a number still taken after ``NUMBER_ATTEMPTS``, propagate.
+
+    Concurrent senders that collided would otherwise all retry the same next number; a random
+    skip that grows with the attempts spreads them (numbers may have gaps, never duplicates).
+    """
     for attempt in range(NUMBER_ATTEMPTS):
-        referral.number = next_number()
+        referral.number = next_number(skip=random.randrange(attempt * 2 + 1))
         try:
             with transaction.atomic():
                 referral.save(force_insert=True)
