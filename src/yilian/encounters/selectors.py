@@ -4,11 +4,47 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
 
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import NotFound
 from yilian.encounters.choices import EncounterKind
 from yilian.encounters.models import Encounter, ServiceVolume
+from yilian.people.policies import institutions_seeing_patients
+
+
+def encounters_visible_to(actor: Any) -> QuerySet[Encounter]:
+    """Encounters at institutions where the actor sees patients (all for platform admins)."""
+    scope = scope_for(actor)
+    encounters = Encounter.objects.select_related("person", "institution", "department")
+    if scope.is_platform_admin:
+        return encounters
+    return encounters.filter(institution_id__in=institutions_seeing_patients(actor))
+
+
+def encounter_list(
+    actor: Any, *, institution: Any = None, kind: str = "", current: bool = False
+) -> QuerySet[Encounter]:
+    """Visible encounters, newest first: of one institution, of one kind, or only inpatients still in hospital."""
+    encounters = encounters_visible_to(actor)
+    if institution is not None:
+        encounters = encounters.filter(institution=institution)
+    if kind:
+        encounters = encounters.filter(kind=kind)
+    if current:
+        encounters = encounters.filter(kind=EncounterKind.INPATIENT, ended_at__isnull=True)
+    return encounters.order_by("-started_at", "-id")
+
+
+def encounter_get_for(actor: Any, public_id: Any) -> Encounter:
+    """An encounter the actor may see, by public id; NotFound otherwise."""
+    try:
+        return encounters_visible_to(actor).get(public_id=public_id)
+    except (Encounter.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise NotFound("encounter") from error
 
 
 def current_inpatients(

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yilian.accounts.api.serializers import DepartmentSummarySerializer
-from yilian.accounts.selectors import scope_for
 from yilian.core.api.fields import EnumField, ReferenceField
-from yilian.core.api.views import pick
 from yilian.core.exceptions import NotAllowed
 from yilian.encounters.choices import EncounterKind
 from yilian.encounters.models import Encounter
+from yilian.encounters.selectors import encounter_get_for
 from yilian.institutions.api.serializers import (
     InstitutionSummarySerializer,
     department_by_id,
@@ -28,8 +25,9 @@ from yilian.institutions.api.serializers import (
 )
 from yilian.people.choices import Gender
 from yilian.people.identifiers import mask_name
-from yilian.people.policies import can_view_people, institutions_seeing_patients
+from yilian.people.policies import can_view_people
 from yilian.people.selectors import person_get_for
+from yilian.people.services import age_on
 from yilian.referrals.choices import RecoveryPhase
 
 MAX_INT = 2_147_483_647
@@ -38,36 +36,9 @@ MAX_INT = 2_147_483_647
 # Resolvers --------------------------------------------------------------------------------------
 
 
-def encounters_visible_to(actor: Any) -> QuerySet[Encounter]:
-    """Encounters at institutions where the actor sees patients (all for platform admins).
-
-    ``encounters.selectors`` has no actor-scoped read yet (only the worklist's
-    ``current_inpatients``); these three reads belong there and should move.
-    """
-    scope = scope_for(actor)
-    encounters = Encounter.objects.select_related("person", "institution", "department")
-    if scope.is_platform_admin:
-        return encounters
-    return encounters.filter(institution_id__in=institutions_seeing_patients(actor))
-
-
-def encounter_list(
-    actor: Any, *, institution: Any = None, kind: str = "", current: bool = False
-) -> QuerySet[Encounter]:
-    """Visible encounters, newest first: of one institution, of one kind, or only inpatients still in hospital."""
-    encounters = encounters_visible_to(actor)
-    if institution is not None:
-        encounters = encounters.filter(institution=institution)
-    if kind:
-        encounters = encounters.filter(kind=kind)
-    if current:
-        encounters = encounters.filter(kind=EncounterKind.INPATIENT, ended_at__isnull=True)
-    return encounters.order_by("-started_at", "-id")
-
-
 def encounter_by_id(actor: Any, public_id: Any) -> Encounter:
     """An encounter the actor may see, by public id (NotFound otherwise)."""
-    return pick(encounters_visible_to(actor), public_id=public_id)
+    return encounter_get_for(actor, public_id)
 
 
 def person_by_id(actor: Any, public_id: Any) -> Any:
@@ -75,15 +46,6 @@ def person_by_id(actor: Any, public_id: Any) -> Any:
     if not can_view_people(actor):
         raise NotAllowed(_("您没有查看居民信息的权限。"))
     return person_get_for(actor, public_id)
-
-
-def age_of(person: Any) -> int | None:
-    """Age in whole years today."""
-    if person.birth_date is None:
-        return None
-    today = timezone.localdate()
-    born = person.birth_date
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 # Patients ---------------------------------------------------------------------------------------
@@ -125,7 +87,7 @@ def patient_data(person: Any, *, visible: bool) -> dict[str, Any]:
         "id_number_masked": person.id_number_masked,
         "gender": person.gender,
         "gender_label": str(person.get_gender_display()),
-        "age": age_of(person),
+        "age": age_on(person),
     }
 
 

@@ -11,7 +11,8 @@ from yilian.core.api.schema import ErrorSerializer
 from yilian.core.api.views import ServiceViewSet
 from yilian.encounters import services
 from yilian.encounters.api import serializers as s
-from yilian.encounters.api.serializers import EncounterSerializer, encounter_by_id, encounter_list
+from yilian.encounters.api.serializers import EncounterSerializer, encounter_by_id
+from yilian.encounters.selectors import encounter_list
 
 ENCOUNTERS = ["encounters"]
 CONFLICT = {409: ErrorSerializer}
