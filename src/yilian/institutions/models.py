@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.models import BaseModel, SearchableNameMixin
@@ -118,7 +119,8 @@ class Institution(BaseModel, SearchableNameMixin):
         grade = str(self.get_grade_display())
         if self.grade_class == HospitalClass.UNRATED:
             return grade
-        return f"{grade}{self.get_grade_class_display()}"
+        # Chinese writes "三级甲等" in one run; English needs a space ("Level III Grade A").
+        return gettext("{grade}{grade_class}").format(grade=grade, grade_class=self.get_grade_class_display())
 
 
 class Department(BaseModel, SearchableNameMixin):

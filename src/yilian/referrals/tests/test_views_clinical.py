@@ -182,6 +182,18 @@ def test_inbox_is_ordered_by_priority_then_deadline_and_marks_overdue(client_for
     assert sent.number in outbox and routine.number in outbox
 
 
+def test_inbox_opens_on_referrals_still_in_flight(client_for, rw):
+    done = submitted(rw, priority="stat")
+    services.referral_act(actor=rw.hospital_doctor, referral=done, action="decline", reason="无床位")
+    waiting = submitted(rw)
+    doctor = client_for(rw.hospital_doctor)
+    html = _html(doctor.get(reverse("referrals:inbox")))
+    assert waiting.number in html and done.number not in html
+    assert re.search(r'<input[^>]*name="open_only"[^>]*checked', html)  # the filter says so
+    everything = _html(doctor.get(reverse("referrals:inbox") + "?status="))
+    assert waiting.number in everything and done.number in everything
+
+
 def test_list_filters(client_for, rw):
     first = submitted(rw)
     second = submitted(rw, diagnosis_code="I63.9", diagnosis_name="脑梗死", priority="urgent")

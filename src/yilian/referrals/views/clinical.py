@@ -132,7 +132,8 @@ def _mark_overdue(referral: Referral, now: Any) -> Referral:
 @referral_view
 @require_GET
 def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
-    """Received (by priority then deadline), sent, or all visible referrals, filtered and paginated.
+    """Received (by priority then deadline; open ones unless the filter says otherwise), sent, or all
+    visible referrals, filtered and paginated.
 
     Readers who are not one of the two ends (office, regulator) see masked patient names.
     """
@@ -143,7 +144,11 @@ def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
     box = box or request.GET.get("box") or tabs[0][0]
     if box not in dict(tabs):
         box = tabs[0][0]
-    form = forms.ReferralFilterForm(request.GET or None)
+    params = request.GET
+    if box == "inbox" and not params:
+        # 转入待办 is a to-do list: it opens on what is still in flight; ended ones are a click away.
+        params = QueryDict("open_only=on")
+    form = forms.ReferralFilterForm(params or None)
     page_obj = _paginate(request, selectors.referral_list(actor, form.filters(box)))
     now = timezone.now()
     rows = list(page_obj.object_list)
