@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from yilian.core.ui.http import paginate
 from yilian.notifications import selectors, services
 from yilian.notifications.models import Notification
 
@@ -30,7 +30,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         "-created_at",
         "-id",
     )
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = paginate(request, rows, PAGE_SIZE)
     return render(request, "notifications/notification_list.html", {"page_obj": page_obj})
 
 

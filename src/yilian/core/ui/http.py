@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -30,3 +31,17 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             return redirect(request.get_full_path())
 
     return wrapper
+
+
+PAGE_SIZE = 25
+
+
+def paginate(request: HttpRequest, rows: Any, per_page: int = PAGE_SIZE) -> Page:
+    """The requested page of ``rows`` (out-of-range pages show the last page)."""
+    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+
+
+def require(allowed: bool) -> None:
+    """Refuse the request with 403 unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied

@@ -1,39 +1,23 @@
-"""Helpers shared by the registry views: pagination, permission guard, conflict handling."""
+"""Helpers shared by the registry views: the view decorator, conflict handling (pagination and the
+permission guard come from ``core.ui.http``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from yilian.core.exceptions import Conflict, Invalid
 from yilian.core.ui.forms import add_domain_errors
-from yilian.core.ui.http import domain_errors
-
-PAGE_SIZE = 25
+from yilian.core.ui.http import domain_errors, paginate, require  # noqa: F401 — re-exported to the registry views
 
 
 def registry_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Login required, domain errors mapped to HTTP (NotFound → 404, NotAllowed → 403, Conflict → message)."""
     return login_required(domain_errors(view))
-
-
-def paginate(request: HttpRequest, queryset: QuerySet[Any] | list[Any], per_page: int = PAGE_SIZE) -> Page:
-    """The requested page of ``queryset`` (out-of-range pages show the last page)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def require(allowed: bool) -> None:
-    """Refuse the request with 403 unless ``allowed``."""
-    if not allowed:
-        raise PermissionDenied
 
 
 def show_errors(

@@ -22,7 +22,8 @@ from yilian.encounters.selectors import monthly_volumes
 from yilian.institutions.choices import DepartmentSpecialty, MemberRole
 from yilian.institutions.models import Consortium, ConsortiumMember, Department
 from yilian.referrals.choices import DepartmentGroup, Grade, ReferralDirection, ReferralStatus
-from yilian.referrals.models import Referral, ReferralSettings, default_grade_bounds
+from yilian.referrals.models import Referral, default_grade_bounds
+from yilian.referrals.selectors.referrals import referral_settings_for
 
 SURGICAL_SPECIALTIES = frozenset(
     {
@@ -214,10 +215,7 @@ def _as_date(value: Any) -> datetime.date:
 
 
 def _bounds(consortium: Consortium) -> dict[str, list[float]]:
-    stored = (
-        ReferralSettings.objects.filter(consortium=consortium).values_list("grade_bounds", flat=True).first()
-    )
-    return stored or default_grade_bounds()
+    return referral_settings_for(consortium).grade_bounds or default_grade_bounds()
 
 
 def _rank(rows: list[RateRow], *, lower_is_better: bool) -> None:

@@ -18,8 +18,6 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -33,7 +31,7 @@ from yilian.core.audit import action_label
 from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.icd10 import parse_icd10
 from yilian.core.ui.forms import add_domain_errors
-from yilian.core.ui.http import domain_errors
+from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.encounters import policies as encounter_policies
 from yilian.encounters import selectors as encounter_selectors
 from yilian.encounters import services as encounter_services
@@ -55,7 +53,6 @@ from yilian.referrals.choices import (
 from yilian.referrals.models import Referral
 from yilian.referrals.services import criteria
 
-PAGE_SIZE = 25
 PATIENT_SEARCH_LIMIT = 20
 
 BOXES = (
@@ -97,17 +94,8 @@ def referral_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return login_required(domain_errors(view))
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
 def _posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
-
-
-def _paginate(request: HttpRequest, rows: Any) -> Page:
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _patient_label(actor: Any, referral: Referral) -> str:
@@ -138,7 +126,7 @@ def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
     Readers who are not one of the two ends (office, regulator) see masked patient names.
     """
     actor = request.user
-    _require(policies.can_use_referrals(actor))
+    require(policies.can_use_referrals(actor))
     is_end = bool(policies.end_institutions(actor))
     tabs = BOXES if is_end else BOXES[2:]
     box = box or request.GET.get("box") or tabs[0][0]
@@ -149,7 +137,7 @@ def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
         # 转入待办 is a to-do list: it opens on what is still in flight; ended ones are a click away.
         params = QueryDict("open_only=on")
     form = forms.ReferralFilterForm(params or None)
-    page_obj = _paginate(request, selectors.referral_list(actor, form.filters(box)))
+    page_obj = paginate(request, selectors.referral_list(actor, form.filters(box)))
     now = timezone.now()
     rows = list(page_obj.object_list)
     for referral in rows:
@@ -315,7 +303,7 @@ def _encounter(actor: Any, public_id: Any) -> Any:
 def referral_new(request: HttpRequest) -> HttpResponse:
     """Write a referral: save it as a draft or send it at once. Invalid input saves nothing."""
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     initial: dict[str, Any] = {
         "idempotency_key": uuid.uuid4().hex,
         "kind": "outpatient",
@@ -380,7 +368,7 @@ def referral_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     actor = request.user
     referral = selectors.referral_get_for(actor, public_id)
     sender_roles = policies.sides_of(actor, referral).get(ReferralSide.SENDER, frozenset())
-    _require(bool(sender_roles & workflow.SENDING_ROLES))
+    require(bool(sender_roles & workflow.SENDING_ROLES))
     if referral.status != ReferralStatus.DRAFT:
         messages.warning(request, _("只能修改草稿状态的转诊单。"))
         return redirect("referrals:detail", public_id=referral.public_id)
@@ -450,7 +438,7 @@ def patient_options(request: HttpRequest) -> HttpResponse:
     POST, so a typed ID number never lands in a URL or an access log.
     """
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     query = (request.POST.get("q") or "").strip()[:50]
     persons: list[Any] = []
     message = ""
@@ -483,7 +471,7 @@ def _options(request: HttpRequest, choices: list[tuple[Any, Any]], selected: str
 def department_options(request: HttpRequest) -> HttpResponse:
     """Options of the receiving department select for the chosen sending institution and diagnosis."""
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     institutions = _sending_institutions(actor)
     institution = _pick_institution(institutions, request.GET.get("from_institution"))
     code = (request.GET.get("diagnosis_code") or "").strip()
@@ -496,7 +484,7 @@ def department_options(request: HttpRequest) -> HttpResponse:
 @referral_view
 def booking_options(request: HttpRequest) -> HttpResponse:
     """Options of the booking select: days with free reserved places at the department for the kind."""
-    _require(policies.can_write_referrals(request.user))
+    require(policies.can_write_referrals(request.user))
     department = _department_or_none(request.GET.get("to_department"))
     days = _booking_days(department, request.GET.get("kind") or "")
     return _options(request, forms.booking_choices(days), request.GET.get("booking_date") or "")
@@ -526,7 +514,7 @@ def criteria_check(request: HttpRequest) -> HttpResponse:
     (attachments can be added once the draft is saved).
     """
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     data = request.POST
     institution = _pick_institution(_sending_institutions(actor), data.get("from_institution"))
     department = _department_or_none(data.get("to_department"))
@@ -709,7 +697,7 @@ def referral_action(request: HttpRequest, public_id: Any, action: str) -> HttpRe
     transition = workflow.transition_for(action)
     if transition is None or action not in forms.ACTION_FORMS:
         raise Http404
-    _require(_held(actor, referral, transition.side, transition.roles))
+    require(_held(actor, referral, transition.side, transition.roles))
     form = _action_form(actor, referral, action, request.POST)
     if form.is_valid():
         version = form.cleaned_data["expected_version"]
@@ -809,7 +797,7 @@ def follow_up_record(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def _printable(request: HttpRequest, public_id: Any) -> Referral:
     referral = selectors.referral_get_for(request.user, public_id)
-    _require(policies.sees_patient(request.user, referral))
+    require(policies.sees_patient(request.user, referral))
     return referral
 
 
@@ -851,7 +839,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Inpatients who may go down: flagged by a doctor or matching a down-referral rule, with the
     suggested home primary institution; doctors flag or unflag the recovery phase here."""
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     departments = list(_from_departments(actor, _sending_institutions(actor)))
     chosen = next((d for d in departments if str(d.public_id) == request.GET.get("department")), None)
     rows = selectors.down_referral_worklist(actor, chosen.pk if chosen else None)
@@ -880,7 +868,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def worklist_flag(request: HttpRequest, public_id: Any) -> HttpResponse:
     """A doctor marks an inpatient ready to go down, or clears the mark."""
     actor = request.user
-    _require(policies.can_write_referrals(actor))
+    require(policies.can_write_referrals(actor))
     stay = _encounter(actor, public_id)
     if stay is None:
         raise Http404
@@ -907,9 +895,9 @@ def worklist_flag(request: HttpRequest, public_id: Any) -> HttpResponse:
 def follow_ups(request: HttpRequest) -> HttpResponse:
     """Closed-loop duties: pending ones of down-referrals received here, overdue ones of either end."""
     actor = request.user
-    _require(policies.can_use_referrals(actor))
+    require(policies.can_use_referrals(actor))
     now = timezone.now()
-    page_obj = _paginate(request, selectors.pending_follow_ups(actor))
+    page_obj = paginate(request, selectors.pending_follow_ups(actor))
     pending = list(page_obj.object_list)
     overdue = list(selectors.overdue_follow_ups(actor)[:100])
     for task in [*pending, *overdue]:

@@ -16,8 +16,6 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -30,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yilian.core.exceptions import Conflict, Invalid
 from yilian.core.ui.forms import add_domain_errors
-from yilian.core.ui.http import domain_errors
+from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.encounters import policies as encounter_policies
 from yilian.encounters.selectors import monthly_volumes
 from yilian.encounters.services import service_volume_record
@@ -55,7 +53,6 @@ from yilian.referrals.models import ReferralCriterion
 from yilian.referrals.selectors.statistics import RateRow, months_between
 from yilian.referrals.services.configuration import MAX_CAPACITY_DAYS_AHEAD
 
-PAGE_SIZE = 25
 CAPACITY_DAYS = 14
 VOLUME_MONTHS = 12
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,17 +66,8 @@ def management_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return login_required(domain_errors(view))
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
 def _posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
-
-
-def _paginate(request: HttpRequest, rows: QuerySet[Any] | list[Any]) -> Page:
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -140,7 +128,7 @@ def _publish_all(
 def capacity(request: HttpRequest) -> HttpResponse:
     """A department's green-channel reserved capacity for 14 days: publish or change the quantities."""
     departments = list(selectors.capacity_departments(request.user))
-    _require(bool(departments))
+    require(bool(departments))
     wanted = request.GET.get("department", "")
     department = next((d for d in departments if str(d.public_id) == wanted), None)
     if department is None:
@@ -187,8 +175,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
 @require_GET
 def configuration(request: HttpRequest) -> HttpResponse:
     """Consortia whose referral catalogue and settings the actor configures or oversees."""
-    _require(policies.can_view_statistics(request.user))
-    page_obj = _paginate(request, selectors.member_consortia_for_statistics(request.user))
+    require(policies.can_view_statistics(request.user))
+    page_obj = paginate(request, selectors.member_consortia_for_statistics(request.user))
     for consortium in page_obj:
         consortium.can_configure = policies.can_configure(request.user, consortium)
     return render(request, "referrals/management_configuration.html", {"page_obj": page_obj})
@@ -199,10 +187,10 @@ def configuration(request: HttpRequest) -> HttpResponse:
 def catalogue(request: HttpRequest, public_id: str) -> HttpResponse:
     """The consortium's referral criteria catalogue (the office adds and edits rules)."""
     consortium = registry.consortium_get(request.user, public_id)
-    _require(
+    require(
         policies.can_view_configuration(request.user, consortium, selectors.consortium_member_ids(consortium))
     )
-    page_obj = _paginate(request, selectors.criteria_list(consortium))
+    page_obj = paginate(request, selectors.criteria_list(consortium))
     for criterion in page_obj:
         criterion.material_labels = [MATERIAL_LABELS.get(m, m) for m in criterion.required_materials]
     return render(
@@ -223,7 +211,7 @@ def _catalogue_url(consortium: Consortium) -> str:
 def _criterion_form(
     request: HttpRequest, consortium: Consortium, criterion: ReferralCriterion | None
 ) -> HttpResponse:
-    _require(policies.can_configure(request.user, consortium))
+    require(policies.can_configure(request.user, consortium))
     initial = CriterionForm.initial_for(criterion) if criterion else None
     form = CriterionForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -261,7 +249,7 @@ def criterion_create(request: HttpRequest, public_id: str) -> HttpResponse:
 def criterion_edit(request: HttpRequest, public_id: str, criterion_id: str) -> HttpResponse:
     """Change a catalogue rule or switch it off (the consortium office)."""
     consortium = registry.consortium_get(request.user, public_id)
-    _require(policies.can_configure(request.user, consortium))
+    require(policies.can_configure(request.user, consortium))
     criterion = selectors.criteria_list(consortium).filter(public_id=criterion_id).first()
     if criterion is None:
         raise Http404
@@ -300,9 +288,9 @@ def referral_settings(request: HttpRequest, public_id: str) -> HttpResponse:
     """
     consortium = registry.consortium_get(request.user, public_id)
     can_configure = policies.can_configure(request.user, consortium)
-    _require(can_configure or policies.oversees(request.user, consortium))
+    require(can_configure or policies.oversees(request.user, consortium))
     if request.method == "POST":
-        _require(can_configure)
+        require(can_configure)
     current = {row.insurance_scheme: row.amount for row in selectors.subsidy_list(consortium)}
     form = ReferralSettingsForm(
         _posted(request),
@@ -417,7 +405,7 @@ def _consortium_filter(
 
     The consortium is None when the filter has errors or the actor oversees no consortium.
     """
-    _require(policies.can_view_statistics(request.user))
+    require(policies.can_view_statistics(request.user))
     form = form_class(request.GET, consortia=list(selectors.member_consortia_for_statistics(request.user)))
     valid = form.is_valid()
     if "consortium" in form.errors:
@@ -484,7 +472,7 @@ def subsidies(request: HttpRequest) -> HttpResponse:
     if consortium is not None:
         month = form.cleaned_data["month"]
         rows = selectors.subsidy_report(consortium, month)
-        page_obj = _paginate(request, rows)
+        page_obj = paginate(request, rows)
         for referral in page_obj:
             referral.patient_masked = mask_name(referral.person.name)
         context.update(
@@ -541,7 +529,7 @@ def _volume_initial(
 def volumes(request: HttpRequest) -> HttpResponse:
     """Report an institution's (or department's) monthly visits, admissions and discharges; the last 12 months."""
     institutions = list(_volume_institutions(request.user))
-    _require(bool(institutions))
+    require(bool(institutions))
     wanted = request.GET.get("institution", "")
     institution = next((i for i in institutions if str(i.public_id) == wanted), None)
     if institution is None:
