@@ -13,7 +13,9 @@ doctors per client, patients) with API tokens, then:
     (``GET /api/v1/notifications/unread-count``) at the same concurrency,
     half measured before the loops and half after;
 (c) prints loops/s, requests/s, p50/p95/p99 per step, each step's
-    throughput relative to the trivial endpoint and p99/p50.
+    throughput relative to the trivial endpoint and p99/p50;
+(d) runs each step alone at the same concurrency (requests ÷ the phase's wall time), answering
+    the full detail, and (e) again with ``Prefer: return=minimal`` (the state alone).
 
 Figures only; nothing is asserted. Clients are threads with ``http.client``
 (keep-alive); they share the machine's cores with the server.
@@ -460,9 +462,13 @@ def run_loops(port: int, seed: dict[str, Any], concurrency: int, loops: int) -> 
     return {"samples": samples, "wall_s": wall, "errors": errors}
 
 
-def run_phases(port: int, seed: dict[str, Any], concurrency: int, loops: int) -> dict[str, Any]:
+def run_phases(
+    port: int, seed: dict[str, Any], concurrency: int, loops: int, *, minimal: bool = False
+) -> dict[str, Any]:
     """The loop's steps one at a time: all clients create, then all accept, … (each step alone at
-    ``concurrency``), so a step's requests/s is its own: requests ÷ the phase's wall time."""
+    ``concurrency``), so a step's requests/s is its own: requests ÷ the phase's wall time. With
+    ``minimal`` every write sends ``Prefer: return=minimal`` (the answer is the state alone)."""
+    prefer = {"Prefer": "return=minimal"} if minimal else {}
     per_client = max(loops // concurrency, 1)
     referrals: list[list[tuple[str, str]]] = [[] for _ in range(concurrency)]
     phases: dict[str, dict[str, Any]] = {}
@@ -475,7 +481,7 @@ def run_phases(port: int, seed: dict[str, Any], concurrency: int, loops: int) ->
             patient = seed["patients"][(index * 11 + n) % len(seed["patients"])]
             body = _create_body(patient, seed["township"], seed["clinic"], seed["cardiology"])
             status, data, headers, elapsed = client.call(
-                "POST", "/api/v1/referrals", token, body, **{"Idempotency-Key": str(uuid.uuid4())}
+                "POST", "/api/v1/referrals", token, body, **{"Idempotency-Key": str(uuid.uuid4())}, **prefer
             )
             if status != 201:
                 errors.append(f"create+submit {status} {data[:300]!r}")
@@ -502,7 +508,7 @@ def run_phases(port: int, seed: dict[str, Any], concurrency: int, loops: int) ->
             token = seed["pairs"][index]["receiver"]
             for position, (url, etag) in enumerate(referrals[index]):
                 status, data, headers, elapsed = client.call(
-                    "POST", url + path, token, payload, **{"If-Match": etag}
+                    "POST", url + path, token, payload, **{"If-Match": etag}, **prefer
                 )
                 if status != 200:
                     errors.append(f"{step} {status} {data[:300]!r}")
@@ -547,6 +553,7 @@ def report(
     trivial: dict[str, Any],
     loops: dict[str, Any],
     phases: dict[str, Any],
+    minimal: dict[str, Any],
 ) -> None:
     """Print the figures."""
     c = args.concurrency
@@ -603,22 +610,30 @@ def report(
     )
     print()
     trivial_rps = len(trivial["samples"]) / trivial["wall_s"]
-    print(
-        f"(d) each step alone at concurrency {c} (all clients create, then all accept, …): "
-        "requests/s = requests ÷ phase wall time"
-    )
-    print(f"  {'step':<17} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'÷trivial':>9} {'p99/p50':>8}")
-    for step, phase in phases["phases"].items():
-        figures = _stats(phase["samples"], c)
-        rps = figures["n"] / phase["wall_s"] if phase["wall_s"] else float("nan")
+    for letter, label, result in (
+        ("d", "the full detail in every answer", phases),
+        ("e", "Prefer: return=minimal (the answer is the state alone, RFC 7240)", minimal),
+    ):
         print(
-            f"  {step:<17} {figures['n']:>5} {figures['p50']:>8.1f} {figures['p99']:>8.1f} {rps:>8.1f} "
-            f"{rps / trivial_rps:>8.2f}× {figures['p99'] / figures['p50']:>7.1f}×"
+            f"({letter}) each step alone at concurrency {c} (all clients create, then all accept, …), "
+            f"{label}: requests/s = requests ÷ phase wall time"
         )
-    print(
-        f"  {'GET unread-count':<17} {len(trivial['samples']):>5} {base['p50']:>8.1f} {base['p99']:>8.1f} {trivial_rps:>8.1f}     1.00×"
-    )
-    errors = trivial["errors"] + loops["errors"] + phases["errors"]
+        print(
+            f"  {'step':<17} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'÷trivial':>9} {'p99/p50':>8}"
+        )
+        for step, phase in result["phases"].items():
+            figures = _stats(phase["samples"], c)
+            rps = figures["n"] / phase["wall_s"] if phase["wall_s"] else float("nan")
+            print(
+                f"  {step:<17} {figures['n']:>5} {figures['p50']:>8.1f} {figures['p99']:>8.1f} {rps:>8.1f} "
+                f"{rps / trivial_rps:>8.2f}× {figures['p99'] / figures['p50']:>7.1f}×"
+            )
+        print(
+            f"  {'GET unread-count':<17} {len(trivial['samples']):>5} {base['p50']:>8.1f} "
+            f"{base['p99']:>8.1f} {trivial_rps:>8.1f}     1.00×"
+        )
+        print()
+    errors = trivial["errors"] + loops["errors"] + phases["errors"] + minimal["errors"]
     if errors:
         print()
         print(f"  {len(errors)} failed requests; first: {errors[0]}")
@@ -695,13 +710,14 @@ def main() -> None:
         before = run_trivial(port, seed, args.concurrency, trivial_total // 2)
         loops = run_loops(port, seed, args.concurrency, args.loops)
         phases = run_phases(port, seed, args.concurrency, args.loops)
+        minimal = run_phases(port, seed, args.concurrency, args.loops, minimal=True)
         after = run_trivial(port, seed, args.concurrency, trivial_total - trivial_total // 2)
         trivial = {
             "samples": before["samples"] + after["samples"],
             "wall_s": before["wall_s"] + after["wall_s"],
             "errors": before["errors"] + after["errors"],
         }
-        report(args, seed, trivial, loops, phases)
+        report(args, seed, trivial, loops, phases, minimal)
     finally:
         if server is not None:
             server.terminate()

@@ -100,6 +100,12 @@ class DatabaseConfig:
             limit = get_int("DATABASE_JOIN_COLLAPSE_LIMIT", 1)
             if self.engine.endswith("postgresql") and "options" not in options:
                 options["options"] = f"-c join_collapse_limit={limit}"
+            # Parameters travel apart from the SQL text, so a statement run five times on a connection
+            # is prepared once and not planned again (ADR 0013). A pooler in transaction mode (PgBouncer
+            # before 1.21) cannot keep prepared statements: set DATABASE_SERVER_SIDE_BINDING=0 there.
+            if self.engine.endswith("postgresql") and get_int("DATABASE_SERVER_SIDE_BINDING", 1):
+                options.setdefault("server_side_binding", True)
+                options.setdefault("prepare_threshold", get_int("DATABASE_PREPARE_THRESHOLD", 5))
             if options:
                 config["OPTIONS"] = options
         return config

@@ -28,13 +28,24 @@ def test_parse_database_urls():
         "yilian",
     )
     django = postgres.as_django()
-    assert django["OPTIONS"] == {"sslmode": "require", "options": "-c join_collapse_limit=1"}
+    assert django["OPTIONS"] == {
+        "sslmode": "require",
+        "options": "-c join_collapse_limit=1",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
     assert django["CONN_MAX_AGE"] == 60 and django["CONN_HEALTH_CHECKS"] is True
     assert sqlite.as_django()["CONN_MAX_AGE"] == 0
     own = env.parse_database_url("postgres://u@db/yilian?options=-c%20statement_timeout%3D5000").as_django()
-    assert own["OPTIONS"] == {"options": "-c statement_timeout=5000"}  # the URL's own options win
+    assert own["OPTIONS"]["options"] == "-c statement_timeout=5000"  # the URL's own options win
     with pytest.raises(ValueError):
         env.parse_database_url("mysql://x")
+
+
+def test_server_side_binding_can_be_turned_off_for_a_transaction_pooler(monkeypatch):
+    monkeypatch.setenv("DATABASE_SERVER_SIDE_BINDING", "0")
+    options = env.parse_database_url("postgres://u@db/yilian").as_django()["OPTIONS"]
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
 
 
 def test_pinyin_keys():

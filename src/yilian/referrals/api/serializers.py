@@ -298,6 +298,16 @@ class FollowUpQuerySerializer(serializers.Serializer):
 # Referrals --------------------------------------------------------------------------------------
 
 
+class ReferralStateSerializer(serializers.Serializer):
+    """A referral's state after a write, answered to ``Prefer: return=minimal`` (RFC 7240)."""
+
+    public_id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True, help_text="转诊单号")
+    status = EnumField(ReferralStatus, read_only=True)
+    version = serializers.IntegerField(read_only=True, help_text="每次变更加一；操作时作为 If-Match 发回")
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
 class ReferralSerializer(serializers.Serializer):
     """A referral in a list: who, from where to where, what, its state and what the requester may do now."""
 

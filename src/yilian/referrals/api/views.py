@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +51,20 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=False,
     description="客户端生成的唯一键（最长 64 个字符）。同一用户用同一键重试时返回第一次创建的转诊单（200），不会重复创建",
 )
+PREFER = OpenApiParameter(
+    "Prefer",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="return=minimal（RFC 7240）只返回转诊单号、状态和版本（ReferralState），"
+    "省去完整详情；响应头 Preference-Applied 确认。默认返回完整详情",
+)
+WRITTEN = PolymorphicProxySerializer(
+    component_name="ReferralWritten",
+    serializers=[ReferralDetailSerializer, s.ReferralStateSerializer],
+    resource_type_field_name=None,
+)
+"""What a write answers: the detail, or the state alone under ``Prefer: return=minimal``."""
 CONFLICT = {409: ErrorSerializer}
 IDEMPOTENCY_KEY_MAX = 64
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,15 +107,28 @@ class ReferralApiViewSet(ServiceViewSet):
         """The visible referral named in the URL."""
         return selectors.referral_get_for(self.actor, self.object_id(kwarg))
 
+    def wants_minimal(self) -> bool:
+        """Whether the client sent ``Prefer: return=minimal`` (RFC 7240) with a write."""
+        if self.request.method == "GET":
+            return False
+        preferences = self.request.headers.get("Prefer", "")
+        return any(part.strip().lower() == "return=minimal" for part in preferences.split(","))
+
     def render_referral(
         self, public_id: Any, *, status: int = 200, fetched: Referral | None = None
     ) -> Response:
-        """The referral's detail as the requester sees it, with its version in ``ETag``.
+        """The referral's detail as the requester sees it, with its version in ``ETag``; its state only
+        (ReferralState) when the client prefers ``return=minimal``.
 
         ``fetched`` is the referral as a service just returned it (with its ends loaded), which
         spares reading it again.
         """
-        referral = fetched if fetched is not None else selectors.referral_get_for(self.actor, public_id)
+        if fetched is None:
+            fetched = selectors.referral_get_for(self.actor, public_id, related=not self.wants_minimal())
+        referral = fetched
+        if self.wants_minimal():
+            headers = {**version_etag(referral.version), "Preference-Applied": "return=minimal"}
+            return self.rendered(referral, s.ReferralStateSerializer, status=status, headers=headers)
         sees_patient = policies.sees_patient(self.actor, referral)
         return self.rendered(
             referral,
@@ -146,8 +173,8 @@ class ReferralViewSet(ReferralApiViewSet):
 
     @extend_schema(
         request=s.ReferralCreateSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: ReferralDetailSerializer, 200: ReferralDetailSerializer},
+        parameters=[IDEMPOTENCY_KEY, PREFER],
+        responses={201: WRITTEN, 200: WRITTEN},
     )
     def create(self, request: Request) -> Response:
         """Write a referral as a draft of the sender's institution (``submit: true`` sends it at once).
@@ -175,7 +202,7 @@ class ReferralViewSet(ReferralApiViewSet):
         return self.render_referral(self.object_id())
 
     @extend_schema(
-        request=s.ReferralUpdateSerializer, parameters=[IF_MATCH], responses={200: ReferralDetailSerializer}
+        request=s.ReferralUpdateSerializer, parameters=[IF_MATCH, PREFER], responses={200: WRITTEN}
     )
     def partial_update(self, request: Request, public_id: str) -> Response:
         """Change a draft (its sender); 409 once it was submitted or when the version is stale."""
@@ -317,8 +344,8 @@ def _action_view(action: str, body: type[serializers.Serializer], description: s
     decorated = extend_schema(
         operation_id=f"referrals_{action}",
         request=body,
-        parameters=[IF_MATCH],
-        responses={200: ReferralDetailSerializer},
+        parameters=[IF_MATCH, PREFER],
+        responses={200: WRITTEN},
         description=description + " 403 for the wrong side or role, 409 when the referral's state does not "
         "allow the action (or the version is stale), 400 for missing or bad fields.",
     )(create)

@@ -75,12 +75,12 @@ def referral_visible_to(actor: Any) -> QuerySet[Referral]:
 def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Referral:
     """One visible referral by public id; NotFound otherwise.
 
-    ``related=False`` fetches the referral row alone (a visibility check before a service
-    call that locks and reads the row again).
+    ``related=False`` fetches its identity alone (``pk``, ``public_id``; other fields load on
+    access): a visibility check before a service call that locks and reads the row again.
     """
     referrals = referral_visible_to(actor)
     if not related:
-        referrals = referrals.select_related(None)
+        referrals = referrals.select_related(None).only("pk", "public_id")
     try:
         return referrals.get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:

@@ -128,21 +128,16 @@ def _check_ends(
     return errors
 
 
+LOCK_RELATED = ("from_institution", "from_department", "from_doctor", "to_institution", "to_department", "consortium")
+"""The ends a workflow step reads under the lock (the timeline, notifications, audit and the answer)."""
+
+
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
-    """Re-read the referral under a row lock (with both ends, the doctor and the patient, which the
-    timeline, notifications and the caller's answer use) and check the version the caller saw."""
+    """Re-read the referral under a row lock (with both ends and the doctor, which the timeline,
+    notifications and the caller's answer use; the patient loads on access) and check the version
+    the caller saw."""
     locked = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related(
-            "from_institution",
-            "from_department",
-            "from_doctor",
-            "to_institution",
-            "to_department",
-            "consortium",
-            "person",
-        )
-        .get(pk=referral.pk)
+        Referral.objects.select_for_update(of=("self",)).select_related(*LOCK_RELATED).get(pk=referral.pk)
     )
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(_("该转诊单已被他人更新，请刷新后重试。"))

@@ -772,6 +772,29 @@ def test_detail_query_count(rw, api, django_assert_num_queries):
         assert client.get(_url(referral)).status_code == 200
 
 
+def test_prefer_return_minimal_answers_the_state_alone(rw, api, django_assert_num_queries):
+    referral = submitted(rw)
+    client = api(rw.hospital_doctor)
+    # token, scope, visibility, lock (ends, doctor, consortium joined), update, notification, timeline
+    # step, audit event; nothing is read back for the answer.
+    with django_assert_num_queries(10):
+        accepted = _post(client, _url(referral, "/accept"), HTTP_PREFER="return=minimal")
+    assert accepted.status_code == 200, accepted.content
+    assert accepted["Preference-Applied"] == "return=minimal" and accepted["ETag"] == '"3"'
+    assert set(accepted.json()) == {"public_id", "number", "status", "version", "updated_at"}
+    assert accepted.json()["status"] == "accepted" and accepted.json()["version"] == 3
+    # Without the preference (or on a read) the full detail comes back.
+    full = _post(client, _url(referral, "/schedule"), {"scheduled_for": str(_tomorrow())})
+    assert "timeline" in full.json() and "Preference-Applied" not in full
+    read = client.get(_url(referral), HTTP_PREFER="return=minimal")
+    assert "timeline" in read.json()
+    created = api(rw.township_doctor).post(
+        "/api/v1/referrals", _payload(rw, submit=True), format="json", HTTP_PREFER="return=minimal"
+    )
+    assert created.status_code == 201 and created.json()["status"] == "submitted"
+    assert "timeline" not in created.json()
+
+
 def test_a_number_taken_meanwhile_is_retried_not_refused(rw, api, monkeypatch):
     """Two senders creating at once read the same last number; the loser takes the next one (the bench
     showed one create in five refused with 409 at four concurrent clients on PostgreSQL)."""
