@@ -128,7 +128,14 @@ def _check_ends(
     return errors
 
 
-LOCK_RELATED = ("from_institution", "from_department", "from_doctor", "to_institution", "to_department", "consortium")
+LOCK_RELATED = (
+    "from_institution",
+    "from_department",
+    "from_doctor",
+    "to_institution",
+    "to_department",
+    "consortium",
+)
 """The ends a workflow step reads under the lock (the timeline, notifications, audit and the answer)."""
 
 
