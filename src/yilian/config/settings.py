@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "yilian.notifications",
     "yilian.encounters",
     "yilian.referrals",
+    "yilian.diagnostics",
+    "yilian.telemedicine",
     "yilian.demo",
 ]
 
@@ -149,8 +151,25 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploads (agreements, referral files, DICOM studies, reports) go to the local file system under
+# MEDIA_ROOT by default; FILE_STORAGE=s3 sends them to an S3-compatible store (extra "s3").
+DEFAULT_STORAGE: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if env.get("FILE_STORAGE", "local") == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.get("S3_BUCKET", "yilian"),
+            "endpoint_url": env.get("S3_ENDPOINT_URL", "") or None,
+            "region_name": env.get("S3_REGION", "") or None,
+            "access_key": env.get("S3_ACCESS_KEY", "") or None,
+            "secret_key": env.get("S3_SECRET_KEY", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
