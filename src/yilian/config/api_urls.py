@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("yilian.referrals.api.urls")),
     path("", include("yilian.encounters.api.urls")),
     path("", include("yilian.notifications.api.urls")),
+    path("", include("yilian.telemedicine.api.urls")),
 ]
