@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("yilian.institutions.api.urls")),
     path("", include("yilian.people.api.urls")),
     path("", include("yilian.referrals.api.urls")),
+    path("", include("yilian.diagnostics.api.urls")),
     path("", include("yilian.encounters.api.urls")),
     path("", include("yilian.notifications.api.urls")),
     path("", include("yilian.telemedicine.api.urls")),

@@ -184,6 +184,10 @@ MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Uploaded agreements and charters: PDF, images, office documents, at most this size.
 UPLOAD_MAX_BYTES = env.get_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# Shared diagnostic centres: a DICOM study may be large; reports, ECG tracings and images are not.
+# A proxy in front of the app must allow request bodies of DIAGNOSTICS_MAX_DICOM_BYTES too.
+DIAGNOSTICS_MAX_DICOM_BYTES = env.get_int("DIAGNOSTICS_MAX_DICOM_BYTES", 200 * 1024 * 1024)
+DIAGNOSTICS_MAX_FILE_BYTES = env.get_int("DIAGNOSTICS_MAX_FILE_BYTES", 20 * 1024 * 1024)
 
 # Delivery channels besides the in-app inbox (dotted paths of classes with deliver()); SMS plugs in here.
 NOTIFICATION_CHANNELS: list[str] = [c for c in env.get("NOTIFICATION_CHANNELS", "").split(",") if c]

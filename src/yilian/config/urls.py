@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/", include("yilian.institutions.urls")),
     path("people/", include("yilian.people.urls")),
     path("referrals/", include("yilian.referrals.urls")),
+    path("diagnostics/", include("yilian.diagnostics.urls")),
     path("telemedicine/", include("yilian.telemedicine.urls")),
     path("notifications/", include("yilian.notifications.urls")),
     path("api/v1/", include("yilian.config.api_urls")),

@@ -1,0 +1,342 @@
+"""Diagnostics pages: every page renders for the right users and answers 403/404 for others; the order
+form's recognition choice, actions, uploads, receipt by barcode, acknowledgement and configuration."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from yilian.diagnostics import services
+from yilian.diagnostics.models import CriticalValueAlert, DiagnosticOrder, RecognitionDecision, SharedCentre
+from yilian.diagnostics.tests.factories import (
+    PDF,
+    PNG,
+    corrupt_dicom_upload,
+    diag_world,
+    dicom_upload,
+    final_result,
+    order,
+    received_specimen,
+    rule,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dw(world, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    return diag_world(world)
+
+
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _users(dw):
+    return {
+        **dw.world.users(),
+        "township_doctor": dw.township_doctor,
+        "township_nurse": dw.township_nurse,
+        "second_doctor": dw.second_doctor,
+    }
+
+
+def test_anonymous_is_sent_to_login(dw):
+    response = client_for(None).get("/diagnostics/")
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+PAGES = {
+    # page: users who get 200 (everyone else listed gets 403)
+    "/diagnostics/": {
+        "township_doctor",
+        "hospital_doctor",
+        "outsider_doctor",
+        "office",
+        "regulator",
+        "admin",
+    },
+    "/diagnostics/new/": {"township_doctor", "hospital_doctor", "outsider_doctor"},
+    "/diagnostics/centres/": {"township_doctor", "hospital_doctor", "outsider_doctor", "hospital_admin"},
+    "/diagnostics/alerts/": {"township_doctor", "hospital_doctor", "outsider_doctor"},
+    "/diagnostics/manage/": {"office", "admin"},
+    "/diagnostics/dashboard/": {"office", "regulator", "admin"},
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+@pytest.mark.parametrize(
+    "who",
+    ["stranger", "township_doctor", "hospital_doctor", "outsider_doctor", "office", "regulator", "admin"],
+)
+def test_pages_render_or_refuse(dw, page, who):
+    received_specimen(dw)
+    response = client_for(_users(dw)[who]).get(page)
+    assert response.status_code == (200 if who in PAGES[page] else 403), response.status_code
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "name"),
+    [
+        ("township_doctor", 200, "王五"),
+        ("hospital_doctor", 200, "王五"),
+        ("office", 200, "王*"),
+        ("regulator", 200, "王*"),
+        ("admin", 200, "王*"),
+        ("outsider_doctor", 404, None),
+        ("stranger", 404, None),
+    ],
+)
+def test_order_page(dw, who, status, name):
+    created = final_result(dw)
+    response = client_for(_users(dw)[who]).get(f"/diagnostics/orders/{created.public_id}/")
+    assert response.status_code == status
+    if name:
+        assert f'data-testid="patient-name">{name}<' in response.content.decode()
+    report = client_for(_users(dw)[who]).get(f"/diagnostics/orders/{created.public_id}/report.pdf")
+    assert report.status_code == {"township_doctor": 200, "hospital_doctor": 200}.get(
+        who, 403 if status == 200 else 404
+    )
+
+
+def test_reading_list_and_receive_pages(dw):
+    created = order(dw)
+    services.order_act(actor=dw.township_nurse, order=created, action="collect")
+    services.order_act(actor=dw.township_nurse, order=created, action="dispatch")
+    desk = client_for(dw.hospital_technician)
+    url = f"/diagnostics/receive/{dw.lab.public_id}/"
+    unknown = desk.post(url, {"barcode": "8000"})
+    assert unknown.status_code == 400 and "8000" in unknown.content.decode()
+    done = desk.post(url, {"barcode": created.barcode})
+    assert done.status_code == 200 and 'data-testid="received"' in done.content.decode()
+    services.order_act(actor=dw.hospital_doctor, order=created, action="claim")
+    reading = client_for(dw.second_doctor).get(f"/diagnostics/reading/{dw.lab.public_id}/")
+    assert reading.status_code == 200 and dw.hospital_doctor.full_name in reading.content.decode()
+    assert client_for(dw.township_doctor).get(f"/diagnostics/reading/{dw.lab.public_id}/").status_code == 403
+    assert client_for(dw.township_doctor).get(url).status_code == 403
+    assert client_for(dw.world.stranger).get(url).status_code == 404
+
+
+def test_actions_from_the_order_page(dw):
+    created = received_specimen(dw)
+    doctor = client_for(dw.hospital_doctor)
+    base = f"/diagnostics/orders/{created.public_id}"
+    page = doctor.get(base + "/").content.decode()
+    assert 'data-testid="action-claim"' in page
+    assert doctor.post(base + "/act/claim/", {"claim-expected_version": created.version}).status_code == 302
+    other = client_for(dw.second_doctor).post(base + "/act/claim/", {})
+    assert other.status_code == 409 and dw.hospital_doctor.full_name in other.content.decode()
+    empty = doctor.post(base + "/act/sign/", {"sign-findings": "x"})
+    assert empty.status_code == 400
+    signed = doctor.post(base + "/act/sign/", {"sign-conclusion": "正常", "sign-critical_value": "GLU 1.5"})
+    assert signed.status_code == 302
+    created.refresh_from_db()
+    assert created.status == "final"
+    amend = doctor.post(base + "/act/amend/", {"amend-conclusion": "更正"})
+    assert amend.status_code == 400 and "error-reason" in amend.content.decode()
+    assert (
+        client_for(dw.township_doctor)
+        .post(base + "/act/amend/", {"amend-conclusion": "x", "amend-reason": "y"})
+        .status_code
+        == 403
+    )
+    alerts = client_for(dw.township_doctor).get("/diagnostics/alerts/")
+    assert 'data-testid="acknowledge-form"' in alerts.content.decode()
+    alert = CriticalValueAlert.objects.get(order=created)
+    assert (
+        client_for(dw.hospital_doctor).post(f"/diagnostics/alerts/{alert.public_id}/acknowledge/").status_code
+        == 403
+    )
+    ack = client_for(dw.township_doctor).post(
+        f"/diagnostics/alerts/{alert.public_id}/acknowledge/", {"note": "已处理"}
+    )
+    assert ack.status_code == 302
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == dw.township_doctor
+
+
+def test_upload_and_viewer(dw):
+    created = order(dw, dw.ct, diagnosis_code="S06.0")
+    nurse = client_for(dw.township_nurse)
+    url = f"/diagnostics/orders/{created.public_id}/upload/"
+    bad = nurse.post(url, {"files": [dicom_upload(), corrupt_dicom_upload()]})
+    assert bad.status_code == 400 and "broken.dcm" in bad.content.decode()
+    assert not created.files.exists()
+    ok = nurse.post(
+        url,
+        {"files": [dicom_upload(), SimpleUploadedFile("a.png", PNG), SimpleUploadedFile("r.pdf", PDF)]},
+    )
+    assert ok.status_code == 302
+    files = {f.kind: f for f in created.files.all()}
+    doctor = client_for(dw.hospital_doctor)
+    image = doctor.get(f"/diagnostics/files/{files['image'].public_id}/").content.decode()
+    assert 'data-testid="viewer-image"' in image
+    assert (
+        'data-testid="viewer-pdf"'
+        in doctor.get(f"/diagnostics/files/{files['pdf'].public_id}/").content.decode()
+    )
+    dicom = doctor.get(f"/diagnostics/files/{files['dicom'].public_id}/").content.decode()
+    assert 'data-testid="viewer-metadata"' in dicom and "CT Image Storage" in dicom
+    raw = doctor.get(f"/diagnostics/files/{files['dicom'].public_id}/raw")
+    assert raw.status_code == 200 and "attachment" in raw["Content-Disposition"]
+    assert (
+        client_for(dw.world.office).get(f"/diagnostics/files/{files['image'].public_id}/").status_code == 404
+    )
+
+
+def test_order_form_with_recognition(dw):
+    rule(dw)
+    prior = final_result(dw)
+    doctor = client_for(dw.township_doctor)
+    search = doctor.get("/diagnostics/new/?q=王五")
+    assert f"?person={dw.patient.public_id}" in search.content.decode()
+    data = {
+        "person": str(dw.patient.public_id),
+        "institution": dw.world.township.pk,
+        "item": str(dw.glucose.public_id),
+        "priority": "routine",
+        "diagnosis_code": "E11.9",
+        "idempotency_key": "form-1",
+    }
+    shown = doctor.post("/diagnostics/new/", data)
+    assert shown.status_code == 400
+    body = shown.content.decode()
+    assert 'data-testid="recognised-result"' in body and prior.number in body
+    used = doctor.post("/diagnostics/new/", {**data, "use_recognised": "1"})
+    assert used.status_code == 302 and RecognitionDecision.objects.filter(outcome="used").count() == 1
+    repeated = doctor.post("/diagnostics/new/", {**data, "repeat_reason": "病情变化"})
+    assert repeated.status_code == 302
+    assert DiagnosticOrder.objects.filter(repeat_reason="病情变化").count() == 1
+    bad = doctor.post(
+        "/diagnostics/new/",
+        {**data, "diagnosis_code": "I10.5", "idempotency_key": "form-2", "repeat_reason": "x"},
+    )
+    assert bad.status_code == 400 and "error-diagnosis_code" in bad.content.decode()
+
+
+def test_label_pdf_page(dw):
+    created = order(dw)
+    response = client_for(dw.township_nurse).get(f"/diagnostics/orders/{created.public_id}/label.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_management_page_creates_and_toggles(dw):
+    office = client_for(dw.world.office)
+    response = office.post(
+        "/diagnostics/manage/",
+        {
+            "form": "centre",
+            "centre-consortium": str(dw.world.consortium.public_id),
+            "centre-kind": "ecg",
+            "centre-name": "县域心电中心",
+            "centre-hub_institution": dw.world.hospital.pk,
+            "centre-served_institutions": [dw.world.township.pk],
+            "centre-critical_ack_minutes": 20,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    centre = SharedCentre.objects.get(name="县域心电中心")
+    assert list(centre.served_institutions.all()) == [dw.world.township]
+    item = office.post(
+        "/diagnostics/manage/",
+        {
+            "form": "item",
+            "item-centre": str(centre.public_id),
+            "item-code": "ECG",
+            "item-name": "心电图",
+            "item-price": "25",
+            "item-turnaround_hours": 2,
+        },
+    )
+    assert item.status_code == 302
+    duplicate = office.post(
+        "/diagnostics/manage/",
+        {
+            "form": "rule",
+            "rule-consortium": str(dw.world.consortium.public_id),
+            "rule-item_code": "ECG",
+            "rule-name": "心电图",
+            "rule-validity_days": 0,
+            "rule-scope": "region",
+        },
+    )
+    assert duplicate.status_code == 400
+    assert office.post(f"/diagnostics/manage/centre/{centre.public_id}/toggle/").status_code == 302
+    centre.refresh_from_db()
+    assert not centre.is_active
+    assert (
+        client_for(dw.hospital_doctor)
+        .post(f"/diagnostics/manage/centre/{centre.public_id}/toggle/")
+        .status_code
+        == 403
+    )
+    page = office.get("/diagnostics/manage/").content.decode()
+    assert "县域心电中心" in page
+
+
+def test_dashboard_page_shows_money_saved(dw):
+    rule(dw)
+    final_result(dw)
+    services.recognition_use(
+        actor=dw.township_doctor, person=dw.patient, institution=dw.world.township, item=dw.glucose
+    )
+    page = client_for(dw.world.office).get("/diagnostics/dashboard/").content.decode()
+    assert 'data-testid="money-saved">8.00<' in page
+
+
+def test_menu_entries(dw):
+    page = client_for(dw.township_doctor).get("/diagnostics/").content.decode()
+    assert "共享诊断" in page and "/diagnostics/new/" in page
+
+
+@pytest.mark.parametrize("page", ["reading", "orders", "alerts"])
+def test_page_query_counts_do_not_grow(dw, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = {
+        "reading": f"/diagnostics/reading/{dw.lab.public_id}/",
+        "orders": "/diagnostics/?box=centre",
+        "alerts": "/diagnostics/alerts/",
+    }[page]
+    client = client_for(dw.hospital_doctor)
+    counts = []
+    for _round in range(2):
+        for _index in range(3):
+            received = received_specimen(dw)
+            services.order_act(actor=dw.hospital_doctor, order=received, action="claim")
+            services.order_act(
+                actor=dw.hospital_doctor, order=received, action="save_preliminary", conclusion="x"
+            )
+            services.critical_value_raise(actor=dw.hospital_doctor, order=received, description="K 7")
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        counts.append(len(context))
+    assert counts[0] == counts[1], counts
+
+
+def test_critical_value_form_and_person_filter(dw):
+    received = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=received, action="claim")
+    doctor = client_for(dw.hospital_doctor)
+    page = doctor.get(f"/diagnostics/orders/{received.public_id}/").content.decode()
+    assert 'data-testid="critical-form"' in page
+    assert (
+        'data-testid="critical-form"'
+        not in client_for(dw.township_doctor)
+        .get(f"/diagnostics/orders/{received.public_id}/")
+        .content.decode()
+    )
+    empty = doctor.post(f"/diagnostics/orders/{received.public_id}/critical-value/", {"description": ""})
+    assert empty.status_code == 400
+    done = doctor.post(f"/diagnostics/orders/{received.public_id}/critical-value/", {"description": "K 7"})
+    assert done.status_code == 302 and CriticalValueAlert.objects.filter(order=received).count() == 1
+    listed = (
+        client_for(dw.township_doctor).get(f"/diagnostics/?person={dw.patient.public_id}").content.decode()
+    )
+    assert 'data-testid="order-person">王五<' in listed and received.number in listed

@@ -1,0 +1,131 @@
+"""Management pages of the shared diagnostic centres: centres, catalogues and the recognition catalogue
+(the consortium office), and the dashboard (the office, regulators, platform admins)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.ui.forms import add_domain_errors
+from yilian.core.ui.http import require
+from yilian.diagnostics import forms, policies, selectors, services
+from yilian.diagnostics.views.clinical import diagnostics_view
+
+
+def _forms(actor: Any, data: Any = None, which: str = "") -> dict[str, Any]:
+    consortia = list(selectors.configurable_consortia(actor))
+    consortium_choices = [(str(c.public_id), c.name) for c in consortia]
+    members = selectors.member_institutions([c.pk for c in consortia])
+    centres = [c for c in selectors.centre_list(actor) if c.consortium_id in {x.pk for x in consortia}]
+    centre_form = forms.CentreForm(data if which == "centre" else None, prefix="centre")
+    centre_form.fields["consortium"].choices = consortium_choices
+    centre_form.fields["hub_institution"].queryset = members
+    centre_form.fields["served_institutions"].queryset = members
+    item_form = forms.ItemForm(data if which == "item" else None, prefix="item")
+    item_form.fields["centre"].choices = [(str(c.public_id), c.name) for c in centres]
+    rule_form = forms.RuleForm(data if which == "rule" else None, prefix="rule")
+    rule_form.fields["consortium"].choices = consortium_choices
+    return {
+        "consortia": {str(c.public_id): c for c in consortia},
+        "centres": centres,
+        "centre_form": centre_form,
+        "item_form": item_form,
+        "rule_form": rule_form,
+    }
+
+
+def _context(actor: Any, built: dict[str, Any]) -> dict[str, Any]:
+    centre_ids = [c.pk for c in built["centres"]]
+    return {
+        **built,
+        "items": list(selectors.item_list(actor).filter(centre_id__in=centre_ids)),
+        "rules": list(selectors.rule_list(actor).filter(consortium__in=list(built["consortia"].values()))),
+    }
+
+
+@diagnostics_view
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest) -> HttpResponse:
+    """Centres (with the members they serve), their catalogues and the recognition catalogue, with forms to add."""
+    actor = request.user
+    require(policies.can_configure_any(actor))
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    built = _forms(actor, request.POST if which else None, which)
+    if which:
+        form = built[f"{which}_form"]
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if which == "centre":
+                    consortium = built["consortia"][data.pop("consortium")]
+                    services.centre_create(
+                        actor=actor,
+                        consortium=consortium,
+                        served_institutions=list(data.pop("served_institutions")),
+                        **data,
+                    )
+                elif which == "item":
+                    centre = selectors.centre_get_for(actor, data.pop("centre"))
+                    services.item_create(actor=actor, centre=centre, **data)
+                else:
+                    consortium = built["consortia"][data.pop("consortium")]
+                    services.rule_create(actor=actor, consortium=consortium, **data)
+            except Invalid as error:
+                add_domain_errors(form, error)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("diagnostics:manage")
+        return render(request, "diagnostics/manage.html", _context(actor, built), status=400)
+    return render(request, "diagnostics/manage.html", _context(actor, built))
+
+
+@require_POST
+@diagnostics_view
+def toggle(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
+    """Switch a centre, an item or a rule on or off (the office)."""
+    actor = request.user
+    if kind == "centre":
+        centre = selectors.centre_get_for(actor, public_id)
+        services.centre_update(actor=actor, centre=centre, is_active=not centre.is_active)
+    elif kind == "item":
+        item = selectors.item_get_for(actor, public_id)
+        services.item_update(actor=actor, item=item, is_active=not item.is_active)
+    elif kind == "rule":
+        rule = selectors.rule_get_for(actor, public_id)
+        services.rule_update(actor=actor, rule=rule, is_active=not rule.is_active)
+    else:
+        raise NotFound(kind)
+    messages.success(request, _("已更新。"))
+    return redirect("diagnostics:manage")
+
+
+def _date(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@diagnostics_view
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Volumes per centre and member, turnaround against target, rejections, critical values, recognition."""
+    since = _date(request.GET.get("since", ""))
+    until = _date(request.GET.get("until", ""))
+    figures = selectors.dashboard(request.user, since=since, until=until)
+    return render(request, "diagnostics/dashboard.html", {"figures": figures, "since": since, "until": until})
+
+
+urlpatterns: list[URLPattern] = [
+    path("manage/", manage, name="manage"),
+    path("manage/<str:kind>/<uuid:public_id>/toggle/", toggle, name="toggle"),
+    path("dashboard/", dashboard, name="dashboard"),
+]
