@@ -41,7 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from referrals import create_database, drop_database, server_env  # noqa: E402 — the bench database helpers
+# The bench database helpers are the referral bench's.
+from referrals import create_database, drop_database, server_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -81,7 +82,10 @@ def measure(sizes: list[int], priors: int, repeat: int) -> dict[str, Any]:
     hospital = HospitalFactory(name="霍邱县人民医院", region=regions["county"], grade="3", grade_class="b")
     township = InstitutionFactory(name="霍邱县城关镇卫生院", region=regions["town_a"], category="C210")
     consortium = ConsortiumFactory(
-        name="霍邱县人民医院医共体", region=regions["county"], type=ConsortiumType.COUNTY_COMMUNITY, lead=hospital
+        name="霍邱县人民医院医共体",
+        region=regions["county"],
+        type=ConsortiumType.COUNTY_COMMUNITY,
+        lead=hospital,
     )
     ConsortiumMemberFactory(consortium=consortium, institution=township)
     office = user_with_role(Role.CONSORTIUM_OFFICE, username="office", consortium=consortium)
@@ -110,7 +114,12 @@ def measure(sizes: list[int], priors: int, repeat: int) -> dict[str, Any]:
         actor=office, centre=lab, code="GLU", name="空腹血糖", price="8.00", turnaround_hours=4
     )
     services.rule_create(
-        actor=office, consortium=consortium, item_code="GLU", name="空腹血糖", validity_days=30, scope="consortium"
+        actor=office,
+        consortium=consortium,
+        item_code="GLU",
+        name="空腹血糖",
+        validity_days=30,
+        scope="consortium",
     )
     reader = user_with_role(Role.DOCTOR, username="reader", institution=hospital)
     orderer = user_with_role(Role.DOCTOR, username="orderer", institution=township)
@@ -141,9 +150,16 @@ def measure(sizes: list[int], priors: int, repeat: int) -> dict[str, Any]:
 
     # One real order through the services: the template the background rows copy.
     template, _created = services.order_create(
-        actor=orderer, person=patients[0], institution=township, item=ct, diagnosis_code="R51", clinical_info="头痛"
+        actor=orderer,
+        person=patients[0],
+        institution=township,
+        item=ct,
+        diagnosis_code="R51",
+        clinical_info="头痛",
     )
-    DiagnosticOrder.objects.filter(pk=template.pk).update(status=OrderStatus.RECEIVED, received_at=timezone.now())
+    DiagnosticOrder.objects.filter(pk=template.pk).update(
+        status=OrderStatus.RECEIVED, received_at=timezone.now()
+    )
     template.refresh_from_db()
 
     pending = [OrderStatus.RECEIVED, OrderStatus.RECEIVED, OrderStatus.READING, OrderStatus.PRELIMINARY]
@@ -195,7 +211,13 @@ def measure(sizes: list[int], priors: int, repeat: int) -> dict[str, Any]:
         row.pk = None
         row.public_id = uuid.uuid4()
         row.number = f"PR{n:010d}"
-        row.centre, row.item, row.item_code, row.item_name, row.price = lab, glucose, "GLU", "空腹血糖", glucose.price
+        row.centre, row.item, row.item_code, row.item_name, row.price = (
+            lab,
+            glucose,
+            "GLU",
+            "空腹血糖",
+            glucose.price,
+        )
         row.person = seasoned
         row.status = OrderStatus.FINAL
         row.final_at = timezone.now() - datetime.timedelta(days=40 + n)  # all outside the 30-day window…
@@ -214,16 +236,22 @@ def measure(sizes: list[int], priors: int, repeat: int) -> dict[str, Any]:
         lookups[label] = timed(
             lambda patient=patient: orderer_api.get(
                 RECOGNISED_ENDPOINT,
-                {"person": str(patient.public_id), "item": str(glucose.public_id), "institution": str(township.public_id)},
+                {
+                    "person": str(patient.public_id),
+                    "item": str(glucose.public_id),
+                    "institution": str(township.public_id),
+                },
             )
         )
     figures["lookups"] = lookups
-    figures["hit"] = (
-        orderer_api.get(
-            RECOGNISED_ENDPOINT,
-            {"person": str(seasoned.public_id), "item": str(glucose.public_id), "institution": str(township.public_id)},
-        ).json()
-    )
+    figures["hit"] = orderer_api.get(
+        RECOGNISED_ENDPOINT,
+        {
+            "person": str(seasoned.public_id),
+            "item": str(glucose.public_id),
+            "institution": str(township.public_id),
+        },
+    ).json()
     return figures
 
 
@@ -285,9 +313,13 @@ def main() -> None:
     started = time.perf_counter()
     create_database(url)
     try:
-        subprocess.run([str(BIN / "yilian"), "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run(
+            [str(BIN / "yilian"), "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT
+        )
         # Production settings serve hashed static names from the manifest the pages look up.
-        subprocess.run([str(BIN / "yilian"), "collectstatic", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run(
+            [str(BIN / "yilian"), "collectstatic", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT
+        )
         print("… seeding and measuring", file=sys.stderr, flush=True)
         command = [sys.executable, str(Path(__file__).resolve()), "--measure", "--sizes", args.sizes]
         command += ["--priors", str(args.priors), "--repeat", str(args.repeat)]
