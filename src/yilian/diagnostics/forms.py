@@ -50,7 +50,12 @@ class OrderForm(forms.Form):
             self.fields["institution"].initial = institutions.first()
         self.items = {str(item.public_id): item for item in items}
         self.fields["item"].choices = [
-            (key, f"{item.centre.name} · {item.code} {item.name}（{item.price} 元）")
+            (
+                key,
+                _("{centre} · {code} {name}（{price} 元）").format(
+                    centre=item.centre.name, code=item.code, name=item.name, price=item.price
+                ),
+            )
             for key, item in self.items.items()
         ]
 
