@@ -61,11 +61,9 @@ def availability_publish(
         # Two publishes for one expert at once would each see no overlap in the other's uncommitted
         # row; locking the expert's user row first puts them one after the other.
         get_user_model().objects.select_for_update().filter(pk=expert.pk).exists()
-        overlapping = (
-            ExpertAvailability.objects
-            .filter(expert=expert, starts_at__lt=ends_at, ends_at__gt=starts_at)
-            .exists()
-        )
+        overlapping = ExpertAvailability.objects.filter(
+            expert=expert, starts_at__lt=ends_at, ends_at__gt=starts_at
+        ).exists()
         if overlapping:
             raise Invalid({"starts_at": [_("与该医师已发布的时间重叠。")]})
         slot = ExpertAvailability.objects.create(
