@@ -263,9 +263,13 @@ def _lock(order: DiagnosticOrder, expected_version: int | None) -> DiagnosticOrd
     locked = (
         DiagnosticOrder.objects.select_for_update(of=("self",)).select_related(*LOCK_RELATED).get(pk=order.pk)
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(_("该申请单已被他人更新，请刷新后重试。"))
+    _check_version(locked, expected_version)
     return locked
+
+
+def _check_version(order: DiagnosticOrder, expected_version: int | None) -> None:
+    if expected_version is not None and order.version != expected_version:
+        raise Conflict(_("该申请单已被他人更新，请刷新后重试。"))
 
 
 def _holder_label(order: DiagnosticOrder) -> str:
@@ -319,8 +323,11 @@ def order_act(
     if handler is None:
         raise Invalid({"action": [_("未知的操作。")]})
     with transaction.atomic():
-        locked = _lock(order, expected_version)
+        locked = _lock(order, None)
+        # The state's own answer first: a doctor claiming a study another doctor took a moment ago
+        # learns who holds it, not only that the page is stale.
         transition = _allowed(actor, locked, action)
+        _check_version(locked, expected_version)
         values = {name: str(fields.get(name) or "").strip() for name in transition.required}
         missing = workflow.missing_fields(transition, values)
         if missing:
