@@ -32,6 +32,7 @@ from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.demo import content
+from yilian.demo.diagnostics import DiagnosticsSeeder
 from yilian.demo.pdf import simple_pdf
 from yilian.demo.plan import (
     DEFAULT_SEED,
@@ -43,6 +44,18 @@ from yilian.demo.plan import (
 )
 from yilian.demo.referrals import HISTORY_MONTHS, ReferralSeeder
 from yilian.demo.rows import person_row
+from yilian.demo.telemedicine import TelemedicineSeeder
+from yilian.diagnostics.models import (
+    CriticalValueAlert,
+    DiagnosticItem,
+    DiagnosticOrder,
+    DiagnosticReport,
+    OrderEvent,
+    RecognitionDecision,
+    RecognitionRule,
+    SharedCentre,
+    StudyFile,
+)
 from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.institutions import services as registry
 from yilian.institutions.models import (
@@ -66,6 +79,14 @@ from yilian.referrals.models import (
     ReferralCriterion,
     ReferralEvent,
     ReservedCapacity,
+)
+from yilian.telemedicine.models import (
+    ExpertAvailability,
+    Teleconsultation,
+    TeleconsultationAttachment,
+    TeleconsultationCharge,
+    TeleconsultationEvent,
+    TeleconsultationFee,
 )
 
 BOOTSTRAP_ACTOR = "seed-demo"
@@ -93,6 +114,21 @@ COUNTED: tuple[tuple[str, type[models.Model]], ...] = (
     ("转诊单 referrals", Referral),
     ("转诊进程 referral events", ReferralEvent),
     ("下转闭环任务 follow-up tasks", FollowUpTask),
+    ("共享诊断中心 shared centres", SharedCentre),
+    ("检查检验项目 catalogue items", DiagnosticItem),
+    ("互认项目 recognition rules", RecognitionRule),
+    ("检查检验申请 diagnostic orders", DiagnosticOrder),
+    ("检查进程 order events", OrderEvent),
+    ("检查文件 study files", StudyFile),
+    ("诊断报告 reports", DiagnosticReport),
+    ("危急值 critical alerts", CriticalValueAlert),
+    ("互认记录 recognition decisions", RecognitionDecision),
+    ("远程会诊收费 teleconsultation fees", TeleconsultationFee),
+    ("专家可预约时间 expert availability", ExpertAvailability),
+    ("远程会诊 teleconsultations", Teleconsultation),
+    ("会诊进程 teleconsultation events", TeleconsultationEvent),
+    ("会诊资料 teleconsultation files", TeleconsultationAttachment),
+    ("会诊费用记录 teleconsultation charges", TeleconsultationCharge),
     ("审计事件 audit events", AuditEvent),
 )
 
@@ -134,10 +170,11 @@ def seed_demo(
     """Build the demo county for ``seed`` and ``scale`` (idempotent, deterministic).
 
     ``persons`` and ``village_limit`` shrink the demo for tests;
-    ``referral_months`` is how many full months of referral history precede
-    the current one (0 = referral configuration only). Raises the
-    services' exceptions (Invalid, NotAllowed, Conflict) if the database
-    holds something that contradicts the plan; nothing is saved then.
+    ``referral_months`` is how many full months of referral, diagnostic-order
+    and teleconsultation history precede the current one (0 = configuration
+    only). Raises the services' exceptions (Invalid, NotAllowed, Conflict) if
+    the database holds something that contradicts the plan; nothing is saved
+    then.
     """
     started = time.perf_counter()
     plan = build_plan(seed, scale, persons=persons, village_limit=village_limit)
@@ -185,6 +222,24 @@ class _Seeder:
             institutions=self.institutions,
             consortia=self.consortia,
             regions=self.regions,
+            log=self.log,
+            months=self.referral_months,
+        ).run()
+        # The shared centres and teleconsultation come after referrals: they use its patients and the
+        # accounts, and a teleconsultation may end in a referral.
+        DiagnosticsSeeder(
+            plan=self.plan,
+            admin=self.admin,
+            institutions=self.institutions,
+            consortia=self.consortia,
+            log=self.log,
+            months=self.referral_months,
+        ).run()
+        TelemedicineSeeder(
+            plan=self.plan,
+            admin=self.admin,
+            institutions=self.institutions,
+            consortia=self.consortia,
             log=self.log,
             months=self.referral_months,
         ).run()

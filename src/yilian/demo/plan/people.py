@@ -14,7 +14,8 @@ PERSONS_PER_STEP = 500
 
 
 def accounts(plan_institutions: dict[str, InstitutionPlan], clinics: dict[str, str]) -> list[AccountPlan]:
-    """One demo account per role (two regulators, two offices, four doctors), with ASCII usernames."""
+    """One demo account per role (two regulators, two offices, doctors of every end, the centres' staff and
+    teleconsultation experts), with ASCII usernames."""
     county_hospital = plan_institutions["county_hospital"].name
     township_key = "township:341524101"
     township = plan_institutions[township_key].name
@@ -154,6 +155,86 @@ def accounts(plan_institutions: dict[str, InstitutionPlan], clinics: dict[str, s
             "金寨县人民医院县域医共体",
             consortium="county",
             phone="13956410101",
+        ),
+        # Added with the shared diagnostic centres and teleconsultation (appended, the ones above unchanged):
+        # the centres' readers and receivers, a second pathologist, and experts of both hospitals.
+        AccountPlan(
+            "radiologist",
+            "储建平",
+            Role.DOCTOR,
+            f"{county_hospital} · 医学影像科（放射科）",
+            institution="county_hospital",
+            department="医学影像科",
+            professional_title="associate_chief_physician",
+            phone="13956410072",
+        ),
+        AccountPlan(
+            "lab_tech",
+            "詹丽",
+            Role.TECHNICIAN,
+            f"{county_hospital} · 检验科",
+            institution="county_hospital",
+            department="检验科",
+            professional_title="supervising_technician",
+            phone="13956410073",
+        ),
+        AccountPlan(
+            "lab_doctor",
+            "何文斌",
+            Role.DOCTOR,
+            f"{county_hospital} · 检验科（检验医师）",
+            institution="county_hospital",
+            department="检验科",
+            professional_title="attending_physician",
+            phone="13956410074",
+        ),
+        AccountPlan(
+            "pathologist",
+            "余晓东",
+            Role.DOCTOR,
+            f"{county_hospital} · 病理科",
+            institution="county_hospital",
+            department="病理科",
+            professional_title="attending_physician",
+            phone="13956410075",
+        ),
+        AccountPlan(
+            "pathology_chief",
+            "胡立新",
+            Role.DOCTOR,
+            f"{county_hospital} · 病理科（复核）",
+            institution="county_hospital",
+            department="病理科",
+            professional_title="chief_physician",
+            phone="13956410076",
+        ),
+        AccountPlan(
+            "neurologist",
+            "程建华",
+            Role.DOCTOR,
+            f"{county_hospital} · 神经内科",
+            institution="county_hospital",
+            department="神经内科",
+            professional_title="chief_physician",
+            phone="13956410055",
+        ),
+        AccountPlan(
+            "city_neurologist",
+            "王卫东",
+            Role.DOCTOR,
+            f"{city_hospital} · 神经内科",
+            institution="city_hospital",
+            department="神经内科",
+            professional_title="chief_physician",
+            phone="13956410056",
+        ),
+        AccountPlan(
+            "city_coordinator",
+            "徐芳",
+            Role.REFERRAL_COORDINATOR,
+            f"{city_hospital}（远程医学中心）",
+            institution="city_hospital",
+            phone="13956410082",
         ),
     ]
 

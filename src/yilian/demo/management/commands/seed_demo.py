@@ -56,8 +56,8 @@ def render_report(report: SeedReport) -> str:
 class Command(BaseCommand):
     help = (
         "载入演示县（六安市与金寨县）的医联体数据；可重复运行，同一种子生成相同数据。"
-        " / Load the demo county's consortia, institutions, grids, accounts and persons "
-        "(idempotent; the same seed gives the same data)."
+        " / Load the demo county's consortia, institutions, grids, accounts and persons, with a year of "
+        "referrals, diagnostic orders and teleconsultations (idempotent; the same seed gives the same data)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
