@@ -254,8 +254,10 @@ LOCK_RELATED = (
     "centre__hub_institution",
     "consortium",
     "item",
-    "claimed_by",
 )
+"""Joined under the lock. Not the holder: a claim waiting on the lock gets the claimed row again
+after the winner commits, but PostgreSQL keeps the joined rows of its first read (no holder then),
+so the holder is read on access."""
 
 
 def _lock(order: DiagnosticOrder, expected_version: int | None) -> DiagnosticOrder:
