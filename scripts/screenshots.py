@@ -93,6 +93,81 @@ def reveal_purpose(page: Page) -> None:
     page.locator("[data-testid=reveal-form]").scroll_into_view_if_needed()
 
 
+# Diagnostics and telemedicine steps (none of them saves anything).
+
+DIAG_IMAGING_CENTRE = "326b3521-b008-47da-9a1e-830c37442645"
+DIAG_LAB_CENTRE = "c28ceef9-7581-474a-9a8a-6958bf5e2067"
+DIAG_AMENDED_ORDER = "3be08f0f-2941-4dc9-8973-5fc46fdf5dd3"
+"""A final chest-imaging order whose report was amended (two versions)."""
+DIAG_CHEST_FILE = "89e3b1df-ffa3-4d18-97aa-4df294054afb"
+DIAG_RECOGNISED_PATIENT = "549dc357-fb7e-4dbd-9a00-b073b842be40"
+"""A resident of the township health centre with a recognised lumbar-spine DR (YX002) result."""
+TC_REFERRED = "bb292b6b-f511-4b34-99fe-3874b9328763"
+"""A concluded teleconsultation of the township health centre whose decision was a referral."""
+
+
+def _select_option_containing(page: Page, select: str, text: str) -> None:
+    labels = page.eval_on_selector_all(f"{select} option", "els => els.map(e => [e.value, e.innerText])")
+    page.select_option(select, next(value for value, label in labels if text in label))
+
+
+def order_recognised_item(page: Page) -> None:
+    """Order an item the patient already has a recognised result of, without a reason: the form comes back
+    with the prior result and nothing is saved."""
+    _select_option_containing(page, "select[name=item]", "YX002")
+    page.fill("input[name=diagnosis_code]", "M54.5")
+    page.fill("input[name=diagnosis_name]", "腰痛")
+    page.fill("textarea[name=clinical_info]", "腰痛两周，弯腰时加重")
+    page.click("[data-testid=order-submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def scan_unknown_barcode(page: Page) -> None:
+    """Scan a barcode no order carries: the error shows and nothing is received."""
+    page.fill("input[name=barcode]", "89999999999999")
+    page.click("[data-testid=receive-submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _scroll_to(page: Page, selector: str) -> None:
+    page.eval_on_selector(selector, "e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(200)
+
+
+def show_recognition_catalogue(page: Page) -> None:
+    """Scroll past the centres (whose served members fill a screen) to the recognition catalogue."""
+    _scroll_to(page, "[data-testid=rule-list]")
+
+
+def show_critical_and_recognition(page: Page) -> None:
+    """Scroll to the critical-value and recognition figures at the end of the dashboard."""
+    _scroll_to(page, "[data-testid=critical]")
+
+
+def invite_county_hospital(page: Page) -> None:
+    """Fill an invitation to the county hospital's internal medicine: the free times of qualified experts
+    load into the select, and the consent section shows the consortium's fees (not sent)."""
+    page.select_option("select[name=kind]", "consultation")
+    _select_option_containing(page, "select[name=inviting_institution]", "麻埠镇中心卫生院")
+    _select_option_containing(page, "select[name=inviting_department]", "全科医疗科")
+    _select_option_containing(page, "select[name=person]", "丁长林")
+    _select_option_containing(page, "select[name=invited_institution]", COUNTY_HOSPITAL)
+    page.wait_for_timeout(800)
+    page.select_option("select[name=required_specialty]", "03")
+    page.wait_for_timeout(800)
+    page.wait_for_load_state("networkidle")
+    slots = page.eval_on_selector_all("select[name=proposed_slot] option", "els => els.map(e => e.value)")
+    page.select_option("select[name=proposed_slot]", next(value for value in slots if value))
+    page.fill("textarea[name=reason]", "反复头晕伴左侧肢体麻木两周，基层诊断不明确")
+    page.fill("input[name=purpose]", "明确诊断并指导治疗")
+    page.fill("textarea[name=case_summary]", "男，64 岁。高血压病史 10 年，近两周反复头晕，左侧肢体麻木。")
+    page.fill("input[name=diagnosis_code]", "R42")
+    page.fill("input[name=diagnosis_name]", "头晕")
+    page.fill("input[name=consent_signer_name]", "丁长林")
+    page.select_option("select[name=consent_relationship]", "patient")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 class Shot(NamedTuple):
     """One screenshot: file name, demo user ("" = logged out), page, language, optional step."""
 
@@ -133,6 +208,43 @@ SHOTS: list[Shot] = [
     Shot("referrals-capacity", "coordinator", "/referrals/capacity/"),
     Shot("referrals-catalogue", "office", "/referrals/consortia/", step=open_first_catalogue),
     Shot("referrals-statistics", "office", "/referrals/statistics/", height=1400),
+    Shot("diagnostics-orders", "township_doctor", "/diagnostics/"),
+    Shot(
+        "diagnostics-new-order",
+        "township_doctor",
+        f"/diagnostics/new/?person={DIAG_RECOGNISED_PATIENT}",
+        step=order_recognised_item,
+        height=1350,
+    ),
+    Shot("diagnostics-reading-list", "radiologist", f"/diagnostics/reading/{DIAG_IMAGING_CENTRE}/"),
+    Shot("diagnostics-order", "radiologist", f"/diagnostics/orders/{DIAG_AMENDED_ORDER}/", height=1850),
+    Shot("diagnostics-file", "radiologist", f"/diagnostics/files/{DIAG_CHEST_FILE}/"),
+    Shot(
+        "diagnostics-receive",
+        "lab_tech",
+        f"/diagnostics/receive/{DIAG_LAB_CENTRE}/",
+        step=scan_unknown_barcode,
+    ),
+    Shot("diagnostics-alerts", "township_doctor", "/diagnostics/alerts/"),
+    Shot(
+        "diagnostics-manage", "office", "/diagnostics/manage/", step=show_recognition_catalogue, height=1000
+    ),
+    Shot("diagnostics-dashboard", "office", "/diagnostics/dashboard/", height=1000),
+    Shot(
+        "diagnostics-dashboard-critical",
+        "office",
+        "/diagnostics/dashboard/",
+        step=show_critical_and_recognition,
+    ),
+    Shot("telemedicine-list", "coordinator", "/telemedicine/incoming/"),
+    Shot(
+        "telemedicine-new", "township_doctor", "/telemedicine/new/", step=invite_county_hospital, height=1900
+    ),
+    Shot("telemedicine-detail", "township_doctor", f"/telemedicine/{TC_REFERRED}/", height=1500),
+    Shot("telemedicine-availability", "coordinator", "/telemedicine/availability/"),
+    Shot("telemedicine-charges", "hospital_admin", "/telemedicine/charges/"),
+    Shot("telemedicine-fees", "office", "/telemedicine/fees/"),
+    Shot("telemedicine-statistics", "office", "/telemedicine/statistics/", height=1300),
     Shot("api-docs", "admin", "/api/docs/"),
 ]
 
