@@ -8,6 +8,9 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from yilian.core.paginator import CappedCountPaginator
 
 
 def _positive_int(request: Request, name: str, *, allow: tuple[str, ...] = ()) -> str | None:
@@ -39,3 +42,25 @@ class StandardPagination(PageNumberPagination):
         """The requested page size, validated and capped."""
         _positive_int(request, self.page_size_query_param)
         return super().get_page_size(request)
+
+
+class CappedCountPagination(StandardPagination):
+    """Standard pagination for work queues: ``count`` stops at 1 000 and ``count_capped`` says so
+    (a queue is worked from its top; counting 100 000 rows on every page would cost a scan)."""
+
+    django_paginator_class = CappedCountPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        """The page, with ``count_capped`` beside ``count``."""
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The standard schema plus ``count_capped``."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "count 达到上限（1000）时为 true，此时 count 不是总数",
+        }
+        return paginated

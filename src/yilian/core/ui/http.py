@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from yilian.core.exceptions import Conflict, NotAllowed, NotFound
+from yilian.core.paginator import CappedCountPaginator
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -36,9 +37,11 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 PAGE_SIZE = 25
 
 
-def paginate(request: HttpRequest, rows: Any, per_page: int = PAGE_SIZE) -> Page:
-    """The requested page of ``rows`` (out-of-range pages show the last page)."""
-    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, rows: Any, per_page: int = PAGE_SIZE, *, capped: bool = False) -> Page:
+    """The requested page of ``rows`` (out-of-range pages show the last page); ``capped`` counts at
+    most ``core.paginator.COUNT_CAP`` rows (work queues that may grow large)."""
+    paginator = CappedCountPaginator(rows, per_page) if capped else Paginator(rows, per_page)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def require(allowed: bool) -> None:
