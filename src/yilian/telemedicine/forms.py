@@ -149,6 +149,9 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
             "person": _offer(self.fields["person"], persons, lambda p: p.name, _("不关联患者")),
             "invited_institution": _offer(self.fields["invited_institution"], invited, lambda i: i.name),
         }
+        if len(institutions) == 1:
+            # The only institution the user may invite from is chosen for them.
+            self.fields["inviting_institution"].initial = str(institutions[0].public_id)
         self.fields["proposed_slot"].widget.choices = slot_choices(slots)  # type: ignore[attr-defined]
         self.offered["proposed_slot"] = {str(slot.public_id): slot for slot in slots}
         for name in ("invited_institution", "required_specialty", "required_title"):

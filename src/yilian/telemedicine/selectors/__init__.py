@@ -2,7 +2,9 @@
 
 from yilian.telemedicine.selectors.statistics import TeleconsultationSummary, teleconsultation_summary
 from yilian.telemedicine.selectors.teleconsultations import (
+    ApplicableFee,
     TeleconsultationFilters,
+    applicable_fee,
     attachment_get_for,
     availability_get_for,
     availability_list,
@@ -14,9 +16,12 @@ from yilian.telemedicine.selectors.teleconsultations import (
     fee_consortia,
     fee_for,
     fee_list,
+    fees_by_consortium,
     free_time_get,
     free_times,
     qualified_experts,
+    referral_visible,
+    shared_consortium,
     teleconsultation_attachments,
     teleconsultation_get_for,
     teleconsultation_list,
@@ -26,8 +31,10 @@ from yilian.telemedicine.selectors.teleconsultations import (
 )
 
 __all__ = [
+    "ApplicableFee",
     "TeleconsultationFilters",
     "TeleconsultationSummary",
+    "applicable_fee",
     "attachment_get_for",
     "availability_get_for",
     "availability_list",
@@ -39,9 +46,12 @@ __all__ = [
     "fee_consortia",
     "fee_for",
     "fee_list",
+    "fees_by_consortium",
     "free_time_get",
     "free_times",
     "qualified_experts",
+    "referral_visible",
+    "shared_consortium",
     "teleconsultation_attachments",
     "teleconsultation_get_for",
     "teleconsultation_list",

@@ -16,9 +16,10 @@ from yilian.accounts.models import User
 from yilian.accounts.selectors import scope_for, users_holding
 from yilian.core.exceptions import NotFound
 from yilian.core.permissions import Role
-from yilian.institutions.models import Consortium, Institution
+from yilian.institutions.models import Consortium, ConsortiumMember, Institution
+from yilian.referrals import selectors as referral_selectors
 from yilian.telemedicine import policies, workflow
-from yilian.telemedicine.choices import ENDED_STATUSES, titles_at_least
+from yilian.telemedicine.choices import ENDED_STATUSES, TeleconsultationKind, titles_at_least
 from yilian.telemedicine.models import (
     ExpertAvailability,
     Teleconsultation,
@@ -287,16 +288,82 @@ def experts_managed_by(actor: Any) -> list[tuple[Any, Any]]:
 # Fees and charges -------------------------------------------------------------------------------
 
 
-def fee_for(consortium: Any, kind: str) -> Decimal:
-    """The consortium's fee for a kind of remote service (0 when none is set or outside any consortium)."""
+def shared_consortium(first: Institution, second: Institution) -> Consortium | None:
+    """The consortium both ends belong to (active members; a county health community first), else the
+    inviting institution's own, else None. The invitation is filed, and charged, under it."""
+    rows = ConsortiumMember.objects.filter(
+        institution_id__in=[first.pk, second.pk], is_active=True
+    ).select_related("consortium")
+    members: dict[int, set[int]] = {}
+    consortia = {}
+    for row in rows:
+        members.setdefault(row.consortium_id, set()).add(row.institution_id)
+        consortia[row.consortium_id] = row.consortium
+    shared = [pk for pk, ends in members.items() if {first.pk, second.pk} <= ends]
+    pool = shared or [pk for pk, ends in members.items() if first.pk in ends]
+    if not pool:
+        return None
+    pool.sort(key=lambda pk: (consortia[pk].type != "county_community", pk))
+    return consortia[pool[0]]
+
+
+def _fee_amount(consortium: Any, kind: str) -> Decimal | None:
     if consortium is None:
-        return Decimal("0")
-    amount = (
+        return None
+    return (
         TeleconsultationFee.objects.filter(consortium=consortium, kind=kind)
         .values_list("amount", flat=True)
         .first()
     )
+
+
+def fee_for(consortium: Any, kind: str) -> Decimal:
+    """The consortium's fee for a kind of remote service (0 when none is set or outside any consortium)."""
+    amount = _fee_amount(consortium, kind)
     return amount if amount is not None else Decimal("0")
+
+
+@dataclass(frozen=True)
+class ApplicableFee:
+    """The fee an invitation will be charged: the consortium it is filed under (None outside any), the
+    kind, the amount (0 when none is set) and whether the consortium set one for the kind."""
+
+    consortium: Consortium | None
+    kind: str
+    amount: Decimal
+    is_set: bool
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the user reads it."""
+        return str(TeleconsultationKind(self.kind).label) if self.kind in TeleconsultationKind.values else ""
+
+
+def applicable_fee(inviting: Institution, invited: Institution, kind: str) -> ApplicableFee:
+    """The fee ``teleconsultation_create`` will charge for this invitation (same consortium, same rule)."""
+    consortium = shared_consortium(inviting, invited)
+    amount = _fee_amount(consortium, kind)
+    return ApplicableFee(
+        consortium=consortium,
+        kind=kind,
+        amount=amount if amount is not None else Decimal("0"),
+        is_set=amount is not None,
+    )
+
+
+def fees_by_consortium(institution_ids: Any) -> list[tuple[Consortium, list[TeleconsultationFee]]]:
+    """Each consortium the institutions are active members of (once, by name) with its fees by kind."""
+    consortia = list(
+        Consortium.objects.filter(members__institution_id__in=list(institution_ids), members__is_active=True)
+        .distinct()
+        .order_by("name", "pk")
+    )
+    if not consortia:
+        return []
+    fees: dict[int, list[TeleconsultationFee]] = {}
+    for fee in TeleconsultationFee.objects.filter(consortium__in=consortia).order_by("kind"):
+        fees.setdefault(fee.consortium_id, []).append(fee)
+    return [(consortium, fees.get(consortium.pk, [])) for consortium in consortia]
 
 
 def fee_consortia(actor: Any) -> QuerySet[Consortium]:
@@ -345,3 +412,13 @@ def charge_list(
     if date_to is not None:
         rows = rows.filter(created_at__date__lte=date_to)
     return rows.order_by("-created_at", "-id")
+
+
+# Links out ----------------------------------------------------------------------------------------
+
+
+def referral_visible(actor: Any, teleconsultation: Teleconsultation) -> bool:
+    """Whether the actor may open the referral the teleconsultation's decision sent (referrals' rule)."""
+    if not teleconsultation.referral_id:
+        return False
+    return referral_selectors.referral_visible_to(actor).filter(pk=teleconsultation.referral_id).exists()

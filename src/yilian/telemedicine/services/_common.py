@@ -12,9 +12,12 @@ from django.utils.translation import gettext as _
 
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
-from yilian.institutions.models import ConsortiumMember, Institution
+from yilian.institutions.models import Institution
 from yilian.telemedicine.choices import TeleconsultationSide
 from yilian.telemedicine.models import Teleconsultation, TeleconsultationEvent
+
+# The consortium rule is a read (the invitation form shows the fee it gives); re-exported for the services.
+from yilian.telemedicine.selectors.teleconsultations import shared_consortium as shared_consortium
 
 
 def raise_if(errors: dict[str, list[str]]) -> None:
@@ -106,25 +109,6 @@ def save_numbered(teleconsultation: Teleconsultation) -> None:
             taken = Teleconsultation.objects.filter(number=teleconsultation.number).exists()
             if not taken or attempt == NUMBER_ATTEMPTS - 1:
                 raise
-
-
-def shared_consortium(first: Institution, second: Institution) -> Any:
-    """The consortium both ends belong to (active members; a county health community first), else the
-    inviting institution's own, else None."""
-    rows = ConsortiumMember.objects.filter(
-        institution_id__in=[first.pk, second.pk], is_active=True
-    ).select_related("consortium")
-    members: dict[int, set[int]] = {}
-    consortia = {}
-    for row in rows:
-        members.setdefault(row.consortium_id, set()).add(row.institution_id)
-        consortia[row.consortium_id] = row.consortium
-    shared = [pk for pk, ends in members.items() if {first.pk, second.pk} <= ends]
-    pool = shared or [pk for pk, ends in members.items() if first.pk in ends]
-    if not pool:
-        return None
-    pool.sort(key=lambda pk: (consortia[pk].type != "county_community", pk))
-    return consortia[pool[0]]
 
 
 def bump(teleconsultation: Teleconsultation, **changes: Any) -> None:

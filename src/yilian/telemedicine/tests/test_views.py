@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from yilian.telemedicine.models import ExpertAvailability, Teleconsultation, TeleconsultationAttachment
+from yilian.accounts.models import Membership
+from yilian.core.permissions import Role
+from yilian.institutions.choices import ConsortiumType
+from yilian.institutions.tests.factories import ConsortiumFactory, ConsortiumMemberFactory
+from yilian.referrals.models import Referral
+from yilian.telemedicine import selectors, services
+from yilian.telemedicine.models import (
+    ExpertAvailability,
+    Teleconsultation,
+    TeleconsultationAttachment,
+    TeleconsultationFee,
+)
 from yilian.telemedicine.tests.factories import advance, later, requested, slot, tele_world
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +163,119 @@ def test_invitation_form_offers_free_times_and_creates(tw):
     assert created.status_code == 302, created.content.decode()[:2000]
     tc = Teleconsultation.objects.get()
     assert tc.proposed_slot == free and tc.proposed_at == free.starts_at
+
+
+def _alliance(tw):
+    """A second consortium of the township, with the outsider, charging 120 元 per consultation."""
+    alliance = ConsortiumFactory(
+        name="霍邱县心血管专科联盟",
+        region=tw.world.regions["county"],
+        type=ConsortiumType.SPECIALTY_ALLIANCE,
+        lead=tw.world.outsider,
+    )
+    ConsortiumMemberFactory(consortium=alliance, institution=tw.world.township)
+    TeleconsultationFee.objects.create(consortium=alliance, kind="consultation", amount=Decimal("120"))
+    return alliance
+
+
+def _notice(html):
+    start = html.index('data-testid="fee-notice"')
+    return html[start : html.index("</p>", start)]
+
+
+def test_consent_notice_lists_each_consortium_once_until_the_invited_is_chosen(tw):
+    alliance = _alliance(tw)
+    client = _client(tw.township_doctor)
+    notice = _notice(client.get("/telemedicine/new/").content.decode())
+    assert 'data-testid="fee-pending"' in notice and 'data-testid="fee-applicable"' not in notice
+    assert notice.count(tw.world.consortium.name) == 1 and notice.count(alliance.name) == 1
+    assert f"{tw.world.consortium.name}：会诊 300.00 元" in notice
+    assert f"{alliance.name}：会诊 120.00 元" in notice
+    assert notice.count("会诊 ") == 2
+    assert 'hx-get="/telemedicine/new/fee/"' in notice
+
+
+@pytest.mark.parametrize(
+    ("invited", "kind", "expected"),
+    [
+        ("hospital", "consultation", "按霍邱县人民医院医共体协议收费标准，本次会诊收费 300.00 元。"),
+        ("outsider", "consultation", "按霍邱县心血管专科联盟协议收费标准，本次会诊收费 120.00 元。"),
+        ("hospital", "teaching", "霍邱县人民医院医共体未设置远程教学收费标准，本次不收费。"),
+    ],
+)
+def test_consent_notice_shows_the_fee_that_will_apply(tw, invited, kind, expected):
+    _alliance(tw)
+    invited_institution = getattr(tw.world, invited)
+    fee = selectors.applicable_fee(tw.world.township, invited_institution, kind)
+    assert fee.consortium == selectors.shared_consortium(tw.world.township, invited_institution)
+    params = {
+        "kind": kind,
+        "inviting_institution": str(tw.world.township.public_id),
+        "invited_institution": str(invited_institution.public_id),
+    }
+    client = _client(tw.township_doctor)
+    partial = client.get("/telemedicine/new/fee/", params)
+    assert partial.status_code == 200
+    html = partial.content.decode()
+    assert expected in html and fee.consortium.name in html
+    if fee.is_set:
+        assert f"{fee.amount} 元" in html
+    # The page sent back with errors tells the same fee.
+    page = client.post("/telemedicine/new/", params)
+    assert page.status_code == 400 and expected in _notice(page.content.decode())
+    # Only inviters get the partial.
+    assert _client(tw.world.office).get("/telemedicine/new/fee/", params).status_code == 403
+
+
+def test_the_fee_shown_is_the_fee_charged(tw):
+    _alliance(tw)
+    html = (
+        _client(tw.township_doctor)
+        .get(
+            "/telemedicine/new/fee/",
+            {"kind": "consultation", "invited_institution": str(tw.world.hospital.public_id)},
+        )
+        .content.decode()
+    )
+    # The only inviting institution counts as chosen.
+    assert "本次会诊收费 300.00 元" in html
+    tc = requested(tw)
+    assert tc.consortium == tw.world.consortium and tc.fee_amount == Decimal("300.00")
+
+
+def test_inviting_institution_preselected_only_when_there_is_one(tw):
+    township = str(tw.world.township.public_id)
+    page = _client(tw.township_doctor).get("/telemedicine/new/").content.decode()
+    assert f'<option value="{township}" selected>' in page
+    Membership.objects.create(user=tw.township_doctor, role=Role.DOCTOR, institution=tw.world.outsider)
+    page = _client(tw.township_doctor).get("/telemedicine/new/").content.decode()
+    assert f'<option value="{township}" selected>' not in page
+    assert f'<option value="{tw.world.outsider.public_id}" selected>' not in page
+    assert 'data-testid="fee-pending"' in page
+
+
+def test_referral_linked_only_for_those_who_may_see_it(tw):
+    tc = advance(tw, requested(tw), "sign_opinion")
+    tc = services.teleconsultation_act(
+        actor=tw.township_doctor,
+        teleconsultation=tc,
+        action="conclude",
+        decision="上转",
+        outcome="referred",
+        referral_to_department=tw.cardiology,
+    )
+    referral = Teleconsultation.objects.get(pk=tc.pk).referral
+    assert referral is not None
+    link = f'href="/referrals/{referral.public_id}/"'
+    page = _client(tw.township_doctor).get(f"/telemedicine/{tc.public_id}/").content.decode()
+    assert link in page and 'data-testid="referral-link"' in page
+    # Sent on to a third institution, the referral is no longer the hospital's to read.
+    Referral.objects.filter(pk=referral.pk).update(to_institution=tw.world.outsider)
+    coordinator = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/")
+    assert coordinator.status_code == 200
+    html = coordinator.content.decode()
+    assert referral.number in html and link not in html and 'data-testid="referral-link"' not in html
+    assert _client(tw.coordinator).get(f"/referrals/{referral.public_id}/").status_code == 404
 
 
 def test_actions_through_the_pages(tw):

@@ -36,7 +36,12 @@ from yilian.people import selectors as people_selectors
 from yilian.people.identifiers import mask_name
 from yilian.referrals import selectors as referral_selectors
 from yilian.telemedicine import forms, policies, selectors, services, workflow
-from yilian.telemedicine.choices import ENDED_STATUSES, TeleconsultationSide, TeleconsultationStatus
+from yilian.telemedicine.choices import (
+    ENDED_STATUSES,
+    TeleconsultationKind,
+    TeleconsultationSide,
+    TeleconsultationStatus,
+)
 from yilian.telemedicine.models import Teleconsultation
 
 PERSON_CHOICES_LIMIT = 200
@@ -242,16 +247,59 @@ def teleconsultation_new(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.info(request, _("该会诊邀请已发出过，未重复创建。"))
                 return redirect("telemedicine:detail", public_id=tc.public_id)
-    fees = []
-    for consortium_id in {c for i in _inviting_institutions(actor) for c in _consortia_of(i)}:
-        fees.extend(selectors.fee_list(consortium_id))
+    values = _posted(request) or {"kind": initial["kind"]}
+    notice = _fee_notice(
+        actor,
+        values,
+        list(form.offered["inviting_institution"].values()),
+        form.offered["invited_institution"],
+    )
     return render(
-        request, "telemedicine/teleconsultation_form.html", {"form": form, "fees": fees}, status=status
+        request,
+        "telemedicine/teleconsultation_form.html",
+        {"form": form, "fee_notice_url": reverse("telemedicine:fee-notice"), **notice},
+        status=status,
     )
 
 
-def _consortia_of(institution: Any) -> list[int]:
-    return [m.consortium_id for m in institution_selectors.institution_consortia(institution) if m.is_active]
+def _fee_notice(
+    actor: Any, values: Any, inviting: list[Any], invited: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the consent notice says about the fee: once both institutions (the only inviting one counts
+    as chosen) and the kind are known, the fee that will apply, with its consortium; before, the fees of
+    each consortium the inviting institutions belong to, by name."""
+    chosen = _value(values, "inviting_institution")
+    inviting_institution = next((i for i in inviting if str(i.public_id) == chosen), None)
+    if inviting_institution is None and not chosen and len(inviting) == 1:
+        inviting_institution = inviting[0]
+    invited_institution = None
+    chosen = _value(values, "invited_institution")
+    if chosen:
+        if invited is not None:
+            invited_institution = invited.get(chosen)
+        else:
+            with contextlib.suppress(NotFound):
+                invited_institution = institution_selectors.institution_get(actor, chosen)
+    kind = _value(values, "kind")
+    if (
+        inviting_institution is not None
+        and invited_institution is not None
+        and invited_institution.pk != inviting_institution.pk
+        and kind in TeleconsultationKind.values
+    ):
+        return {"applicable_fee": selectors.applicable_fee(inviting_institution, invited_institution, kind)}
+    ids = [inviting_institution.pk] if inviting_institution is not None else [i.pk for i in inviting]
+    return {"applicable_fee": None, "consortium_fees": selectors.fees_by_consortium(ids) if ids else []}
+
+
+@telemedicine_view
+@require_GET
+def fee_notice(request: HttpRequest) -> HttpResponse:
+    """The fee part of the consent notice for the institutions and kind chosen so far (htmx)."""
+    actor = request.user
+    require(policies.can_invite(actor))
+    context = _fee_notice(actor, request.GET, _inviting_institutions(actor))
+    return render(request, "telemedicine/_fee_notice.html", context)
 
 
 @telemedicine_view
@@ -349,6 +397,7 @@ def _detail_context(
         "action_error": action_error,
         "may_attach": may_attach,
         "attach_form": bound.get("attach") or forms.AttachmentForm(),
+        "referral_visible": bool(tc.decided_at) and selectors.referral_visible(actor, tc),
     }
 
 
@@ -555,6 +604,7 @@ urlpatterns: list[URLPattern] = [
     path("all/", _box("all"), name="all"),
     path("new/", teleconsultation_new, name="new"),
     path("new/free-times/", free_time_options, name="free-times"),
+    path("new/fee/", fee_notice, name="fee-notice"),
     path("availability/", availability, name="availability"),
     path("availability/<uuid:public_id>/withdraw/", availability_withdraw, name="availability-withdraw"),
     path("charges/", charges, name="charges"),
