@@ -13,6 +13,12 @@ def _clinical(request: HttpRequest) -> bool:
     return bool(policies.patient_institutions(request.user))
 
 
+def _hosts_centre(request: HttpRequest) -> bool:
+    from yilian.diagnostics import policies
+
+    return policies.hosts_centre(request.user)
+
+
 def _orders(request: HttpRequest) -> bool:
     from yilian.diagnostics import policies
 
@@ -38,7 +44,8 @@ def _statistics(request: HttpRequest) -> bool:
 
 
 def _register_menu() -> None:
-    """共享诊断: orders and new order for clinicians, the centre's worklists for its staff, alerts,
+    """共享诊断: orders and new order for clinicians, the centre's worklists for staff of
+    an institution hosting an active centre, alerts,
     configuration for the office and the dashboard for overseers."""
     from yilian.core.ui.menu import MenuEntry, register
 
@@ -46,7 +53,7 @@ def _register_menu() -> None:
     for order, label, url_name, allowed in (
         (500, _("检查检验申请"), "diagnostics:orders", _uses),
         (510, _("新开申请"), "diagnostics:new", _orders),
-        (520, _("诊断工作台"), "diagnostics:centres", _clinical),
+        (520, _("诊断工作台"), "diagnostics:centres", _hosts_centre),
         (530, _("危急值"), "diagnostics:alerts", _clinical),
         (540, _("中心与互认目录"), "diagnostics:manage", _configures),
         (550, _("共享诊断统计"), "diagnostics:dashboard", _statistics),

@@ -103,6 +103,18 @@ def fields_for_service(form: ActionForm) -> dict[str, Any]:
     return {k: v for k, v in form.cleaned_data.items() if k != "expected_version"}
 
 
+class CriticalValueForm(forms.Form):
+    """A critical value reported on its own from the order page (the service checks it is not empty)."""
+
+    description = forms.CharField(
+        label=_("危急值内容"),
+        max_length=300,
+        required=False,
+        help_text=_("提交后立即通知开单医生"),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+    )
+
+
 class UploadForm(forms.Form):
     """The study's files."""
 

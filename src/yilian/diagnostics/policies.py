@@ -79,6 +79,18 @@ def sees_patient(actor: Any, order: Any) -> bool:
     return any(roles & PATIENT_ROLES for roles in sides_of(actor, order).values())
 
 
+def hosts_centre(actor: Any) -> bool:
+    """Patient-seeing staff of an institution that runs an active centre: they get the centre-side
+    navigation (the diagnosis desk, the orders received at the centre). Township staff do not."""
+    from yilian.diagnostics.models import SharedCentre
+
+    institutions = patient_institutions(actor)
+    return (
+        bool(institutions)
+        and SharedCentre.objects.filter(hub_institution_id__in=institutions, is_active=True).exists()
+    )
+
+
 def works_at_centre(actor: Any, centre: Any) -> bool:
     """Patient-seeing staff of the centre's hub institution (the reading list, receiving specimens)."""
     return centre.hub_institution_id in patient_institutions(actor)

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from yilian.core.api.pagination import CappedCountPagination
 from yilian.core.api.views import PassthroughRenderer, ServiceViewSet, version_etag
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
 from yilian.diagnostics import documents, policies, selectors, services
@@ -470,7 +471,9 @@ class FileViewSet(DiagnosticsApiViewSet):
 
 @extend_schema(tags=TAGS)
 class ReadingListViewSet(DiagnosticsApiViewSet):
-    """A centre's reading list."""
+    """A centre's reading list (``count`` stops at 1 000: ``count_capped``)."""
+
+    pagination_class = CappedCountPagination
 
     @extend_schema(
         parameters=[s.DiagReadingListQuerySerializer], responses={200: s.DiagOrderSerializer(many=True)}

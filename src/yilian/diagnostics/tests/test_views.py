@@ -340,3 +340,85 @@ def test_critical_value_form_and_person_filter(dw):
         client_for(dw.township_doctor).get(f"/diagnostics/?person={dw.patient.public_id}").content.decode()
     )
     assert 'data-testid="order-person">王五<' in listed and received.number in listed
+
+
+def test_raw_file_may_be_framed_by_the_site_only(dw):
+    """The viewer frames the PDF: its raw view answers SAMEORIGIN (inline, stored type, not cached, not
+    sniffed); every other page of the app keeps DENY."""
+    created = order(dw, dw.ct, diagnosis_code="S06.0")
+    nurse = client_for(dw.township_nurse)
+    nurse.post(
+        f"/diagnostics/orders/{created.public_id}/upload/", {"files": [SimpleUploadedFile("r.pdf", PDF)]}
+    )
+    pdf = created.files.get(kind="pdf")
+    doctor = client_for(dw.hospital_doctor)
+    raw = doctor.get(f"/diagnostics/files/{pdf.public_id}/raw")
+    assert raw.status_code == 200
+    assert raw["X-Frame-Options"] == "SAMEORIGIN"
+    assert raw["Content-Type"] == pdf.content_type == "application/pdf"
+    assert raw["Content-Disposition"].startswith("inline")
+    assert raw["Cache-Control"] == "no-store"
+    assert raw["X-Content-Type-Options"] == "nosniff"
+    for url in (
+        f"/diagnostics/files/{pdf.public_id}/",
+        f"/diagnostics/orders/{created.public_id}/",
+        "/diagnostics/",
+        "/diagnostics/centres/",
+    ):
+        assert doctor.get(url)["X-Frame-Options"] == "DENY", url
+
+
+def test_centre_navigation_only_for_staff_of_a_hosting_institution(dw):
+    """Township staff (no centre at their institution) see neither the desk in the menu nor the centre tab;
+    the hospital's radiologist sees both. The pages still answer as before."""
+    township = client_for(dw.township_doctor).get("/diagnostics/").content.decode()
+    assert "/diagnostics/centres/" not in township and 'data-testid="tab-centre"' not in township
+    assert "诊断工作台" not in township
+    hospital = client_for(dw.hospital_doctor).get("/diagnostics/").content.decode()
+    assert "/diagnostics/centres/" in hospital and 'data-testid="tab-centre"' in hospital
+    assert "诊断工作台" in hospital
+    SharedCentre.objects.update(is_active=False)
+    inactive = client_for(dw.hospital_doctor).get("/diagnostics/").content.decode()
+    assert "/diagnostics/centres/" not in inactive and 'data-testid="tab-centre"' not in inactive
+    assert client_for(dw.world.office).get("/diagnostics/centres/").status_code == 403
+    assert client_for(dw.township_doctor).get(f"/diagnostics/reading/{dw.lab.public_id}/").status_code in (
+        403,
+        404,
+    )
+
+
+def test_management_page_folds_served_institutions_with_constant_queries(dw):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yilian.institutions.tests.factories import InstitutionFactory
+
+    office = client_for(dw.world.office)
+    counts = []
+    for size in (2, 12):
+        for index in range(size):
+            dw.lab.served_institutions.add(InstitutionFactory(name=f"卫生院{size:02d}-{index:02d}"))
+        with CaptureQueriesContext(connection) as context:
+            response = office.get("/diagnostics/manage/")
+        assert response.status_code == 200
+        counts.append(len(context))
+    assert counts[0] == counts[1], counts
+    page = response.content.decode()
+    total = dw.lab.served_institutions.count()
+    assert f"共 {total} 家" in page
+    assert 'data-testid="centre-served-all"' in page and "<details" in page
+    names = sorted(dw.lab.served_institutions.values_list("name", flat=True))
+    assert all(name in page for name in names)
+
+
+def test_critical_value_form_is_a_labelled_textarea(dw):
+    received = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=received, action="claim")
+    doctor = client_for(dw.hospital_doctor)
+    page = doctor.get(f"/diagnostics/orders/{received.public_id}/").content.decode()
+    assert '<label for="id_description">危急值内容</label>' in page
+    assert '<textarea name="description"' in page
+    empty = doctor.post(f"/diagnostics/orders/{received.public_id}/critical-value/", {"description": " "})
+    assert empty.status_code == 400
+    assert 'data-testid="error-description"' in empty.content.decode()
+    assert not CriticalValueAlert.objects.filter(order=received).exists()

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.audit import action_label
@@ -58,7 +59,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
     actor = request.user
     require(policies.can_use_diagnostics(actor))
     is_clinical = bool(policies.patient_institutions(actor))
-    tabs = BOXES if is_clinical else BOXES[2:]
+    if not is_clinical:
+        tabs = BOXES[2:]
+    elif policies.hosts_centre(actor):
+        tabs = BOXES
+    else:
+        tabs = tuple(tab for tab in BOXES if tab[0] != "centre")
     box = request.GET.get("box") or tabs[0][0]
     if box not in dict(tabs):
         box = tabs[0][0]
@@ -182,6 +188,7 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
     actions = [a for a in selectors.available_actions(actor, order) if a != "upload"]
     current = selectors.current_report(order) if sees else None
     bound: dict[str, Any] = extra.pop("bound", {})
+    critical_form = extra.pop("critical_form", None)
     action_forms = []
     for action in actions:
         initial: dict[str, Any] = {"expected_version": order.version}
@@ -210,6 +217,7 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
         "may_upload": may_upload,
         "may_raise_critical": may_raise_critical,
         "upload_form": forms.UploadForm(initial={"expected_version": order.version}),
+        "critical_form": critical_form if critical_form is not None else forms.CriticalValueForm(),
         "timeline": [
             (event, action_label(f"diagnostics.{event.action}")) for event in selectors.order_timeline(order)
         ],
@@ -278,15 +286,19 @@ def critical_value(request: HttpRequest, public_id: Any) -> HttpResponse:
     """Report a critical value on the order (a centre doctor); the ordering doctor is notified."""
     actor = request.user
     order = selectors.order_get_for(actor, public_id)
-    try:
-        services.critical_value_raise(
-            actor=actor, order=order, description=request.POST.get("description", "")
-        )
-    except Invalid as error:
-        context = _detail_context(request, order, critical_error=next(iter(error.as_text().values()))[0])
-        return render(request, "diagnostics/order_detail.html", context, status=400)
-    messages.success(request, _("已报告危急值，已通知开单医生。"))
-    return redirect("diagnostics:detail", order.public_id)
+    form = forms.CriticalValueForm(request.POST)
+    if form.is_valid():
+        try:
+            services.critical_value_raise(
+                actor=actor, order=order, description=form.cleaned_data["description"]
+            )
+        except Invalid as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, _("已报告危急值，已通知开单医生。"))
+            return redirect("diagnostics:detail", order.public_id)
+    context = _detail_context(request, order, critical_form=form)
+    return render(request, "diagnostics/order_detail.html", context, status=400)
 
 
 @require_POST
@@ -352,10 +364,12 @@ def file_view(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "diagnostics/file_view.html", {"file": study_file, "order": study_file.order})
 
 
+@xframe_options_sameorigin
 @diagnostics_view
 @require_GET
 def file_raw(request: HttpRequest, public_id: Any) -> FileResponse:
-    """The file itself (inline for images and PDF, otherwise a download)."""
+    """The file itself (inline for images and PDF, otherwise a download). The viewer page frames PDFs,
+    so this one view may be framed by the site's own pages (SAMEORIGIN; the rest of the site says DENY)."""
     study_file = selectors.file_get_for(request.user, public_id)
     inline = study_file.kind in ("image", "pdf")
     response = FileResponse(
@@ -386,7 +400,7 @@ def reading_list(request: HttpRequest, public_id: Any) -> HttpResponse:
     actor = request.user
     centre = selectors.centre_get_for(actor, public_id)
     status = request.GET.get("status", "")
-    page = paginate(request, selectors.reading_list(actor, centre, status=status))
+    page = paginate(request, selectors.reading_list(actor, centre, status=status), capped=True)
     page.object_list = _label_rows(actor, page.object_list)
     return render(
         request,

@@ -42,8 +42,18 @@ def _forms(actor: Any, data: Any = None, which: str = "") -> dict[str, Any]:
     }
 
 
+SERVED_PREVIEW = 3
+
+
 def _context(actor: Any, built: dict[str, Any]) -> dict[str, Any]:
     centre_ids = [c.pk for c in built["centres"]]
+    for centre in built["centres"]:
+        # From the prefetch: the count, the first few names and the rest (folded), no query per row.
+        served = list(centre.served_institutions.all())
+        centre.served_count = len(served)
+        centre.served_preview = served[:SERVED_PREVIEW]
+        centre.served_more = len(served) > SERVED_PREVIEW
+        centre.served_all = served
     return {
         **built,
         "items": list(selectors.item_list(actor).filter(centre_id__in=centre_ids)),
