@@ -210,6 +210,10 @@ class DiagOrderSerializer(serializers.Serializer):
         return patient_data(order.person, visible=policies.sees_patient(actor, order))
 
 
+class ReadingListRowSerializer(DiagOrderSerializer):
+    """A pending study on a centre's reading list (its page counts at most 1 000: ``count_capped``)."""
+
+
 class DiagOrderStateSerializer(serializers.Serializer):
     """An order's number, status and version (the answer to a write under ``Prefer: return=minimal``)."""
 

@@ -476,13 +476,13 @@ class ReadingListViewSet(DiagnosticsApiViewSet):
     pagination_class = CappedCountPagination
 
     @extend_schema(
-        parameters=[s.DiagReadingListQuerySerializer], responses={200: s.DiagOrderSerializer(many=True)}
+        parameters=[s.DiagReadingListQuerySerializer], responses={200: s.ReadingListRowSerializer(many=True)}
     )
     def list(self, request: Request) -> Response:
         """Pending studies of the centre, most urgent first then oldest (the centre's staff only)."""
         params = self.query(s.DiagReadingListQuerySerializer)
         orders = selectors.reading_list(self.actor, params["centre"], status=params.get("status", ""))
-        return self.paginated(orders, s.DiagOrderSerializer)
+        return self.paginated(orders, s.ReadingListRowSerializer)
 
 
 @extend_schema(tags=TAGS)
