@@ -137,6 +137,10 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
     surgery_option = inviting.locator(f"[data-testid=free-times] option[value='{surgery_time.public_id}']")
     expect(surgery_option).to_have_count(1)
     _fill_invitation(inviting, tw, consent=True)
+    # Once the invited institution is chosen, the notice names the shared consortium and this fee.
+    expect(inviting.locator("[data-testid=fee-applicable]")).to_contain_text(
+        f"按{tw.world.consortium.name}协议收费标准，本次会诊收费 300.00 元"
+    )
     # Once cardiology is required, only the free times of experts who qualify are offered.
     expect(surgery_option).to_have_count(0)
     expect(options).to_have_count(2)
