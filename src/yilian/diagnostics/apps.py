@@ -98,3 +98,20 @@ class DiagnosticsConfig(AppConfig):
             }
         )
         _register_menu()
+        _register_record_section()
+
+
+def _register_record_section() -> None:
+    """The patient's results on the person page (the people app cannot ask diagnostics itself)."""
+    from yilian.core.ui.record import RecordSection, register
+    from yilian.diagnostics.views.record import patient_results_section
+
+    register(
+        RecordSection(
+            name="diagnostics",
+            title=_("检查检验结果"),
+            template="diagnostics/_record_section.html",
+            context=patient_results_section,
+            order=200,
+        )
+    )

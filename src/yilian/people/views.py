@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from yilian.accounts.policies import can_view_audit
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import DomainError, Invalid
+from yilian.core.ui import record
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors
 from yilian.core.ui.live import live_result
@@ -148,6 +149,7 @@ def _detail_context(request: HttpRequest, person: Person, reveal_form: forms.Rev
         "may_reveal": bool(person.id_number_masked) and policies.can_view_full_id_number(request.user),
         "may_view_history": can_view_audit(request.user),
         "history_query": urlencode({"object_type": "people.person", "object_id": str(person.public_id)}),
+        "record_sections": record.sections_for(request, person),
     }
 
 

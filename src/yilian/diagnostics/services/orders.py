@@ -344,6 +344,10 @@ def order_act(
             from_status=from_status,
             note=note or str(fields.get("reason") or fields.get("note") or "")[:500],
         )
+        critical = str(fields.get("critical_value") or "").strip()
+        if action == "sign" and critical:
+            # After the sign step, so the timeline reads: signed, then the critical value reported.
+            _raise_alert(actor, locked, locked.reports.order_by("-version").first(), critical)
     return locked
 
 
@@ -486,9 +490,6 @@ def _sign(actor: Any, order: DiagnosticOrder, transition: workflow.Transition, f
     if target == OrderStatus.FINAL:
         changes["final_at"] = now
     bump(order, **changes)
-    critical = str(fields.get("critical_value") or "").strip()
-    if critical:
-        _raise_alert(actor, order, report, critical)
     if target == OrderStatus.FINAL:
         _notify_orderer(order, _("报告已发布：{number}"))
         return ""

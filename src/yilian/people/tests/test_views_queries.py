@@ -31,7 +31,7 @@ def _add_people(world, count, start):
         )
 
 
-@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 6), ("admin", 6)])
+@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 7), ("admin", 6)])
 def test_people_list_queries(world, who, queries):
     user = getattr(world, who)
     _add_people(world, 3, 0)
