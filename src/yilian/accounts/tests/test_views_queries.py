@@ -59,8 +59,9 @@ def test_user_list_with_role_filter_queries(world):
 
 def test_staff_list_queries(world):
     url = reverse("accounts:institution-staff", args=[world.hospital.public_id])
-    # session, user, scope, institution, memberships, departments and staff for the grant form, badge
-    assert _counts_for(world, world.hospital_admin, url) == (8, 8)
+    # session, user, scope, institution, memberships, departments and staff for the grant form, badge,
+    # whether the institution hosts a shared centre (the menu)
+    assert _counts_for(world, world.hospital_admin, url) == (9, 9)
 
 
 def test_audit_list_queries_for_platform_admin(world):
@@ -70,4 +71,7 @@ def test_audit_list_queries_for_platform_admin(world):
 
 def test_audit_list_queries_for_institution_admin(world):
     # plus the actor's administered institutions and consortia for the scope
-    assert _counts_for(world, world.hospital_admin, reverse("accounts:audit")) == (8, 8)
+    assert _counts_for(world, world.hospital_admin, reverse("accounts:audit")) == (
+        9,
+        9,
+    )  # + the centre menu check

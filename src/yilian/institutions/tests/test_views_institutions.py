@@ -82,13 +82,13 @@ def test_list_paginates(world, client_for):
 def test_list_query_count_does_not_grow(world, client_for, django_assert_num_queries):
     client = client_for(world.hospital_doctor)
     client.get(LIST)  # warm the session
-    with django_assert_num_queries(7):  # ... and the notification badge
+    with django_assert_num_queries(8):  # ... the notification badge, the centre menu check
         assert rows(client.get(LIST)) == 3
     InstitutionFactory.create_batch(12, region=world.regions["town_b"])
     HospitalFactory.create_batch(5, region=world.regions["county"])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert rows(client.get(LIST)) == 20
-    with django_assert_num_queries(8):  # + the chosen region's lookup
+    with django_assert_num_queries(9):  # + the chosen region's lookup
         client.get(LIST, {"q": "hq", "region": "341522", "primary": "on"})
 
 

@@ -241,8 +241,9 @@ def _list_queries(user, url, params=None):
 @pytest.mark.parametrize(
     ("who", "url_name", "queries"),
     [
-        ("hospital_doctor", "referrals:inbox", 6),
-        ("township_doctor", "referrals:outbox", 6),
+        # the two ends' clinicians: + whether their institution hosts a shared centre (the menu)
+        ("hospital_doctor", "referrals:inbox", 7),
+        ("township_doctor", "referrals:outbox", 7),
         ("office", "referrals:all", 6),
     ],
 )
@@ -880,7 +881,7 @@ def _detail_queries(user, referral):
     return len(context.captured_queries)
 
 
-@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 12), ("office", 7)])
+@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 13), ("office", 7)])
 def test_detail_queries_are_constant(rw, media, who, queries):
     # session, user, scope, the referral with both ends and the patient, [the receiver's departments
     # to redirect to, consortium members, their departments], duties, timeline, [attachments], badge
