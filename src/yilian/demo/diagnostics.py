@@ -13,7 +13,8 @@ seed and relative to today:
   timeline is played forward from its creation (collect, dispatch,
   receive or upload, claim, report, sign, a second reading for biopsies,
   amendments, critical values and their acknowledgement or escalation)
-  and cut at "now", so status, timestamps, reports and steps agree; orders
+  and cut at "now", so status, timestamps, reports and steps agree (an
+  upload step has its small PNG or PDF study file stored); orders
   for an item the patient already has a recognised result of become a
   "used" decision (money saved) or a repeat with a reason;
 * a dozen recent orders made through the real services by the demo's
@@ -39,6 +40,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -61,6 +64,7 @@ from yilian.diagnostics.choices import (
     OrderStatus,
     RecognitionOutcome,
     ReportStatus,
+    StudyFileKind,
 )
 from yilian.diagnostics.models import (
     CriticalValueAlert,
@@ -71,6 +75,8 @@ from yilian.diagnostics.models import (
     RecognitionDecision,
     RecognitionRule,
     SharedCentre,
+    StudyFile,
+    study_upload_to,
 )
 from yilian.diagnostics.services import RecognisedResultExists
 from yilian.diagnostics.services._common import barcode_for
@@ -611,7 +617,7 @@ class DiagnosticsSeeder:
             received = t + hours(
                 r.uniform(0.1, 0.5) if kind == CentreKind.ECG else r.uniform(0.3, 2.5) * speed
             )
-            add(received, "upload", S.RECEIVED, ORDERING, spec.handler, "上传 1 个文件")
+            add(received, "upload", S.RECEIVED, ORDERING, spec.handler, "上传 1 个文件")  # see _study_files
         spec.fields["received_at"] = received
         if r.random() < 0.015:
             reason, note, _weight = r.choices(
@@ -702,6 +708,8 @@ class DiagnosticsSeeder:
             elif action == "dispatch":
                 values["dispatched_at"] = step.at
             elif action in ("receive", "upload"):
+                if action == "upload":
+                    f["uploaded"] = step  # the step promises a file: written by _study_files
                 values["received_at"] = step.at
                 values["due_at"] = step.at + hours(spec.item.turnaround_hours)
             elif action == "reject":
@@ -800,6 +808,7 @@ class DiagnosticsSeeder:
                 for name in ("created_at", "updated_at")
             ]
             + [PersonInstitutionLink._meta.get_field("since")]
+            + [StudyFile._meta.get_field(name) for name in ("created_at", "updated_at")]
         )
         with backdated(*fields):
             DiagnosticOrder.objects.bulk_create(rows, batch_size=500)
@@ -870,6 +879,7 @@ class DiagnosticsSeeder:
                 for (person_id, institution_id, reason), at in sorted(self.links.items())
             ]
             PersonInstitutionLink.objects.bulk_create(links, batch_size=500, ignore_conflicts=True)
+            files = self._study_files()
         self._events()
         record_event(
             actor=self.admin,
@@ -880,6 +890,7 @@ class DiagnosticsSeeder:
                 "reports": len(reports),
                 "critical_alerts": len(alerts),
                 "recognition_decisions": len(decisions),
+                "study_files": files,
                 "source": "seed-demo",
                 "seed": self.seed,
             },
@@ -887,8 +898,44 @@ class DiagnosticsSeeder:
         )
         self.log(
             f"检查检验申请 orders: {len(rows)}; 报告 reports: {len(reports)}; 危急值 alerts: {len(alerts)}; "
-            f"互认 decisions: {len(decisions)}"
+            f"互认 decisions: {len(decisions)}; 检查文件 study files: {files}"
         )
+
+    def _study_files(self) -> int:
+        """The file each history upload step announces: a small PNG for imaging, a PDF for ECG.
+
+        A handful of distinct contents is made once and written under each order's own path (as
+        the service stores them), then the rows go in with one bulk insert."""
+        images = [tiny_png(seed=index) for index in range(6)]
+        rows: list[StudyFile] = []
+        for spec in self.specs:
+            step: Step | None = spec.fields.get("uploaded")
+            if step is None or spec.obj is None:
+                continue
+            ecg = spec.kind == CentreKind.ECG
+            name = f"{spec.item.name}.{'pdf' if ecg else 'png'}"
+            data = self._ecg_pdf(spec.item.name) if ecg else images[len(rows) % len(images)]
+            row = StudyFile(
+                order=spec.obj,
+                kind=StudyFileKind.PDF if ecg else StudyFileKind.IMAGE,
+                original_filename=name,
+                size=len(data),
+                content_type="application/pdf" if ecg else "image/png",
+                uploaded_by=step.actor.user if step.actor else None,
+                created_at=step.at,
+                updated_at=step.at,
+            )
+            row.file.name = default_storage.save(study_upload_to(row, name), ContentFile(data))
+            rows.append(row)
+        StudyFile.objects.bulk_create(rows, batch_size=500)
+        return len(rows)
+
+    def _ecg_pdf(self, title: str) -> bytes:
+        """The demo ECG report of an item (made once per item)."""
+        cache: dict[str, bytes] = self.__dict__.setdefault("_ecg_pdfs", {})
+        if title not in cache:
+            cache[title] = simple_pdf(title, ["演示心电图 / demo ECG", "本文件为演示数据。"])
+        return cache[title]
 
     def _order_row(self, spec: Spec) -> DiagnosticOrder:
         """The unsaved order of a played spec, with the fields its kept steps set."""

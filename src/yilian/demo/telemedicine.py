@@ -17,7 +17,9 @@ the seed and relative to today:
   played forward and cut at "now"; about 96 % of concluded patient
   consultations keep the patient local;
 * a dozen open or recent teleconsultations made through the real services
-  by the demo accounts, one in every state, one concluded with a referral.
+  by the demo accounts, one in every state, one concluded with a referral;
+  those held today are then moved back together (consent, invitation,
+  steps, session, opinion, decision) so their times read in order.
 
 Configuration is skipped where it exists; the activity is written only when
 the county consortium has no teleconsultation yet, so a second run changes nothing.
@@ -817,16 +819,12 @@ class LiveTeleconsultations:
             """Accept, schedule and have the session: the opinion is signed.
 
             The service only schedules sessions in the future, so the session is booked a minute
-            ahead and then moved to before the opinion (a session held earlier today)."""
+            ahead; ``settle`` later moves the whole timeline back to earlier today."""
             consultation = act(
                 actor=coordinator, teleconsultation=consultation, action="accept", expert=expert
             )
             consultation = act(actor=coordinator, teleconsultation=consultation, action="schedule",
                                scheduled_at=timezone.now() + datetime.timedelta(minutes=1), meeting_link=link)  # fmt: skip
-            Teleconsultation.objects.filter(pk=consultation.pk).update(
-                scheduled_at=timezone.now() - datetime.timedelta(minutes=50)
-            )
-            consultation.refresh_from_db()
             case = _case_of(consultation)
             return act(actor=expert, teleconsultation=consultation, action="sign_opinion",
                        opinion=case.opinion if case else "同意邀请方处理意见。")  # fmt: skip
@@ -864,13 +862,14 @@ class LiveTeleconsultations:
         # 4. Image reading done: the opinion waits for the township doctor's decision.
         fourth = invite(township_doctor, mabu, s.hospital, imaging, reading[0], people[3], kind=K.READING,
                         specialty="32")  # fmt: skip
-        held(fourth, radiologist)
+        self.settle(held(fourth, radiologist), ago=95)
         # 5. Concluded, the patient stays local.
         fifth = invite(township_doctor, mabu, s.hospital, cardiology, cardio[1], people[4])
         consent(township_doctor, fifth, people[4])
         fifth = held(fifth, doctor)
         act(actor=township_doctor, teleconsultation=fifth, action="conclude", decision=cardio[1].decision,
             outcome=TeleconsultationOutcome.STAYED_LOCAL)  # fmt: skip
+        self.settle(fifth, ago=40)
         # 6. Concluded with a referral to the county hospital's cardiology.
         sixth = invite(township_doctor, mabu, s.hospital, cardiology, cardio[3], people[5])
         sixth = held(sixth, doctor)
@@ -879,6 +878,7 @@ class LiveTeleconsultations:
                 decision=f"{cardio[3].referral_reason}，转县医院心内科住院。",
                 outcome=TeleconsultationOutcome.REFERRED, referral_to_department=cardiology,
                 referral_kind="admission", acknowledge_missing=True)  # fmt: skip
+        self.settle(sixth, ago=2)  # the referral the decision sent is dated now
         # 7. Declined, 8. cancelled by the township doctor.
         seventh = invite(township_doctor, mabu, s.hospital, neurology, neuro[2], people[6])
         act(actor=coordinator, teleconsultation=seventh, action="decline", reason=tc.DECLINE_REASONS[0])
@@ -900,6 +900,59 @@ class LiveTeleconsultations:
                           title="chief_physician", inviting_department=cardiology)  # fmt: skip
         act(actor=city_coordinator, teleconsultation=teaching, action="accept", expert=city_doctor)
         return self.made
+
+    def settle(self, consultation: Teleconsultation, *, ago: float) -> None:
+        """Move a teleconsultation that was held through the services back to earlier today.
+
+        The services stamp every step "now" and only accept a proposed or session time in the
+        future, so a consultation played through them at once would show its session after the
+        opinion and its consent after the invitation. This rewrites consent, invitation, timeline
+        steps, proposed and session time, answer, opinion, billing records and decision together,
+        in that order, ending ``ago`` minutes before now (squeezed to fit after midnight, so the
+        number's date stays the day's). The audit log keeps the real times."""
+        events = list(
+            TeleconsultationEvent.objects.filter(teleconsultation=consultation).order_by("occurred_at", "id")
+        )
+        gaps = [LIVE_GAPS.get(event.action, 2.0) for event in events]
+        now = timezone.now()
+        total = CONSENT_BEFORE + sum(gaps) + ago
+        available = max((now - local(timezone.localdate(now), 0)).total_seconds() / 60 - 1, 0.0)
+        scale = min(1.0, available / total)
+
+        def minutes(value: float) -> datetime.timedelta:
+            return datetime.timedelta(minutes=value * scale)
+
+        at = now - minutes(total)
+        changes: dict[str, Any] = {"consent_signed_at": at if consultation.consent_signed_at else None}
+        at += minutes(CONSENT_BEFORE)
+        for event, gap in zip(events, gaps, strict=True):
+            at += minutes(gap)
+            TeleconsultationEvent.objects.filter(pk=event.pk).update(occurred_at=at)
+            if event.action == "create":
+                changes["created_at"] = at
+            elif event.action == "attach":
+                consultation.attachments.update(created_at=at, updated_at=at)
+            elif event.action == "accept":
+                changes["answered_at"] = at
+            elif event.action == "schedule":
+                session = at + minutes(SESSION_AFTER_SCHEDULE)
+                changes.update(scheduled_at=session, proposed_at=session)
+            elif event.action == "sign_opinion":
+                changes["opinion_signed_at"] = at
+                consultation.charges.update(created_at=at, updated_at=at)
+            elif event.action == "conclude":
+                changes.update(decided_at=at, ended_at=at)
+        changes["updated_at"] = at
+        Teleconsultation.objects.filter(pk=consultation.pk).update(**changes)
+
+
+CONSENT_BEFORE = 20.0
+"""Minutes between the patient's consent and the invitation of a live teleconsultation."""
+SESSION_AFTER_SCHEDULE = 40.0
+"""Minutes between booking a live session and holding it."""
+LIVE_GAPS = {"create": 0.0, "attach": 3.0, "accept": 25.0, "schedule": 5.0, "sign_opinion": 75.0,
+             "conclude": 30.0}  # fmt: skip
+"""Minutes from the previous timeline step of a live teleconsultation (the opinion includes the session)."""
 
 
 def _case_of(consultation: Teleconsultation) -> tc.Case | None:

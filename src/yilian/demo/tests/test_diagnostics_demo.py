@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import re
 from collections import Counter
 from decimal import Decimal
@@ -161,13 +162,26 @@ def test_the_lists_have_content(seeded):
 def test_orders_reports_and_timelines_agree(seeded):
     now = timezone.now()
     numbers = set()
-    orders = DiagnosticOrder.objects.select_related("centre", "item").prefetch_related("events", "reports")
+    orders = DiagnosticOrder.objects.select_related("centre", "item").prefetch_related(
+        "events", "reports", "files"
+    )
     assert orders.count() > 300
     for order in orders:
         events = sorted(order.events.all(), key=lambda e: (e.occurred_at, e.id))
         assert events and events[0].action == "create", order.number
         assert events[-1].to_status == order.status, order.number
         assert all(e.occurred_at <= now for e in events), order.number
+        # Status changes chain up (the service notes a critical value just before the signature it
+        # comes with, so steps that change nothing are left out of the chain).
+        changes = [e for e in events if e.from_status != e.to_status]
+        for before, after in itertools.pairwise(changes):
+            assert after.from_status == before.to_status, (order.number, before.action, after.action)
+        # A step that says files were uploaded has them: "上传 N 个文件" promises N StudyFile rows.
+        promised = [
+            int(m) for e in events if e.action == "upload" for m in re.findall(r"上传 (\d+) 个文件", e.note)
+        ]
+        assert len(order.files.all()) == sum(promised), order.number
+        assert all(order.received_at is None or f.created_at >= order.ordered_at for f in order.files.all())
         assert re.fullmatch(r"JC\d{13}", order.number) and order.number not in numbers
         numbers.add(order.number)
         if order.centre.kind in SPECIMEN_KINDS:

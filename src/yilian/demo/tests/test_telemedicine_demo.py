@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+import itertools
 import re
 from decimal import Decimal
 
@@ -153,3 +155,50 @@ def test_teleconsultations_and_timelines_agree(seeded):
             assert row.outcome != "stayed_local" or row.person_id
         else:
             assert not row.outcome
+
+
+def close(a: datetime.datetime | None, b: datetime.datetime | None) -> bool:
+    """The same moment, give or take the service stamping a row and its timeline step separately."""
+    return a is not None and b is not None and abs(a - b) < datetime.timedelta(seconds=2)
+
+
+def test_timestamps_run_in_order(seeded):
+    """History and live alike: consent, invitation, answer, booking, session, opinion, decision in order;
+    a concluded teleconsultation's proposed and session times are past; each step matches its field."""
+    now = timezone.now()
+    rows = Teleconsultation.objects.prefetch_related("events", "charges", "attachments")
+    live = 0
+    for row in rows:
+        events = sorted(row.events.all(), key=lambda e: (e.occurred_at, e.id))
+        assert [e.id for e in events] == sorted(e.id for e in events), row.number  # time order = step order
+        for before, after in itertools.pairwise(events):
+            assert after.from_status == before.to_status, (row.number, before.action, after.action)
+        steps = {e.action: e.occurred_at for e in events}
+        chain = [row.consent_signed_at, row.created_at, row.answered_at, steps.get("schedule"),
+                 row.scheduled_at if row.opinion_signed_at else None, row.opinion_signed_at,
+                 row.decided_at]  # fmt: skip
+        present = [moment for moment in chain if moment is not None]
+        assert present == sorted(present), (row.number, chain)
+        assert close(steps["create"], row.created_at), row.number
+        for action, moment in (("accept", row.answered_at), ("decline", row.answered_at),
+                               ("sign_opinion", row.opinion_signed_at), ("conclude", row.decided_at)):  # fmt: skip
+            assert (action in steps) == (moment is not None) or action in ("accept", "decline"), row.number
+            if action in steps:
+                assert close(steps[action], moment), (row.number, action)
+        if "schedule" in steps:
+            assert row.scheduled_at is not None and steps["schedule"] <= row.scheduled_at, row.number
+        if row.ended_at is not None:
+            assert close(row.ended_at, events[-1].occurred_at), row.number
+        for charge in row.charges.all():
+            assert close(charge.created_at, row.opinion_signed_at), row.number
+        for attachment in row.attachments.all():
+            assert row.created_at <= attachment.created_at <= now, row.number
+            live += 1
+        if row.status == TeleconsultationStatus.CONCLUDED:
+            assert row.proposed_at <= now and row.scheduled_at <= now, row.number
+            assert row.proposed_at <= row.decided_at and row.scheduled_at <= row.opinion_signed_at
+        if row.status == TeleconsultationStatus.OPINION_SIGNED:
+            assert row.scheduled_at <= row.opinion_signed_at <= now, row.number
+    assert live >= 2  # the live ones with their consent forms were checked too
+    referred = Teleconsultation.objects.filter(referral__isnull=False).get()
+    assert referred.decided_at <= referred.referral.created_at
