@@ -95,15 +95,65 @@ def reveal_purpose(page: Page) -> None:
 
 # Diagnostics and telemedicine steps (none of them saves anything).
 
-DIAG_IMAGING_CENTRE = "326b3521-b008-47da-9a1e-830c37442645"
-DIAG_LAB_CENTRE = "c28ceef9-7581-474a-9a8a-6958bf5e2067"
-DIAG_AMENDED_ORDER = "3be08f0f-2941-4dc9-8973-5fc46fdf5dd3"
-"""A final chest-imaging order whose report was amended (two versions)."""
-DIAG_CHEST_FILE = "89e3b1df-ffa3-4d18-97aa-4df294054afb"
-DIAG_RECOGNISED_PATIENT = "549dc357-fb7e-4dbd-9a00-b073b842be40"
-"""A resident of the township health centre with a recognised lumbar-spine DR (YX002) result."""
-TC_REFERRED = "bb292b6b-f511-4b34-99fe-3874b9328763"
-"""A concluded teleconsultation of the township health centre whose decision was a referral."""
+# Records of the demo found through the API as the shot's user (the demo's ids change with each seed).
+
+
+def _api(page: Page, base: str, path: str) -> dict:
+    return page.request.get(f"{base}{path}").json()
+
+
+def _centre(kind: str, suffix: str) -> Callable[[Page, str], str]:
+    def find(page: Page, base: str) -> str:
+        centre = _api(page, base, f"/api/v1/diagnostic-centres?kind={kind}")["results"][0]["public_id"]
+        return f"/diagnostics/{suffix}/{centre}/"
+
+    return find
+
+
+def _amended_chest_order(page: Page, base: str) -> dict:
+    """A final chest-imaging order with its image whose report was amended (else the first with an image)."""
+    fallback: dict = {}
+    for number in (1, 2, 3):
+        listing = _api(
+            page, base, f"/api/v1/diagnostic-orders?status=final&q=胸部&page_size=100&page={number}"
+        )
+        for row in listing["results"]:
+            detail = _api(page, base, f"/api/v1/diagnostic-orders/{row['public_id']}")
+            if detail["files"] and len(detail["reports"]) > 1:
+                return detail
+            fallback = fallback or (detail if detail["files"] else {})
+        if not listing["next"]:
+            break
+    return fallback
+
+
+def amended_order(page: Page, base: str) -> str:
+    """The amended chest-imaging order's page."""
+    return f"/diagnostics/orders/{_amended_chest_order(page, base)['public_id']}/"
+
+
+def chest_file(page: Page, base: str) -> str:
+    """The viewer of that order's image."""
+    return f"/diagnostics/files/{_amended_chest_order(page, base)['files'][0]['public_id']}/"
+
+
+def recognised_patient_order_form(page: Page, base: str) -> str:
+    """The order form for the patient of the newest lumbar-spine DR (YX002, recognised region-wide)."""
+    row = _api(page, base, "/api/v1/diagnostic-orders?status=final&q=腰椎DR")["results"][0]
+    return f"/diagnostics/new/?person={row['patient']['public_id']}"
+
+
+def recognised_patient_record(page: Page, base: str) -> str:
+    """The person page of that patient, with the diagnostic results section."""
+    row = _api(page, base, "/api/v1/diagnostic-orders?status=final&q=腰椎DR")["results"][0]
+    return f"/people/{row['patient']['public_id']}/"
+
+
+def referred_teleconsultation(page: Page, base: str) -> str:
+    """A concluded teleconsultation whose decision was a referral."""
+    rows = _api(page, base, "/api/v1/teleconsultations?status=concluded&page_size=100")["results"]
+    chosen = next((row for row in rows if row["outcome"] == "referred"), rows[0])
+    return f"/telemedicine/{chosen['public_id']}/"
 
 
 def _select_option_containing(page: Page, select: str, text: str) -> None:
@@ -173,7 +223,7 @@ class Shot(NamedTuple):
 
     name: str
     user: str
-    target: str
+    target: str | Callable[[Page, str], str]
     language: str = "zh-hans"
     step: Callable[[Page], None] | None = None
     height: int = 860
@@ -212,20 +262,21 @@ SHOTS: list[Shot] = [
     Shot(
         "diagnostics-new-order",
         "township_doctor",
-        f"/diagnostics/new/?person={DIAG_RECOGNISED_PATIENT}",
+        recognised_patient_order_form,
         step=order_recognised_item,
         height=1350,
     ),
-    Shot("diagnostics-reading-list", "radiologist", f"/diagnostics/reading/{DIAG_IMAGING_CENTRE}/"),
-    Shot("diagnostics-order", "radiologist", f"/diagnostics/orders/{DIAG_AMENDED_ORDER}/", height=1850),
-    Shot("diagnostics-file", "radiologist", f"/diagnostics/files/{DIAG_CHEST_FILE}/"),
+    Shot("diagnostics-reading-list", "radiologist", _centre("imaging", "reading")),
+    Shot("diagnostics-order", "radiologist", amended_order, height=1850),
+    Shot("diagnostics-file", "radiologist", chest_file),
     Shot(
         "diagnostics-receive",
         "lab_tech",
-        f"/diagnostics/receive/{DIAG_LAB_CENTRE}/",
+        _centre("lab", "receive"),
         step=scan_unknown_barcode,
     ),
     Shot("diagnostics-alerts", "township_doctor", "/diagnostics/alerts/"),
+    Shot("diagnostics-record", "township_doctor", recognised_patient_record, height=1100),
     Shot(
         "diagnostics-manage", "office", "/diagnostics/manage/", step=show_recognition_catalogue, height=1000
     ),
@@ -240,7 +291,7 @@ SHOTS: list[Shot] = [
     Shot(
         "telemedicine-new", "township_doctor", "/telemedicine/new/", step=invite_county_hospital, height=1900
     ),
-    Shot("telemedicine-detail", "township_doctor", f"/telemedicine/{TC_REFERRED}/", height=1500),
+    Shot("telemedicine-detail", "township_doctor", referred_teleconsultation, height=1500),
     Shot("telemedicine-availability", "coordinator", "/telemedicine/availability/"),
     Shot("telemedicine-charges", "hospital_admin", "/telemedicine/charges/"),
     Shot("telemedicine-fees", "office", "/telemedicine/fees/"),
@@ -267,8 +318,11 @@ def login(page: Page, base: str, username: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def resolve(page: Page, base: str, target: str) -> str:
-    """Turn "KIND:NAME[?query]" into a detail URL by searching the list page for NAME."""
+def resolve(page: Page, base: str, target: str | Callable[[Page, str], str]) -> str:
+    """Turn "KIND:NAME[?query]" into a detail URL by searching the list page for NAME; a function
+    finds its record itself."""
+    if callable(target):
+        return target(page, base)
     kind, _, rest = target.partition(":")
     if kind not in LISTINGS:
         return target
