@@ -251,8 +251,8 @@ def test_lab_order_from_township_to_centre_with_critical_value(browser, live_ser
         "dispatch",
         "receive",
         "claim",
-        "critical_value",
         "sign",
+        "critical_value",
         "critical_ack",
     ]
     final = DiagnosticReport.objects.get(order=lab_order)
