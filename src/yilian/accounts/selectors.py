@@ -219,3 +219,12 @@ def users_holding(institution_id: int, roles: Any, *, department_id: int | None 
     if department_id is not None:
         memberships = memberships.filter(department_id=department_id)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
+def users_holding_in_consortium(consortium_id: int, roles: Any) -> QuerySet[User]:
+    """Active users holding any of ``roles`` within a consortium (its management office).
+
+    Used to address notifications, like ``users_holding``; no actor scoping.
+    """
+    memberships = Membership.objects.filter(consortium_id=consortium_id, role__in=list(roles), is_active=True)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yilian.accounts.selectors import users_holding
+from yilian.accounts.selectors import users_holding, users_holding_in_consortium
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
@@ -777,16 +776,7 @@ def critical_alerts_escalate(*, now: datetime.datetime | None = None) -> dict[st
                 )
                 counts["institution"] += 1
             else:
-                recipients = list(
-                    get_user_model()
-                    .objects.filter(
-                        is_active=True,
-                        memberships__consortium_id=order.consortium_id,
-                        memberships__role=Role.CONSORTIUM_OFFICE,
-                        memberships__is_active=True,
-                    )
-                    .distinct()
-                )
+                recipients = list(users_holding_in_consortium(order.consortium_id, {Role.CONSORTIUM_OFFICE}))
                 counts["office"] += 1
             notify(
                 recipients=recipients,
