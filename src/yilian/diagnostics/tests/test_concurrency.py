@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from yilian.core.exceptions import Conflict
+from yilian.core.testing import race
 from yilian.diagnostics import services
 from yilian.diagnostics.models import DiagnosticOrder, DiagnosticReport
 from yilian.diagnostics.tests.factories import diag_world, received_specimen
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at the same moment in threads; return each result or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_readers_claim_one_wins_the_other_sees_the_holder(world):

@@ -6,41 +6,18 @@ Real threads, each with its own database connection, on SQLite and PostgreSQL
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from yilian.core.exceptions import Conflict
+from yilian.core.testing import race
 from yilian.telemedicine import services
 from yilian.telemedicine.models import ExpertAvailability, Teleconsultation
 from yilian.telemedicine.tests.factories import advance, requested, slot, tele_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at the same moment in threads; return each result or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_coordinators_accept_the_same_invitation(world):
