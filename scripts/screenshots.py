@@ -11,6 +11,7 @@ script can be run again. Needs Debian's /usr/bin/chromium.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -298,6 +299,18 @@ SHOTS: list[Shot] = [
     Shot("telemedicine-statistics", "office", "/telemedicine/statistics/", height=1300),
     Shot("api-docs", "admin", "/api/docs/"),
 ]
+
+
+def _more_shots() -> list[Shot]:
+    """The shots each app keeps in ``scripts/shots_<app>.py`` (a list ``SHOTS`` of keyword dicts of Shot)."""
+    shots: list[Shot] = []
+    for path in sorted(Path(__file__).parent.glob("shots_*.py")):
+        module = importlib.import_module(path.stem)
+        shots.extend(Shot(**spec) for spec in module.SHOTS)
+    return shots
+
+
+SHOTS.extend(_more_shots())
 
 LISTINGS = {
     "consortium": "/registry/consortia/",

@@ -11,4 +11,9 @@ urlpatterns = [
     path("", include("yilian.encounters.api.urls")),
     path("", include("yilian.notifications.api.urls")),
     path("", include("yilian.telemedicine.api.urls")),
+    path("", include("yilian.family_doctors.api.urls")),
+    path("", include("yilian.chronic_care.api.urls")),
+    path("", include("yilian.prescriptions.api.urls")),
+    path("", include("yilian.outreach.api.urls")),
+    path("", include("yilian.capacity_building.api.urls")),
 ]

@@ -60,6 +60,11 @@ INSTALLED_APPS = [
     "yilian.referrals",
     "yilian.diagnostics",
     "yilian.telemedicine",
+    "yilian.family_doctors",
+    "yilian.chronic_care",
+    "yilian.prescriptions",
+    "yilian.outreach",
+    "yilian.capacity_building",
     "yilian.demo",
 ]
 

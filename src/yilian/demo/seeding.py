@@ -32,7 +32,11 @@ from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.demo import content
+from yilian.demo.capacity_building import CapacityBuildingSeeder
+from yilian.demo.chronic_care import ChronicCareSeeder
 from yilian.demo.diagnostics import DiagnosticsSeeder
+from yilian.demo.family_doctors import FamilyDoctorsSeeder
+from yilian.demo.outreach import OutreachSeeder
 from yilian.demo.pdf import simple_pdf
 from yilian.demo.plan import (
     DEFAULT_SEED,
@@ -42,6 +46,7 @@ from yilian.demo.plan import (
     build_plan,
     region_rows_to_csv,
 )
+from yilian.demo.prescriptions import PrescriptionsSeeder
 from yilian.demo.referrals import HISTORY_MONTHS, ReferralSeeder
 from yilian.demo.rows import person_row
 from yilian.demo.telemedicine import TelemedicineSeeder
@@ -243,6 +248,23 @@ class _Seeder:
             log=self.log,
             months=self.referral_months,
         ).run()
+        # Primary care after teleconsultation: teams sign the referral patients too; chronic cases follow
+        # the teams, prescriptions the chronic cases; outreach and capacity building stand on their own.
+        for seeder in (
+            FamilyDoctorsSeeder,
+            ChronicCareSeeder,
+            PrescriptionsSeeder,
+            OutreachSeeder,
+            CapacityBuildingSeeder,
+        ):
+            seeder(
+                plan=self.plan,
+                admin=self.admin,
+                institutions=self.institutions,
+                consortia=self.consortia,
+                log=self.log,
+                months=self.referral_months,
+            ).run()
 
     # Actor -------------------------------------------------------------------
 

@@ -32,3 +32,6 @@ class PersonLinkReason(models.TextChoices):
     REFERRAL = "referral", _("转诊")
     ORDER = "order", _("检查检验")
     CONTRACT = "contract", _("家庭医生签约")
+    CHRONIC_CARE = "chronic_care", _("慢病管理")
+    PRESCRIPTION = "prescription", _("处方")
+    APPOINTMENT = "appointment", _("专家号预约")

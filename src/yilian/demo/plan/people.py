@@ -236,6 +236,56 @@ def accounts(plan_institutions: dict[str, InstitutionPlan], clinics: dict[str, s
             institution="city_hospital",
             phone="13956410082",
         ),
+        # Added with family doctors, chronic care, prescriptions and outreach (appended likewise): the
+        # township team's nurse and public-health doctor, the lead hospital's endocrinologist (a team
+        # specialist and outreach expert), its equipment engineer and its pharmacist.
+        AccountPlan(
+            "township_nurse",
+            "汪秀兰",
+            Role.NURSE,
+            f"{township} · 全科医疗科",
+            institution=township_key,
+            department="全科医疗科",
+            professional_title="nurse",
+            phone="13956410057",
+        ),
+        AccountPlan(
+            "public_health",
+            "詹玉梅",
+            Role.DOCTOR,
+            f"{township} · 预防保健科（公共卫生）",
+            institution=township_key,
+            department="预防保健科",
+            professional_title="resident_physician",
+            phone="13956410058",
+        ),
+        AccountPlan(
+            "endocrinologist",
+            "胡志明",
+            Role.DOCTOR,
+            f"{county_hospital} · 内分泌科",
+            institution="county_hospital",
+            department="内分泌科",
+            professional_title="associate_chief_physician",
+            phone="13956410059",
+        ),
+        AccountPlan(
+            "engineer",
+            "鲍志刚",
+            Role.TECHNICIAN,
+            f"{county_hospital}（设备维修工程师）",
+            institution="county_hospital",
+            phone="13956410077",
+        ),
+        AccountPlan(
+            "pharmacist",
+            "叶晓红",
+            Role.TECHNICIAN,
+            f"{county_hospital}（药剂科）",
+            institution="county_hospital",
+            professional_title="supervising_technician",
+            phone="13956410078",
+        ),
     ]
 
 
