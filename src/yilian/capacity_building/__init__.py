@@ -1,0 +1,1 @@
+"""Capacity building: training courses and attendance, refresher fellowships, new techniques, equipment support."""

@@ -1,0 +1,267 @@
+"""The pages: the main flow as a doctor, the authorization matrix, bad input and query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from yilian.chronic_care.models import ChronicCase, FollowUp
+from yilian.chronic_care.tests.factories import care_world, days_ago, enrol, visit
+from yilian.core.models import AuditEvent
+from yilian.people.tests.factories import person
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_enrol_record_and_refer_in_the_browser_flow(world):
+    cw = care_world(world)
+    gp = client_for(cw.gp)
+    response = gp.get(reverse("chronic_care:enrol") + f"?person={cw.patient.public_id}")
+    assert response.status_code == 200
+    response = gp.post(
+        reverse("chronic_care:enrol"),
+        {
+            "person": str(cw.patient.public_id),
+            "registry": "hypertension",
+            "diagnosis_code": "I10.x00",
+            "institution": str(world.township.public_id),
+            "care_team": str(cw.team.public_id),
+            "enrolled_on": days_ago(100).isoformat(),
+        },
+    )
+    case = ChronicCase.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/cases/{case.public_id}/follow-up/"
+    )
+    url = reverse("chronic_care:follow-up-new", args=[case.public_id])
+    assert gp.get(url).status_code == 200
+    bad = gp.post(
+        url,
+        {
+            "visited_on": days_ago(40).isoformat(),
+            "method": "clinic",
+            "systolic": "400",
+            "diastolic": "90",
+            "adherence": "regular",
+            "side_effects": "none",
+            "complications": "none",
+        },
+    )
+    assert bad.status_code == 400
+    assert "收缩压 400 mmHg 超出允许范围" in bad.content.decode()
+    assert not FollowUp.objects.exists()
+    for days, sbp in ((40, 162), (5, 166)):
+        response = gp.post(
+            url,
+            {
+                "visited_on": days_ago(days).isoformat(),
+                "method": "clinic",
+                "systolic": str(sbp),
+                "diastolic": "96",
+                "adherence": "regular",
+                "side_effects": "none",
+                "complications": "none",
+            },
+        )
+        assert response.status_code == 302
+    follow_up = FollowUp.objects.order_by("-visited_on").first()
+    assert follow_up.suggestion == "refer"
+    detail = gp.get(reverse("chronic_care:follow-up", args=[follow_up.public_id]))
+    assert "连续两次随访控制不满意" in detail.content.decode()
+    assert gp.get(reverse("chronic_care:suggestions")).status_code == 200
+    confirm = gp.get(reverse("chronic_care:refer", args=[follow_up.public_id]))
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "心血管内科" in page and "166/96" in page
+    form = confirm.context["form"]
+    data = {name: (form.initial.get(name) or "") for name in form.fields}
+    data.update(patient_consented="on", acknowledge_missing="on")
+    sent = gp.post(reverse("chronic_care:refer", args=[follow_up.public_id]), data)
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    follow_up.refresh_from_db()
+    assert follow_up.referral is not None and follow_up.suggestion_state == "referred"
+    assert follow_up.referral.priority == "urgent" and follow_up.referral.to_department == cw.cardiology
+    assert AuditEvent.objects.filter(action="chronic_follow_up.refer").count() == 1
+    # The case page, person page section and lists render, with every placeholder filled in.
+    for url in (
+        reverse("chronic_care:case", args=[case.public_id]),
+        reverse("chronic_care:follow-up-new", args=[case.public_id]),
+        reverse("chronic_care:follow-up", args=[follow_up.public_id]),
+        reverse("chronic_care:list"),
+        reverse("chronic_care:overdue") + "?within=30",
+        reverse("chronic_care:registries"),
+    ):
+        page = gp.get(url)
+        assert page.status_code == 200 and "%(" not in page.content.decode(), url
+    record = gp.get(reverse("people:detail", args=[cw.patient.public_id]))
+    assert record.status_code == 200 and "record-chronic-case" in record.content.decode()
+
+
+PAGES = [
+    "chronic_care:list",
+    "chronic_care:overdue",
+    "chronic_care:suggestions",
+    "chronic_care:rates",
+    "chronic_care:registries",
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", {"chronic_care:list": 302, "chronic_care:overdue": 302, "chronic_care:rates": 302}),
+        ("stranger", {"chronic_care:list": 403, "chronic_care:overdue": 403, "chronic_care:rates": 403}),
+        ("gp", {"chronic_care:list": 200, "chronic_care:overdue": 200, "chronic_care:rates": 200}),
+        ("specialist", {"chronic_care:list": 200, "chronic_care:overdue": 200, "chronic_care:rates": 200}),
+        ("office", {"chronic_care:list": 302, "chronic_care:overdue": 403, "chronic_care:rates": 200}),
+        ("regulator", {"chronic_care:list": 302, "chronic_care:overdue": 403, "chronic_care:rates": 200}),
+    ],
+)
+def test_page_matrix(world, who, expected):
+    cw = care_world(world)
+    case = enrol(cw)
+    visit(cw, case, days=120)
+    client = client_for(cw.users()[who])
+    for name, status in expected.items():
+        assert client.get(reverse(name)).status_code == status, (who, name)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("gp", 200),
+        ("nurse", 200),
+        ("township_admin", 200),
+        ("specialist", 200),  # lead-hospital specialist in the case's team
+        ("outsider_specialist", 404),  # specialist of another team
+        ("hospital_doctor", 404),
+        ("outsider_doctor", 404),
+        ("office", 404),
+        ("regulator", 404),
+        ("admin", 404),
+    ],
+)
+def test_case_page_visibility(world, who, status):
+    cw = care_world(world)
+    case = enrol(cw)
+    assert (
+        client_for(cw.users()[who]).get(reverse("chronic_care:case", args=[case.public_id])).status_code
+        == status
+    )
+
+
+def test_only_managing_staff_or_team_record_follow_ups(world):
+    cw = care_world(world)
+    case = enrol(cw)
+    url = reverse("chronic_care:follow-up-new", args=[case.public_id])
+    assert client_for(cw.nurse).get(url).status_code == 200
+    assert client_for(cw.specialist).get(url).status_code == 200
+    assert client_for(world.township_admin).get(url).status_code == 403
+    assert client_for(world.outsider_doctor).get(url).status_code == 404
+
+
+def test_office_rates_show_no_names(world):
+    cw = care_world(world)
+    case = enrol(cw)
+    visit(cw, case, days=3)
+    response = client_for(world.office).get(reverse("chronic_care:rates") + "?group=team")
+    content = response.content.decode()
+    assert response.status_code == 200 and "王老汉" not in content and "城关一队" in content
+    xlsx = client_for(world.office).get(reverse("chronic_care:rates") + "?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxml")
+
+
+def test_list_pages_constant_queries(world, django_assert_max_num_queries):
+    cw = care_world(world)
+    for index in range(3):
+        case = enrol(
+            cw, patient=person(f"患者{index}", institution=world.township), enrolled_on=days_ago(300)
+        )
+        visit(cw, case, days=200, sbp=170, dbp=100)
+        visit(cw, case, days=150, sbp=165, dbp=100)
+    client = client_for(cw.gp)
+    counts = {}
+    for name in ("chronic_care:list", "chronic_care:overdue", "chronic_care:suggestions"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(reverse(name)).status_code == 200
+        counts[name] = len(few)
+    for index in range(6):
+        case = enrol(
+            cw, patient=person(f"新患者{index}", institution=world.township), enrolled_on=days_ago(300)
+        )
+        visit(cw, case, days=200, sbp=170, dbp=100)
+        visit(cw, case, days=150, sbp=165, dbp=100)
+    for name, count in counts.items():
+        with django_assert_max_num_queries(count):
+            assert client.get(reverse(name)).status_code == 200
+
+
+def test_close_and_dismiss_through_the_pages(world):
+    cw = care_world(world)
+    case = enrol(cw)
+    follow_up = visit(cw, case, complications="worse", complications_note="肾功能下降")
+    gp = client_for(cw.gp)
+    empty = gp.post(reverse("chronic_care:dismiss", args=[follow_up.public_id]), {"note": ""})
+    assert empty.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.suggestion_state == "open"
+    gp.post(reverse("chronic_care:dismiss", args=[follow_up.public_id]), {"note": "患者拒绝，已告知风险"})
+    follow_up.refresh_from_db()
+    assert follow_up.suggestion_state == "dismissed"
+    assert client_for(cw.nurse).post(
+        reverse("chronic_care:case-close", args=[case.public_id]),
+        {"reason": "moved", "closed_on": days_ago(0).isoformat()},
+    ).status_code in (302, 403)
+    case.refresh_from_db()
+    assert case.status == "active"
+    gp.post(
+        reverse("chronic_care:case-close", args=[case.public_id]),
+        {"reason": "moved", "closed_on": days_ago(0).isoformat()},
+    )
+    case.refresh_from_db()
+    assert case.status == "closed" and case.close_reason == "moved"
+    assert gp.get(reverse("chronic_care:follow-up-new", args=[case.public_id])).status_code == 403
+
+
+def test_office_adds_a_registry_in_the_page(world):
+    care_world(world)
+    office = client_for(world.office)
+    assert client_for(world.regulator).get(reverse("chronic_care:registry-new")).status_code == 403
+    bad = office.post(
+        reverse("chronic_care:registry-new"),
+        {
+            "code": "copd",
+            "name": "慢阻肺",
+            "icd10_ranges": "J44",
+            "measures": ["blood_pressure"],
+            "follow_ups_per_year": "2",
+        },
+    )
+    assert bad.status_code == 400
+    good = office.post(
+        reverse("chronic_care:registry-new"),
+        {
+            "code": "copd",
+            "name": "慢阻肺",
+            "icd10_ranges": "J44",
+            "measures": ["blood_pressure"],
+            "follow_ups_per_year": "4",
+            "systolic_below": "140",
+            "diastolic_below": "90",
+            "is_active": "on",
+        },
+    )
+    assert good.status_code == 302
+    edit = office.get(reverse("chronic_care:registry-edit", args=["copd"]))
+    assert edit.status_code == 200 and "J44" in edit.content.decode()
