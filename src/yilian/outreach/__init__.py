@@ -1,0 +1,1 @@
+"""Expert outreach: outreach visits, long-term postings, expert clinic sessions with bookable slots, annual reports."""

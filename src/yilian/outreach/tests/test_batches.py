@@ -1,0 +1,206 @@
+"""Dispatch batches: recording, visits, the workflow, bad input, visibility."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, NotFound
+from yilian.core.models import AuditEvent
+from yilian.notifications.models import Notification
+from yilian.outreach import selectors, services
+from yilian.outreach.models import OutreachBatch, OutreachEvent, OutreachVisit
+from yilian.outreach.tests.factories import batch, done_batch, outreach_world, today, visit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_whole_workflow_with_timeline_audit_and_notification(world):
+    ow = outreach_world(world)
+    b = batch(ow)
+    assert b.number.startswith("XC") and b.status == "planned" and b.consortium == world.consortium
+    visit(ow, b)
+    visit(ow, b, expert=ow.junior, kind="lecture", sessions=1, attendees=40, home_department=None)
+    services.batch_act(actor=world.hospital_admin, batch=b, action="complete", summary="完成坐诊与讲座")
+    b.refresh_from_db()
+    assert b.status == "done" and b.summary == "完成坐诊与讲座"
+    assert Notification.objects.filter(recipient=world.township_admin, topic="outreach").exists()
+    services.batch_act(actor=world.township_admin, batch=b, action="confirm")
+    b.refresh_from_db()
+    assert b.status == "confirmed" and b.confirmed_by == world.township_admin
+    actions = list(OutreachEvent.objects.filter(batch=b).values_list("action", flat=True))
+    assert actions == ["create", "visit_add", "visit_add", "complete", "confirm"]
+    assert AuditEvent.objects.filter(action="outreach_batch.confirm", object_id=str(b.public_id)).count() == 1
+    # Confirmed: nothing can be changed any more.
+    with pytest.raises(Conflict):
+        visit(ow, b)
+
+
+def test_member_returns_a_done_batch_with_a_reason(world):
+    ow = outreach_world(world)
+    b = done_batch(ow)
+    with pytest.raises(Invalid) as error:
+        services.batch_act(actor=world.township_admin, batch=b, action="return", note="")
+    assert "note" in error.value.errors
+    services.batch_act(actor=world.township_admin, batch=b, action="return", note="诊疗人次有误")
+    b.refresh_from_db()
+    assert b.status == "planned" and b.cancel_reason == "诊疗人次有误"
+    assert Notification.objects.filter(recipient=world.hospital_admin, topic="outreach").exists()
+
+
+def test_wrong_sides_are_refused(world):
+    ow = outreach_world(world)
+    b = done_batch(ow)
+    with pytest.raises(NotAllowed):
+        services.batch_act(actor=world.hospital_admin, batch=b, action="confirm")
+    with pytest.raises(NotAllowed):
+        services.batch_act(actor=ow.township_doctor, batch=b, action="confirm")
+    with pytest.raises(NotAllowed):
+        services.batch_act(actor=world.office, batch=b, action="confirm")
+    with pytest.raises(Conflict):
+        services.batch_act(actor=world.hospital_admin, batch=b, action="cancel", note="x")
+
+
+def test_stale_version_is_a_conflict(world):
+    ow = outreach_world(world)
+    b = done_batch(ow)
+    with pytest.raises(Conflict):
+        services.batch_act(actor=world.township_admin, batch=b, action="confirm", expected_version=1)
+
+
+def test_bad_batch_input_saves_nothing(world):
+    ow = outreach_world(world)
+    with pytest.raises(Invalid) as error:
+        services.batch_create(
+            actor=world.hospital_admin,
+            sending_institution=world.hospital,
+            host_institution=world.outsider,
+            starts_on=today(),
+            ends_on=today() - datetime.timedelta(days=1),
+            purpose="",
+        )
+    assert set(error.value.errors) == {"host_institution", "ends_on", "purpose"}
+    with pytest.raises(Invalid) as error:
+        services.batch_create(
+            actor=world.hospital_admin,
+            sending_institution=world.hospital,
+            host_institution=world.township,
+            starts_on=today(),
+            ends_on=today() + datetime.timedelta(days=40),
+            purpose="x",
+        )
+    assert "ends_on" in error.value.errors
+    with pytest.raises(Invalid) as error:
+        services.batch_create(
+            actor=world.township_admin,
+            sending_institution=world.township,
+            host_institution=world.hospital,
+            starts_on=today(),
+            ends_on=today(),
+            purpose="x",
+        )
+    assert "sending_institution" in error.value.errors
+    with pytest.raises(NotAllowed):
+        services.batch_create(
+            actor=world.township_admin,
+            sending_institution=world.hospital,
+            host_institution=world.township,
+            starts_on=today(),
+            ends_on=today(),
+            purpose="x",
+        )
+    assert not OutreachBatch.objects.exists()
+    assert ow
+
+
+def test_bad_visit_input_saves_nothing(world):
+    ow = outreach_world(world)
+    b = batch(ow)
+    with pytest.raises(Invalid) as error:
+        services.visit_add(
+            actor=world.hospital_admin,
+            batch=b,
+            expert=ow.township_doctor,
+            kind="dance",
+            visit_on=b.starts_on - datetime.timedelta(days=1),
+            sessions=0,
+            patients_seen=-1,
+            hazards_found=2,
+            hazards_fixed=5,
+        )
+    assert {"expert", "kind", "visit_on", "patients_seen", "hazards_fixed"} <= set(error.value.errors)
+    with pytest.raises(Invalid):
+        services.visit_add(
+            actor=world.hospital_admin,
+            batch=b,
+            expert=ow.expert,
+            kind="clinic",
+            visit_on=b.starts_on,
+            sessions=0,
+        )
+    assert not OutreachVisit.objects.exists()
+    with pytest.raises(Invalid):
+        services.batch_act(actor=world.hospital_admin, batch=b, action="complete")
+
+
+def test_future_batch_cannot_be_completed(world):
+    ow = outreach_world(world)
+    b = batch(ow, days_ago=-5)
+    visit(ow, b)
+    with pytest.raises(Invalid):
+        services.batch_act(actor=world.hospital_admin, batch=b, action="complete")
+
+
+def test_an_expert_records_their_own_trip_only(world):
+    ow = outreach_world(world)
+    b = batch(ow, actor=ow.expert)
+    services.visit_add(actor=ow.expert, batch=b, expert=ow.expert, kind="ward_round", visit_on=b.starts_on)
+    with pytest.raises(Invalid):
+        services.visit_add(
+            actor=ow.expert, batch=b, expert=ow.junior, kind="ward_round", visit_on=b.starts_on
+        )
+    other = batch(ow)
+    with pytest.raises(NotAllowed):
+        services.visit_add(
+            actor=ow.junior, batch=other, expert=ow.junior, kind="clinic", visit_on=other.starts_on
+        )
+
+
+def test_update_and_remove_a_visit(world):
+    ow = outreach_world(world)
+    b = batch(ow)
+    v = visit(ow, b)
+    services.visit_update(
+        actor=world.hospital_admin, visit=v, patients_seen=45, hazards_found=3, hazards_fixed=1
+    )
+    v.refresh_from_db()
+    assert (v.patients_seen, v.hazards_found, v.hazards_fixed) == (45, 3, 1)
+    event = AuditEvent.objects.get(action="outreach_batch.visit_update")
+    assert event.before == {"patients_seen": "30", "hazards_found": "0", "hazards_fixed": "0"}
+    services.visit_remove(actor=world.hospital_admin, visit=v)
+    assert not OutreachVisit.objects.exists()
+
+
+def test_visibility(world):
+    ow = outreach_world(world)
+    b = done_batch(ow)
+    visible = {
+        name: selectors.batch_visible_to(user).filter(pk=b.pk).exists()
+        for name, user in world.users().items()
+        if user is not None
+    }
+    assert visible == {
+        "stranger": False,
+        "admin": True,
+        "regulator": True,
+        "office": True,
+        "hospital_admin": True,
+        "township_admin": True,
+        "hospital_doctor": True,
+        "outsider_doctor": False,
+    }
+    assert selectors.batch_visible_to(ow.township_doctor).filter(pk=b.pk).exists()
+    with pytest.raises(NotFound):
+        selectors.batch_get_for(world.outsider_doctor, b.public_id)
+    assert not selectors.batch_visible_to(None).exists()
