@@ -1,0 +1,1 @@
+"""Prescriptions across levels: the consortium formulary, member stocks, long and extended prescriptions."""

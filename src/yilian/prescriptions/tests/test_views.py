@@ -1,0 +1,302 @@
+"""The prescription pages: who reaches what, writing a prescription in the form, voiding, the delivery
+buttons, the formulary, stock list import, exports, PDF, the person-page section, and query counts that
+do not grow with the rows."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook, load_workbook
+
+from yilian.prescriptions.models import Delivery, Prescription, PrescriptionItem, StockItem
+from yilian.prescriptions.tests.factories import extend, prescribe, source_rx
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _users(rw) -> dict:
+    return rw.users()
+
+
+PAGES = {
+    "list": "/prescriptions/",
+    "new": "/prescriptions/new",
+    "deliveries": "/prescriptions/deliveries",
+    "formulary": "/prescriptions/formulary",
+    "drugs": "/prescriptions/drugs",
+    "statistics": "/prescriptions/statistics",
+}
+
+# page → who → status (302 = to the login page)
+MATRIX = {
+    "anonymous": dict.fromkeys(PAGES, 302),
+    "stranger": dict.fromkeys(PAGES, 403),
+    "gp": {**dict.fromkeys(PAGES, 200), "statistics": 403},
+    "nurse": {**dict.fromkeys(PAGES, 200), "new": 403, "statistics": 403},
+    "pharmacist": {**dict.fromkeys(PAGES, 200), "new": 403, "statistics": 403},
+    "office": {**dict.fromkeys(PAGES, 200), "new": 403},
+    "regulator": {**dict.fromkeys(PAGES, 403), "statistics": 200},
+    "admin": {**dict.fromkeys(PAGES, 200), "new": 403},
+    "outsider_doctor": {**dict.fromkeys(PAGES, 200), "statistics": 403},
+}
+
+
+@pytest.mark.parametrize("who", list(MATRIX))
+def test_page_matrix(rw, who):
+    extend(rw)
+    client = client_for(_users(rw)[who])
+    for page, url in PAGES.items():
+        response = client.get(url)
+        assert response.status_code == MATRIX[who][page], (who, page, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "masked"),
+    [
+        ("gp", 200, False),
+        ("nurse", 200, False),
+        ("township_admin", 200, False),
+        ("pharmacist", 200, False),
+        ("office", 200, True),
+        ("admin", 200, True),
+        ("hospital_doctor", 404, None),
+        ("outsider_doctor", 404, None),
+        ("regulator", 404, None),
+        ("stranger", 404, None),
+    ],
+)
+def test_detail_matrix(rw, who, status, masked):
+    rx = extend(rw)
+    client = client_for(_users(rw)[who])
+    response = client.get(f"/prescriptions/{rx.public_id}")
+    assert response.status_code == status
+    if status == 200:
+        text = response.content.decode()
+        assert ("王老汉" not in text) == masked
+        assert ("王*" in text) == masked
+        pdf = client.get(f"/prescriptions/{rx.public_id}/pdf")
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+
+
+def test_write_a_long_prescription_in_the_form(rw):
+    client = client_for(rw.gp)
+    page = client.get(f"/prescriptions/new?kind=long&person={rw.patient.public_id}")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert rw.amlodipine.code in text and rw.amoxicillin.code not in text  # only chronic stocked drugs
+    data = {
+        "institution": str(rw.world.township.public_id),
+        "kind": "long",
+        "person": str(rw.patient.public_id),
+        "diagnosis_code": "I10",
+        "diagnosis_name": "原发性高血压",
+        "items-TOTAL_FORMS": "5",
+        "items-INITIAL_FORMS": "0",
+        "items-0-drug": f"{rw.amlodipine.code} 苯磺酸氨氯地平片 5mg",
+        "items-0-dose": "1",
+        "items-0-frequency": "qd",
+        "items-0-route": "oral",
+        "items-0-days": "90",
+        "save": "1",
+    }
+    response = client.post("/prescriptions/new", data)
+    assert response.status_code == 200
+    assert "84" in response.content.decode()  # the days limit, inline
+    assert not Prescription.objects.exists()
+    data["items-0-days"] = "84"
+    response = client.post("/prescriptions/new", data)
+    assert response.status_code == 302
+    rx = Prescription.objects.get()
+    assert response["Location"] == f"/prescriptions/{rx.public_id}"
+    assert rx.items.get().quantity == 3
+    # a second one overlaps: the conflict message comes back on the form page
+    response = client.post("/prescriptions/new", data, follow=True)
+    assert "有效长处方" in response.content.decode()
+    assert Prescription.objects.count() == 1
+
+
+def test_extended_form_prefills_from_the_source(rw):
+    source = source_rx(rw)
+    client = client_for(rw.gp)
+    page = client.get(f"/prescriptions/new?kind=extended&person={rw.patient.public_id}")
+    text = page.content.decode()
+    assert source.number in text
+    assert rw.clopidogrel.code in text  # offered and prefilled
+    assert f'value="{rw.amlodipine.code}' not in text  # stocked here: not offered
+
+
+def test_void_in_the_page(rw):
+    rx = prescribe(rw)
+    client = client_for(rw.gp)
+    response = client.post(
+        f"/prescriptions/{rx.public_id}/void", {"reason": "", "version": rx.version}, follow=True
+    )
+    assert "请填写作废原因" in response.content.decode()
+    response = client.post(
+        f"/prescriptions/{rx.public_id}/void",
+        {"reason": "血压控制不佳，调整方案", "version": rx.version},
+        follow=True,
+    )
+    assert "处方已作废" in response.content.decode()
+    assert Prescription.objects.get().status == "voided"
+    assert (
+        client_for(rw.nurse)
+        .post(f"/prescriptions/{rx.public_id}/void", {"reason": "x", "version": 2})
+        .status_code
+        == 403
+    )
+
+
+def test_delivery_buttons(rw):
+    delivery = extend(rw).delivery
+    url = f"/prescriptions/deliveries/{delivery.public_id}"
+    pharmacy = client_for(rw.pharmacist)
+    assert "王老汉" in pharmacy.get("/prescriptions/deliveries?box=out").content.decode()
+    office = client_for(rw.world.office).get("/prescriptions/deliveries").content.decode()
+    assert "王老汉" not in office and "王**" in office
+    assert 'data-testid="delivery-dispatch"' in pharmacy.get(url).content.decode()
+    assert 'data-testid="delivery-dispatch"' not in client_for(rw.gp).get(url).content.decode()
+    assert client_for(rw.gp).post(f"{url}/dispatch").status_code == 403
+    assert pharmacy.post(f"{url}/dispatch", {"note": "已装箱"}).status_code == 302
+    response = pharmacy.post(f"{url}/dispatch", follow=True)
+    assert "状态已变化" in response.content.decode()
+    client_for(rw.nurse).post(f"{url}/receive")
+    client_for(rw.gp).post(f"{url}/hand_over")
+    assert Delivery.objects.get().status == "handed"
+    assert client_for(rw.gp).post(f"{url}/teleport").status_code == 404
+    assert client_for(rw.world.hospital_doctor).get(url).status_code == 404
+
+
+def test_formulary_page_limits_and_export(rw):
+    office = client_for(rw.world.office)
+    text = office.get("/prescriptions/formulary").content.decode()
+    assert rw.world.township.name in text and 'data-testid="limits-form"' in text
+    assert (
+        'data-testid="limits-form"'
+        not in client_for(rw.world.township_admin).get("/prescriptions/formulary").content.decode()
+    )
+    response = office.post(
+        "/prescriptions/formulary",
+        {
+            "long_max_days": "56",
+            "extended_max_days": "84",
+            "regular_max_days": "30",
+            "source_recent_months": "6",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        client_for(rw.world.township_admin)
+        .post("/prescriptions/formulary", {"long_max_days": "9"})
+        .status_code
+        == 403
+    )
+    export = office.get("/prescriptions/formulary/export")
+    book = load_workbook(io.BytesIO(export.content))
+    assert book.sheetnames[0] == "缺口汇总"
+    assert book.worksheets[0]["A2"].value == rw.world.township.name
+    assert book.worksheets[1]["B2"].value == rw.clopidogrel.name
+
+
+def test_stock_page_add_remove_import(rw):
+    url = f"/prescriptions/stock/{rw.world.township.public_id}"
+    admin = client_for(rw.world.township_admin)
+    text = admin.get(url).content.decode()
+    assert rw.clopidogrel.name in text  # missing chronic-disease drug
+    assert client_for(rw.gp).get(url).status_code == 200
+    assert client_for(rw.gp).post(url, {"add": "1", "drug": rw.clopidogrel.code}).status_code == 403
+    assert client_for(rw.world.outsider_doctor).get(url).status_code == 404
+    assert admin.post(url, {"add": "1", "drug": rw.clopidogrel.code}).status_code == 302
+    assert StockItem.objects.filter(institution=rw.world.township, drug=rw.clopidogrel).exists()
+    assert admin.post(url, {"remove": str(rw.clopidogrel.public_id)}).status_code == 302
+    assert not StockItem.objects.filter(institution=rw.world.township, drug=rw.clopidogrel).exists()
+    book = Workbook()
+    book.active.append(["医保药品代码", "通用名", "本地增补"])
+    book.active.append(["XC08CAA999A001999999999", "", "否"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "stock.xlsx"
+    response = admin.post(url, {"import": "1", "file": buffer})
+    assert response.status_code == 200
+    assert "第 2 行「医保药品代码」" in response.content.decode()
+    template = admin.get("/prescriptions/templates/stock.xlsx")
+    assert load_workbook(io.BytesIO(template.content)).active["A1"].value == "医保药品代码"
+    export = admin.get(f"{url}/export")
+    assert load_workbook(io.BytesIO(export.content)).active.max_row == 4
+
+
+def test_person_page_section(rw):
+    rx = prescribe(rw)
+    text = client_for(rw.gp).get(f"/people/{rw.patient.public_id}/").content.decode()
+    assert rx.number in text and 'data-testid="record-prescriptions"' in text
+
+
+def _clone(rx: Prescription, count: int) -> None:
+    items = list(rx.items.all())
+    for _ in range(count):
+        rx.pk = None
+        rx.public_id = uuid.uuid4()
+        rx.number = f"CF{uuid.uuid4().hex[:14]}"
+        rx.save(force_insert=True)
+        for line in items:
+            PrescriptionItem.objects.create(
+                prescription=rx,
+                drug=line.drug,
+                dose=line.dose,
+                frequency=line.frequency,
+                route=line.route,
+                days=line.days,
+                quantity=line.quantity,
+                starts_on=line.starts_on,
+                ends_on=line.ends_on,
+                person=line.person,
+                kind=line.kind,
+                is_current=False,
+            )
+
+
+def _count(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("gp", "/prescriptions/"),
+        ("office", "/prescriptions/"),
+        ("gp", "/prescriptions/deliveries?box=in"),
+        ("pharmacist", "/prescriptions/deliveries?box=out"),
+        ("office", "/prescriptions/formulary"),
+    ],
+)
+def test_list_queries_do_not_grow(rw, who, url):
+    rx = extend(rw)
+    client = client_for(_users(rw)[who])
+    few = _count(client, url)
+    requested_at = rx.delivery.requested_at
+    _clone(rx, 15)
+    for clone in Prescription.objects.filter(kind="extended", delivery__isnull=True):
+        Delivery.objects.create(
+            number=f"PS{uuid.uuid4().hex[:14]}",
+            prescription=clone,
+            from_institution=rw.world.hospital,
+            to_institution=rw.world.township,
+            requested_at=requested_at,
+        )
+    assert _count(client, url) == few
