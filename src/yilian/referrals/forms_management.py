@@ -111,11 +111,12 @@ class MonthField(forms.CharField):
 
 @dataclass
 class CapacityCell:
-    """One day × kind of the grid: its input and what is already published."""
+    """One day × column of the grid: its input and what is already published."""
 
     kind: str
     field: forms.BoundField
     capacity: ReservedCapacity | None
+    signed_residents_only: bool = False
 
 
 @dataclass
@@ -126,8 +127,28 @@ class CapacityDay:
     cells: list[CapacityCell]
 
 
+CAPACITY_COLUMNS: list[tuple[str, bool]] = [
+    *((kind, False) for kind in CapacityKind.values),
+    *((kind, True) for kind in CapacityKind.values),
+]
+"""Columns of the grid: each kind's general places, then each kind's places kept for signed residents."""
+
+
+def capacity_column_labels() -> list[tuple[str, bool, str]]:
+    """(kind, signed_residents_only, label) of every column."""
+    return [
+        (
+            kind,
+            signed,
+            f"{CapacityKind(kind).label}（{_('签约居民')}）" if signed else str(CapacityKind(kind).label),
+        )
+        for kind, signed in CAPACITY_COLUMNS
+    ]
+
+
 class CapacityGridForm(forms.Form):
-    """Quantities of a department's reserved capacity: one input per day and kind.
+    """Quantities of a department's reserved capacity: one input per day and column (kind, and whether
+    the places are kept for family-doctor signed residents).
 
     An empty input leaves the day unpublished (or unchanged); 0 withdraws
     the places that are not yet booked.
@@ -137,17 +158,17 @@ class CapacityGridForm(forms.Form):
         self,
         *args: Any,
         days: list[datetime.date],
-        published: dict[tuple[datetime.date, str], ReservedCapacity],
+        published: dict[tuple[datetime.date, str, bool], ReservedCapacity],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.days = days
         self.published = published
         for day in days:
-            for kind in CapacityKind.values:
-                existing = published.get((day, kind))
-                label = f"{day:%Y-%m-%d} {CapacityKind(kind).label}"
-                self.fields[self.cell_name(day, kind)] = forms.IntegerField(
+            for kind, signed, column in capacity_column_labels():
+                existing = published.get((day, kind, signed))
+                label = f"{day:%Y-%m-%d} {column}"
+                self.fields[self.cell_name(day, kind, signed)] = forms.IntegerField(
                     label=label,
                     required=False,
                     min_value=0,
@@ -159,9 +180,9 @@ class CapacityGridForm(forms.Form):
                 )
 
     @staticmethod
-    def cell_name(day: datetime.date, kind: str) -> str:
+    def cell_name(day: datetime.date, kind: str, signed: bool = False) -> str:
         """The input name of one cell."""
-        return f"q_{day:%Y%m%d}_{kind}"
+        return f"q_{day:%Y%m%d}_{kind}{'_signed' if signed else ''}"
 
     def grid(self) -> list[CapacityDay]:
         """Rows of the grid for the template."""
@@ -169,23 +190,29 @@ class CapacityGridForm(forms.Form):
             CapacityDay(
                 date=day,
                 cells=[
-                    CapacityCell(kind, self[self.cell_name(day, kind)], self.published.get((day, kind)))
-                    for kind in CapacityKind.values
+                    CapacityCell(
+                        kind,
+                        self[self.cell_name(day, kind, signed)],
+                        self.published.get((day, kind, signed)),
+                        signed,
+                    )
+                    for kind, signed in CAPACITY_COLUMNS
                 ],
             )
             for day in self.days
         ]
 
-    def changes(self) -> list[tuple[datetime.date, str, int]]:
-        """(day, kind, quantity) of every cell whose quantity was typed and differs from the published one."""
+    def changes(self) -> list[tuple[datetime.date, str, int, bool]]:
+        """(day, kind, quantity, signed_residents_only) of every cell whose quantity was typed and differs
+        from the published one."""
         changed = []
         for day in self.days:
-            for kind in CapacityKind.values:
-                quantity = self.cleaned_data.get(self.cell_name(day, kind))
-                existing = self.published.get((day, kind))
+            for kind, signed in CAPACITY_COLUMNS:
+                quantity = self.cleaned_data.get(self.cell_name(day, kind, signed))
+                existing = self.published.get((day, kind, signed))
                 if quantity is None or (existing is not None and existing.quantity == quantity):
                     continue
-                changed.append((day, kind, quantity))
+                changed.append((day, kind, quantity, signed))
         return changed
 
 

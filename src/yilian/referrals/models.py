@@ -134,7 +134,9 @@ class ReservedCapacity(BaseModel):
 
     Booking increments ``booked`` with a conditional update
     (``booked < quantity``), so two clients racing for the last slot
-    cannot both win.
+    cannot both win. ``signed_residents_only`` places are kept for residents
+    with a family-doctor contract in force (the seeds' priority for signed
+    residents); a department may publish both kinds for the same day.
     """
 
     department = models.ForeignKey(
@@ -147,6 +149,11 @@ class ReservedCapacity(BaseModel):
     date = models.DateField(_("日期"))
     quantity = models.PositiveSmallIntegerField(_("预留数量"))
     booked = models.PositiveSmallIntegerField(_("已预约"), default=0)
+    signed_residents_only = models.BooleanField(
+        _("仅限签约居民"),
+        default=False,
+        help_text=_("为家庭医生签约居民预留：只有患者有生效签约的转诊可以预约。"),
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发布人"),
@@ -160,7 +167,9 @@ class ReservedCapacity(BaseModel):
         verbose_name = _("预留号源/床位")
         verbose_name_plural = _("预留号源/床位")
         constraints = [
-            models.UniqueConstraint(fields=["department", "kind", "date"], name="capacity_unique"),
+            models.UniqueConstraint(
+                fields=["department", "kind", "date", "signed_residents_only"], name="capacity_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(booked__lte=models.F("quantity")), name="capacity_not_overbooked"
             ),
@@ -180,7 +189,9 @@ class Referral(BaseModel):
 
     Both ends' institutions are on the row; each end sees it (the receiver
     from submission on), the consortium office and the regulator read it.
-    ``direction`` and ``inside_consortium`` are derived on submit.
+    ``direction`` and ``inside_consortium`` are derived on submit, as is
+    ``signed_resident`` (the patient has a family-doctor contract in force:
+    the green channel, ahead of others of the same priority in the inbox).
     ``status`` moves only through ``referrals.workflow``; ``version`` guards
     against concurrent answers. Content follows the WS 445.16 data set.
     """
@@ -206,6 +217,11 @@ class Referral(BaseModel):
         related_name="referrals",
     )
     inside_consortium = models.BooleanField(_("医联体内转诊"), default=False)
+    signed_resident = models.BooleanField(
+        _("签约居民（绿色通道）"),
+        default=False,
+        help_text=_("提交时患者有生效的家庭医生签约：绿色通道优先处理。"),
+    )
     person = models.ForeignKey(
         "people.Person", verbose_name=_("患者"), on_delete=models.PROTECT, related_name="referrals"
     )

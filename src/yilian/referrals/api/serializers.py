@@ -323,6 +323,9 @@ class ReferralSerializer(serializers.Serializer):
     priority = EnumField(ReferralPriority, read_only=True)
     priority_label = serializers.CharField(source="get_priority_display", read_only=True)
     inside_consortium = serializers.BooleanField(read_only=True)
+    signed_resident = serializers.BooleanField(
+        read_only=True, help_text="提交时患者有生效的家庭医生签约（签约居民绿色通道，同优先级内优先处理）"
+    )
     consortium = ConsortiumSummarySerializer(read_only=True, allow_null=True)
     patient = serializers.SerializerMethodField()
     from_institution = InstitutionSummarySerializer(read_only=True)
@@ -630,6 +633,7 @@ class CapacitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(read_only=True)
     booked = serializers.IntegerField(read_only=True)
     remaining = serializers.IntegerField(read_only=True)
+    signed_residents_only = serializers.BooleanField(read_only=True, help_text="仅限家庭医生签约居民预约")
 
 
 class CapacityPublishSerializer(serializers.Serializer):
@@ -639,6 +643,9 @@ class CapacityPublishSerializer(serializers.Serializer):
     kind = EnumField(CapacityKind)
     date = serializers.DateField()
     quantity = serializers.IntegerField(min_value=0, max_value=500)
+    signed_residents_only = serializers.BooleanField(
+        required=False, default=False, help_text="为家庭医生签约居民预留的号源（与普通预留号源分开发布）"
+    )
 
 
 class CapacityQuerySerializer(RenamedFieldsMixin, serializers.Serializer):
@@ -672,6 +679,7 @@ class BookableDaySerializer(serializers.Serializer):
     kind = EnumField(CapacityKind, read_only=True)
     date = serializers.DateField(read_only=True)
     remaining = serializers.IntegerField(read_only=True)
+    signed_residents_only = serializers.BooleanField(read_only=True, help_text="仅限家庭医生签约居民预约")
 
 
 # Consortium configuration -----------------------------------------------------------------------

@@ -158,8 +158,9 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
             | Q(person__name_initials__istartswith=term.lower())
         )
     if filters.box == "inbox":
+        # Signed residents' referrals (the green channel) come first within the same priority.
         return referrals.annotate(priority_rank=_priority_order()).order_by(
-            "priority_rank", "answer_due_at", "id"
+            "priority_rank", "-signed_resident", "answer_due_at", "id"
         )
     return referrals.order_by("-created_at", "-id")
 
@@ -412,7 +413,7 @@ def capacity_list(
     ).select_related("department__institution")
     if kind:
         rows = rows.filter(kind=kind)
-    return rows.order_by("date", "department__name", "kind")
+    return rows.order_by("date", "department__name", "kind", "signed_residents_only")
 
 
 def bookable_days(

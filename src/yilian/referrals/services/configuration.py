@@ -237,11 +237,18 @@ def subsidy_set(
 
 
 def capacity_publish(
-    *, actor: Any, department: Department, kind: str, date: datetime.date, quantity: int
+    *,
+    actor: Any,
+    department: Department,
+    kind: str,
+    date: datetime.date,
+    quantity: int,
+    signed_residents_only: bool = False,
 ) -> ReservedCapacity:
     """Publish (or change) the places a department reserves for member referrals on one day.
 
-    Lowering below what is already booked is refused. Audited
+    ``signed_residents_only`` publishes the places kept for residents with a family-doctor contract in
+    force (a separate row beside the general places). Lowering below what is already booked is refused. Audited
     ``reserved_capacity.publish``. Raises NotAllowed, Invalid, Conflict.
     """
     if not policies.can_manage_capacity(actor, department.institution_id):
@@ -266,6 +273,7 @@ def capacity_publish(
                     department=department,
                     kind=kind,
                     date=date,
+                    signed_residents_only=bool(signed_residents_only),
                     defaults={"quantity": quantity, "published_by": actor},
                 )
         except IntegrityError as error:
@@ -290,7 +298,12 @@ def capacity_publish(
             action="reserved_capacity.publish",
             obj=capacity,
             before=before,
-            after={"kind": kind, "date": str(date), "quantity": quantity},
+            after={
+                "kind": kind,
+                "date": str(date),
+                "quantity": quantity,
+                "signed_residents_only": bool(signed_residents_only),
+            },
             institution_public_id=department.institution.public_id,
         )
     return capacity

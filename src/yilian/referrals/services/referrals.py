@@ -15,6 +15,7 @@ from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
+from yilian.family_doctors.selectors import active_contract_for
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
 from yilian.people.choices import PersonLinkReason
@@ -366,8 +367,11 @@ def _submit(
         "submitted_at": now,
         "answer_due_at": now + datetime.timedelta(hours=hours),
     }
+    # The green channel of signed residents (Art. 22): stored, so the inbox can put them first.
+    signed = _signed(referral)
+    changes["signed_resident"] = signed
     if booking_date is not None:
-        changes["booking"] = _book(referral, booking_date)
+        changes["booking"] = _book(referral, booking_date, signed=signed)
         changes["scheduled_for"] = booking_date
     before_status = referral.status
     bump(referral, **changes)
@@ -414,19 +418,44 @@ def _validate_booking_date(referral: Referral, day: datetime.date, errors: dict[
         errors["booking_date"] = [_("预留号源只对医联体成员单位开放。")]
 
 
-def _book(referral: Referral, day: datetime.date) -> ReservedCapacity:
-    """Take one reserved place of the referral's kind on ``day`` at the receiving department, atomically."""
-    capacity = ReservedCapacity.objects.filter(
-        department_id=referral.to_department_id, kind=KIND_CAPACITY[referral.kind], date=day
-    ).first()
-    if capacity is None:
-        raise Invalid({"booking_date": [_("接收科室当天没有发布预留号源。")]})
-    taken = ReservedCapacity.objects.filter(pk=capacity.pk, booked__lt=F("quantity")).update(
-        booked=F("booked") + 1
+def _signed(referral: Referral) -> bool:
+    """True when the patient has a family-doctor contract in force today (the green channel)."""
+    return active_contract_for(referral.person) is not None
+
+
+def _book(referral: Referral, day: datetime.date, *, signed: bool | None = None) -> ReservedCapacity:
+    """Take one reserved place of the referral's kind on ``day`` at the receiving department, atomically.
+
+    A signed resident takes a place kept for signed residents first, then a general one; anyone else
+    only a general one, and a day with places for signed residents only is refused with Invalid.
+    """
+    signed = _signed(referral) if signed is None else signed
+    rows = list(
+        ReservedCapacity.objects.filter(
+            department_id=referral.to_department_id, kind=KIND_CAPACITY[referral.kind], date=day
+        )
     )
-    if not taken:
-        raise Conflict(_("{day} 的预留号源已被约满，请选择其他日期。").format(day=day))
-    return capacity
+    if not rows:
+        raise Invalid({"booking_date": [_("接收科室当天没有发布预留号源。")]})
+    general = [row for row in rows if not row.signed_residents_only]
+    reserved = [row for row in rows if row.signed_residents_only]
+    if not signed and not general:
+        raise Invalid(
+            {
+                "booking_date": [
+                    _(
+                        "{day} 的预留号源仅限家庭医生签约居民预约，该患者没有生效的签约，请选择其他日期。"
+                    ).format(day=day)
+                ]
+            }
+        )
+    for capacity in (reserved + general) if signed else general:
+        taken = ReservedCapacity.objects.filter(pk=capacity.pk, booked__lt=F("quantity")).update(
+            booked=F("booked") + 1
+        )
+        if taken:
+            return capacity
+    raise Conflict(_("{day} 的预留号源已被约满，请选择其他日期。").format(day=day))
 
 
 def _release(referral: Referral) -> None:
@@ -583,6 +612,7 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         to_institution=department.institution,
         to_department=department,
         redirected_from=referral,
+        signed_resident=referral.signed_resident,
         created_by=actor,
         status=ReferralStatus.SUBMITTED,
         submitted_at=now,

@@ -96,7 +96,9 @@ def test_capacity_grid_shows_fourteen_days_with_booked_and_remaining(rw, client_
     body = response.content.decode()
     assert response.status_code == 200
     assert count(response, "capacity-row") == 14
-    assert body.count('class="qty"') == 14 * 3
+    # three kinds, each with general places and places kept for family-doctor signed residents
+    assert body.count('class="qty"') == 14 * 3 * 2
+    assert body.count('-signed"') == 14 * 3
     assert "已约 1 · 余 2" in body
     assert f'name="{cell(slot.date)}" value="3"' in body
     # both hospital departments are offered, the township's is not

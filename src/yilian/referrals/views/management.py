@@ -36,7 +36,7 @@ from yilian.institutions import selectors as registry
 from yilian.institutions.models import Consortium, Department, Institution
 from yilian.people.identifiers import mask_name
 from yilian.referrals import documents, policies, selectors, services
-from yilian.referrals.choices import CapacityKind, DepartmentGroup, Grade, Material
+from yilian.referrals.choices import DepartmentGroup, Grade, Material
 from yilian.referrals.forms_management import (
     SUBSIDY_FIELDS,
     CapacityGridForm,
@@ -46,6 +46,7 @@ from yilian.referrals.forms_management import (
     StatisticsFilterForm,
     SubsidyFilterForm,
     add_months,
+    capacity_column_labels,
     month_start,
     parse_month,
 )
@@ -99,16 +100,21 @@ def _publish_all(
     request: HttpRequest,
     department: Department,
     form: CapacityGridForm,
-    changes: list[tuple[datetime.date, str, int]],
+    changes: list[tuple[datetime.date, str, int, bool]],
 ) -> bool:
     """Publish every changed cell, all or nothing; put each refusal on its cell. True when all were saved."""
     failed = False
     with transaction.atomic():
-        for day, kind, quantity in changes:
-            cell = form.cell_name(day, kind)
+        for day, kind, quantity, signed in changes:
+            cell = form.cell_name(day, kind, signed)
             try:
                 services.capacity_publish(
-                    actor=request.user, department=department, kind=kind, date=day, quantity=quantity
+                    actor=request.user,
+                    department=department,
+                    kind=kind,
+                    date=day,
+                    quantity=quantity,
+                    signed_residents_only=signed,
                 )
             except Invalid as error:
                 failed = True
@@ -139,7 +145,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
     first = _first_day(request.GET.get("start"), today)
     days = [first + datetime.timedelta(days=offset) for offset in range(CAPACITY_DAYS)]
     published = {
-        (row.date, row.kind): row for row in selectors.capacity_list([department.pk], days[0], days[-1])
+        (row.date, row.kind, row.signed_residents_only): row
+        for row in selectors.capacity_list([department.pk], days[0], days[-1])
     }
     form = CapacityGridForm(_posted(request), days=days, published=published)
     if request.method == "POST" and form.is_valid():
@@ -158,7 +165,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "grid": form.grid(),
-            "kinds": CapacityKind.choices,
+            "kinds": [(kind, label) for kind, _signed, label in capacity_column_labels()],
             "departments": departments,
             "department": department,
             "first": first,

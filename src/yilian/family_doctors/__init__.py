@@ -1,0 +1,1 @@
+"""Family-doctor contracting: care teams, their members, service packages and contracts with residents."""

@@ -1,0 +1,271 @@
+"""The family-doctor pages: who sees what, the signing flow, renew / terminate, exports, query counts."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from yilian.family_doctors.models import CareTeamMember, Contract, ServicePackage
+from yilian.family_doctors.tests.factories import resident, sign, today
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _html(response):
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("anonymous", 302),
+        ("stranger", 404),  # the team is not theirs to see at all
+        ("office", 403),  # sees the team (aggregates), not its residents
+        ("regulator", 403),
+        ("hospital_admin", 404),
+        ("hospital_other_doctor", 404),
+        ("outsider_doctor", 404),
+        ("specialist", 200),
+        ("gp", 200),
+        ("township_admin", 200),
+        ("admin", 200),
+    ],
+)
+def test_panel_matrix(fw, who, status):
+    sign(fw)
+    response = client_for(fw.users()[who]).get(reverse("family_doctors:panel", args=[fw.team.public_id]))
+    assert response.status_code == status
+    assert ("王芳" in _html(response)) == (status == 200)
+
+
+@pytest.mark.parametrize("who", ["office", "regulator", "township_admin", "gp", "specialist"])
+def test_team_pages_and_coverage_render(fw, who):
+    sign(fw, who=fw.elder, priority_groups=["elderly"])
+    client = client_for(fw.users()[who])
+    listing = client.get(reverse("family_doctors:teams"))
+    assert listing.status_code == 200 and "城关一队" in _html(listing)
+    detail = client.get(reverse("family_doctors:team", args=[fw.team.public_id]))
+    assert detail.status_code == 200 and "何俊" in _html(detail)
+    assert "赵大爷" not in _html(detail)
+    coverage = client.get(reverse("family_doctors:coverage"), {"by": "institution"})
+    assert coverage.status_code == 200 and "赵大爷" not in _html(coverage)
+    assert client.get(reverse("family_doctors:packages")).status_code == 200
+
+
+def test_coverage_exports_excel(fw):
+    sign(fw, who=fw.elder, priority_groups=["elderly"])
+    response = client_for(fw.world.office).get(
+        reverse("family_doctors:coverage"), {"by": "team", "format": "xlsx"}
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A3"].value == "城关一队" and sheet["D3"].value == 1
+
+
+def test_admin_adds_and_removes_members_on_the_team_page(fw):
+    client = client_for(fw.world.township_admin)
+    url = reverse("family_doctors:team", args=[fw.team.public_id])
+    response = client.post(url, {"user": str(fw.hospital_other_doctor.public_id), "role": "specialist"})
+    assert response.status_code == 302
+    assert CareTeamMember.objects.filter(
+        team=fw.team, user=fw.hospital_other_doctor, left_on__isnull=True
+    ).exists()
+    bad = client.post(url, {"user": str(fw.hospital_other_doctor.public_id), "role": "nurse"})
+    assert bad.status_code == 200  # no longer offered: a form error, nothing changed
+    remove = reverse(
+        "family_doctors:member-action", args=[fw.team.public_id, fw.hospital_other_doctor.public_id, "remove"]
+    )
+    assert client.post(remove).status_code == 302
+    assert CareTeamMember.objects.get(team=fw.team, user=fw.hospital_other_doctor).left_on == today()
+    # a member may not manage the team
+    assert (
+        client_for(fw.gp)
+        .post(url, {"user": str(fw.hospital_other_doctor.public_id), "role": "specialist"})
+        .status_code
+        == 403
+    )
+
+
+def test_admin_forms_a_team(fw):
+    client = client_for(fw.world.township_admin)
+    page = client.get(reverse("family_doctors:team-new"))
+    assert page.status_code == 200 and "何俊" in _html(page)
+    response = client.post(
+        reverse("family_doctors:team-new"),
+        {
+            "institution": str(fw.world.township.public_id),
+            "name": "城关二队",
+            "grid": str(fw.grid.public_id),
+            "leader": str(fw.public_health.public_id),
+            "leader_role": "public_health",
+        },
+    )
+    assert response.status_code == 302
+    assert client_for(fw.gp).get(reverse("family_doctors:team-new")).status_code == 403
+
+
+def test_signing_flow_finds_picks_and_signs(fw):
+    client = client_for(fw.gp)
+    url = reverse("family_doctors:sign")
+    found = client.get(url, {"team": str(fw.team.public_id), "q": "赵"})
+    assert found.status_code == 200 and "赵大爷" in _html(found) and "钱多多" not in _html(found)
+    picked = client.get(url, {"team": str(fw.team.public_id), "person": str(fw.elder.public_id)})
+    html = _html(picked)
+    assert 'value="elderly" ' in html and "checked" in html.split('value="elderly"')[1][:40]
+    response = client.post(
+        url,
+        {
+            "team": str(fw.team.public_id),
+            "person": str(fw.elder.public_id),
+            "package": str(fw.basic.public_id),
+            "priority_groups": ["elderly", "hypertension"],
+        },
+    )
+    contract = Contract.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "family_doctors:contract", args=[contract.public_id]
+    )
+    again = client.get(url, {"team": str(fw.team.public_id), "person": str(fw.elder.public_id)})
+    assert 'data-testid="sign-existing"' in _html(again)
+    # someone outside the grid cannot be picked
+    assert (
+        client.get(
+            url, {"team": str(fw.team.public_id), "person": str(fw.outside_resident.public_id)}
+        ).status_code
+        == 404
+    )
+
+
+def test_signing_form_shows_errors_and_saves_nothing(fw):
+    response = client_for(fw.gp).post(
+        reverse("family_doctors:sign"),
+        {
+            "team": str(fw.team.public_id),
+            "person": str(fw.resident.public_id),
+            "package": str(fw.basic.public_id),
+            "priority_groups": ["children"],
+            "ends_on": "2000-01-01",
+        },
+    )
+    assert response.status_code == 200
+    assert 'data-testid="error-priority_groups"' in _html(
+        response
+    ) and 'data-testid="error-ends_on"' in _html(response)
+    assert not Contract.objects.exists()
+
+
+def test_register_and_sign_a_new_resident(fw):
+    from yilian.people.tests.factories import resident_id
+
+    response = client_for(fw.nurse).post(
+        reverse("family_doctors:sign") + f"?team={fw.team.public_id}&new=1",
+        {
+            "team": str(fw.team.public_id),
+            "new": "1",
+            "new_name": "孙新",
+            "new_id_number": resident_id(birth=datetime.date(1990, 3, 3)),
+            "package": str(fw.basic.public_id),
+        },
+    )
+    assert response.status_code == 302
+    assert Contract.objects.get().person.name == "孙新"
+
+
+def test_signing_page_is_for_signing_members_only(fw):
+    for who in ("specialist", "office", "hospital_admin"):
+        assert client_for(fw.users()[who]).get(reverse("family_doctors:sign")).status_code == 403
+
+
+def test_contract_page_renews_terminates_and_prints(fw):
+    contract = sign(fw, ends_on=today() + datetime.timedelta(days=20))
+    client = client_for(fw.gp)
+    url = reverse("family_doctors:contract", args=[contract.public_id])
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-testid="renew-form"' in _html(page)
+    assert 'data-testid="renew-form"' not in _html(client_for(fw.specialist).get(url))
+    response = client.post(
+        url, {"action": "renew", "package": str(fw.premium.public_id), "version": contract.version}
+    )
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.status == "renewed" and contract.terms == 2
+    stale = client.post(url, {"action": "terminate", "reason": "resident_request", "version": 1})
+    assert (
+        stale.status_code == 302 and Contract.objects.get().status == "renewed"
+    )  # Conflict: back with message
+    client.post(url, {"action": "terminate", "reason": "moved_away", "version": contract.version})
+    assert Contract.objects.get().status == "terminated"
+    pdf = client.get(reverse("family_doctors:contract-pdf", args=[contract.public_id]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client_for(fw.world.office).get(url).status_code == 404
+    assert (
+        client_for(fw.specialist)
+        .post(url, {"action": "terminate", "reason": "other", "note": "x", "version": 3})
+        .status_code
+        == 403
+    )
+
+
+def test_office_adds_a_package(fw):
+    response = client_for(fw.world.office).post(
+        reverse("family_doctors:packages"),
+        {
+            "consortium": str(fw.world.consortium.public_id),
+            "name": "儿童服务包",
+            "kind": "personalised",
+            "annual_price": "30",
+            "contents": "生长发育评估\n预防接种提醒",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert ServicePackage.objects.filter(name="儿童服务包").exists()
+    assert (
+        client_for(fw.world.township_admin)
+        .post(reverse("family_doctors:packages"), {"name": "x"})
+        .status_code
+        == 403
+    )
+
+
+def test_person_page_shows_the_contract(fw):
+    sign(fw, who=fw.elder)
+    page = client_for(fw.gp).get(reverse("people:detail", args=[fw.elder.public_id]))
+    assert page.status_code == 200 and 'data-testid="record-contract"' in _html(page)
+    assert "城关一队" in _html(page)
+
+
+def _queries(user, url, params=None):
+    client = client_for(user)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(context.captured_queries), _html(response).count('data-testid="panel-row"')
+
+
+def test_panel_and_team_list_query_counts_are_constant(fw):
+    for n in range(2):
+        sign(fw, who=resident(f"居民{n}", fw.grid), priority_groups=["poor"])
+    panel = reverse("family_doctors:panel", args=[fw.team.public_id])
+    few = _queries(fw.gp, panel)
+    few_contracts = _queries(fw.world.township_admin, reverse("family_doctors:contracts"))
+    few_filtered = _queries(fw.gp, panel, {"q": "jm", "group": "poor", "expiring": ""})
+    for n in range(10):
+        sign(fw, who=resident(f"新居民{n}", fw.grid), priority_groups=["poor", "disabled"])
+    assert _queries(fw.gp, panel) == (few[0], 12)
+    assert _queries(fw.world.township_admin, reverse("family_doctors:contracts")) == (few_contracts[0], 12)
+    assert _queries(fw.gp, panel, {"q": "jm", "group": "poor", "expiring": ""})[0] == few_filtered[0]
