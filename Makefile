@@ -30,6 +30,7 @@ demo: seed
 	$(YILIAN) collectstatic --no-input -v 0
 	$(YILIAN) referrals_sweep --schedule
 	$(YILIAN) diagnostics_sweep --schedule
+	$(YILIAN) family_doctors_sweep --schedule
 	@echo "打开 http://$(HOST):$(PORT)/  (Ctrl-C 停止)"
 	@trap 'kill 0' INT TERM EXIT; $(YILIAN) db_worker >var/worker.log 2>&1 & $(YILIAN) runserver $(HOST):$(PORT)
 

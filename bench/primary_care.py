@@ -68,7 +68,12 @@ def measure(panel_sizes: list[int], follow_up_sizes: list[int], repeat: int) -> 
     from yilian.core.text import pinyin_full, pinyin_initials
     from yilian.family_doctors import services as fd
     from yilian.family_doctors.choices import PriorityGroup
-    from yilian.family_doctors.models import Contract, ContractPriorityGroup, ContractTerm, ServicePackage
+    from yilian.family_doctors.models import (
+        ContractPriorityGroup,
+        ContractTerm,
+        FamilyDoctorContract,
+        ServicePackage,
+    )
     from yilian.institutions.choices import ConsortiumType
     from yilian.institutions.tests.factories import (
         ConsortiumFactory,
@@ -137,7 +142,7 @@ def measure(panel_sizes: list[int], follow_up_sizes: list[int], repeat: int) -> 
         """Bulk-create residents of the grid with contracts in force up to ``total``."""
         nonlocal made
         started = time.perf_counter()
-        missing = total - Contract.objects.filter(team=team).count()
+        missing = total - FamilyDoctorContract.objects.filter(team=team).count()
         people = []
         for n in range(max(missing, 0)):
             index = made + n
@@ -160,7 +165,7 @@ def measure(panel_sizes: list[int], follow_up_sizes: list[int], repeat: int) -> 
             # Spread the starts over the year so every size has contracts ending within 30 days.
             start = today - datetime.timedelta(days=(index * 37) % 360)
             contracts.append(
-                Contract(
+                FamilyDoctorContract(
                     public_id=uuid.uuid4(),
                     number=f"QYB{index:012d}",
                     person=person,
@@ -175,7 +180,7 @@ def measure(panel_sizes: list[int], follow_up_sizes: list[int], repeat: int) -> 
                     signed_by=gp,
                 )
             )
-        Contract.objects.bulk_create(contracts, batch_size=2000)
+        FamilyDoctorContract.objects.bulk_create(contracts, batch_size=2000)
         ContractTerm.objects.bulk_create(
             [
                 ContractTerm(

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 from yilian.accounts.tests.factories import PASSWORD
-from yilian.family_doctors.models import CareTeamMember, Contract
+from yilian.family_doctors.models import CareTeamMember, FamilyDoctorContract
 from yilian.family_doctors.tests.factories import family_world, resident, second_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +59,7 @@ def test_team_signing_panel_and_termination(world: Any, browser: Any, live_serve
     gp.click("[data-testid=sign-submit]")
     expect(gp.locator("[data-testid=contract-number]")).to_contain_text("QY")
     expect(gp.locator("[data-testid=contract-groups]")).to_contain_text("高血压")
-    contract = Contract.objects.get(person=elder)
+    contract = FamilyDoctorContract.objects.get(person=elder)
     assert contract.status == "signed"
 
     # The specialist reads the panel.

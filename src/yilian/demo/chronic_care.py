@@ -45,7 +45,7 @@ from yilian.chronic_care.models import ChronicCase, ChronicRegistry, FollowUp
 from yilian.chronic_care.selectors import referral_proposal
 from yilian.demo.plan import DemoPlan
 from yilian.family_doctors.choices import ACTIVE_STATUSES
-from yilian.family_doctors.models import CareTeam, Contract
+from yilian.family_doctors.models import CareTeam, FamilyDoctorContract
 from yilian.institutions.models import ConsortiumMember
 from yilian.people.models import PersonInstitutionLink
 
@@ -152,7 +152,7 @@ class ChronicCareSeeder:
             ):
                 people[person_id] = (institution_id, birth, grid)
         contracts = dict(
-            Contract.objects.filter(person_id__in=people, status__in=ACTIVE_STATUSES).values_list(
+            FamilyDoctorContract.objects.filter(person_id__in=people, status__in=ACTIVE_STATUSES).values_list(
                 "person_id", "team_id"
             )
         )

@@ -58,9 +58,9 @@ from yilian.family_doctors.choices import (
 from yilian.family_doctors.models import (
     CareTeam,
     CareTeamMember,
-    Contract,
     ContractPriorityGroup,
     ContractTerm,
+    FamilyDoctorContract,
     ServicePackage,
 )
 from yilian.institutions.models import ConsortiumMember, Department, GridArea, Institution
@@ -382,10 +382,14 @@ class FamilyDoctorsSeeder:
         signers = dict(
             CareTeamMember.objects.filter(team__in=teams, is_leader=True).values_list("team_id", "user_id")
         )
-        taken = set(Contract.objects.filter(status__in=ACTIVE_STATUSES).values_list("person_id", flat=True))
+        taken = set(
+            FamilyDoctorContract.objects.filter(status__in=ACTIVE_STATUSES).values_list(
+                "person_id", flat=True
+            )
+        )
         sequence: dict[datetime.date, int] = defaultdict(int)
-        contracts: list[Contract] = []
-        extras: list[tuple[Contract, list[str], list[tuple[datetime.date, datetime.date]]]] = []
+        contracts: list[FamilyDoctorContract] = []
+        extras: list[tuple[FamilyDoctorContract, list[str], list[tuple[datetime.date, datetime.date]]]] = []
         for team, person_id, birth, gender in self._residents_by_team(teams):
             if person_id in taken:
                 continue
@@ -423,7 +427,7 @@ class FamilyDoctorsSeeder:
                 taken.discard(person_id)
             package = self._package_for(groups, packages)
             sequence[start] += 1
-            contract = Contract(
+            contract = FamilyDoctorContract(
                 public_id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
                 number=f"QY{start:%Y%m%d}{sequence[start] + 50000:05d}",
                 person_id=person_id,
@@ -444,9 +448,11 @@ class FamilyDoctorsSeeder:
             contracts.append(contract)
             extras.append((contract, groups, terms))
         with transaction.atomic():
-            Contract.objects.bulk_create(contracts, batch_size=1000)
+            FamilyDoctorContract.objects.bulk_create(contracts, batch_size=1000)
             ids = dict(
-                Contract.objects.filter(number__in=[c.number for c in contracts]).values_list("number", "pk")
+                FamilyDoctorContract.objects.filter(number__in=[c.number for c in contracts]).values_list(
+                    "number", "pk"
+                )
             )
             term_rows = []
             group_rows = []
@@ -491,7 +497,7 @@ class FamilyDoctorsSeeder:
         if team is None:
             return 0
         signed = set(
-            Contract.objects.filter(
+            FamilyDoctorContract.objects.filter(
                 person__home_grid_id=team.grid_id, status__in=ACTIVE_STATUSES
             ).values_list("person_id", flat=True)
         )
@@ -554,7 +560,7 @@ class FamilyDoctorsSeeder:
 
         from yilian.referrals.models import Referral
 
-        contracts = Contract.objects.filter(
+        contracts = FamilyDoctorContract.objects.filter(
             person_id=OuterRef("person_id"),
             starts_on__lte=OuterRef("submitted_at__date"),
             ends_on__gte=OuterRef("submitted_at__date"),

@@ -27,6 +27,15 @@ from django.db import models, transaction
 from yilian.accounts import services as account_services
 from yilian.accounts.models import Membership, User
 from yilian.accounts.selectors import membership_visible_to, user_visible_to
+from yilian.capacity_building.models import (
+    Fellowship,
+    MaintenanceRequest,
+    SupportedDevice,
+    TechniqueTransfer,
+    TrainingAttendance,
+    TrainingCourse,
+)
+from yilian.chronic_care.models import ChronicCase, FollowUp
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
@@ -62,6 +71,7 @@ from yilian.diagnostics.models import (
     StudyFile,
 )
 from yilian.encounters.models import Encounter, ServiceVolume
+from yilian.family_doctors.models import CareTeam, CareTeamMember, FamilyDoctorContract, ServicePackage
 from yilian.institutions import services as registry
 from yilian.institutions.models import (
     Agreement,
@@ -75,9 +85,11 @@ from yilian.institutions.models import (
     ManagementBody,
     Region,
 )
+from yilian.outreach.models import ClinicBooking, ExpertClinicSession, OutreachBatch, OutreachVisit, Posting
 from yilian.people.choices import PersonLinkReason
 from yilian.people.identifiers import hash_id_number
 from yilian.people.models import Person, PersonInstitutionLink
+from yilian.prescriptions.models import Delivery, Drug, Prescription, StockItem
 from yilian.referrals.models import (
     FollowUpTask,
     Referral,
@@ -134,6 +146,27 @@ COUNTED: tuple[tuple[str, type[models.Model]], ...] = (
     ("会诊进程 teleconsultation events", TeleconsultationEvent),
     ("会诊资料 teleconsultation files", TeleconsultationAttachment),
     ("会诊费用记录 teleconsultation charges", TeleconsultationCharge),
+    ("签约团队 care teams", CareTeam),
+    ("团队成员 team members", CareTeamMember),
+    ("服务包 service packages", ServicePackage),
+    ("签约 contracts", FamilyDoctorContract),
+    ("慢病档案 chronic cases", ChronicCase),
+    ("随访 follow-ups", FollowUp),
+    ("药品 drugs", Drug),
+    ("机构药品目录 stock items", StockItem),
+    ("处方 prescriptions", Prescription),
+    ("配送 deliveries", Delivery),
+    ("下沉批次 outreach batches", OutreachBatch),
+    ("下沉工作 outreach visits", OutreachVisit),
+    ("派驻 postings", Posting),
+    ("专家门诊 expert clinic sessions", ExpertClinicSession),
+    ("专家号预约 clinic bookings", ClinicBooking),
+    ("培训 training courses", TrainingCourse),
+    ("培训签到 attendance", TrainingAttendance),
+    ("进修 fellowships", Fellowship),
+    ("新技术新项目 techniques", TechniqueTransfer),
+    ("支援设备 supported devices", SupportedDevice),
+    ("维修 maintenance requests", MaintenanceRequest),
     ("审计事件 audit events", AuditEvent),
 )
 

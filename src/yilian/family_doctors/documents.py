@@ -22,7 +22,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from yilian.family_doctors.choices import PriorityGroup, TeamMemberRole
-from yilian.family_doctors.models import Contract
+from yilian.family_doctors.models import FamilyDoctorContract
 from yilian.family_doctors.selectors import CoverageRow
 
 FONT = "STSong-Light"
@@ -84,7 +84,9 @@ class _Page:
             self.y -= 5.5 * mm
 
 
-def contract_pdf(contract: Contract, members: list[Any], groups: list[str], terms: list[Any]) -> bytes:
+def contract_pdf(
+    contract: FamilyDoctorContract, members: list[Any], groups: list[str], terms: list[Any]
+) -> bytes:
     """The signed family-doctor service agreement: parties, team, package and services, term, groups,
     terms history and signature lines."""
     buffer = io.BytesIO()

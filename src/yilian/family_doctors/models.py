@@ -152,7 +152,7 @@ class ServicePackage(BaseModel):
         return [line.strip() for line in self.contents.splitlines() if line.strip()]
 
 
-class Contract(BaseModel):
+class FamilyDoctorContract(BaseModel):
     """A resident's family-doctor contract (签约服务协议) with a care team.
 
     ``starts_on`` is the first day of the relationship, ``term_starts_on`` /
@@ -238,7 +238,10 @@ class ContractTerm(models.Model):
     """One term of a contract: the first signing or a renewal, with its package, price and dates."""
 
     contract = models.ForeignKey(
-        Contract, verbose_name=_("签约协议"), on_delete=models.CASCADE, related_name="term_history"
+        FamilyDoctorContract,
+        verbose_name=_("签约协议"),
+        on_delete=models.CASCADE,
+        related_name="term_history",
     )
     sequence = models.PositiveSmallIntegerField(_("期数"))
     package = models.ForeignKey(
@@ -268,7 +271,10 @@ class ContractPriorityGroup(models.Model):
     """A priority group the contracted resident belongs to; rows so coverage is counted in SQL."""
 
     contract = models.ForeignKey(
-        Contract, verbose_name=_("签约协议"), on_delete=models.CASCADE, related_name="priority_groups"
+        FamilyDoctorContract,
+        verbose_name=_("签约协议"),
+        on_delete=models.CASCADE,
+        related_name="priority_groups",
     )
     group = models.CharField(_("重点人群"), max_length=16, choices=PriorityGroup.choices)
 

@@ -28,9 +28,9 @@ from yilian.family_doctors.choices import ACTIVE_STATUSES, ContractStatus, Prior
 from yilian.family_doctors.models import (
     CareTeam,
     CareTeamMember,
-    Contract,
     ContractPriorityGroup,
     ContractTerm,
+    FamilyDoctorContract,
     ServicePackage,
 )
 from yilian.institutions.models import Consortium, ConsortiumMember, Grid, Institution
@@ -140,7 +140,7 @@ def signing_teams(actor: Any) -> QuerySet[CareTeam]:
 
 def _active_contract_count() -> Subquery:
     return Subquery(
-        Contract.objects.filter(team=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        FamilyDoctorContract.objects.filter(team=OuterRef("pk"), status__in=ACTIVE_STATUSES)
         .order_by()
         .values("team")
         .annotate(n=Count("pk"))
@@ -347,11 +347,13 @@ def packages_for_team(team: CareTeam) -> QuerySet[ServicePackage]:
 # Contracts -------------------------------------------------------------------------------------
 
 
-def contract_visible_to(actor: Any) -> QuerySet[Contract]:
+def contract_visible_to(actor: Any) -> QuerySet[FamilyDoctorContract]:
     """Contracts whose resident the actor may see: of teams they are a current member of, of the
     institutions they administer; all for platform admins. Oversight roles see none (aggregates only)."""
     scope = scope_for(actor)
-    contracts = Contract.objects.select_related("person", "team", "institution", "package", "signed_by")
+    contracts = FamilyDoctorContract.objects.select_related(
+        "person", "team", "institution", "package", "signed_by"
+    )
     if scope.is_anonymous:
         return contracts.none()
     if scope.is_platform_admin:
@@ -378,7 +380,7 @@ def _group_prefetch() -> Prefetch:
     return Prefetch("priority_groups", queryset=ContractPriorityGroup.objects.order_by("group"))
 
 
-def contract_list(actor: Any, filters: ContractFilters | None = None) -> QuerySet[Contract]:
+def contract_list(actor: Any, filters: ContractFilters | None = None) -> QuerySet[FamilyDoctorContract]:
     """Visible contracts, filtered: ``status`` "active" (in force, the panel), "all" or one status;
     a priority group; expiring within ``EXPIRING_DAYS``; name / pinyin / phone search. Rows come with
     resident, team, package and priority groups (constant queries per page: count, rows, groups)."""
@@ -407,37 +409,37 @@ def contract_list(actor: Any, filters: ContractFilters | None = None) -> QuerySe
     return contracts.prefetch_related(_group_prefetch()).order_by(*ordering)
 
 
-def contract_get_for(actor: Any, public_id: Any) -> Contract:
+def contract_get_for(actor: Any, public_id: Any) -> FamilyDoctorContract:
     """One visible contract with its priority groups; NotFound otherwise."""
     try:
         return contract_visible_to(actor).prefetch_related(_group_prefetch()).get(public_id=public_id)
-    except (Contract.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+    except (FamilyDoctorContract.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound("contract") from error
 
 
-def contract_terms(contract: Contract) -> QuerySet[ContractTerm]:
+def contract_terms(contract: FamilyDoctorContract) -> QuerySet[ContractTerm]:
     """The contract's terms, first signing first."""
     return contract.term_history.select_related("package", "recorded_by").order_by("sequence")
 
 
-def active_contract_for(person: Any, *, on: datetime.date | None = None) -> Contract | None:
+def active_contract_for(person: Any, *, on: datetime.date | None = None) -> FamilyDoctorContract | None:
     """The resident's contract in force on ``on`` (today by default), with its team and institution, or
     None. Public: referrals calls it to give signed residents the green channel and reserved slots.
     Not scoped to an actor: callers decide what they show of it."""
     day = on or timezone.localdate()
     return (
-        Contract.objects.select_related("team", "institution", "package")
+        FamilyDoctorContract.objects.select_related("team", "institution", "package")
         .filter(person=person, status__in=ACTIVE_STATUSES, starts_on__lte=day, ends_on__gte=day)
         .first()
     )
 
 
-def person_contracts(actor: Any, person: Any) -> list[Contract]:
+def person_contracts(actor: Any, person: Any) -> list[FamilyDoctorContract]:
     """The resident's contracts the actor may see, newest first (the person page's section)."""
     return list(contract_visible_to(actor).filter(person=person).prefetch_related(_group_prefetch())[:5])
 
 
-def person_contract_summary(actor: Any, person: Any) -> Contract | None:
+def person_contract_summary(actor: Any, person: Any) -> FamilyDoctorContract | None:
     """The resident's contract in force, for any staff who already see the person (the person page):
     team, institution and end date, no more."""
     if not scope_for(actor).institutions_with() and not scope_for(actor).is_platform_admin:
@@ -559,7 +561,7 @@ def _grid_denominators(grid_ids: list[int], on: datetime.date) -> dict[int, dict
 
 
 def _signed_counts(
-    contracts: QuerySet[Contract], unit: str
+    contracts: QuerySet[FamilyDoctorContract], unit: str
 ) -> tuple[dict[Any, int], dict[tuple[Any, str], int]]:
     """Contracts in force per unit, and per unit and group (two queries)."""
     active = contracts.filter(status__in=ACTIVE_STATUSES).order_by()
@@ -584,7 +586,7 @@ def coverage(actor: Any, *, by: str = "team", on: datetime.date | None = None) -
     if not teams:
         return []
     team_ids = [team.pk for team in teams]
-    contracts = Contract.objects.filter(team_id__in=team_ids)
+    contracts = FamilyDoctorContract.objects.filter(team_id__in=team_ids)
     grid_ids = sorted({team.grid_id for team in teams if team.grid_id})
     denominators = _grid_denominators(grid_ids, day)
     chronic = _chronic_denominators(grid_ids)
@@ -665,7 +667,12 @@ def coverage(actor: Any, *, by: str = "team", on: datetime.date | None = None) -
 def status_counts(actor: Any) -> dict[str, int]:
     """Visible teams' contracts per status (the overview's figures; aggregates only)."""
     teams = team_visible_to(actor).values("pk")
-    rows = Contract.objects.filter(team_id__in=teams).order_by().values("status").annotate(n=Count("pk"))
+    rows = (
+        FamilyDoctorContract.objects.filter(team_id__in=teams)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
     counts = dict.fromkeys(ContractStatus.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
@@ -687,9 +694,9 @@ def grid_resident_get(actor: Any, team: CareTeam, public_id: Any) -> Person:
         raise NotFound("person") from error
 
 
-def active_contracts_of(person_ids: list[int]) -> dict[int, Contract]:
+def active_contracts_of(person_ids: list[int]) -> dict[int, FamilyDoctorContract]:
     """Contracts in force of several residents (the signing finder marks who is already signed)."""
-    rows = Contract.objects.select_related("team").filter(
+    rows = FamilyDoctorContract.objects.select_related("team").filter(
         person_id__in=person_ids, status__in=ACTIVE_STATUSES
     )
     return {row.person_id: row for row in rows}

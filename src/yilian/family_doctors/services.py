@@ -37,9 +37,9 @@ from yilian.family_doctors.choices import (
 from yilian.family_doctors.models import (
     CareTeam,
     CareTeamMember,
-    Contract,
     ContractPriorityGroup,
     ContractTerm,
+    FamilyDoctorContract,
     ServicePackage,
 )
 from yilian.people.choices import PersonLinkReason
@@ -446,7 +446,7 @@ def package_update(*, actor: Any, package: ServicePackage, **data: Any) -> Servi
 def _next_number(day: datetime.date, skip: int) -> str:
     prefix = f"QY{day:%Y%m%d}"
     last = (
-        Contract.objects.filter(number__startswith=prefix)
+        FamilyDoctorContract.objects.filter(number__startswith=prefix)
         .order_by("-number")
         .values_list("number", flat=True)
         .first()
@@ -455,7 +455,7 @@ def _next_number(day: datetime.date, skip: int) -> str:
     return f"{prefix}{sequence:05d}"
 
 
-def _save_numbered(contract: Contract) -> None:
+def _save_numbered(contract: FamilyDoctorContract) -> None:
     """Insert under the next free number (QY + date + sequence), moving on when a concurrent signing took
     it; any other integrity error (the one-contract-per-resident index) propagates."""
     for attempt in range(NUMBER_ATTEMPTS):
@@ -465,7 +465,10 @@ def _save_numbered(contract: Contract) -> None:
                 contract.save(force_insert=True)
             return
         except IntegrityError:
-            if not Contract.objects.filter(number=contract.number).exists() or attempt == NUMBER_ATTEMPTS - 1:
+            if (
+                not FamilyDoctorContract.objects.filter(number=contract.number).exists()
+                or attempt == NUMBER_ATTEMPTS - 1
+            ):
                 raise
 
 
@@ -496,7 +499,7 @@ def _check_term(starts_on: datetime.date, ends_on: datetime.date, errors: dict[s
         errors["ends_on"] = [_("服务期最长 3 年。")]
 
 
-def _existing_message(existing: Contract, team: CareTeam) -> str:
+def _existing_message(existing: FamilyDoctorContract, team: CareTeam) -> str:
     if existing.team_id == team.pk:
         return _("该居民已与本团队签约（协议 %(number)s，至 %(end)s），如需延续请办理续约。") % {
             "number": existing.number,
@@ -522,7 +525,7 @@ def contract_sign(
     ends_on: datetime.date | None = None,
     priority_groups: Iterable[str] | None = None,
     notes: str = "",
-) -> Contract:
+) -> FamilyDoctorContract:
     """Sign a resident of the team's grid to the team for a term (one year by default).
 
     Links the resident to the team's institution (``PersonInstitutionLink`` reason ``contract``) so its
@@ -556,13 +559,13 @@ def contract_sign(
         raise Invalid(errors)
     with transaction.atomic():
         existing = (
-            Contract.objects.select_related("team", "institution")
+            FamilyDoctorContract.objects.select_related("team", "institution")
             .filter(person=person, status__in=ACTIVE_STATUSES)
             .first()
         )
         if existing is not None:
             raise Conflict(_existing_message(existing, team))
-        contract = Contract(
+        contract = FamilyDoctorContract(
             person=person,
             team=team,
             institution=team.institution,
@@ -611,9 +614,9 @@ def contract_sign(
     return contract
 
 
-def _lock_contract(contract: Contract, expected_version: int | None) -> Contract:
+def _lock_contract(contract: FamilyDoctorContract, expected_version: int | None) -> FamilyDoctorContract:
     locked = (
-        Contract.objects.select_for_update()
+        FamilyDoctorContract.objects.select_for_update()
         .select_related("team", "institution", "package", "person")
         .get(pk=contract.pk)
     )
@@ -625,12 +628,12 @@ def _lock_contract(contract: Contract, expected_version: int | None) -> Contract
 def contract_renew(
     *,
     actor: Any,
-    contract: Contract,
+    contract: FamilyDoctorContract,
     package: ServicePackage | None = None,
     ends_on: datetime.date | None = None,
     priority_groups: Iterable[str] | None = None,
     expected_version: int | None = None,
-) -> Contract:
+) -> FamilyDoctorContract:
     """Continue a contract for a new term under the same number (the terms stay as history).
 
     A contract in force may be renewed within ``RENEWAL_WINDOW_DAYS`` of its end (the new term starts
@@ -726,12 +729,12 @@ def contract_renew(
 def contract_terminate(
     *,
     actor: Any,
-    contract: Contract,
+    contract: FamilyDoctorContract,
     reason: str,
     note: str = "",
     on: datetime.date | None = None,
     expected_version: int | None = None,
-) -> Contract:
+) -> FamilyDoctorContract:
     """End a contract in force before its term, with a reason (``other`` needs a note).
 
     Audited as ``contract.terminate``. Raises NotAllowed, Invalid, Conflict (not in force any more,
@@ -789,17 +792,17 @@ def contracts_expire(*, today: datetime.date | None = None) -> int:
     day = today or timezone.localdate()
     expired = 0
     due = list(
-        Contract.objects.filter(status__in=ACTIVE_STATUSES, ends_on__lt=day)
+        FamilyDoctorContract.objects.filter(status__in=ACTIVE_STATUSES, ends_on__lt=day)
         .select_related("institution")
         .values_list("pk", flat=True)[:5000]
     )
     for pk in due:
         with transaction.atomic():
-            updated = Contract.objects.filter(pk=pk, status__in=ACTIVE_STATUSES, ends_on__lt=day).update(
-                status=ContractStatus.EXPIRED, version=F("version") + 1
-            )
+            updated = FamilyDoctorContract.objects.filter(
+                pk=pk, status__in=ACTIVE_STATUSES, ends_on__lt=day
+            ).update(status=ContractStatus.EXPIRED, version=F("version") + 1)
             if updated:
-                contract = Contract.objects.select_related("institution").get(pk=pk)
+                contract = FamilyDoctorContract.objects.select_related("institution").get(pk=pk)
                 record_event(
                     actor=None,
                     action="contract.expire",
@@ -818,7 +821,7 @@ def is_staff_somewhere(actor: Any) -> bool:
 
 def contract_sign_new_resident(
     *, actor: Any, team: CareTeam, resident: dict[str, Any], **sign: Any
-) -> Contract:
+) -> FamilyDoctorContract:
     """Register a resident not yet known (through the people app, at the team's institution and in the
     team's grid; an ID number already registered links that person) and sign them, in one transaction:
     when the signing fails nothing of the registration stays. Audited as ``person.create`` /

@@ -13,20 +13,6 @@ def _uses(request: HttpRequest) -> bool:
     return policies.can_use_outreach(request.user)
 
 
-def _records(request: HttpRequest) -> bool:
-    """Administrators and experts of a hospital (primary institutions send no experts); one query,
-    remembered on the request."""
-    from yilian.outreach import policies, selectors
-
-    if not policies.can_record_batch(request.user):
-        return False
-    cached = getattr(request, "_outreach_sends", None)
-    if cached is None:
-        cached = selectors.sending_institutions(request.user).exists()
-        request._outreach_sends = cached  # type: ignore[attr-defined]
-    return bool(cached)
-
-
 def _reads_statistics(request: HttpRequest) -> bool:
     from yilian.outreach import policies
 
@@ -34,14 +20,15 @@ def _reads_statistics(request: HttpRequest) -> bool:
 
 
 def _register_menu() -> None:
-    """专家下沉: batches for everyone with a view, recording for admins and experts, postings and expert
-    clinics, the indicator, the annual report and statistics for administrators and oversight."""
+    """专家下沉: batches, postings and expert clinics for everyone with a view; the indicator, the annual
+    report and statistics for administrators and oversight. Recording a batch is a button on the batch
+    list: whether the actor's institution sends experts needs a query, and menu predicates read only the
+    cached scope (ADR 0015)."""
     from yilian.core.ui.menu import MenuEntry, register
 
     section = _("专家下沉")
     for order, label, url_name, allowed in (
         (750, _("派出批次"), "outreach:list", _uses),
-        (755, _("登记派出批次"), "outreach:batch-new", _records),
         (760, _("长期派驻"), "outreach:postings", _uses),
         (765, _("专家门诊"), "outreach:sessions", _uses),
         (770, _("派驻指标"), "outreach:indicator", _reads_statistics),

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from yilian.accounts.models import User
 from yilian.family_doctors.choices import ACTIVE_STATUSES, ContractStatus
-from yilian.family_doctors.models import CareTeam, CareTeamMember, Contract, ContractTerm, ServicePackage
+from yilian.family_doctors.models import (
+    CareTeam,
+    CareTeamMember,
+    ContractTerm,
+    FamilyDoctorContract,
+    ServicePackage,
+)
 from yilian.people.models import PersonInstitutionLink
 from yilian.referrals.models import ReservedCapacity
 
@@ -48,7 +54,7 @@ def test_demo_team_packages_and_contracts(seeded):
     }
     assert ServicePackage.objects.filter(kind="basic", annual_price=0).exists()
     assert ServicePackage.objects.filter(kind="personalised").count() >= 3
-    contracts = list(Contract.objects.select_related("person"))
+    contracts = list(FamilyDoctorContract.objects.select_related("person"))
     assert contracts
     today = timezone.localdate()
     statuses = {c.status for c in contracts}
@@ -67,9 +73,13 @@ def test_demo_team_packages_and_contracts(seeded):
 
 
 def test_second_run_changes_nothing(seeded):
-    counts = (CareTeam.objects.count(), Contract.objects.count(), ServicePackage.objects.count())
+    counts = (CareTeam.objects.count(), FamilyDoctorContract.objects.count(), ServicePackage.objects.count())
     call_command("seed_demo", *REDUCED, stdout=io.StringIO())
-    assert (CareTeam.objects.count(), Contract.objects.count(), ServicePackage.objects.count()) == counts
+    assert (
+        CareTeam.objects.count(),
+        FamilyDoctorContract.objects.count(),
+        ServicePackage.objects.count(),
+    ) == counts
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,9 @@ def check_configuration_follows_the_brief() -> None:
     ).exists()
     assert ReferralCriterion.objects.filter(source__contains="示例（非国家标准）").count() >= 5
     today = timezone.localdate()
-    capacity = ReservedCapacity.objects.filter(department__institution__name="金寨县人民医院")
+    capacity = ReservedCapacity.objects.filter(
+        department__institution__name="金寨县人民医院", signed_residents_only=False
+    )
     assert {row.date for row in capacity} == {today + datetime.timedelta(days=d) for d in range(14)}
     assert {row.kind for row in capacity} == {"outpatient_slot", "bed", "exam_slot"}
     assert capacity.filter(booked__gt=0, booked__lt=F("quantity")).exists()  # partly booked

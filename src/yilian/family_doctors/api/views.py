@@ -19,7 +19,7 @@ from yilian.core.api.views import ServiceViewSet, parse_public_id, pick
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
 from yilian.family_doctors import policies, selectors, services
 from yilian.family_doctors.api import serializers as s
-from yilian.family_doctors.models import CareTeam, Contract
+from yilian.family_doctors.models import CareTeam, FamilyDoctorContract
 from yilian.institutions.api.serializers import consortium_by_id
 
 
@@ -49,7 +49,7 @@ class FamilyDoctorsViewSet(ServiceViewSet):
             sees_residents=selectors.sees_residents(self.actor, team),
         )
 
-    def render_contract(self, contract: Contract, status: int = 200) -> Response:
+    def render_contract(self, contract: FamilyDoctorContract, status: int = 200) -> Response:
         """A contract with its terms."""
         contract = selectors.contract_get_for(self.actor, contract.public_id)
         return self.rendered(

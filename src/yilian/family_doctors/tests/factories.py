@@ -14,7 +14,7 @@ from yilian.accounts.tests.factories import user_with_role
 from yilian.core.permissions import Role
 from yilian.family_doctors import services
 from yilian.family_doctors.choices import PackageKind
-from yilian.family_doctors.models import CareTeam, Contract, ServicePackage
+from yilian.family_doctors.models import CareTeam, FamilyDoctorContract, ServicePackage
 from yilian.institutions.models import Grid
 from yilian.institutions.tests.factories import GridFactory, assign, cover
 from yilian.people.models import Person
@@ -120,7 +120,9 @@ def second_team(fw: FamilyWorld, name: str = "城关二队") -> CareTeam:
     )
 
 
-def sign(fw: FamilyWorld, who: Person | None = None, team: CareTeam | None = None, **kwargs: Any) -> Contract:
+def sign(
+    fw: FamilyWorld, who: Person | None = None, team: CareTeam | None = None, **kwargs: Any
+) -> FamilyDoctorContract:
     """Sign a resident (the basic package, one year) by the team's GP."""
     team = team or fw.team
     actor = fw.gp if team.pk == fw.team.pk else fw.world.township_admin

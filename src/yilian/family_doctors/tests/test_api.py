@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from yilian.core.api.testing import api_client, error_of
-from yilian.family_doctors.models import CareTeamMember, Contract
+from yilian.family_doctors.models import CareTeamMember, FamilyDoctorContract
 from yilian.family_doctors.tests.factories import resident, second_team, sign, today
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_sign_matrix(fw, who, status):
     }
     response = _post(fw.users()[who], "/api/v1/contracts", body)
     assert response.status_code == status, response.content
-    assert Contract.objects.count() == (1 if status == 201 else 0)
+    assert FamilyDoctorContract.objects.count() == (1 if status == 201 else 0)
     if status == 201:
         data = response.json()
         assert data["status"] == "signed" and data["number"].startswith("QY")
@@ -151,7 +151,7 @@ def test_sign_bad_input_is_400_and_saves_nothing(fw):
     body.pop("priority_groups")
     body["unexpected"] = 1
     assert _post(fw.gp, "/api/v1/contracts", body).status_code == 400
-    assert not Contract.objects.exists()
+    assert not FamilyDoctorContract.objects.exists()
 
 
 def test_sign_new_resident_through_the_api(fw):

@@ -10,7 +10,7 @@ from yilian.core.exceptions import Conflict
 from yilian.core.testing import race
 from yilian.family_doctors import services
 from yilian.family_doctors.choices import ACTIVE_STATUSES
-from yilian.family_doctors.models import CareTeam, Contract
+from yilian.family_doctors.models import CareTeam, FamilyDoctorContract
 from yilian.family_doctors.tests.factories import second_team, sign
 from yilian.people.models import Person
 
@@ -29,11 +29,11 @@ def test_two_teams_sign_the_same_resident_at_once(fw):
         )
 
     results = race(signing(fw.gp, fw.team), signing(fw.world.township_admin, other))
-    winners = [r for r in results if isinstance(r, Contract)]
+    winners = [r for r in results if isinstance(r, FamilyDoctorContract)]
     losers = [r for r in results if isinstance(r, Exception)]
     assert len(winners) == 1, results
     assert len(losers) == 1 and isinstance(losers[0], Conflict), results
-    assert Contract.objects.filter(person=fw.resident, status__in=ACTIVE_STATUSES).count() == 1
+    assert FamilyDoctorContract.objects.filter(person=fw.resident, status__in=ACTIVE_STATUSES).count() == 1
 
 
 def test_two_members_terminate_and_renew_at_once(fw):
@@ -46,18 +46,18 @@ def test_two_members_terminate_and_renew_at_once(fw):
     def terminate() -> Any:
         return services.contract_terminate(
             actor=fw.gp,
-            contract=Contract.objects.get(pk=contract.pk),
+            contract=FamilyDoctorContract.objects.get(pk=contract.pk),
             reason="resident_request",
             expected_version=1,
         )
 
     def renew() -> Any:
         return services.contract_renew(
-            actor=fw.nurse, contract=Contract.objects.get(pk=contract.pk), expected_version=1
+            actor=fw.nurse, contract=FamilyDoctorContract.objects.get(pk=contract.pk), expected_version=1
         )
 
     results = race(terminate, renew)
-    winners = [r for r in results if isinstance(r, Contract)]
+    winners = [r for r in results if isinstance(r, FamilyDoctorContract)]
     assert len(winners) == 1, results
     assert isinstance(next(r for r in results if isinstance(r, Exception)), Conflict), results
-    assert Contract.objects.get(pk=contract.pk).version == 2
+    assert FamilyDoctorContract.objects.get(pk=contract.pk).version == 2

@@ -13,7 +13,13 @@ from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.family_doctors import selectors, services
 from yilian.family_doctors.choices import ContractStatus
-from yilian.family_doctors.models import CareTeam, CareTeamMember, Contract, ContractTerm, ServicePackage
+from yilian.family_doctors.models import (
+    CareTeam,
+    CareTeamMember,
+    ContractTerm,
+    FamilyDoctorContract,
+    ServicePackage,
+)
 from yilian.family_doctors.tests.factories import resident, second_team, sign, today
 from yilian.people.models import PersonInstitutionLink
 from yilian.people.selectors import person_visible_to
@@ -183,7 +189,7 @@ def test_package_kind_is_fixed_once_contracted(fw):
     fw.premium.refresh_from_db()
     assert fw.premium.annual_price == Decimal("150")
     # the contract keeps the price it was signed at
-    assert Contract.objects.get().annual_price == Decimal("120")
+    assert FamilyDoctorContract.objects.get().annual_price == Decimal("120")
 
 
 # Contracts --------------------------------------------------------------------------------------
@@ -215,14 +221,14 @@ def test_a_second_contract_with_another_team_is_refused_until_terminated(fw):
     services.contract_terminate(actor=fw.gp, contract=first, reason="change_team")
     moved = sign(fw, team=other)
     assert selectors.active_contract_for(fw.resident) == moved
-    assert Contract.objects.filter(person=fw.resident).count() == 2
+    assert FamilyDoctorContract.objects.filter(person=fw.resident).count() == 2
 
 
 def test_partial_unique_index_is_the_backstop(fw):
     from django.db import IntegrityError, transaction
 
     contract = sign(fw)
-    clone = Contract(
+    clone = FamilyDoctorContract(
         number="QY-DUP",
         person=fw.resident,
         team=fw.team,
@@ -258,7 +264,7 @@ def test_bad_signing_input_saves_nothing(fw, kwargs, field):
     with pytest.raises(Invalid) as error:
         sign(fw, who=who, **data)
     assert field in error.value.errors
-    assert not Contract.objects.exists()
+    assert not FamilyDoctorContract.objects.exists()
     assert not PersonInstitutionLink.objects.filter(reason="contract").exists()
 
 
@@ -279,7 +285,7 @@ def test_who_may_not_sign(fw, who):
     actor = fw.users()[who]
     with pytest.raises(NotAllowed):
         services.contract_sign(actor=actor, team=fw.team, person=fw.resident, package=fw.basic)
-    assert not Contract.objects.exists()
+    assert not FamilyDoctorContract.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["gp", "nurse", "public_health", "township_admin"])
@@ -296,7 +302,7 @@ def test_renewal_continues_the_contract_within_the_window(fw):
     )
     with pytest.raises(Invalid):
         services.contract_renew(actor=fw.gp, contract=contract)
-    Contract.objects.filter(pk=contract.pk).update(ends_on=today() + datetime.timedelta(days=10))
+    FamilyDoctorContract.objects.filter(pk=contract.pk).update(ends_on=today() + datetime.timedelta(days=10))
     contract.refresh_from_db()
     renewed = services.contract_renew(
         actor=fw.nurse,

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from yilian.family_doctors.models import CareTeamMember, Contract, ServicePackage
+from yilian.family_doctors.models import CareTeamMember, FamilyDoctorContract, ServicePackage
 from yilian.family_doctors.tests.factories import resident, sign, today
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_signing_flow_finds_picks_and_signs(fw):
             "priority_groups": ["elderly", "hypertension"],
         },
     )
-    contract = Contract.objects.get()
+    contract = FamilyDoctorContract.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "family_doctors:contract", args=[contract.public_id]
     )
@@ -165,7 +165,7 @@ def test_signing_form_shows_errors_and_saves_nothing(fw):
     assert 'data-testid="error-priority_groups"' in _html(
         response
     ) and 'data-testid="error-ends_on"' in _html(response)
-    assert not Contract.objects.exists()
+    assert not FamilyDoctorContract.objects.exists()
 
 
 def test_register_and_sign_a_new_resident(fw):
@@ -182,7 +182,7 @@ def test_register_and_sign_a_new_resident(fw):
         },
     )
     assert response.status_code == 302
-    assert Contract.objects.get().person.name == "孙新"
+    assert FamilyDoctorContract.objects.get().person.name == "孙新"
 
 
 def test_signing_page_is_for_signing_members_only(fw):
@@ -205,10 +205,10 @@ def test_contract_page_renews_terminates_and_prints(fw):
     assert contract.status == "renewed" and contract.terms == 2
     stale = client.post(url, {"action": "terminate", "reason": "resident_request", "version": 1})
     assert (
-        stale.status_code == 302 and Contract.objects.get().status == "renewed"
+        stale.status_code == 302 and FamilyDoctorContract.objects.get().status == "renewed"
     )  # Conflict: back with message
     client.post(url, {"action": "terminate", "reason": "moved_away", "version": contract.version})
-    assert Contract.objects.get().status == "terminated"
+    assert FamilyDoctorContract.objects.get().status == "terminated"
     pdf = client.get(reverse("family_doctors:contract-pdf", args=[contract.public_id]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert client_for(fw.world.office).get(url).status_code == 404
