@@ -29,7 +29,7 @@ def open_delivery(page: Any, base: str) -> str:
     rows = _api(page, base, "/api/v1/deliveries?box=out&status=requested")["results"]
     rows = rows or _api(page, base, "/api/v1/deliveries?box=out&open=true")["results"]
     return (
-        f"/prescriptions/deliveries/{rows[0]['public_id']}" if rows else "/prescriptions/deliveries?box=out"
+        f"/prescriptions/deliveries/{rows[0]['public_id']}/" if rows else "/prescriptions/deliveries/?box=out"
     )
 
 
@@ -39,13 +39,13 @@ def township_stock(page: Any, base: str) -> str:
     for membership in me.get("memberships", []):
         institution = membership.get("institution")
         if institution:
-            return f"/prescriptions/stock/{institution['public_id']}"
-    return "/prescriptions/formulary"
+            return f"/prescriptions/stock/{institution['public_id']}/"
+    return "/prescriptions/formulary/"
 
 
 def long_form(page: Any, base: str) -> str:
     """The form for a long prescription."""
-    return "/prescriptions/new?kind=long"
+    return "/prescriptions/new/?kind=long"
 
 
 def fill_too_many_days(page: Any) -> None:
@@ -72,11 +72,11 @@ SHOTS: list[dict[str, Any]] = [
      "height": 1100},
     {"name": "prescriptions-extended", "user": "township_doctor", "target": extended_prescription},
     {"name": "prescriptions-long", "user": "township_doctor", "target": long_prescription},
-    {"name": "prescriptions-worklist", "user": "pharmacist", "target": "/prescriptions/deliveries?box=out"},
+    {"name": "prescriptions-worklist", "user": "pharmacist", "target": "/prescriptions/deliveries/?box=out"},
     {"name": "prescriptions-delivery", "user": "pharmacist", "target": open_delivery},
-    {"name": "prescriptions-receiving", "user": "township_doctor", "target": "/prescriptions/deliveries?box=in"},
-    {"name": "prescriptions-formulary", "user": "office", "target": "/prescriptions/formulary", "height": 1200},
+    {"name": "prescriptions-receiving", "user": "township_doctor", "target": "/prescriptions/deliveries/?box=in"},
+    {"name": "prescriptions-formulary", "user": "office", "target": "/prescriptions/formulary/", "height": 1200},
     {"name": "prescriptions-stock", "user": "township_admin", "target": township_stock, "height": 1200},
-    {"name": "prescriptions-drugs", "user": "pharmacist", "target": "/prescriptions/drugs?q=aspl"},
-    {"name": "prescriptions-statistics", "user": "office", "target": "/prescriptions/statistics", "height": 1100},
+    {"name": "prescriptions-drugs", "user": "pharmacist", "target": "/prescriptions/drugs/?q=aspl"},
+    {"name": "prescriptions-statistics", "user": "office", "target": "/prescriptions/statistics/", "height": 1100},
 ]  # fmt: skip

@@ -37,7 +37,7 @@ def test_extended_prescription_and_its_delivery(world, browser, live_server):
     base = live_server.url
 
     # A long prescription for 120 days: refused inline, nothing saved.
-    gp.goto(f"{base}/prescriptions/new?kind=long&person={rw.patient.public_id}")
+    gp.goto(f"{base}/prescriptions/new/?kind=long&person={rw.patient.public_id}")
     gp.fill("[name=items-0-drug]", f"{rw.amlodipine.code} {rw.amlodipine.name}")
     gp.fill("[name=items-0-dose]", "1")
     gp.select_option("[name=items-0-frequency]", "qd")
@@ -49,7 +49,7 @@ def test_extended_prescription_and_its_delivery(world, browser, live_server):
     assert not Prescription.objects.filter(kind="long").exists()
 
     # The extended prescription: the source is chosen and its missing drug pre-filled.
-    gp.goto(f"{base}/prescriptions/new?kind=extended&person={rw.patient.public_id}")
+    gp.goto(f"{base}/prescriptions/new/?kind=extended&person={rw.patient.public_id}")
     expect(gp.locator("[name=source]")).to_have_value(str(source.public_id))
     expect(gp.locator("[name=items-0-drug]")).to_have_value(
         f"{rw.clopidogrel.code} {rw.clopidogrel.name} {rw.clopidogrel.strength} {rw.clopidogrel.package_label}"
@@ -62,14 +62,14 @@ def test_extended_prescription_and_its_delivery(world, browser, live_server):
 
     # The county pharmacist dispatches from the worklist.
     pharmacy = _tab(browser, live_server, rw.pharmacist.username)
-    pharmacy.goto(f"{base}/prescriptions/deliveries?box=out")
+    pharmacy.goto(f"{base}/prescriptions/deliveries/?box=out")
     pharmacy.click("[data-testid=delivery-link]")
     pharmacy.fill("[data-testid=delivery-dispatch] input[name=note]", "随物流车配送")
     pharmacy.click("[data-testid=delivery-dispatch-submit]")
     expect(pharmacy.locator("[data-testid=delivery-status]")).to_have_text("已发出")
 
     # The GP signs for it and hands it over.
-    gp.goto(f"{base}/prescriptions/deliveries/{delivery.public_id}")
+    gp.goto(f"{base}/prescriptions/deliveries/{delivery.public_id}/")
     gp.click("[data-testid=delivery-receive-submit]")
     expect(gp.locator("[data-testid=delivery-status]")).to_have_text("已签收")
     gp.click("[data-testid=delivery-hand_over-submit]")

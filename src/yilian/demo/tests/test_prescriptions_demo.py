@@ -95,11 +95,11 @@ def test_second_run_changes_nothing(seeded):
 
 PAGES = (
     ("township_doctor", "/prescriptions/"),
-    ("township_doctor", "/prescriptions/deliveries?box=in"),
-    ("pharmacist", "/prescriptions/deliveries?box=out"),
-    ("office", "/prescriptions/formulary"),
-    ("office", "/prescriptions/statistics"),
-    ("township_admin", "/prescriptions/drugs"),
+    ("township_doctor", "/prescriptions/deliveries/?box=in"),
+    ("pharmacist", "/prescriptions/deliveries/?box=out"),
+    ("office", "/prescriptions/formulary/"),
+    ("office", "/prescriptions/statistics/"),
+    ("township_admin", "/prescriptions/drugs/"),
 )
 
 

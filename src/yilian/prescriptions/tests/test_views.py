@@ -32,11 +32,11 @@ def _users(rw) -> dict:
 
 PAGES = {
     "list": "/prescriptions/",
-    "new": "/prescriptions/new",
-    "deliveries": "/prescriptions/deliveries",
-    "formulary": "/prescriptions/formulary",
-    "drugs": "/prescriptions/drugs",
-    "statistics": "/prescriptions/statistics",
+    "new": "/prescriptions/new/",
+    "deliveries": "/prescriptions/deliveries/",
+    "formulary": "/prescriptions/formulary/",
+    "drugs": "/prescriptions/drugs/",
+    "statistics": "/prescriptions/statistics/",
 }
 
 # page → who → status (302 = to the login page)
@@ -80,20 +80,20 @@ def test_page_matrix(rw, who):
 def test_detail_matrix(rw, who, status, masked):
     rx = extend(rw)
     client = client_for(_users(rw)[who])
-    response = client.get(f"/prescriptions/{rx.public_id}")
+    response = client.get(f"/prescriptions/{rx.public_id}/")
     assert response.status_code == status
     if status == 200:
         text = response.content.decode()
         assert ("王老汉" not in text) == masked
         assert ("王*" in text) == masked
-        pdf = client.get(f"/prescriptions/{rx.public_id}/pdf")
+        pdf = client.get(f"/prescriptions/{rx.public_id}/prescription.pdf")
         assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
 
 
 def test_write_a_long_prescription_in_the_form(rw):
     client = client_for(rw.gp)
-    page = client.get(f"/prescriptions/new?kind=long&person={rw.patient.public_id}")
+    page = client.get(f"/prescriptions/new/?kind=long&person={rw.patient.public_id}")
     text = page.content.decode()
     assert page.status_code == 200
     assert rw.amlodipine.code in text and rw.amoxicillin.code not in text  # only chronic stocked drugs
@@ -112,18 +112,18 @@ def test_write_a_long_prescription_in_the_form(rw):
         "items-0-days": "90",
         "save": "1",
     }
-    response = client.post("/prescriptions/new", data)
+    response = client.post("/prescriptions/new/", data)
     assert response.status_code == 200
     assert "84" in response.content.decode()  # the days limit, inline
     assert not Prescription.objects.exists()
     data["items-0-days"] = "84"
-    response = client.post("/prescriptions/new", data)
+    response = client.post("/prescriptions/new/", data)
     assert response.status_code == 302
     rx = Prescription.objects.get()
-    assert response["Location"] == f"/prescriptions/{rx.public_id}"
+    assert response["Location"] == f"/prescriptions/{rx.public_id}/"
     assert rx.items.get().quantity == 3
     # a second one overlaps: the conflict message comes back on the form page
-    response = client.post("/prescriptions/new", data, follow=True)
+    response = client.post("/prescriptions/new/", data, follow=True)
     assert "有效长处方" in response.content.decode()
     assert Prescription.objects.count() == 1
 
@@ -131,7 +131,7 @@ def test_write_a_long_prescription_in_the_form(rw):
 def test_extended_form_prefills_from_the_source(rw):
     source = source_rx(rw)
     client = client_for(rw.gp)
-    page = client.get(f"/prescriptions/new?kind=extended&person={rw.patient.public_id}")
+    page = client.get(f"/prescriptions/new/?kind=extended&person={rw.patient.public_id}")
     text = page.content.decode()
     assert source.number in text
     assert rw.clopidogrel.code in text  # offered and prefilled
@@ -142,11 +142,11 @@ def test_void_in_the_page(rw):
     rx = prescribe(rw)
     client = client_for(rw.gp)
     response = client.post(
-        f"/prescriptions/{rx.public_id}/void", {"reason": "", "version": rx.version}, follow=True
+        f"/prescriptions/{rx.public_id}/void/", {"reason": "", "version": rx.version}, follow=True
     )
     assert "请填写作废原因" in response.content.decode()
     response = client.post(
-        f"/prescriptions/{rx.public_id}/void",
+        f"/prescriptions/{rx.public_id}/void/",
         {"reason": "血压控制不佳，调整方案", "version": rx.version},
         follow=True,
     )
@@ -154,7 +154,7 @@ def test_void_in_the_page(rw):
     assert Prescription.objects.get().status == "voided"
     assert (
         client_for(rw.nurse)
-        .post(f"/prescriptions/{rx.public_id}/void", {"reason": "x", "version": 2})
+        .post(f"/prescriptions/{rx.public_id}/void/", {"reason": "x", "version": 2})
         .status_code
         == 403
     )
@@ -162,34 +162,34 @@ def test_void_in_the_page(rw):
 
 def test_delivery_buttons(rw):
     delivery = extend(rw).delivery
-    url = f"/prescriptions/deliveries/{delivery.public_id}"
+    url = f"/prescriptions/deliveries/{delivery.public_id}/"
     pharmacy = client_for(rw.pharmacist)
-    assert "王老汉" in pharmacy.get("/prescriptions/deliveries?box=out").content.decode()
-    office = client_for(rw.world.office).get("/prescriptions/deliveries").content.decode()
+    assert "王老汉" in pharmacy.get("/prescriptions/deliveries/?box=out").content.decode()
+    office = client_for(rw.world.office).get("/prescriptions/deliveries/").content.decode()
     assert "王老汉" not in office and "王**" in office
     assert 'data-testid="delivery-dispatch"' in pharmacy.get(url).content.decode()
     assert 'data-testid="delivery-dispatch"' not in client_for(rw.gp).get(url).content.decode()
-    assert client_for(rw.gp).post(f"{url}/dispatch").status_code == 403
-    assert pharmacy.post(f"{url}/dispatch", {"note": "已装箱"}).status_code == 302
-    response = pharmacy.post(f"{url}/dispatch", follow=True)
+    assert client_for(rw.gp).post(f"{url}dispatch/").status_code == 403
+    assert pharmacy.post(f"{url}dispatch/", {"note": "已装箱"}).status_code == 302
+    response = pharmacy.post(f"{url}dispatch/", follow=True)
     assert "状态已变化" in response.content.decode()
-    client_for(rw.nurse).post(f"{url}/receive")
-    client_for(rw.gp).post(f"{url}/hand_over")
+    client_for(rw.nurse).post(f"{url}receive/")
+    client_for(rw.gp).post(f"{url}hand_over/")
     assert Delivery.objects.get().status == "handed"
-    assert client_for(rw.gp).post(f"{url}/teleport").status_code == 404
+    assert client_for(rw.gp).post(f"{url}teleport/").status_code == 404
     assert client_for(rw.world.hospital_doctor).get(url).status_code == 404
 
 
 def test_formulary_page_limits_and_export(rw):
     office = client_for(rw.world.office)
-    text = office.get("/prescriptions/formulary").content.decode()
+    text = office.get("/prescriptions/formulary/").content.decode()
     assert rw.world.township.name in text and 'data-testid="limits-form"' in text
     assert (
         'data-testid="limits-form"'
-        not in client_for(rw.world.township_admin).get("/prescriptions/formulary").content.decode()
+        not in client_for(rw.world.township_admin).get("/prescriptions/formulary/").content.decode()
     )
     response = office.post(
-        "/prescriptions/formulary",
+        "/prescriptions/formulary/",
         {
             "long_max_days": "56",
             "extended_max_days": "84",
@@ -200,11 +200,11 @@ def test_formulary_page_limits_and_export(rw):
     assert response.status_code == 302
     assert (
         client_for(rw.world.township_admin)
-        .post("/prescriptions/formulary", {"long_max_days": "9"})
+        .post("/prescriptions/formulary/", {"long_max_days": "9"})
         .status_code
         == 403
     )
-    export = office.get("/prescriptions/formulary/export")
+    export = office.get("/prescriptions/formulary/export.xlsx")
     book = load_workbook(io.BytesIO(export.content))
     assert book.sheetnames[0] == "缺口汇总"
     assert book.worksheets[0]["A2"].value == rw.world.township.name
@@ -212,7 +212,7 @@ def test_formulary_page_limits_and_export(rw):
 
 
 def test_stock_page_add_remove_import(rw):
-    url = f"/prescriptions/stock/{rw.world.township.public_id}"
+    url = f"/prescriptions/stock/{rw.world.township.public_id}/"
     admin = client_for(rw.world.township_admin)
     text = admin.get(url).content.decode()
     assert rw.clopidogrel.name in text  # missing chronic-disease drug
@@ -235,7 +235,7 @@ def test_stock_page_add_remove_import(rw):
     assert "第 2 行「医保药品代码」" in response.content.decode()
     template = admin.get("/prescriptions/templates/stock.xlsx")
     assert load_workbook(io.BytesIO(template.content)).active["A1"].value == "医保药品代码"
-    export = admin.get(f"{url}/export")
+    export = admin.get(f"{url}export.xlsx")
     assert load_workbook(io.BytesIO(export.content)).active.max_row == 4
 
 
@@ -280,9 +280,9 @@ def _count(client: Client, url: str) -> int:
     [
         ("gp", "/prescriptions/"),
         ("office", "/prescriptions/"),
-        ("gp", "/prescriptions/deliveries?box=in"),
-        ("pharmacist", "/prescriptions/deliveries?box=out"),
-        ("office", "/prescriptions/formulary"),
+        ("gp", "/prescriptions/deliveries/?box=in"),
+        ("pharmacist", "/prescriptions/deliveries/?box=out"),
+        ("office", "/prescriptions/formulary/"),
     ],
 )
 def test_list_queries_do_not_grow(rw, who, url):

@@ -459,11 +459,11 @@ def delivery_step(request: HttpRequest, public_id: str, action: str) -> HttpResp
 
 urlpatterns: list[URLPattern] = [
     path("", prescription_list, name="list"),
-    path("new", prescription_new, name="new"),
-    path("deliveries", delivery_list, name="deliveries"),
-    path("deliveries/<uuid:public_id>", delivery_detail, name="delivery"),
-    path("deliveries/<uuid:public_id>/<str:action>", delivery_step, name="delivery-step"),
-    path("<uuid:public_id>", prescription_detail, name="detail"),
-    path("<uuid:public_id>/pdf", prescription_pdf, name="pdf"),
-    path("<uuid:public_id>/void", prescription_void, name="void"),
+    path("new/", prescription_new, name="new"),
+    path("deliveries/", delivery_list, name="deliveries"),
+    path("deliveries/<uuid:public_id>/", delivery_detail, name="delivery"),
+    path("deliveries/<uuid:public_id>/<str:action>/", delivery_step, name="delivery-step"),
+    path("<uuid:public_id>/", prescription_detail, name="detail"),
+    path("<uuid:public_id>/prescription.pdf", prescription_pdf, name="pdf"),
+    path("<uuid:public_id>/void/", prescription_void, name="void"),
 ]

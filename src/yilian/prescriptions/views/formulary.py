@@ -363,11 +363,11 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
-    path("formulary", formulary, name="formulary"),
-    path("formulary/export", formulary_export, name="formulary-export"),
-    path("stock/<uuid:public_id>", stock, name="stock"),
-    path("stock/<uuid:public_id>/export", stock_export, name="stock-export"),
+    path("formulary/", formulary, name="formulary"),
+    path("formulary/export.xlsx", formulary_export, name="formulary-export"),
+    path("stock/<uuid:public_id>/", stock, name="stock"),
+    path("stock/<uuid:public_id>/export.xlsx", stock_export, name="stock-export"),
     path("templates/<str:kind>.xlsx", import_template, name="template"),
-    path("drugs", drugs, name="drugs"),
-    path("statistics", statistics, name="statistics"),
+    path("drugs/", drugs, name="drugs"),
+    path("statistics/", statistics, name="statistics"),
 ]
