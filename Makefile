@@ -82,6 +82,7 @@ BENCH_REFERRALS ?= --sqlite
 bench: migrate
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/referrals.py $(BENCH_REFERRALS)
+	$(BIN)/python bench/primary_care.py --sqlite
 
 clean:
 	rm -rf var/test.sqlite3 var/schema.yaml
