@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("yilian.prescriptions.api.urls")),
     path("", include("yilian.outreach.api.urls")),
     path("", include("yilian.capacity_building.api.urls")),
+    path("", include("yilian.insurance.api.urls")),
+    path("", include("yilian.ingestion.api.urls")),
 ]

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "yilian.prescriptions",
     "yilian.outreach",
     "yilian.capacity_building",
+    "yilian.insurance",
+    "yilian.ingestion",
     "yilian.demo",
 ]
 

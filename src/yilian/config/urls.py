@@ -21,6 +21,8 @@ urlpatterns = [
     path("prescriptions/", include("yilian.prescriptions.urls")),
     path("outreach/", include("yilian.outreach.urls")),
     path("capacity/", include("yilian.capacity_building.urls")),
+    path("insurance/", include("yilian.insurance.urls")),
+    path("imports/", include("yilian.ingestion.urls")),
     path("notifications/", include("yilian.notifications.urls")),
     path("api/v1/", include("yilian.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

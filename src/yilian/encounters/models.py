@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.models import BaseModel
-from yilian.encounters.choices import EncounterKind
+from yilian.encounters.choices import EncounterKind, SurgeryGrade
 
 
 class Encounter(BaseModel):
@@ -65,17 +65,44 @@ class Encounter(BaseModel):
         related_name="+",
     )
     recovery_flagged_at = models.DateTimeField(_("标记时间"), null=True, blank=True)
+    source_record_id = models.CharField(
+        _("源系统记录号"),
+        max_length=64,
+        blank=True,
+        help_text=_("HIS 中的记录编号；同一机构内唯一，重复导入据此去重"),
+    )
+    is_tcm = models.BooleanField(_("中医类诊疗"), default=False)
+    surgery_grade = models.PositiveSmallIntegerField(
+        _("手术分级"), null=True, blank=True, choices=SurgeryGrade.choices
+    )
+    total_cost = models.DecimalField(_("总费用（元）"), max_digits=12, decimal_places=2, default=0)
+    fund_paid = models.DecimalField(_("医保基金支付（元）"), max_digits=12, decimal_places=2, default=0)
+    self_paid = models.DecimalField(_("个人支付（元）"), max_digits=12, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("诊疗记录")
         verbose_name_plural = _("诊疗记录")
-        indexes = [models.Index(fields=["institution", "kind", "ended_at"], name="encounter_current_idx")]
+        indexes = [
+            models.Index(fields=["institution", "kind", "ended_at"], name="encounter_current_idx"),
+            models.Index(fields=["institution", "started_at"], name="encounter_month_idx"),
+        ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "source_record_id"],
+                condition=~models.Q(source_record_id=""),
+                name="encounter_source_record_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_cost__gte=0)
+                & models.Q(fund_paid__gte=0)
+                & models.Q(self_paid__gte=0),
+                name="encounter_amounts_not_negative",
+            ),
             models.CheckConstraint(
                 condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
                 name="encounter_ends_after_start",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

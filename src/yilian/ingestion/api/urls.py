@@ -1,0 +1,5 @@
+"""API URLs of ingestion."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
