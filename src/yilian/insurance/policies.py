@@ -1,9 +1,9 @@
 """Who may see and do what with claims, budgets, settlements and cost stories.
 
 Claims carry personal data: rows are read only by insurance officers and
-regulators (oversight) whose scope covers the insured's county, or by a
-consortium's insurance officer for its region; everyone else with a
-consortium in reach sees aggregates only. Insurance officers configure
+regulators (oversight) granted at a region that covers the insured's county;
+everyone else with a consortium in reach, a consortium-level insurance
+officer included, sees aggregates only. Insurance officers configure
 budgets and freeze settlements. The consortium office, regulators and the
 lead hospital's administrators read budget pages, settlements, what-if
 comparisons and cost stories of their consortia; a member's administrator

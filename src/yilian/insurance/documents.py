@@ -1,0 +1,225 @@
+"""Documents of the global budget: the settlement report (PDF, Excel) and the budget's monthly Excel export.
+
+Chinese text in the PDF uses reportlab's built-in STSong-Light CID font, as
+the prescription documents do; no font file ships with the project.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from yilian.insurance.choices import ProviderPlace, SettlementTier
+from yilian.insurance.models import Settlement, SettlementShare
+from yilian.insurance.selectors import BudgetMonthly
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+MONEY_FORMAT = "#,##0.00"
+
+
+def _yuan(value: Any) -> str:
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def _place_label(place: str) -> str:
+    try:
+        return str(ProviderPlace(place).label)
+    except ValueError:
+        return place
+
+
+def _parameter_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    parameters = figures.get("parameters", {})
+    return [
+        (_("方案"), str(parameters.get("name", ""))),
+        (_("打包比例"), str(parameters.get("consortium_share", ""))),
+        (_("结余留用比例 α"), str(parameters.get("surplus_retained", ""))),
+        (_("合理超支医共体承担比例 γ"), str(parameters.get("overspend_borne", ""))),
+        (
+            _("牵头医院 : 乡镇卫生院 : 村卫生室"),
+            f"{parameters.get('lead_parts')} : {parameters.get('township_parts')} : {parameters.get('village_parts')}",
+        ),
+        (_("按考核得分加权"), _("是") if parameters.get("weighted_by_score") else _("否")),
+    ]
+
+
+def _summary_rows(settlement: Settlement) -> list[tuple[str, str]]:
+    figures = settlement.figures
+    return [
+        (_("基金总额（扣除后）"), _yuan(figures.get("fund_base", "0"))),
+        (_("医共体基金池"), _yuan(settlement.pool)),
+        (_("计入的医保基金支付"), _yuan(figures.get("charged_claims", "0"))),
+        (_("起付线差价补贴"), _yuan(figures.get("subsidies", "0"))),
+        (_("计入支出合计"), _yuan(settlement.spent)),
+        (_("结余（负数为超支）"), _yuan(settlement.result)),
+        (_("不合理费用"), _yuan(figures.get("unreasonable", "0"))),
+        (_("医共体所得（负数为承担）"), _yuan(settlement.consortium_amount)),
+        (_("基金承担"), _yuan(settlement.fund_amount)),
+    ]
+
+
+def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) -> bytes:
+    """The settlement report as PDF: pool, spend by destination, result, rule parameters, shares, version."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    width, height = A4
+    y = height - 20 * mm
+
+    def line(text: str, size: int = 10, x: float = 20 * mm, gap: float = 6 * mm) -> None:
+        nonlocal y
+        if y < 20 * mm:
+            canvas.showPage()
+            y = height - 20 * mm
+        canvas.setFont(FONT, size)
+        canvas.drawString(x, y, text)
+        y -= gap
+
+    def pair(label: str, value: str) -> None:
+        nonlocal y
+        if y < 20 * mm:
+            canvas.showPage()
+            y = height - 20 * mm
+        canvas.setFont(FONT, 10)
+        canvas.drawString(20 * mm, y, label)
+        canvas.drawRightString(width - 20 * mm, y, value)
+        y -= 6 * mm
+
+    budget = settlement.budget
+    line(
+        _("%(consortium)s %(year)s年度医保总额付费结算")
+        % {"consortium": budget.consortium.name, "year": budget.year},
+        15,
+        gap=9 * mm,
+    )
+    line(
+        _("版本 v%(version)s · 冻结时间 %(time)s")
+        % {
+            "version": settlement.version,
+            "time": timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        9,
+    )
+    y -= 3 * mm
+    line(_("一、基金池与结果"), 12, gap=7 * mm)
+    for label, value in _summary_rows(settlement):
+        pair(label, value)
+    y -= 3 * mm
+    line(_("二、支出去向（基金支付）"), 12, gap=7 * mm)
+    for place, amount in settlement.figures.get("spent_by_place", {}).items():
+        pair(_place_label(place), _yuan(amount))
+    y -= 3 * mm
+    line(_("三、结算方案参数"), 12, gap=7 * mm)
+    for label, value in _parameter_rows(settlement.figures):
+        pair(label, value)
+    y -= 3 * mm
+    line(_("四、成员单位分配"), 12, gap=7 * mm)
+    for share in shares:
+        score = f" （{_('得分')} {share.score}）" if share.score is not None else ""
+        pair(f"{share.institution.name} · {SettlementTier(share.tier).label}{score}", _yuan(share.amount))
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _bold_header(sheet: Any, headers: list[str]) -> None:
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+
+
+def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
+    _bold_header(
+        sheet,
+        [
+            _("月份"),
+            _("月度基金池"),
+            _("医共体内"),
+            _("县域内其他机构"),
+            _("县域外"),
+            _("定点药店"),
+            _("计入合计"),
+            _("当月结余"),
+            _("累计基金池"),
+            _("累计计入"),
+            _("月度预付"),
+            _("暂扣"),
+        ],
+    )
+    for row in monthly.months:
+        sheet.append(
+            [
+                row.month,
+                row.pool,
+                row.members,
+                row.in_county,
+                row.out_of_county,
+                row.pharmacy,
+                row.counted,
+                row.remaining,
+                row.cumulative_pool,
+                row.cumulative_counted,
+                row.prepayment,
+                row.withheld,
+            ]
+        )
+    for cells in sheet.iter_rows(min_row=2, min_col=2):
+        for cell in cells:
+            cell.number_format = MONEY_FORMAT
+
+
+def settlement_workbook(
+    settlement: Settlement, shares: Iterable[SettlementShare], monthly: BudgetMonthly
+) -> bytes:
+    """The settlement as Excel: a summary sheet, the monthly sheet and the shares sheet."""
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = _("汇总")
+    summary.append([_("医联体"), settlement.budget.consortium.name])
+    summary.append([_("年度"), settlement.budget.year])
+    summary.append([_("版本"), settlement.version])
+    summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
+    for label, value in _summary_rows(settlement) + _parameter_rows(settlement.figures):
+        summary.append([label, value])
+    for place, amount in settlement.figures.get("spent_by_place", {}).items():
+        summary.append([_place_label(place), _yuan(amount)])
+    _monthly_sheet(workbook.create_sheet(_("月度")), monthly)
+    sheet = workbook.create_sheet(_("分配"))
+    _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）")])
+    for share in shares:
+        sheet.append(
+            [share.institution.name, str(SettlementTier(share.tier).label), share.score, share.amount]
+        )
+        sheet.cell(row=sheet.max_row, column=4).number_format = MONEY_FORMAT
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def budget_monthly_workbook(monthly: BudgetMonthly) -> bytes:
+    """The budget page as Excel: the monthly sheet and the out-of-county destinations."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("月度")
+    _monthly_sheet(sheet, monthly)
+    destinations = workbook.create_sheet(_("县外去向"))
+    _bold_header(destinations, [_("地区/机构"), _("基金支付（元）")])
+    for row in monthly.out_of_county_by_region:
+        destinations.append([row["provider_region__name"], row["paid"]])
+    for row in monthly.out_of_county_by_institution:
+        destinations.append([row["provider_name"], row["paid"]])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,532 @@
+"""Reads of insurance: budgets, their monthly figures, settlement aggregates, settlements and claims.
+
+Every read is scoped by ``yilian.insurance.policies``. Aggregates run in SQL
+(values / annotate / TruncMonth), never as Python loops over claims.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils.translation import gettext as _
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import NotAllowed, NotFound
+from yilian.core.permissions import Role
+from yilian.institutions.choices import MemberRole
+from yilian.institutions.models import Consortium, ConsortiumMember
+from yilian.insurance import calculation, policies
+from yilian.insurance.calculation import ZERO, money
+from yilian.insurance.choices import ProviderPlace
+from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementRule, SettlementShare
+
+ACCESS_MANAGE = "manage"
+ACCESS_READ = "read"
+ACCESS_MEMBER = "member"
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+def lead_institution_ids(consortium: Consortium) -> set[int]:
+    """Institution ids leading ``consortium`` (one query)."""
+    return set(
+        ConsortiumMember.objects.filter(
+            consortium=consortium, role=MemberRole.LEAD, is_active=True
+        ).values_list("institution_id", flat=True)
+    )
+
+
+def budget_access(actor: Any, budget: GlobalBudget) -> str | None:
+    """How far ``actor`` reaches into ``budget``: manage, read (everything), member (own share), or None."""
+    consortium = budget.consortium
+    if policies.can_manage_budget(actor, consortium):
+        return ACCESS_MANAGE
+    if not getattr(consortium, "lead_institution_ids", None):
+        consortium.lead_institution_ids = lead_institution_ids(consortium)  # type: ignore[attr-defined]
+    if policies.can_read_budget(actor, consortium):
+        return ACCESS_READ
+    own = policies.member_admin_institutions(actor)
+    if own and ConsortiumMember.objects.filter(consortium=consortium, institution_id__in=own).exists():
+        return ACCESS_MEMBER
+    return None
+
+
+def budget_list(actor: Any) -> QuerySet[GlobalBudget]:
+    """Budgets the actor may see: readers of the consortium or region, lead and member administrators."""
+    scope = scope_for(actor)
+    budgets = GlobalBudget.objects.select_related("consortium", "consortium__region")
+    if scope.is_platform_admin:
+        return budgets
+    condition = Q(consortium_id__in=scope.consortia_with(*policies.BUDGET_READERS))
+    for prefix in scope.region_prefixes_with(*policies.BUDGET_READERS):
+        condition |= Q(consortium__region__code__startswith=prefix)
+    own = policies.member_admin_institutions(actor)
+    if own:
+        condition |= Exists(
+            ConsortiumMember.objects.filter(consortium_id=OuterRef("consortium_id"), institution_id__in=own)
+        )
+    return budgets.filter(condition)
+
+
+def budget_get(actor: Any, public_id: Any, *, level: str = ACCESS_READ) -> GlobalBudget:
+    """One budget the actor reaches at ``level`` (manage > read > member).
+
+    Raises NotFound when the actor cannot see it at all, NotAllowed when the
+    access is lower than ``level``. The access is kept on ``budget.access``.
+    """
+    budget = (
+        GlobalBudget.objects.select_related("consortium", "consortium__region")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if budget is None:
+        raise NotFound(_("预算不存在"))
+    access = budget_access(actor, budget)
+    if access is None:
+        raise NotFound(_("预算不存在"))
+    ranks = {ACCESS_MEMBER: 1, ACCESS_READ: 2, ACCESS_MANAGE: 3}
+    if ranks[access] < ranks[level]:
+        raise NotAllowed(_("无权查看或操作该预算"))
+    budget.access = access  # type: ignore[attr-defined]
+    return budget
+
+
+def consortia_for_budget(actor: Any) -> QuerySet[Consortium]:
+    """Consortia whose budget the actor may configure (insurance officers of the consortium or its region)."""
+    scope = scope_for(actor)
+    condition = Q(pk__in=scope.consortia_with(*policies.BUDGET_MANAGERS))
+    for prefix in scope.region_prefixes_with(*policies.BUDGET_MANAGERS):
+        condition |= Q(region__code__startswith=prefix)
+    return Consortium.objects.select_related("region").filter(condition).order_by("name")
+
+
+# --- the budget's figures ---------------------------------------------------------------------------
+
+
+def _year_claims(budget: GlobalBudget) -> QuerySet[Claim]:
+    """Claims of the consortium's county's insured settled in the budget's year."""
+    return Claim.objects.filter(
+        insured_region_id=budget.consortium.region_id,
+        settled_on__gte=datetime.date(budget.year, 1, 1),
+        settled_on__lte=datetime.date(budget.year, 12, 31),
+    )
+
+
+def counted_places(budget: GlobalBudget) -> list[str]:
+    """The provider places whose fund payments count against the pool, per the budget's switches."""
+    switches = (
+        (budget.counts_members, ProviderPlace.MEMBER),
+        (budget.counts_in_county_others, ProviderPlace.IN_COUNTY),
+        (budget.counts_out_of_county, ProviderPlace.OUT_OF_COUNTY),
+        (budget.counts_pharmacies, ProviderPlace.PHARMACY),
+    )
+    return [place for on, place in switches if on]
+
+
+def fund_base(budget: GlobalBudget) -> Decimal:
+    """Σ headcount × per-capita fund − Σ deductions (two queries)."""
+    gross = sum(
+        (row.insured_count * row.per_capita_fund for row in budget.headcounts.all()),
+        Decimal("0"),
+    )
+    deducted = budget.deductions.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return money(gross - deducted)
+
+
+def budget_pool(budget: GlobalBudget) -> Decimal:
+    """The consortium's pool B for the year."""
+    return calculation.pool_of(fund_base(budget), budget.consortium_share)
+
+
+@dataclass
+class MonthRow:
+    """One month of the budget page (money in yuan, to the cent)."""
+
+    month: int
+    pool: Decimal
+    members: Decimal
+    in_county: Decimal
+    out_of_county: Decimal
+    pharmacy: Decimal
+    counted: Decimal
+    remaining: Decimal
+    cumulative_pool: Decimal
+    cumulative_counted: Decimal
+    prepayment: Decimal
+    withheld: Decimal
+    leak_share: Decimal | None
+
+    @property
+    def cumulative_remaining(self) -> Decimal:
+        """Pool so far minus counted spend so far."""
+        return self.cumulative_pool - self.cumulative_counted
+
+    @property
+    def outside(self) -> Decimal:
+        """Spend outside the consortium (in-county others, out of county, pharmacies)."""
+        return self.in_county + self.out_of_county + self.pharmacy
+
+
+@dataclass
+class BudgetMonthly:
+    """The budget page: monthly rows, totals, the out-of-county destinations and the projection."""
+
+    budget: GlobalBudget
+    pool: Decimal
+    months: list[MonthRow]
+    counted_total: Decimal
+    out_of_county_total: Decimal
+    leak_share: Decimal | None
+    projected_year_end: Decimal
+    projected_result: Decimal
+    months_elapsed: int
+    out_of_county_by_region: list[dict[str, Any]] = field(default_factory=list)
+    out_of_county_by_institution: list[dict[str, Any]] = field(default_factory=list)
+    in_county_by_institution: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part / whole).quantize(Decimal("0.0001")) if whole else None
+
+
+def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) -> BudgetMonthly:
+    """Per month: pool (B/12, the cent remainder in December), spend by place, counted, remaining, pre-payment.
+
+    Pre-payment is ``prepayment_rate`` × the fund's payments to members that
+    month (their actual cost to the fund); the rest is withheld until the
+    assessment. The projection runs the months so far (to ``today``) at
+    their rate to December. Five queries whatever the number of claims.
+    """
+    pool = budget_pool(budget)
+    pools = calculation.monthly_pools(pool)
+    claims = _year_claims(budget)
+    by_month: dict[int, dict[str, Decimal]] = {month: {} for month in range(1, 13)}
+    for row in (
+        claims.annotate(month=ExtractMonth("settled_on"))
+        .values("month", "provider_place")
+        .annotate(paid=Sum("fund_paid"))
+        .order_by()
+    ):
+        by_month[row["month"]][row["provider_place"]] = row["paid"] or ZERO
+    counted = set(counted_places(budget))
+    rows: list[MonthRow] = []
+    cumulative_pool = cumulative_counted = ZERO
+    for month in range(1, 13):
+        paid = by_month[month]
+        month_counted = sum((paid.get(place, ZERO) for place in counted), ZERO)
+        cumulative_pool += pools[month - 1]
+        cumulative_counted += month_counted
+        prepayment = money(paid.get(ProviderPlace.MEMBER, ZERO) * budget.prepayment_rate)
+        out = paid.get(ProviderPlace.OUT_OF_COUNTY, ZERO) if ProviderPlace.OUT_OF_COUNTY in counted else ZERO
+        rows.append(
+            MonthRow(
+                month=month,
+                pool=pools[month - 1],
+                members=money(paid.get(ProviderPlace.MEMBER, ZERO)),
+                in_county=money(paid.get(ProviderPlace.IN_COUNTY, ZERO)),
+                out_of_county=money(paid.get(ProviderPlace.OUT_OF_COUNTY, ZERO)),
+                pharmacy=money(paid.get(ProviderPlace.PHARMACY, ZERO)),
+                counted=money(month_counted),
+                remaining=pools[month - 1] - money(month_counted),
+                cumulative_pool=cumulative_pool,
+                cumulative_counted=money(cumulative_counted),
+                prepayment=prepayment,
+                withheld=money(paid.get(ProviderPlace.MEMBER, ZERO)) - prepayment,
+                leak_share=_ratio(out, month_counted),
+            )
+        )
+    today = today or datetime.date.today()
+    if today.year > budget.year:
+        elapsed = 12
+    elif today.year < budget.year:
+        elapsed = 0
+    else:
+        elapsed = max(today.month - 1, 0) or 1  # the current month is partial; use it only in January
+    # Months with data after ``today`` still count (imported ahead of the calendar, e.g. demo data).
+    last_with_data = max((month for month in range(1, 13) if by_month[month]), default=0)
+    elapsed = max(elapsed, last_with_data)
+    counted_so_far = sum((row.counted for row in rows[:elapsed]), ZERO)
+    projected = calculation.projected_year_end(counted_so_far, elapsed)
+    counted_total = money(cumulative_counted)
+    out_total = (
+        sum((row.out_of_county for row in rows), ZERO) if ProviderPlace.OUT_OF_COUNTY in counted else ZERO
+    )
+    out_claims = claims.filter(provider_place=ProviderPlace.OUT_OF_COUNTY)
+    return BudgetMonthly(
+        budget=budget,
+        pool=pool,
+        months=rows,
+        counted_total=counted_total,
+        out_of_county_total=out_total,
+        leak_share=_ratio(out_total, counted_total),
+        projected_year_end=projected,
+        projected_result=pool - projected,
+        months_elapsed=elapsed,
+        out_of_county_by_region=list(
+            out_claims.values("provider_region__code", "provider_region__name")
+            .annotate(paid=Sum("fund_paid"))
+            .order_by("-paid")[:20]
+        ),
+        out_of_county_by_institution=list(
+            out_claims.values("provider_name").annotate(paid=Sum("fund_paid")).order_by("-paid")[:20]
+        ),
+        in_county_by_institution=list(
+            claims.filter(provider_place=ProviderPlace.IN_COUNTY)
+            .values("provider_name")
+            .annotate(paid=Sum("fund_paid"))
+            .order_by("-paid")[:20]
+        ),
+    )
+
+
+def year_subsidies(budget: GlobalBudget) -> Decimal:
+    """The year's deductible subsidies of the consortium's completed referrals (via the referral selectors).
+
+    ``subsidy_report`` is per month, so this is twelve small aggregate queries.
+    """
+    from yilian.referrals.selectors import subsidy_report
+
+    total = ZERO
+    for month in range(1, 13):
+        amount = subsidy_report(budget.consortium, datetime.date(budget.year, month, 1)).aggregate(
+            total=Sum("subsidy_amount")
+        )["total"]
+        total += amount or ZERO
+    return money(total)
+
+
+def settlement_aggregates(
+    budget: GlobalBudget, scores: dict[int, Decimal] | None = None
+) -> calculation.Aggregates:
+    """One set of aggregates for settling ``budget`` under any rule (fund base, charges, subsidies, members)."""
+    claims = _year_claims(budget)
+    by_place = {
+        row["provider_place"]: money(row["paid"] or ZERO)
+        for row in claims.values("provider_place").annotate(paid=Sum("fund_paid")).order_by()
+    }
+    counted = counted_places(budget)
+    charged = sum((by_place.get(place, ZERO) for place in counted), ZERO)
+    member_rows = {
+        row["provider_institution_id"]: row
+        for row in claims.filter(provider_place=ProviderPlace.MEMBER, provider_institution__isnull=False)
+        .values("provider_institution_id")
+        .annotate(paid=Sum("fund_paid"), unreasonable=Sum("unreasonable_amount"))
+        .order_by()
+    }
+    unreasonable = (
+        claims.filter(provider_place__in=counted).aggregate(total=Sum("unreasonable_amount"))["total"] or ZERO
+    )
+    members = []
+    for member in (
+        ConsortiumMember.objects.filter(consortium=budget.consortium, is_active=True)
+        .select_related("institution")
+        .order_by("institution__name", "institution_id")
+    ):
+        row = member_rows.get(member.institution_id, {})
+        members.append(
+            calculation.Member(
+                institution_id=member.institution_id,
+                name=member.institution.name,
+                tier=calculation.tier_for(member.institution.category, member.role),
+                spent=money(row.get("paid") or ZERO),
+                unreasonable=money(row.get("unreasonable") or ZERO),
+                score=(scores or {}).get(member.institution_id),
+            )
+        )
+    return calculation.Aggregates(
+        fund_base=fund_base(budget),
+        charged=money(charged),
+        subsidies=year_subsidies(budget),
+        unreasonable=money(unreasonable),
+        members=tuple(members),
+        spent_by_place=by_place,
+    )
+
+
+def whatif_compare(
+    budget: GlobalBudget, rules: list[calculation.Parameters], scores: dict[int, Decimal] | None = None
+) -> list[calculation.Outcome]:
+    """Each rule's outcome over one set of aggregates (the queries run once for all rules)."""
+    aggregates = settlement_aggregates(budget, scores)
+    return [calculation.settle(aggregates, rule) for rule in rules]
+
+
+def rule_parameters(rule: SettlementRule) -> calculation.Parameters:
+    """A stored rule as calculation parameters (the share comes from its budget)."""
+    return calculation.Parameters(
+        name=rule.name,
+        consortium_share=rule.budget.consortium_share,
+        surplus_retained=rule.surplus_retained,
+        overspend_borne=rule.overspend_borne,
+        lead_parts=rule.lead_parts,
+        township_parts=rule.township_parts,
+        village_parts=rule.village_parts,
+        weighted_by_score=rule.weighted_by_score,
+    )
+
+
+def rule_list(budget: GlobalBudget) -> QuerySet[SettlementRule]:
+    """The budget's settlement rules, the adopted one first."""
+    return budget.rules.select_related("budget").all()
+
+
+def rule_get(budget: GlobalBudget, public_id: Any) -> SettlementRule:
+    """One rule of ``budget``; raises NotFound."""
+    rule = budget.rules.select_related("budget").filter(public_id=public_id).first()
+    if rule is None:
+        raise NotFound(_("结算方案不存在"))
+    return rule
+
+
+# --- settlements ------------------------------------------------------------------------------------
+
+
+def settlement_list(budget: GlobalBudget) -> QuerySet[Settlement]:
+    """The budget's frozen settlements, newest version first."""
+    return budget.settlements.select_related("frozen_by").order_by("-version")
+
+
+def settlement_get(actor: Any, public_id: Any) -> Settlement:
+    """One settlement the actor may see; ``settlement.access`` tells whether only own shares are shown.
+
+    Raises NotFound.
+    """
+    settlement = (
+        Settlement.objects.select_related(
+            "budget", "budget__consortium", "budget__consortium__region", "frozen_by"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if settlement is None:
+        raise NotFound(_("结算不存在"))
+    access = budget_access(actor, settlement.budget)
+    if access is None:
+        raise NotFound(_("结算不存在"))
+    settlement.access = access  # type: ignore[attr-defined]
+    return settlement
+
+
+def settlement_shares(actor: Any, settlement: Settlement) -> QuerySet[SettlementShare]:
+    """The shares the actor may read: all for budget readers, own institutions only for member administrators."""
+    shares = settlement.shares.select_related("institution").order_by("tier", "-amount", "institution_id")
+    if getattr(settlement, "access", None) == ACCESS_MEMBER:
+        return shares.filter(institution_id__in=policies.member_admin_institutions(actor))
+    return shares
+
+
+# --- claims -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClaimFilters:
+    """Filters of the claim list and aggregates."""
+
+    year: int | None = None
+    month: int | None = None
+    place: str = ""
+    kind: str = ""
+    provider: str = ""
+
+
+def _filtered(claims: QuerySet[Claim], filters: ClaimFilters) -> QuerySet[Claim]:
+    if filters.year:
+        claims = claims.filter(settled_on__year=filters.year)
+    if filters.month:
+        claims = claims.filter(settled_on__month=filters.month)
+    if filters.place:
+        claims = claims.filter(provider_place=filters.place)
+    if filters.kind:
+        claims = claims.filter(kind=filters.kind)
+    if filters.provider:
+        claims = claims.filter(provider_name__icontains=filters.provider)
+    return claims
+
+
+def can_read_any_claim_rows(actor: Any) -> bool:
+    """True when the actor reads claim rows of some county (cached scope only)."""
+    scope = scope_for(actor)
+    return not scope.is_platform_admin and bool(policies.claim_row_region_prefixes(actor))
+
+
+def can_mark_unreasonable(actor: Any) -> bool:
+    """True when the actor is an insurance officer of some region (marks unreasonable amounts; cached scope)."""
+    scope = scope_for(actor)
+    return not scope.is_platform_admin and bool(scope.region_prefixes_with(Role.INSURANCE_OFFICER))
+
+
+def claims_visible_to(actor: Any, filters: ClaimFilters | None = None) -> QuerySet[Claim]:
+    """Claim rows of the counties whose rows the actor reads; raises NotAllowed for everyone else."""
+    prefixes = policies.claim_row_region_prefixes(actor)
+    if scope_for(actor).is_platform_admin or not prefixes:
+        raise NotAllowed(_("结算明细含个人信息，仅医保与监管人员可查看"))
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(insured_region__code__startswith=prefix)
+    claims = Claim.objects.filter(condition).select_related("person", "insured_region", "provider_region")
+    return _filtered(claims, filters or ClaimFilters())
+
+
+def _aggregate_condition(actor: Any) -> Q | None:
+    """Counties whose claim aggregates the actor reads: row readers' and budget readers' consortia's regions."""
+    scope = scope_for(actor)
+    if scope.is_platform_admin:
+        return Q()
+    prefixes = set(policies.claim_row_region_prefixes(actor)) | scope.region_prefixes_with(
+        *policies.BUDGET_READERS
+    )
+    consortium_ids = scope.consortia_with(*policies.BUDGET_READERS)
+    institutions = scope.institutions_with(Role.INSTITUTION_ADMIN)
+    condition = Q(pk__in=[])
+    for prefix in prefixes:
+        condition |= Q(insured_region__code__startswith=prefix)
+    region_ids = (
+        set(
+            Consortium.objects.filter(
+                Q(pk__in=consortium_ids) | Q(members__institution_id__in=institutions)
+            ).values_list("region_id", flat=True)
+        )
+        if consortium_ids or institutions
+        else set()
+    )
+    if region_ids:
+        condition |= Q(insured_region_id__in=region_ids)
+    if not prefixes and not region_ids:
+        return None
+    return condition
+
+
+def claim_aggregates(actor: Any, filters: ClaimFilters | None = None) -> list[dict[str, Any]]:
+    """Claim totals by month and place (no personal data) for anyone with a consortium or county in reach.
+
+    Raises NotAllowed when the actor reaches no county.
+    """
+    condition = _aggregate_condition(actor)
+    if condition is None:
+        raise NotAllowed(_("无权查看医保结算汇总"))
+    claims = _filtered(Claim.objects.filter(condition), filters or ClaimFilters())
+    return list(
+        claims.annotate(month=ExtractMonth("settled_on"))
+        .values("settled_on__year", "month", "provider_place")
+        .annotate(
+            total_cost=Sum("total_cost"),
+            fund_paid=Sum("fund_paid"),
+            self_paid=Sum("self_paid"),
+            unreasonable=Sum("unreasonable_amount"),
+        )
+        .order_by("settled_on__year", "month", "provider_place")
+    )
+
+
+def claim_get_for_marking(actor: Any, source_record_id: str) -> Claim:
+    """A claim row the actor reads, by its settlement number (for marking an unreasonable amount); raises NotFound."""
+    claim = claims_visible_to(actor).filter(source_record_id=source_record_id).first()
+    if claim is None:
+        raise NotFound(_("结算记录不存在"))
+    return claim

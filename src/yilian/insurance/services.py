@@ -1,0 +1,415 @@
+"""Writes of insurance: budgets, settlement rules, unreasonable amounts on claims, frozen settlements.
+
+Every write takes the keyword ``actor``, runs in one transaction and records
+an audit event. Raises NotAllowed / Conflict / Invalid from
+``yilian.core.exceptions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.audit import record_event, snapshot
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.permissions import Role
+from yilian.institutions.models import Consortium
+from yilian.insurance import calculation, policies, selectors
+from yilian.insurance.models import (
+    BudgetDeduction,
+    BudgetHeadcount,
+    Claim,
+    GlobalBudget,
+    Settlement,
+    SettlementRule,
+    SettlementShare,
+)
+from yilian.people.choices import InsuranceScheme
+
+BUDGET_FIELDS = (
+    "year",
+    "consortium_share",
+    "prepayment_rate",
+    "counts_members",
+    "counts_in_county_others",
+    "counts_out_of_county",
+    "counts_pharmacies",
+    "notes",
+)
+RULE_FIELDS = (
+    "name",
+    "surplus_retained",
+    "overspend_borne",
+    "lead_parts",
+    "township_parts",
+    "village_parts",
+    "weighted_by_score",
+    "is_adopted",
+)
+RULE_PRESETS: dict[str, dict[str, Any]] = {
+    "6:3:1": {"lead_parts": 6, "township_parts": 3, "village_parts": 1},
+    "4:3:3": {"lead_parts": 4, "township_parts": 3, "village_parts": 3},
+}
+"""The default tier ratio and the seeds' alternative."""
+
+
+def _decimal(value: Any, field: str, errors: dict[str, list[str]], label: str) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.0001"))
+    except (InvalidOperation, ValueError, TypeError):
+        errors.setdefault(field, []).append(_("%(label)s须为数字") % {"label": label})
+        return None
+
+
+def _rate(data: Mapping[str, Any], field: str, label: str, errors: dict[str, list[str]]) -> Decimal | None:
+    value = _decimal(data.get(field), field, errors, label)
+    if value is not None and not (Decimal("0") <= value <= Decimal("1")):
+        errors.setdefault(field, []).append(_("%(label)s须在0到1之间") % {"label": label})
+    return value
+
+
+def _money(value: Any, field: str, label: str, errors: dict[str, list[str]]) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        errors.setdefault(field, []).append(_("%(label)s须为金额") % {"label": label})
+        return None
+    if not amount.is_finite() or amount < 0:
+        errors.setdefault(field, []).append(_("%(label)s不能为负数") % {"label": label})
+        return None
+    return calculation.money(amount)
+
+
+def _clean_budget(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, int, Decimal]], list[tuple[str, Decimal]]]:
+    """Validate budget fields, headcounts and deductions; raises Invalid with Chinese messages."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        year = int(data.get("year"))  # type: ignore[arg-type]
+        if not 2000 <= year <= 2100:
+            raise ValueError
+        cleaned["year"] = year
+    except (TypeError, ValueError):
+        errors["year"] = [_("年度须为2000–2100之间的年份")]
+    cleaned["consortium_share"] = _rate(data, "consortium_share", _("打包比例"), errors)
+    cleaned["prepayment_rate"] = _rate(data, "prepayment_rate", _("月度预付比例"), errors)
+    for switch in ("counts_members", "counts_in_county_others", "counts_out_of_county", "counts_pharmacies"):
+        cleaned[switch] = bool(data.get(switch, False))
+    cleaned["notes"] = str(data.get("notes") or "")[:300]
+    headcounts: list[tuple[str, int, Decimal]] = []
+    seen: set[str] = set()
+    for row in data.get("headcounts") or []:
+        scheme = str(row.get("scheme") or "")
+        if scheme not in InsuranceScheme.values:
+            errors.setdefault("headcounts", []).append(_("险种“%(scheme)s”无效") % {"scheme": scheme})
+            continue
+        if scheme in seen:
+            errors.setdefault("headcounts", []).append(_("险种重复：%(scheme)s") % {"scheme": scheme})
+            continue
+        seen.add(scheme)
+        try:
+            count = int(row.get("insured_count"))
+            if count < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.setdefault("headcounts", []).append(_("参保人数须为不小于0的整数"))
+            continue
+        fund = _money(row.get("per_capita_fund"), "headcounts", _("人均基金"), errors)
+        if fund is not None:
+            headcounts.append((scheme, count, fund))
+    if not headcounts and "headcounts" not in errors:
+        errors["headcounts"] = [_("至少填写一个险种的参保人数与人均基金")]
+    deductions: list[tuple[str, Decimal]] = []
+    names: set[str] = set()
+    for row in data.get("deductions") or []:
+        name = str(row.get("name") or "").strip()
+        if not name:
+            errors.setdefault("deductions", []).append(_("扣除项须有名称"))
+            continue
+        if name in names:
+            errors.setdefault("deductions", []).append(_("扣除项重复：%(name)s") % {"name": name})
+            continue
+        names.add(name)
+        amount = _money(row.get("amount"), "deductions", _("扣除金额"), errors)
+        if amount is not None:
+            deductions.append((name[:60], amount))
+    if not errors:
+        gross = sum((count * fund for _scheme, count, fund in headcounts), Decimal("0"))
+        if sum((amount for _name, amount in deductions), Decimal("0")) > gross:
+            errors["deductions"] = [_("扣除项合计超过基金总额")]
+    if errors:
+        raise Invalid(errors)
+    return cleaned, headcounts, deductions
+
+
+def _replace_rows(
+    budget: GlobalBudget,
+    headcounts: Iterable[tuple[str, int, Decimal]],
+    deductions: Iterable[tuple[str, Decimal]],
+) -> None:
+    budget.headcounts.all().delete()
+    budget.deductions.all().delete()
+    BudgetHeadcount.objects.bulk_create(
+        BudgetHeadcount(budget=budget, scheme=scheme, insured_count=count, per_capita_fund=fund)
+        for scheme, count, fund in headcounts
+    )
+    BudgetDeduction.objects.bulk_create(
+        BudgetDeduction(budget=budget, name=name, amount=amount) for name, amount in deductions
+    )
+
+
+def _rows_snapshot(budget: GlobalBudget) -> dict[str, Any]:
+    return {
+        "headcounts": [
+            [row.scheme, row.insured_count, str(row.per_capita_fund)]
+            for row in budget.headcounts.order_by("scheme")
+        ],
+        "deductions": [[row.name, str(row.amount)] for row in budget.deductions.order_by("name")],
+    }
+
+
+def budget_create(*, actor: Any, consortium: Consortium, data: Mapping[str, Any]) -> GlobalBudget:
+    """Create a consortium's budget for a year with its headcounts and deductions.
+
+    ``data``: year, consortium_share, prepayment_rate, counts_* switches, notes,
+    headcounts [{scheme, insured_count, per_capita_fund}], deductions [{name, amount}].
+    Raises NotAllowed (not an insurance officer of it), Invalid, Conflict (a
+    budget for that year exists).
+    """
+    if not policies.can_manage_budget(actor, consortium):
+        raise NotAllowed(_("只有医保专员可以配置总额预算"))
+    cleaned, headcounts, deductions = _clean_budget(data)
+    try:
+        with transaction.atomic():
+            budget = GlobalBudget.objects.create(consortium=consortium, created_by=actor, **cleaned)
+            _replace_rows(budget, headcounts, deductions)
+            record_event(
+                actor=actor,
+                action="budget.create",
+                obj=budget,
+                after={**snapshot(budget, BUDGET_FIELDS), **_rows_snapshot(budget)},
+                consortium_public_id=consortium.public_id,
+            )
+    except IntegrityError as error:
+        raise Conflict(_("%(year)s年度的预算已存在") % {"year": cleaned["year"]}) from error
+    return budget
+
+
+def budget_update(*, actor: Any, budget: GlobalBudget, version: int, data: Mapping[str, Any]) -> GlobalBudget:
+    """Replace a budget's settings, headcounts and deductions if ``version`` is still current.
+
+    Raises NotAllowed, Invalid, Conflict (stale version, or the year is taken).
+    """
+    if not policies.can_manage_budget(actor, budget.consortium):
+        raise NotAllowed(_("只有医保专员可以配置总额预算"))
+    cleaned, headcounts, deductions = _clean_budget(data)
+    try:
+        with transaction.atomic():
+            before = {**snapshot(budget, BUDGET_FIELDS), **_rows_snapshot(budget)}
+            # The conditional update is the optimistic lock: only one writer of a version wins.
+            updated = GlobalBudget.objects.filter(pk=budget.pk, version=version).update(
+                version=F("version") + 1, updated_at=timezone.now(), **cleaned
+            )
+            if not updated:
+                raise Conflict(_("预算已被他人修改，请刷新后重试"))
+            budget.refresh_from_db()
+            _replace_rows(budget, headcounts, deductions)
+            record_event(
+                actor=actor,
+                action="budget.update",
+                obj=budget,
+                before=before,
+                after={**snapshot(budget, BUDGET_FIELDS), **_rows_snapshot(budget)},
+                consortium_public_id=budget.consortium.public_id,
+            )
+    except IntegrityError as error:
+        raise Conflict(_("%(year)s年度的预算已存在") % {"year": cleaned["year"]}) from error
+    return budget
+
+
+def _clean_rule(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    named = RULE_PRESETS.get(str(data.get("preset") or ""))
+    preset = named or RULE_PRESETS["6:3:1"]
+    cleaned["name"] = str(data.get("name") or "").strip()[:60]
+    if not cleaned["name"]:
+        errors["name"] = [_("请填写方案名称")]
+    cleaned["surplus_retained"] = _rate(data, "surplus_retained", _("结余留用比例 α"), errors)
+    cleaned["overspend_borne"] = _rate(data, "overspend_borne", _("合理超支医共体承担比例 γ"), errors)
+    for part in ("lead_parts", "township_parts", "village_parts"):
+        raw = data.get(part)
+        if named or raw in (None, ""):
+            raw = preset[part]
+        try:
+            value = int(raw)  # type: ignore[arg-type]
+            if not 0 <= value <= 100:
+                raise ValueError
+            cleaned[part] = value
+        except (TypeError, ValueError):
+            errors[part] = [_("份数须为0–100的整数")]
+    if not errors and not (cleaned["lead_parts"] + cleaned["township_parts"] + cleaned["village_parts"]):
+        errors["lead_parts"] = [_("三级份数不能全为0")]
+    cleaned["weighted_by_score"] = bool(data.get("weighted_by_score", False))
+    cleaned["is_adopted"] = bool(data.get("is_adopted", False))
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+def settlement_rule_save(
+    *, actor: Any, budget: GlobalBudget, data: Mapping[str, Any], rule: SettlementRule | None = None
+) -> SettlementRule:
+    """Create or update a settlement rule (α, γ, tier parts, score weighting); adopting one un-adopts the others.
+
+    ``data`` may name a ``preset`` ("6:3:1" or "4:3:3") for the parts.
+    Raises NotAllowed, Invalid, Conflict (name taken).
+    """
+    if not policies.can_manage_budget(actor, budget.consortium):
+        raise NotAllowed(_("只有医保专员可以配置结算方案"))
+    cleaned = _clean_rule(data)
+    try:
+        with transaction.atomic():
+            if cleaned["is_adopted"]:
+                budget.rules.exclude(pk=getattr(rule, "pk", None)).update(is_adopted=False)
+            before = snapshot(rule, RULE_FIELDS) if rule else None
+            if rule is None:
+                rule = SettlementRule.objects.create(budget=budget, **cleaned)
+            else:
+                for name, value in cleaned.items():
+                    setattr(rule, name, value)
+                rule.save()
+            record_event(
+                actor=actor,
+                action="settlement_rule.update" if before else "settlement_rule.create",
+                obj=rule,
+                before=before,
+                after=snapshot(rule, RULE_FIELDS),
+                consortium_public_id=budget.consortium.public_id,
+            )
+    except IntegrityError as error:
+        raise Conflict(_("同名方案已存在，或已有采用的方案")) from error
+    return rule
+
+
+def claim_mark_unreasonable(*, actor: Any, claim: Claim, amount: Any, reason: str) -> Claim:
+    """Record the amount of a claim the insurance review found unreasonable (borne by the consortium).
+
+    0 clears it. Raises NotAllowed (not an insurance officer over the
+    insured's county), Invalid (negative, over the fund's payment, no reason).
+    """
+    region_code = claim.insured_region.code
+    if not policies.can_read_claim_rows(actor, region_code) or not _is_insurance_officer_over(
+        actor, region_code
+    ):
+        raise NotAllowed(_("只有医保专员可以认定不合理费用"))
+    errors: dict[str, list[str]] = {}
+    value = _money(amount, "amount", _("不合理费用"), errors)
+    if value is not None and value > claim.fund_paid:
+        errors["amount"] = [_("不合理费用不能超过基金支付金额")]
+    reason = (reason or "").strip()
+    if value and not reason:
+        errors["reason"] = [_("请填写不合理原因")]
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        before = {"unreasonable_amount": str(claim.unreasonable_amount), "reason": claim.unreasonable_reason}
+        Claim.objects.filter(pk=claim.pk).update(unreasonable_amount=value, unreasonable_reason=reason[:300])
+        claim.unreasonable_amount, claim.unreasonable_reason = value, reason[:300]  # type: ignore[assignment]
+        record_event(
+            actor=actor,
+            action="claim.mark_unreasonable",
+            obj=claim,
+            before=before,
+            after={"unreasonable_amount": str(value), "reason": claim.unreasonable_reason},
+            region_code=region_code,
+        )
+    return claim
+
+
+def _is_insurance_officer_over(actor: Any, region_code: str) -> bool:
+    """Only insurance officers (not regulators, who also read rows) judge amounts unreasonable."""
+    return scope_for(actor).covers_region(region_code, Role.INSURANCE_OFFICER)
+
+
+def settlement_freeze(
+    *,
+    actor: Any,
+    budget: GlobalBudget,
+    rule: SettlementRule,
+    scores: Mapping[int, Decimal] | None = None,
+) -> Settlement:
+    """Compute the settlement of ``budget`` under ``rule`` and freeze it as the next version with its shares.
+
+    Two freezes at once get versions n and n + 1, or the loser gets a clean
+    Conflict (the unique (budget, version) constraint). Raises NotAllowed,
+    Invalid (rule of another budget, scores out of 0–100), Conflict.
+    """
+    if not policies.can_manage_budget(actor, budget.consortium):
+        raise NotAllowed(_("只有医保专员可以冻结结算"))
+    if rule.budget_id != budget.pk:
+        raise Invalid({"rule": [_("方案不属于该预算")]})
+    clean_scores: dict[int, Decimal] = {}
+    for institution_id, score in (scores or {}).items():
+        try:
+            value = Decimal(str(score)).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            raise Invalid({"scores": [_("考核得分须为数字")]}) from None
+        if not Decimal("0") <= value <= Decimal("100"):
+            raise Invalid({"scores": [_("考核得分须在0到100之间")]})
+        clean_scores[int(institution_id)] = value
+    aggregates = selectors.settlement_aggregates(budget, clean_scores)
+    outcome = calculation.settle(aggregates, selectors.rule_parameters(rule))
+    try:
+        with transaction.atomic():
+            latest = budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
+            settlement = Settlement.objects.create(
+                budget=budget,
+                version=latest + 1,
+                rule_name=rule.name,
+                pool=outcome.pool,
+                spent=outcome.spent,
+                result=outcome.result,
+                consortium_amount=outcome.consortium_amount,
+                fund_amount=outcome.fund_amount,
+                figures={
+                    **outcome.as_figures(aggregates),
+                    "scores": {str(k): str(v) for k, v in clean_scores.items()},
+                },
+                frozen_at=timezone.now(),
+                frozen_by=actor,
+            )
+            SettlementShare.objects.bulk_create(
+                SettlementShare(
+                    settlement=settlement,
+                    institution_id=share.institution_id,
+                    tier=share.tier,
+                    score=share.score,
+                    amount=share.amount,
+                )
+                for share in outcome.shares
+            )
+            record_event(
+                actor=actor,
+                action="settlement.freeze",
+                obj=settlement,
+                details={
+                    "version": settlement.version,
+                    "rule": rule.name,
+                    "result": str(outcome.result),
+                    "consortium_amount": str(outcome.consortium_amount),
+                },
+                consortium_public_id=budget.consortium.public_id,
+            )
+    except IntegrityError as error:
+        raise Conflict(_("另一结算正在冻结，请刷新后重试")) from error
+    return settlement

@@ -1,0 +1,591 @@
+"""医保总额预算 pages under /insurance/: budgets, their monthly page, rules, what-if, settlements, claims."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yilian.core.exceptions import Invalid
+from yilian.core.ui.http import domain_errors, paginate, require
+from yilian.insurance import calculation, documents, selectors, services
+from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementTier
+from yilian.insurance.models import GlobalBudget
+from yilian.people.choices import InsuranceScheme
+from yilian.people.identifiers import mask_name
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SWITCHES = ("counts_members", "counts_in_county_others", "counts_out_of_county", "counts_pharmacies")
+DEDUCTION_ROWS = 4
+WHATIF_COLUMNS = 4
+
+
+def insurance_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; NotFound → 404, NotAllowed → 403, Conflict → back with the message."""
+    return login_required(domain_errors(view))
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- budgets ------------------------------------------------------------------------------------------
+
+
+@insurance_view
+@require_GET
+def budget_list(request: HttpRequest) -> HttpResponse:
+    """Budgets the actor reaches, newest year first; insurance officers get the “new budget” button."""
+    page = paginate(request, selectors.budget_list(request.user).order_by("-year", "consortium__name"))
+    return render(
+        request,
+        "insurance/budget_list.html",
+        {"page_obj": page, "may_create": selectors.consortia_for_budget(request.user).exists()},
+    )
+
+
+def _budget_data(post: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "year": post.get("year"),
+        "consortium_share": post.get("consortium_share"),
+        "prepayment_rate": post.get("prepayment_rate"),
+        "notes": post.get("notes", ""),
+        **{switch: post.get(switch) == "on" for switch in SWITCHES},
+        "headcounts": [],
+        "deductions": [],
+    }
+    for scheme in (InsuranceScheme.RESIDENT, InsuranceScheme.EMPLOYEE):
+        count, fund = post.get(f"count_{scheme}", "").strip(), post.get(f"fund_{scheme}", "").strip()
+        if count or fund:
+            data["headcounts"].append({"scheme": scheme, "insured_count": count, "per_capita_fund": fund})
+    for index in range(DEDUCTION_ROWS):
+        name, amount = (
+            post.get(f"deduction_name_{index}", "").strip(),
+            post.get(f"deduction_amount_{index}", "").strip(),
+        )
+        if name or amount:
+            data["deductions"].append({"name": name, "amount": amount})
+    return data
+
+
+def _budget_initial(budget: GlobalBudget | None) -> dict[str, Any]:
+    if budget is None:
+        return {
+            "year": datetime.date.today().year,
+            "consortium_share": "0.95",
+            "prepayment_rate": "0.95",
+            "counts_members": True,
+            "counts_in_county_others": True,
+            "counts_out_of_county": True,
+            "counts_pharmacies": False,
+            "notes": "",
+            "headcounts": {},
+            "deductions": [],
+        }
+    return {
+        "year": budget.year,
+        "consortium_share": budget.consortium_share.normalize(),
+        "prepayment_rate": budget.prepayment_rate.normalize(),
+        **{switch: getattr(budget, switch) for switch in SWITCHES},
+        "notes": budget.notes,
+        "headcounts": {row.scheme: row for row in budget.headcounts.all()},
+        "deductions": list(budget.deductions.all()),
+    }
+
+
+def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Re-shape posted or stored values for the template (headcount rows per scheme, padded deductions)."""
+    headcounts: dict[str, tuple[Any, Any]] = {}
+    raw = data["headcounts"]
+    for row in raw.values() if isinstance(raw, dict) else raw:
+        if isinstance(row, dict):
+            headcounts[row["scheme"]] = (row.get("insured_count", ""), row.get("per_capita_fund", ""))
+        else:
+            headcounts[row.scheme] = (row.insured_count, row.per_capita_fund)
+    rows = [
+        {
+            "scheme": scheme,
+            "label": scheme.label,
+            "count": headcounts.get(scheme, ("", ""))[0],
+            "fund": headcounts.get(scheme, ("", ""))[1],
+        }
+        for scheme in (InsuranceScheme.RESIDENT, InsuranceScheme.EMPLOYEE)
+    ]
+    deductions = [
+        {"name": row["name"], "amount": row["amount"]}
+        if isinstance(row, dict)
+        else {"name": row.name, "amount": row.amount}
+        for row in data["deductions"]
+    ]
+    deductions += [{"name": "", "amount": ""}] * (DEDUCTION_ROWS - len(deductions))
+    return {**data, "headcount_rows": rows, "deduction_rows": list(enumerate(deductions[:DEDUCTION_ROWS]))}
+
+
+@insurance_view
+@require_http_methods(["GET", "POST"])
+def budget_form(request: HttpRequest, public_id: str | None = None) -> HttpResponse:
+    """Create or edit a budget: rates, switches, headcounts per scheme, deductions (409 on a stale version)."""
+    actor = request.user
+    budget = selectors.budget_get(actor, public_id, level=selectors.ACCESS_MANAGE) if public_id else None
+    consortia = list(selectors.consortia_for_budget(actor)) if budget is None else []
+    require(budget is not None or bool(consortia))
+    errors: dict[str, list[str]] = {}
+    values = _budget_initial(budget)
+    if request.method == "POST":
+        data = _budget_data(request.POST)
+        try:
+            if budget is None:
+                chosen = next(
+                    (c for c in consortia if str(c.public_id) == request.POST.get("consortium")), None
+                )
+                if chosen is None:
+                    raise Invalid({"consortium": [_("请选择医联体")]})
+                budget = services.budget_create(actor=actor, consortium=chosen, data=data)
+                messages.success(request, _("预算已创建"))
+            else:
+                services.budget_update(
+                    actor=actor, budget=budget, version=int(request.POST.get("version") or 0), data=data
+                )
+                messages.success(request, _("预算已保存"))
+            return redirect("insurance:budget", budget.public_id)
+        except Invalid as error:
+            errors = error.as_text()
+            values = {**values, **data}
+    return render(
+        request,
+        "insurance/budget_form.html",
+        {"budget": budget, "consortia": consortia, "values": _form_values(values), "errors": errors},
+    )
+
+
+def _chart(monthly: selectors.BudgetMonthly) -> dict[str, Any]:
+    """An inline SVG chart: stacked bars of spend by place per month, a line of the monthly pool.
+
+    ECharts is not vendored in the project; a server-drawn SVG needs no script.
+    """
+    height, bar_width, gap = 180, 28, 14
+    top = max(
+        [row.pool for row in monthly.months]
+        + [row.members + row.outside for row in monthly.months]
+        + [Decimal(1)]
+    )
+    scale = Decimal(height) / top
+    bars, points = [], []
+    for index, row in enumerate(monthly.months):
+        x = 40 + index * (bar_width + gap)
+        y = Decimal(height) + 10
+        for place, amount in (
+            ("members", row.members),
+            ("in_county", row.in_county),
+            ("out_of_county", row.out_of_county),
+            ("pharmacy", row.pharmacy),
+        ):
+            size = (amount * scale).quantize(Decimal("0.1"))
+            y -= size
+            if size > 0:
+                bars.append(
+                    {"x": x, "y": y, "height": size, "place": place, "amount": amount, "month": row.month}
+                )
+        points.append(
+            f"{x + bar_width // 2},{(Decimal(height) + 10 - row.pool * scale).quantize(Decimal('0.1'))}"
+        )
+    return {
+        "bars": bars,
+        "line": " ".join(points),
+        "width": 40 + 12 * (bar_width + gap),
+        "height": height + 40,
+        "bar_width": bar_width,
+        "labels": [{"x": 40 + i * (bar_width + gap) + bar_width // 2, "month": i + 1} for i in range(12)],
+    }
+
+
+@insurance_view
+@require_GET
+def budget_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The budget page: monthly pool, spend inside and outside, projection, the out-of-county leak."""
+    budget = selectors.budget_get(request.user, public_id)
+    monthly = selectors.budget_monthly(budget)
+    return render(
+        request,
+        "insurance/budget_detail.html",
+        {
+            "budget": budget,
+            "monthly": monthly,
+            "chart": _chart(monthly),
+            "headcounts": list(budget.headcounts.all()),
+            "deductions": list(budget.deductions.all()),
+            "rules": list(selectors.rule_list(budget)),
+            "may_manage": budget.access == selectors.ACCESS_MANAGE,  # type: ignore[attr-defined]
+            "may_read_all": budget.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
+        },
+    )
+
+
+@insurance_view
+@require_GET
+def budget_export(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The budget's monthly figures as Excel."""
+    budget = selectors.budget_get(request.user, public_id)
+    content = documents.budget_monthly_workbook(selectors.budget_monthly(budget))
+    return _download(content, f"budget-{budget.year}.xlsx", XLSX)
+
+
+# --- rules and what-if --------------------------------------------------------------------------------
+
+
+def _rule_data(post: Any) -> dict[str, Any]:
+    return {
+        "name": post.get("name", ""),
+        "surplus_retained": post.get("surplus_retained"),
+        "overspend_borne": post.get("overspend_borne"),
+        "lead_parts": post.get("lead_parts"),
+        "township_parts": post.get("township_parts"),
+        "village_parts": post.get("village_parts"),
+        "weighted_by_score": post.get("weighted_by_score") == "on",
+        "is_adopted": post.get("is_adopted") == "on",
+    }
+
+
+@insurance_view
+@require_http_methods(["GET", "POST"])
+def rule_list(request: HttpRequest, public_id: str, rule_id: str | None = None) -> HttpResponse:
+    """The budget's settlement rules; insurance officers add or edit one and freeze a settlement."""
+    budget = selectors.budget_get(request.user, public_id)
+    may_manage = budget.access == selectors.ACCESS_MANAGE  # type: ignore[attr-defined]
+    editing = selectors.rule_get(budget, rule_id) if rule_id else None
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = (
+        {
+            "name": editing.name,
+            "surplus_retained": editing.surplus_retained.normalize(),
+            "overspend_borne": editing.overspend_borne.normalize(),
+            "lead_parts": editing.lead_parts,
+            "township_parts": editing.township_parts,
+            "village_parts": editing.village_parts,
+            "weighted_by_score": editing.weighted_by_score,
+            "is_adopted": editing.is_adopted,
+        }
+        if editing
+        else {
+            "name": "",
+            "surplus_retained": "1",
+            "overspend_borne": "0.5",
+            "lead_parts": 6,
+            "township_parts": 3,
+            "village_parts": 1,
+        }
+    )
+    if request.method == "POST":
+        require(may_manage)
+        data = _rule_data(request.POST)
+        try:
+            services.settlement_rule_save(actor=request.user, budget=budget, data=data, rule=editing)
+            messages.success(request, _("结算方案已保存"))
+            return redirect("insurance:rules", budget.public_id)
+        except Invalid as error:
+            errors, values = error.as_text(), data
+    return render(
+        request,
+        "insurance/rule_list.html",
+        {
+            "budget": budget,
+            "rules": list(selectors.rule_list(budget)),
+            "editing": editing,
+            "values": values,
+            "errors": errors,
+            "may_manage": may_manage,
+        },
+    )
+
+
+def _whatif_columns(request: HttpRequest, budget: GlobalBudget) -> list[dict[str, Any]]:
+    """Parameter columns from the query string, or 6:3:1 and 4:3:3 with the budget's share."""
+    share = str(budget.consortium_share.normalize())
+    defaults = [
+        {
+            "name": "6:3:1",
+            "share": share,
+            "alpha": "1",
+            "gamma": "0.5",
+            "lead": "6",
+            "township": "3",
+            "village": "1",
+        },
+        {
+            "name": "4:3:3",
+            "share": share,
+            "alpha": "1",
+            "gamma": "0.5",
+            "lead": "4",
+            "township": "3",
+            "village": "3",
+        },
+        {"name": "", "share": "", "alpha": "", "gamma": "", "lead": "", "township": "", "village": ""},
+        {"name": "", "share": "", "alpha": "", "gamma": "", "lead": "", "township": "", "village": ""},
+    ]
+    if "alpha_0" not in request.GET:
+        return defaults
+    columns = []
+    for index in range(WHATIF_COLUMNS):
+        columns.append(
+            {
+                key: request.GET.get(f"{key}_{index}", "").strip()
+                for key in ("name", "share", "alpha", "gamma", "lead", "township", "village")
+            }
+            | {"weighted": request.GET.get(f"weighted_{index}") == "on"}
+        )
+    return columns
+
+
+def parameters_from(column: dict[str, Any], index: int) -> calculation.Parameters:
+    """Calculation parameters from one what-if column; raises Invalid with the column number."""
+    try:
+        rates = [Decimal(column[key]) for key in ("share", "alpha", "gamma")]
+        parts = [int(column[key]) for key in ("lead", "township", "village")]
+    except (InvalidOperation, ValueError, TypeError, KeyError):
+        raise Invalid(_("第%(n)s列参数须为数字") % {"n": index + 1}) from None
+    if any(not Decimal(0) <= rate <= Decimal(1) for rate in rates):
+        raise Invalid(_("第%(n)s列的比例须在0到1之间") % {"n": index + 1})
+    if any(part < 0 for part in parts) or not sum(parts):
+        raise Invalid(_("第%(n)s列的份数须为非负整数且不全为0") % {"n": index + 1})
+    return calculation.Parameters(
+        name=column.get("name") or _("方案%(n)s") % {"n": index + 1},
+        consortium_share=rates[0],
+        surplus_retained=rates[1],
+        overspend_borne=rates[2],
+        lead_parts=parts[0],
+        township_parts=parts[1],
+        village_parts=parts[2],
+        weighted_by_score=bool(column.get("weighted")),
+    )
+
+
+@insurance_view
+@require_GET
+def whatif(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Compare 2–4 parameter sets side by side: pool, result and each member's and tier's outcome."""
+    budget = selectors.budget_get(request.user, public_id)
+    columns = _whatif_columns(request, budget)
+    used = [(index, column) for index, column in enumerate(columns) if column.get("alpha")]
+    error = ""
+    outcomes: list[calculation.Outcome] = []
+    try:
+        parameters = [parameters_from(column, index) for index, column in used]
+        if len(parameters) < 2:
+            raise Invalid(_("请至少填写两列方案参数"))
+        outcomes = selectors.whatif_compare(budget, parameters)
+    except Invalid as invalid:
+        error = str(invalid.message)
+    members = []
+    if outcomes:
+        for position, share in enumerate(outcomes[0].shares):
+            members.append(
+                {
+                    "name": share.name,
+                    "tier": SettlementTier(share.tier).label,
+                    "is_lead": share.tier == SettlementTier.LEAD,
+                    "amounts": [outcome.shares[position].amount for outcome in outcomes],
+                }
+            )
+    tiers = [
+        {"label": SettlementTier(tier).label, "amounts": [outcome.tier_totals[tier] for outcome in outcomes]}
+        for tier in calculation.TIERS
+    ]
+    return render(
+        request,
+        "insurance/whatif.html",
+        {
+            "budget": budget,
+            "columns": list(enumerate(columns)),
+            "outcomes": outcomes,
+            "members": members,
+            "tiers": tiers,
+            "error": error,
+        },
+    )
+
+
+# --- settlements ----------------------------------------------------------------------------------------
+
+
+@insurance_view
+@require_POST
+def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Freeze the settlement under the chosen rule as the next version (confirmed on the rules page)."""
+    budget = selectors.budget_get(request.user, public_id, level=selectors.ACCESS_MANAGE)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("请勾选确认后再冻结结算"))
+        return redirect("insurance:rules", budget.public_id)
+    rule = selectors.rule_get(budget, request.POST.get("rule", ""))
+    try:
+        settlement = services.settlement_freeze(actor=request.user, budget=budget, rule=rule)
+    except Invalid as error:
+        messages.error(request, str(error.message))
+        return redirect("insurance:rules", budget.public_id)
+    messages.success(request, _("结算已冻结为第%(v)s版") % {"v": settlement.version})
+    return redirect("insurance:settlement", settlement.public_id)
+
+
+@insurance_view
+@require_GET
+def settlement_list(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The budget's frozen settlement versions."""
+    budget = selectors.budget_get(request.user, public_id, level=selectors.ACCESS_MEMBER)
+    page = paginate(request, selectors.settlement_list(budget))
+    return render(request, "insurance/settlement_list.html", {"budget": budget, "page_obj": page})
+
+
+@insurance_view
+@require_GET
+def settlement_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One frozen settlement: figures, rule parameters, shares (own only for member administrators)."""
+    settlement = selectors.settlement_get(request.user, public_id)
+    figures = settlement.figures
+    return render(
+        request,
+        "insurance/settlement_detail.html",
+        {
+            "settlement": settlement,
+            "budget": settlement.budget,
+            "shares": list(selectors.settlement_shares(request.user, settlement)),
+            "full": settlement.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
+            "parameters": figures.get("parameters", {}),
+            "spent_by_place": [
+                (ProviderPlace(place).label if place in ProviderPlace.values else place, amount)
+                for place, amount in figures.get("spent_by_place", {}).items()
+            ],
+        },
+    )
+
+
+@insurance_view
+@require_GET
+def settlement_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The settlement report as PDF."""
+    settlement = selectors.settlement_get(request.user, public_id)
+    shares = list(selectors.settlement_shares(request.user, settlement))
+    return _download(
+        documents.settlement_pdf(settlement, shares),
+        f"settlement-v{settlement.version}.pdf",
+        "application/pdf",
+    )
+
+
+@insurance_view
+@require_GET
+def settlement_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The settlement report as Excel (summary, monthly, shares)."""
+    settlement = selectors.settlement_get(request.user, public_id)
+    shares = list(selectors.settlement_shares(request.user, settlement))
+    monthly = selectors.budget_monthly(settlement.budget)
+    return _download(
+        documents.settlement_workbook(settlement, shares, monthly),
+        f"settlement-v{settlement.version}.xlsx",
+        XLSX,
+    )
+
+
+# --- claims -----------------------------------------------------------------------------------------------
+
+
+def _claim_filters(request: HttpRequest) -> selectors.ClaimFilters:
+    def number(name: str) -> int | None:
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return selectors.ClaimFilters(
+        year=number("year"),
+        month=number("month"),
+        place=request.GET.get("place", "") if request.GET.get("place") in ProviderPlace.values else "",
+        kind=request.GET.get("kind", "") if request.GET.get("kind") in ClaimKind.values else "",
+        provider=request.GET.get("provider", "").strip()[:100],
+    )
+
+
+@insurance_view
+@require_GET
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Claim rows with masked names for insurance officers and regulators; everyone else goes to aggregates."""
+    if not selectors.can_read_any_claim_rows(request.user):
+        return redirect(
+            reverse("insurance:claim_aggregates") + ("?" + request.GET.urlencode() if request.GET else "")
+        )
+    filters = _claim_filters(request)
+    page = paginate(request, selectors.claims_visible_to(request.user, filters), capped=True)
+    for claim in page.object_list:
+        claim.person_label = mask_name(claim.person.name)
+    return render(
+        request,
+        "insurance/claim_list.html",
+        {
+            "page_obj": page,
+            "filters": filters,
+            "places": ProviderPlace.choices,
+            "kinds": ClaimKind.choices,
+            "may_mark": selectors.can_mark_unreasonable(request.user),
+        },
+    )
+
+
+@insurance_view
+@require_GET
+def claim_aggregates(request: HttpRequest) -> HttpResponse:
+    """Claim totals by month and destination (no personal data)."""
+    filters = _claim_filters(request)
+    rows = selectors.claim_aggregates(request.user, filters)
+    for row in rows:
+        row["place_label"] = ProviderPlace(row["provider_place"]).label
+    return render(
+        request,
+        "insurance/claim_aggregates.html",
+        {"rows": rows, "filters": filters, "places": ProviderPlace.choices, "kinds": ClaimKind.choices},
+    )
+
+
+@insurance_view
+@require_POST
+def claim_mark(request: HttpRequest, source_record_id: str) -> HttpResponse:
+    """Record a claim's unreasonable amount and reason (insurance officers)."""
+    claim = selectors.claim_get_for_marking(request.user, source_record_id)
+    try:
+        services.claim_mark_unreasonable(
+            actor=request.user,
+            claim=claim,
+            amount=request.POST.get("amount", ""),
+            reason=request.POST.get("reason", ""),
+        )
+        messages.success(request, _("已记录不合理费用"))
+    except Invalid as error:
+        messages.error(request, "；".join(m for messages_ in error.as_text().values() for m in messages_))
+    return redirect(request.POST.get("next") or reverse("insurance:claims"))
+
+
+urlpatterns: list[URLPattern] = [
+    path("budgets/", budget_list, name="budgets"),
+    path("budgets/new/", budget_form, name="budget_new"),
+    path("budgets/<uuid:public_id>/", budget_detail, name="budget"),
+    path("budgets/<uuid:public_id>/edit/", budget_form, name="budget_edit"),
+    path("budgets/<uuid:public_id>/monthly.xlsx", budget_export, name="budget_export"),
+    path("budgets/<uuid:public_id>/rules/", rule_list, name="rules"),
+    path("budgets/<uuid:public_id>/rules/<uuid:rule_id>/", rule_list, name="rule_edit"),
+    path("budgets/<uuid:public_id>/whatif/", whatif, name="whatif"),
+    path("budgets/<uuid:public_id>/freeze/", settlement_freeze, name="freeze"),
+    path("budgets/<uuid:public_id>/settlements/", settlement_list, name="settlements"),
+    path("settlements/<uuid:public_id>/", settlement_detail, name="settlement"),
+    path("settlements/<uuid:public_id>/report.pdf", settlement_pdf, name="settlement_pdf"),
+    path("settlements/<uuid:public_id>/report.xlsx", settlement_xlsx, name="settlement_xlsx"),
+    path("claims/", claim_list, name="claims"),
+    path("claims/aggregates/", claim_aggregates, name="claim_aggregates"),
+    path("claims/<str:source_record_id>/unreasonable/", claim_mark, name="claim_mark"),
+]
