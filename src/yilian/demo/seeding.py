@@ -44,6 +44,7 @@ from yilian.demo import content
 from yilian.demo.capacity_building import CapacityBuildingSeeder
 from yilian.demo.chronic_care import ChronicCareSeeder
 from yilian.demo.diagnostics import DiagnosticsSeeder
+from yilian.demo.encounters import EncounterSeeder
 from yilian.demo.family_doctors import FamilyDoctorsSeeder
 from yilian.demo.outreach import OutreachSeeder
 from yilian.demo.pdf import simple_pdf
@@ -85,6 +86,7 @@ from yilian.institutions.models import (
     ManagementBody,
     Region,
 )
+from yilian.insurance.models import Claim, GlobalBudget, SettlementRule
 from yilian.outreach.models import ClinicBooking, ExpertClinicSession, OutreachBatch, OutreachVisit, Posting
 from yilian.people.choices import PersonLinkReason
 from yilian.people.identifiers import hash_id_number
@@ -167,6 +169,9 @@ COUNTED: tuple[tuple[str, type[models.Model]], ...] = (
     ("新技术新项目 techniques", TechniqueTransfer),
     ("支援设备 supported devices", SupportedDevice),
     ("维修 maintenance requests", MaintenanceRequest),
+    ("医保结算记录 claims", Claim),
+    ("医保总额预算 global budgets", GlobalBudget),
+    ("结算方案 settlement rules", SettlementRule),
     ("审计事件 audit events", AuditEvent),
 )
 
@@ -203,6 +208,7 @@ def seed_demo(
     persons: int | None = None,
     village_limit: int | None = None,
     referral_months: int = HISTORY_MONTHS,
+    encounter_population: int | None = None,
     log: Log | None = None,
 ) -> SeedReport:
     """Build the demo county for ``seed`` and ``scale`` (idempotent, deterministic).
@@ -210,15 +216,20 @@ def seed_demo(
     ``persons`` and ``village_limit`` shrink the demo for tests;
     ``referral_months`` is how many full months of referral, diagnostic-order
     and teleconsultation history precede the current one (0 = configuration
-    only). Raises the services' exceptions (Invalid, NotAllowed, Conflict) if
-    the database holds something that contradicts the plan; nothing is saved
-    then.
+    only). ``encounter_population`` is the size of the catchment population
+    whose year of encounters and claims is generated (default: scale × 20 000;
+    none when a test shrinks the registry with ``persons``). Raises the
+    services' exceptions (Invalid, NotAllowed, Conflict) if the database holds
+    something that contradicts the plan; nothing is saved then.
     """
     started = time.perf_counter()
     plan = build_plan(seed, scale, persons=persons, village_limit=village_limit)
     report = SeedReport(seed=seed, scale=scale, accounts=plan.accounts, before=count_rows())
+    if encounter_population is None and persons is not None:
+        # A test that shrinks the registry gets no catchment population unless it asks for one.
+        encounter_population = 0
     with transaction.atomic():
-        _Seeder(plan, log or (lambda _message: None), referral_months).run()
+        _Seeder(plan, log or (lambda _message: None), referral_months, encounter_population).run()
     report.after = count_rows()
     report.seconds = time.perf_counter() - started
     return report
@@ -227,10 +238,17 @@ def seed_demo(
 class _Seeder:
     """One run of the seeder over a plan."""
 
-    def __init__(self, plan: DemoPlan, log: Log, referral_months: int = HISTORY_MONTHS) -> None:
+    def __init__(
+        self,
+        plan: DemoPlan,
+        log: Log,
+        referral_months: int = HISTORY_MONTHS,
+        encounter_population: int | None = None,
+    ) -> None:
         self.plan = plan
         self.log = log
         self.referral_months = referral_months
+        self.encounter_population = encounter_population
         self.actor: User | None = None
         self.regions: dict[str, Region] = {}
         self.institutions: dict[str, Institution] = {}
@@ -298,6 +316,15 @@ class _Seeder:
                 log=self.log,
                 months=self.referral_months,
             ).run()
+        # The HIS year and the insurance bureau's claims last: the cost stories cost the referrals' stays.
+        EncounterSeeder(
+            plan=self.plan,
+            admin=self.admin,
+            institutions=self.institutions,
+            consortia=self.consortia,
+            log=self.log,
+            population=self.encounter_population,
+        ).run()
 
     # Actor -------------------------------------------------------------------
 

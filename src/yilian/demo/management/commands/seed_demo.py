@@ -72,6 +72,7 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=None, help=argparse.SUPPRESS)
         parser.add_argument("--village-limit", type=int, default=None, help=argparse.SUPPRESS)
         parser.add_argument("--referral-months", type=int, default=HISTORY_MONTHS, help=argparse.SUPPRESS)
+        parser.add_argument("--encounter-population", type=int, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed, then print the counts, the demo accounts and their password."""
@@ -82,6 +83,8 @@ class Command(BaseCommand):
             raise CommandError("--persons must not be negative")
         if not 0 <= options["referral_months"] <= 36:
             raise CommandError("--referral-months must be between 0 and 36")
+        if options["encounter_population"] is not None and options["encounter_population"] < 0:
+            raise CommandError("--encounter-population must not be negative")
         verbosity = options["verbosity"]
 
         def log(message: str) -> None:
@@ -95,6 +98,7 @@ class Command(BaseCommand):
                 persons=options["persons"],
                 village_limit=options["village_limit"],
                 referral_months=options["referral_months"],
+                encounter_population=options["encounter_population"],
                 log=log,
             )
         except Invalid as error:
