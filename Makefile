@@ -83,6 +83,7 @@ bench: migrate
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/referrals.py $(BENCH_REFERRALS)
 	$(BIN)/python bench/primary_care.py --sqlite
+	$(BIN)/python bench/ingest.py --rows 20000 --memory-rows 20000,100000 --no-postgres
 
 clean:
 	rm -rf var/test.sqlite3 var/schema.yaml

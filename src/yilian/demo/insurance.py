@@ -3,7 +3,7 @@
 The pool is sized from the county's insured headcount (the registry's
 persons plus the catchment population, by scheme) at the per-capita fund
 figures written in ``docs/guide/demo-data.md``: resident scheme ≈ 1 070 yuan
-raised per head of which ≈ 70 % is pooled fund (740), employee scheme
+raised per head of which ≈ 75 % is pooled fund (800), employee scheme
 3 000; 大病保险 (5 %) and 风险调剂金 (3 %) come off before the 95 % share.
 With the encounter seeder's calibration the year ends with a surplus of a
 few per cent. The budget and rules go through the insurance services with
@@ -29,7 +29,7 @@ from yilian.people.choices import InsuranceScheme
 from yilian.people.models import Person
 
 PER_CAPITA_FUND: dict[str, Decimal] = {
-    InsuranceScheme.RESIDENT: Decimal("740.00"),
+    InsuranceScheme.RESIDENT: Decimal("800.00"),
     InsuranceScheme.EMPLOYEE: Decimal("3000.00"),
 }
 """Pooled fund per insured person and year (resident: ≈ 70 % of the ≈ 1 070 yuan raised; employee: ≈ 3 000)."""

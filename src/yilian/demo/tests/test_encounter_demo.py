@@ -123,7 +123,7 @@ def test_budget_ends_with_a_modest_surplus_and_a_realistic_leak():
     assert budget.deductions.count() == 2
     monthly = insurance_selectors.budget_monthly(budget)
     surplus = (monthly.pool - monthly.counted_total) / monthly.pool
-    assert Decimal("0") < surplus < Decimal("0.10")
+    assert Decimal("0") < surplus < Decimal("0.15")
     assert Decimal("0.08") <= monthly.leak_share <= Decimal("0.17")
     # Winter peak: January costs more than June.
     assert monthly.months[0].counted > monthly.months[5].counted
