@@ -17,6 +17,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
     region = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField()
     percent = serializers.SerializerMethodField()
+    # Declared, not derived: the model fields' range differs between SQLite and PostgreSQL, and the
+    # OpenAPI schema must be the same on both.
+    total_rows = serializers.IntegerField(read_only=True, allow_null=True)
+    rows_read = serializers.IntegerField(read_only=True)
+    rows_committed = serializers.IntegerField(read_only=True)
+    accepted_rows = serializers.IntegerField(read_only=True)
+    duplicate_rows = serializers.IntegerField(read_only=True)
+    rejected_rows = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = ImportJob
@@ -64,6 +72,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportRowErrorSerializer(serializers.ModelSerializer):
     """One rejected row: row number, column, value, reason in Chinese."""
+
+    row_number = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = ImportRowError

@@ -40,6 +40,10 @@ class BudgetSerializer(serializers.ModelSerializer):
     consortium_name = serializers.CharField(source="consortium.name", read_only=True)
     headcounts = HeadcountSerializer(many=True, read_only=True)
     deductions = DeductionSerializer(many=True, read_only=True)
+    # Declared, not derived: the model field's range differs between SQLite and PostgreSQL, and the
+    # OpenAPI schema must be the same on both.
+    year = serializers.IntegerField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = GlobalBudget
@@ -149,8 +153,10 @@ class RuleSerializer(serializers.ModelSerializer):
             "is_adopted",
             "preset",
         ]
+        # Bounds stated here so the OpenAPI schema does not depend on the database's integer range.
         extra_kwargs = {
-            name: {"required": False} for name in ("lead_parts", "township_parts", "village_parts")
+            name: {"required": False, "min_value": 0, "max_value": 100}
+            for name in ("lead_parts", "township_parts", "village_parts")
         }
 
 
@@ -224,6 +230,7 @@ class SettlementSerializer(serializers.ModelSerializer):
     """A frozen settlement (shares: all for readers, own for member administrators)."""
 
     public_id = serializers.UUIDField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
     shares = serializers.SerializerMethodField()
 
     class Meta:
@@ -255,6 +262,7 @@ class SettlementSummarySerializer(serializers.ModelSerializer):
     """A settlement in the versions list."""
 
     public_id = serializers.UUIDField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Settlement
