@@ -8,8 +8,9 @@
    name must contain ``bench``): creates and migrates a fresh database, seeds
    the hospital, then in one process
    (a) imports the file through the real importer (``import_job_create`` +
-       ``import_job_run``, every row validated, persons resolved and created,
-       batches of 2 000 committed with the job's counters), and
+       ``import_job_run``: the file staged in a TEMP table, every row checked
+       in SQL or by the Python rules (ADR 0017), persons resolved and created,
+       batches of 20 000 committed with the job's counters), and
    (b) the raw baseline on the same database: SQLite ``executemany`` of the
        CSV's rows into a bare table of text columns; PostgreSQL ``COPY`` of
        the same file into a bare table,

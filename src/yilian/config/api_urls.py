@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("yilian.capacity_building.api.urls")),
     path("", include("yilian.insurance.api.urls")),
     path("", include("yilian.ingestion.api.urls")),
+    path("", include("yilian.indicators.api.urls")),
+    path("", include("yilian.assessment.api.urls")),
 ]

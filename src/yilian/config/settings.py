@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "yilian.capacity_building",
     "yilian.insurance",
     "yilian.ingestion",
+    "yilian.indicators",
+    "yilian.assessment",
+    "yilian.cockpit",
     "yilian.demo",
 ]
 

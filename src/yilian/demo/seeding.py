@@ -41,11 +41,14 @@ from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.demo import content
+from yilian.demo.assessment import seed_assessment
 from yilian.demo.capacity_building import CapacityBuildingSeeder
 from yilian.demo.chronic_care import ChronicCareSeeder
 from yilian.demo.diagnostics import DiagnosticsSeeder
 from yilian.demo.encounters import EncounterSeeder
 from yilian.demo.family_doctors import FamilyDoctorsSeeder
+from yilian.demo.geometry import seed_boundaries
+from yilian.demo.indicators import seed_indicators
 from yilian.demo.outreach import OutreachSeeder
 from yilian.demo.pdf import simple_pdf
 from yilian.demo.plan import (
@@ -325,6 +328,15 @@ class _Seeder:
             log=self.log,
             population=self.encounter_population,
         ).run()
+        # Figures last: they count everything above. The outlines draw the cockpit's township map.
+        seed_boundaries(actor=self.actor)
+        figures = seed_indicators(self.actor)
+        self.log(
+            f"指标 indicators: {figures['counts'].get('indicator_values', 0)} values over "
+            f"{len(figures['months'])} months in {figures['seconds']} s"
+        )
+        rounds = seed_assessment(self.actor)
+        self.log(f"考核 assessment: {len(rounds['schemes'])} schemes, {len(rounds['rounds'])} rounds")
 
     # Actor -------------------------------------------------------------------
 

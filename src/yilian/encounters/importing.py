@@ -11,6 +11,7 @@ then recounts the monthly volumes of the months touched.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 import zoneinfo
 from collections import defaultdict
@@ -20,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,8 +32,15 @@ from yilian.encounters.choices import VISIT_KINDS, EncounterKind
 from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.institutions.models import Department, Institution
 from yilian.people.choices import PersonLinkReason
-from yilian.people.identifiers import parse_resident_id
-from yilian.people.importing import PersonResolver, db_moment, db_uuid, insert_ignoring_conflicts
+from yilian.people.identifiers import hash_id_number
+from yilian.people.importing import (
+    PersonResolver,
+    ResidentIdChecker,
+    db_moment,
+    db_uuid,
+    insert_ignoring_conflicts,
+    person_tables,
+)
 
 CENT = Decimal("0.01")
 TOLERANCE = Decimal("0.01")
@@ -153,17 +161,13 @@ class IdentityCache:
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[str, datetime.date, str] | str] = {}
+        self._checker = ResidentIdChecker()
 
     def parse(self, raw: str) -> tuple[str, datetime.date, str] | str:
         """The parsed number, or the reason in Chinese."""
         found = self._parsed.get(raw)
         if found is None:
-            try:
-                parsed = parse_resident_id(raw)
-            except Invalid as error:
-                found = str(next(iter(error.errors.values()))[0])
-            else:
-                found = (parsed.number, parsed.birth_date, parsed.gender)
+            found = self._checker.parse(raw)
             if len(self._parsed) >= 250_000:
                 self._parsed.clear()  # bounded: memory stays flat however many persons the file holds
             self._parsed[raw] = found
@@ -327,6 +331,10 @@ class EncounterRows:
             "self_paid": amounts[2],
         }, []
 
+    def staged(self, stage: Any) -> StagedEncounters:
+        """The set-based checks and writes of this job over a filled staging table (ADR 0017)."""
+        return StagedEncounters(self, stage)
+
     def remember(self, values: dict[str, Any]) -> None:
         """Note the (institution, month) a valid row touches (volumes are recounted for those)."""
         self.months.add((values["institution_id"], values["started_at"].date().replace(day=1)))
@@ -486,3 +494,375 @@ def derive_service_volumes(months: Iterable[tuple[int, datetime.date]]) -> int:
                 )
                 written += 1
     return written
+
+
+# ---- set-based checks and writes over a staging table (ADR 0017) --------------------------------------
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_TRIMS = {
+    "t_dept": "科室",
+    "t_source": "源系统记录号",
+    "t_name": "姓名",
+    "t_kind": "类型",
+    "t_started": "就诊/入院时间",
+    "t_ended": "出院时间",
+    "t_diag_name": "主要诊断名称",
+    "t_tcm": "中医",
+    "t_grade": "手术分级",
+    "t_total": "总费用",
+    "t_fund": "基金支付",
+    "t_own": "个人支付",
+}
+"""Columns the SQL check reads trimmed (as the Python rules strip them), by their name in the check table."""
+_NUMBER_PG = r"'^[0-9]{1,10}(\.[0-9]{1,2})?$'"
+_MOMENT_PG = r"'^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$'"
+_DIGIT4 = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+
+
+class StagedEncounters:
+    """The rows of a staging table checked and written with SQL, range by range of positions.
+
+    A row passes the SQL check only when every column is in the plain form
+    the template asks for (dates ``2024-03-01[ 08:30[:00]]``, amounts
+    ``1234.56``, no stray spaces …) and every code is known; its values are
+    then exactly what ``EncounterRows.validate`` would give. Codes
+    (institution, department, resident ID, ICD-10) are checked in Python once
+    per distinct value of the file and the answers kept in lookup tables
+    beside the staging table. Every other row is handed back for
+    ``EncounterRows.validate``, which gives the same row errors as before or,
+    for a valid row in a looser form ("2024/3/1"), its values: so the SQL
+    never accepts a row the Python rules reject, and the reasons stay the
+    Python ones.
+    """
+
+    def __init__(self, rows: EncounterRows, stage: Any) -> None:
+        self.rows = rows
+        self.stage = stage
+        self.postgres = connection.vendor == "postgresql"
+        self.checker = ResidentIdChecker()
+        table = stage.table
+        self.tables = {name: f"{table}_{name}" for name in ("inst", "dept", "ids", "diag", "days", "chk")}
+        stage.lookups.update(self.tables)
+        self._create_lookups()
+
+    # -- lookups -------------------------------------------------------------------------------------
+
+    def _create_lookups(self) -> None:
+        t = self.tables
+        with connection.cursor() as cursor:
+            for name in t.values():
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE TEMP TABLE {t['inst']} (raw text PRIMARY KEY, institution_id integer)")
+            cursor.execute(
+                f"CREATE TEMP TABLE {t['dept']} (institution_id integer, raw text, department_id integer, "
+                "PRIMARY KEY (institution_id, raw))"
+            )
+            cursor.execute(
+                f"CREATE TEMP TABLE {t['ids']} (raw text PRIMARY KEY, number text, hash text, birth text, gender text)"
+            )
+            cursor.execute(f"CREATE TEMP TABLE {t['diag']} (raw text PRIMARY KEY, code text)")
+            cursor.execute(f"CREATE TEMP TABLE {t['days']} (day text PRIMARY KEY, shift text)")
+            trimmed = ", ".join(f"{alias} text" for alias in _TRIMS)
+            cursor.execute(
+                f"CREATE TEMP TABLE {t['chk']} (ordinal bigint, {trimmed}, inst_id integer, dept_id integer, "
+                "hash text, number text, birth text, gender text, code text, d1_day text, d1_shift text, "
+                f"d2_day text, d2_shift text, ok {'boolean' if self.postgres else 'integer'})"
+            )
+            days: list[tuple[str, str | None]] = []
+            day = EARLIEST
+            while day <= self.rows.today:
+                first = datetime.datetime.combine(day, datetime.time.min, tzinfo=LOCAL).utcoffset()
+                last = datetime.datetime.combine(day, datetime.time.max, tzinfo=LOCAL).utcoffset()
+                # SQLite converts local text to UTC by the day's offset; a day with a DST change goes to Python.
+                shift = f"{-int(first.total_seconds() // 60)} minutes" if first == last and first else None
+                days.append((day.isoformat(), shift))
+                day += datetime.timedelta(days=1)
+            cursor.executemany(f"INSERT INTO {t['days']} VALUES (%s, %s)", days)
+
+    def _distinct(self, sql: str, lo: int, hi: int) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [lo, hi])
+            return cursor.fetchall()
+
+    def prepare(self, lo: int, hi: int) -> None:
+        """Check, in Python, the codes first seen in positions (lo, hi], then the range's rows in SQL.
+
+        Every other method works on the range last prepared.
+        """
+        st, t, rows = self.stage, self.tables, self.rows
+        where = f"FROM {st.table} s WHERE s.ordinal > %s AND s.ordinal <= %s"
+        inst_col = st.column("机构统一社会信用代码")
+        found = self._distinct(
+            f"SELECT DISTINCT {inst_col} {where} AND NOT EXISTS "
+            f"(SELECT 1 FROM {t['inst']} l WHERE l.raw = {inst_col})",
+            lo,
+            hi,
+        )
+        answers: list[tuple[Any, ...]] = []
+        for (raw,) in found:
+            code = raw.strip().upper()
+            pk = rows._institution(code) if code else None
+            answers.append((raw, pk if pk in rows.allowed_institution_ids else None))
+        self._insert(t["inst"], answers)
+        dept_col = st.column("科室")
+        found = self._distinct(
+            f"SELECT DISTINCT l.institution_id, {dept_col} FROM {st.table} s "
+            f"JOIN {t['inst']} l ON l.raw = {inst_col} WHERE s.ordinal > %s AND s.ordinal <= %s "
+            f"AND l.institution_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {t['dept']} d "
+            f"WHERE d.institution_id = l.institution_id AND d.raw = {dept_col})",
+            lo,
+            hi,
+        )
+        self._insert(
+            t["dept"],
+            [(pk, raw, rows._department(pk, raw.strip()) if raw.strip() else None) for pk, raw in found],
+        )
+        id_col = st.column("身份证号")
+        found = self._distinct(
+            f"SELECT DISTINCT {id_col} {where} AND NOT EXISTS (SELECT 1 FROM {t['ids']} l WHERE l.raw = {id_col})",
+            lo,
+            hi,
+        )
+        answers = []
+        for (raw,) in found:
+            # Not through the job's caches: each distinct number comes here once, and its answer is kept
+            # in the lookup table, so Python memory does not grow with the persons of the file.
+            identity = self.checker.parse(raw.strip().upper())
+            if isinstance(identity, str):
+                answers.append((raw, None, None, None, None))
+            else:
+                number, birth, gender = identity
+                answers.append((raw, number, hash_id_number(number), birth.isoformat(), gender))
+        self._insert(t["ids"], answers)
+        diag_col = st.column("主要诊断编码")
+        found = self._distinct(
+            f"SELECT DISTINCT {diag_col} {where} AND NOT EXISTS "
+            f"(SELECT 1 FROM {t['diag']} l WHERE l.raw = {diag_col})",
+            lo,
+            hi,
+        )
+        answers = []
+        for (raw,) in found:
+            ok, code = rows.diagnoses.parse(raw)
+            answers.append((raw, code if ok else None))
+        self._insert(t["diag"], answers)
+        self._check(lo, hi)
+
+    def _insert(self, table: str, values: list[tuple[Any, ...]]) -> None:
+        if values:
+            marks = ", ".join(["%s"] * len(values[0]))
+            with connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+
+    # -- the check, in SQL ---------------------------------------------------------------------------
+
+    def _check(self, lo: int, hi: int) -> None:
+        """Fill the check table with positions (lo, hi]: trimmed values, lookup answers, then ``ok``.
+
+        Trimming and looking up once per row into a table (rather than in
+        each statement) is what keeps the checks cheap: every expression of
+        the SQL check then reads plain columns.
+        """
+        st, t = self.stage, self.tables
+        trimmed = ", ".join(st.trimmed(header) for header in _TRIMS.values())
+        accept = re.sub(r"\bs\.", "", self._accept())
+        with connection.cursor() as cursor:
+            cursor.execute(f"{'TRUNCATE' if self.postgres else 'DELETE FROM'} {t['chk']}")
+            cursor.execute(
+                f"INSERT INTO {t['chk']} SELECT s.ordinal, {trimmed}, li.institution_id, ld.department_id, "
+                "lp.hash, lp.number, lp.birth, lp.gender, lx.code, d1.day, d1.shift, d2.day, d2.shift, FALSE "
+                f"FROM {st.table} s "
+                f"LEFT JOIN {t['inst']} li ON li.raw = {st.column('机构统一社会信用代码')} "
+                f"LEFT JOIN {t['dept']} ld ON ld.institution_id = li.institution_id "
+                f"AND ld.raw = {st.column('科室')} "
+                f"LEFT JOIN {t['ids']} lp ON lp.raw = {st.column('身份证号')} "
+                f"LEFT JOIN {t['diag']} lx ON lx.raw = {st.column('主要诊断编码')} "
+                f"LEFT JOIN {t['days']} d1 ON d1.day = substr({st.trimmed('就诊/入院时间')}, 1, 10) "
+                f"LEFT JOIN {t['days']} d2 ON d2.day = substr({st.trimmed('出院时间')}, 1, 10) "
+                "WHERE s.ordinal > %s AND s.ordinal <= %s",
+                [lo, hi],
+            )
+            cursor.execute(f"UPDATE {t['chk']} SET ok = coalesce(({accept}), FALSE)")
+
+    def _c(self, sql: str) -> str:
+        """Compare text bytewise (PostgreSQL's collation could order punctuation otherwise)."""
+        return f'{sql} COLLATE "C"' if self.postgres else sql
+
+    def _moment_ok(self, v: str, day: str) -> str:
+        if self.postgres:
+            shape = f"{v} ~ {_MOMENT_PG}"
+        else:
+            shape = (
+                f"((length({v}) = 10 AND {v} GLOB '{_DIGIT4}') OR "
+                f"(length({v}) = 16 AND {v} GLOB '{_DIGIT4} [0-9][0-9]:[0-9][0-9]') OR "
+                f"(length({v}) = 19 AND {v} GLOB '{_DIGIT4} [0-9][0-9]:[0-9][0-9]:[0-9][0-9]'))"
+            )
+        shift = "" if self.postgres else f" AND {day}shift IS NOT NULL"
+        return (
+            f"({shape} AND {day}day IS NOT NULL{shift} AND (length({v}) = 10 OR "
+            f"({self._c(f'substr({v}, 12, 2)')} <= '23' AND {self._c(f'substr({v}, 15, 2)')} <= '59' "
+            f"AND (length({v}) = 16 OR {self._c(f'substr({v}, 18, 2)')} <= '59'))))"
+        )
+
+    @staticmethod
+    def _normal(v: str) -> str:
+        return f"(CASE length({v}) WHEN 10 THEN {v} || ' 00:00:00' WHEN 16 THEN {v} || ':00' ELSE {v} END)"
+
+    def _amount_ok(self, v: str) -> str:
+        if self.postgres:
+            return f"({v} ~ {_NUMBER_PG})"
+        dot = f"instr({v}, '.')"
+        return (
+            f"({v} GLOB '[0-9]*' AND {v} NOT GLOB '*[^0-9.]*' "
+            f"AND length({v}) - length(replace({v}, '.', '')) <= 1 "
+            f"AND ({dot} = 0 OR length({v}) - {dot} BETWEEN 1 AND 2) "
+            f"AND (CASE WHEN {dot} = 0 THEN length({v}) ELSE {dot} - 1 END) <= 10)"
+        )
+
+    def _cents(self, v: str) -> str:
+        return f"CAST(round(CAST({v} AS REAL) * 100) AS INTEGER)"
+
+    def _accept(self) -> str:
+        kinds = ", ".join(_literal(k) for k in KIND_LABELS)
+        yes = ", ".join(_literal(k) for k in YES)
+        if self.postgres:
+            sums = (
+                "(CASE WHEN {a} AND {b} AND {c} THEN abs(s.t_fund::numeric + s.t_own::numeric "
+                "- s.t_total::numeric) <= 0.01 ELSE FALSE END)"
+            )
+        else:
+            sums = (
+                "(CASE WHEN {a} AND {b} AND {c} THEN abs("
+                + self._cents("s.t_fund")
+                + " + "
+                + self._cents("s.t_own")
+                + " - "
+                + self._cents("s.t_total")
+                + ") <= 1 ELSE 0 END)"
+            )
+        amounts = [self._amount_ok(f"s.t_{n}") for n in ("total", "fund", "own")]
+        return " AND ".join(
+            [
+                "s.inst_id IS NOT NULL",
+                "(s.t_dept = '' OR s.dept_id IS NOT NULL)",
+                "s.t_source <> '' AND length(s.t_source) <= 64",
+                "s.hash IS NOT NULL",
+                "s.t_name <> '' AND length(s.t_name) <= 50",
+                f"s.t_kind IN ({kinds})",
+                self._moment_ok("s.t_started", "s.d1_"),
+                f"(s.t_ended = '' OR ({self._moment_ok('s.t_ended', 's.d2_')} AND "
+                f"{self._c(self._normal('s.t_ended'))} >= {self._c(self._normal('s.t_started'))}))",
+                "s.code IS NOT NULL",
+                "s.t_diag_name <> ''",
+                f"s.t_tcm IN ({yes})",
+                "s.t_grade IN ('', '1', '2', '3', '4')",
+                *amounts,
+                sums.format(a=amounts[0], b=amounts[1], c=amounts[2]),
+            ]
+        )
+
+    def _moment(self, v: str, day: str) -> str:
+        if self.postgres:
+            return f"({self._normal(v)}::timestamp AT TIME ZONE {_literal(str(settings.TIME_ZONE))})"
+        return f"datetime({self._normal(v)}, {day}shift)"
+
+    # -- per range -----------------------------------------------------------------------------------
+
+    def rejected(self, lo: int, hi: int) -> list[tuple[int, dict[str, str]]]:
+        """(row number, header → value) of the rows in (lo, hi] the SQL check does not pass."""
+        st = self.stage
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # The check table drives (SQLite keeps CROSS JOIN order), and the range bounds the
+                # staging table's side, so a batch never scans the whole file.
+                f"SELECT coalesce(s.line, s.ordinal + 1), {st.select_columns()} FROM {self.tables['chk']} c "
+                f"CROSS JOIN {st.table} s WHERE s.ordinal = c.ordinal AND s.ordinal > %s AND s.ordinal <= %s "
+                "AND NOT c.ok ORDER BY c.ordinal",
+                [lo, hi],
+            )
+            return [(row[0], st.record(row[1:])) for row in cursor.fetchall()]
+
+    def write(self, lo: int, hi: int) -> int:
+        """Create the new persons of the passing rows in (lo, hi], insert the rows; returns rows inserted.
+
+        Runs inside the caller's transaction. Rows whose (institution, source
+        record id) exists already, or repeats one earlier in the range, are
+        dropped by the unique index (ON CONFLICT DO NOTHING). Persons are
+        linked to the treating institution.
+        """
+        accept, source = "s.ok", f"FROM {self.tables['chk']} s"
+        person, link = person_tables()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.hash, s.number, s.t_name, s.birth, s.gender {source} "
+                f"LEFT JOIN {person} p ON p.id_number_hash = s.hash WHERE {accept} AND p.id IS NULL "
+                "ORDER BY s.ordinal"
+            )
+            new: dict[str, tuple[str, str, datetime.date, str]] = {}
+            for digest, number, name, birth, gender in cursor.fetchall():
+                if digest not in new:
+                    new[digest] = (number, name, datetime.date.fromisoformat(str(birth)), gender)
+        if new:
+            self.rows.persons.create(new)
+        if self.postgres:
+            public_id = "gen_random_uuid()"
+        else:
+            public_id = (
+                "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
+                "substr('89AB', 1 + (abs(random()) %% 4), 1) || substr(hex(randomblob(2)), 2) || hex(randomblob(6)))"
+            )
+        kind = (
+            "CASE s.t_kind "
+            + " ".join(
+                f"WHEN {_literal(label)} THEN {_literal(str(value))}" for label, value in KIND_LABELS.items()
+            )
+            + " END"
+        )
+        truthy = ", ".join(_literal(k) for k, v in YES.items() if v)
+        if self.postgres:
+            amounts = "s.t_total::numeric(12, 2), s.t_fund::numeric(12, 2), s.t_own::numeric(12, 2)"
+        else:
+            amounts = "s.t_total, s.t_fund, s.t_own"
+        columns = ", ".join((*_INSERT_COLUMNS, *_CONSTANT_COLUMNS))
+        constants = ", ".join(_literal(str(v)) for v in _CONSTANT_COLUMNS.values())
+        now = db_moment(timezone.now())
+        table = connection.ops.quote_name(Encounter._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {public_id}, %s, %s, p.id, s.inst_id, "
+                "CASE WHEN s.t_dept = '' THEN NULL ELSE s.dept_id END, "
+                f"{kind}, {self._moment('s.t_started', 's.d1_')}, "
+                f"CASE WHEN s.t_ended = '' THEN NULL ELSE {self._moment('s.t_ended', 's.d2_')} END, "
+                "s.code, substr(s.t_diag_name, 1, 50), s.t_source, "
+                f"CASE WHEN s.t_tcm IN ({truthy}) THEN TRUE ELSE FALSE END, "
+                "CASE WHEN s.t_grade = '' THEN NULL ELSE CAST(s.t_grade AS integer) END, "
+                # CROSS JOIN: SQLite must read the batch's rows first, not scan every person.
+                f"{amounts}, {constants} {source} CROSS JOIN {person} p "
+                f"WHERE p.id_number_hash = s.hash AND {accept} ORDER BY s.ordinal ON CONFLICT DO NOTHING",
+                [now, now],
+            )
+            inserted = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {link} (person_id, institution_id, reason, since) "
+                f"SELECT DISTINCT p.id, s.inst_id, %s, %s {source} "
+                f"CROSS JOIN {person} p WHERE p.id_number_hash = s.hash AND {accept} ON CONFLICT DO NOTHING",
+                [PersonLinkReason.TREATED.value, now],
+            )
+        return inserted
+
+    def remember(self, lo: int, hi: int) -> None:
+        """Note the (institution, month) of every passing row in (lo, hi] (volumes are recounted for those)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT s.inst_id, substr(s.t_started, 1, 7), "
+                f"CASE WHEN s.t_ended = '' THEN NULL ELSE substr(s.t_ended, 1, 7) END FROM {self.tables['chk']} s "
+                "WHERE s.ok"
+            )
+            for institution_id, started, ended in cursor.fetchall():
+                for month in (started, ended):
+                    if month:
+                        self.rows.months.add((institution_id, datetime.date.fromisoformat(f"{month}-01")))

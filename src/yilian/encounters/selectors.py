@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotFound
@@ -23,6 +23,29 @@ def encounters_visible_to(actor: Any) -> QuerySet[Encounter]:
     if scope.is_platform_admin:
         return encounters
     return encounters.filter(institution_id__in=institutions_seeing_patients(actor))
+
+
+def service_volumes_visible_to(actor: Any) -> QuerySet[ServiceVolume]:
+    """Monthly volumes of the institutions in the actor's scope (all for platform admins).
+
+    The scope: institutions where the actor holds a role, the active members
+    of the consortia they serve, the institutions under their regions.
+    Volumes are counts, not patient data, so anyone who sees an institution's
+    statistics sees its volumes.
+    """
+    scope = scope_for(actor)
+    volumes = ServiceVolume.objects.select_related("institution", "department")
+    if scope.is_platform_admin:
+        return volumes
+    condition = Q(institution_id__in=list(scope.institution_roles))
+    if scope.consortium_roles:
+        condition |= Q(
+            institution__consortium_memberships__consortium_id__in=list(scope.consortium_roles),
+            institution__consortium_memberships__is_active=True,
+        )
+    for prefix in scope.region_roles:
+        condition |= Q(institution__region__code__startswith=prefix)
+    return volumes.filter(pk__in=ServiceVolume.objects.filter(condition).values("pk"))
 
 
 def encounter_list(

@@ -22,6 +22,7 @@ class InstitutionsConfig(AppConfig):
             {
                 "region.create": _("新增行政区划"),
                 "region.update": _("修改行政区划"),
+                "region.boundaries_load": _("导入行政区划边界"),
                 "institution.create": _("新增机构"),
                 "institution.update": _("修改机构"),
                 "department.create": _("新增科室"),

@@ -49,6 +49,9 @@ class Region(SearchableNameMixin, models.Model):
         related_name="children",
     )
     population = models.PositiveIntegerField(_("常住人口"), null=True, blank=True)
+    boundary = models.JSONField(_("边界（GeoJSON）"), null=True, blank=True)
+    """The region's outline as a GeoJSON Polygon or MultiPolygon geometry (WGS 84 lon/lat), loaded by
+    ``institutions.boundaries.boundaries_load``; drawn by the cockpit's maps, never used for lookups."""
 
     class Meta:
         ordering = ["code"]

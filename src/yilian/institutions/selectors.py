@@ -455,3 +455,135 @@ def parent_choices(
 def picker_options(actor: Any, query: str = "", within: str = "") -> list[Institution]:
     """Active institutions matching ``query`` (name, pinyin initials, credit code), at most PICKER_LIMIT."""
     return list(institution_list(actor, query=query, within=within, status="active")[:PICKER_LIMIT])
+
+
+@dataclass(frozen=True)
+class OrganisationStructure:
+    """The registry as plain ids for engines that roll figures up (no scoping: callers aggregate, never show rows).
+
+    ``regions`` maps region id → (code, level, parent id); ``institutions`` maps
+    institution id → region id; ``memberships`` lists (consortium id,
+    institution id) of active members; ``consortium_regions`` maps consortium
+    id → its region id; ``grid_areas`` lists (grid id, region id).
+    """
+
+    regions: dict[int, tuple[str, str, int | None]]
+    institutions: dict[int, int]
+    memberships: list[tuple[int, int]]
+    consortium_regions: dict[int, int | None]
+    grid_areas: list[tuple[int, int]]
+
+
+def organisation_structure() -> OrganisationStructure:
+    """Every region, institution, active membership and grid area as ids, in five queries."""
+    return OrganisationStructure(
+        regions={
+            pk: (code, level, parent)
+            for pk, code, level, parent in Region.objects.values_list("pk", "code", "level", "parent_id")
+        },
+        institutions=dict(Institution.objects.values_list("pk", "region_id")),
+        memberships=list(
+            ConsortiumMember.objects.filter(is_active=True).values_list("consortium_id", "institution_id")
+        ),
+        consortium_regions=dict(Consortium.objects.values_list("pk", "region_id")),
+        grid_areas=list(GridArea.objects.values_list("grid_id", "area_id")),
+    )
+
+
+def _ids(queryset: QuerySet[Any]) -> set[int]:
+    return set(queryset.values_list("pk", flat=True))
+
+
+def unit_ids_under_regions(prefixes: set[str]) -> dict[str, set[int]]:
+    """Ids of the regions, institutions, departments, consortia and grids under GB/T 2260 ``prefixes``.
+
+    For engines that show aggregates: no scoping here, the caller passes the
+    prefixes its policy grants.
+    """
+    if not prefixes:
+        return {
+            "region": set(),
+            "institution": set(),
+            "department": set(),
+            "consortium": set(),
+            "grid": set(),
+        }
+    region_q = Q()
+    for prefix in prefixes:
+        region_q |= Q(code__startswith=prefix)
+    institutions = _ids(Institution.objects.filter(_prefixed("region__code", prefixes)))
+    return {
+        "region": _ids(Region.objects.filter(region_q)),
+        "institution": institutions,
+        "department": _ids(Department.objects.filter(institution_id__in=institutions)),
+        "consortium": _ids(Consortium.objects.filter(_prefixed("region__code", prefixes))),
+        "grid": _ids(Grid.objects.filter(_prefixed("region__code", prefixes))),
+    }
+
+
+def _prefixed(path: str, prefixes: set[str]) -> Q:
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(**{f"{path}__startswith": prefix})
+    return condition
+
+
+def unit_ids_of_consortia(consortium_ids: set[int]) -> dict[str, set[int]]:
+    """Ids of the consortia, their active members, the members' departments, their current grids and their area."""
+    if not consortium_ids:
+        return {
+            "region": set(),
+            "institution": set(),
+            "department": set(),
+            "consortium": set(),
+            "grid": set(),
+        }
+    members = set(
+        ConsortiumMember.objects.filter(consortium_id__in=consortium_ids, is_active=True).values_list(
+            "institution_id", flat=True
+        )
+    )
+    prefixes = set(
+        Consortium.objects.filter(pk__in=consortium_ids, region__isnull=False).values_list(
+            "region__prefix", flat=True
+        )
+    )
+    return {
+        "region": _ids(Region.objects.filter(_prefixed("code", prefixes))) if prefixes else set(),
+        "institution": members,
+        "department": _ids(Department.objects.filter(institution_id__in=members)),
+        "consortium": set(consortium_ids),
+        "grid": set(
+            GridAssignment.objects.filter(consortium_id__in=consortium_ids, is_current=True).values_list(
+                "grid_id", flat=True
+            )
+        ),
+    }
+
+
+def consortia_of_institutions(institution_ids: set[int]) -> dict[int, set[int]]:
+    """Consortium id → the given institutions that are its active members."""
+    found: dict[int, set[int]] = {}
+    for consortium_id, institution_id in ConsortiumMember.objects.filter(
+        institution_id__in=institution_ids, is_active=True
+    ).values_list("consortium_id", "institution_id"):
+        found.setdefault(consortium_id, set()).add(institution_id)
+    return found
+
+
+def departments_of_institutions(institution_ids: set[int]) -> set[int]:
+    """Ids of the departments of ``institution_ids``."""
+    return _ids(Department.objects.filter(institution_id__in=institution_ids))
+
+
+def unit_names(kind: str, ids: set[int]) -> dict[int, str]:
+    """Display names of units of ``kind`` (institution, department, consortium, grid, region) by id."""
+    if kind == "department":
+        return {
+            pk: f"{institution}·{name}"
+            for pk, name, institution in Department.objects.filter(pk__in=ids).values_list(
+                "pk", "name", "institution__short_name"
+            )
+        }
+    model = {"institution": Institution, "consortium": Consortium, "grid": Grid, "region": Region}[kind]
+    return dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))

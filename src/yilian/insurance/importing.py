@@ -94,6 +94,8 @@ class ClaimRows:
         self.diagnoses = DiagnosisCache()
         self.persons = PersonResolver()
         self._regions: dict[str, int | None] = {}
+        self.regional_months: set[datetime.date] = set()
+        """Months of the settlement dates written: the claims' facts are counted by the insured's region."""
         self._institutions: dict[str, int | None] = {}
         self._member_prefixes: dict[int, tuple[str, ...]] = {}
 
@@ -211,7 +213,8 @@ class ClaimRows:
         }, []
 
     def remember(self, values: dict[str, Any]) -> None:
-        """Claims derive nothing after the import."""
+        """Note the month of the row's settlement date (its facts change with the import)."""
+        self.regional_months.add(values["settled_on"].replace(day=1))
 
     def write(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
         """Insert a batch of valid rows; returns (inserted, duplicates). Runs inside the caller's transaction.

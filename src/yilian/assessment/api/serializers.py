@@ -1,0 +1,171 @@
+"""Serializers of the assessment API (shapes only; services check the rules). Integers carry their bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from yilian.assessment.choices import GradingMethod, GroupBy, RoundKind, SchemeSubject, ScoringRule, Verdict
+from yilian.core.api.fields import EnumField
+from yilian.indicators.choices import PeriodType
+
+VERSION_MAX = 1_000_000
+RANK_MAX = 1_000_000
+ORDER_MAX = 1_000_000
+
+
+class SchemeItemSerializer(serializers.Serializer):
+    indicator = serializers.CharField(max_length=60, help_text="指标编码")
+    indicator_name = serializers.CharField(read_only=True, source="indicator.name")
+    weight = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, max_value=1000)
+    rule = EnumField(ScoringRule)
+    bands = serializers.ListField(child=serializers.DictField(), required=False)
+    sort_order = serializers.IntegerField(min_value=0, max_value=ORDER_MAX, required=False)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "indicator": instance.indicator.code,
+            "indicator_name": instance.indicator.name,
+            "weight": str(instance.weight),
+            "rule": instance.rule,
+            "bands": instance.bands,
+            "sort_order": instance.sort_order,
+        }
+
+
+class SchemeSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    code = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    consortium = serializers.UUIDField(
+        required=False, allow_null=True, help_text="医联体 public id；空为共用方案"
+    )
+    subject = EnumField(SchemeSubject)
+    period_type = EnumField(PeriodType)
+    grading = EnumField(GradingMethod)
+    grade_bands = serializers.DictField(child=serializers.CharField(), required=False)
+    rewards = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    group_by = EnumField(GroupBy, required=False, allow_blank=True)
+    department_groups = serializers.DictField(child=serializers.CharField(), required=False)
+    items = SchemeItemSerializer(many=True, required=False)
+    is_shipped = serializers.BooleanField(read_only=True)
+    version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX, required=False)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = {
+            "id": str(instance.public_id),
+            "code": instance.code,
+            "name": instance.name,
+            "description": instance.description,
+            "consortium": str(instance.consortium.public_id) if instance.consortium_id else None,
+            "subject": instance.subject,
+            "period_type": instance.period_type,
+            "grading": instance.grading,
+            "grade_bands": instance.grade_bands,
+            "rewards": instance.rewards,
+            "group_by": instance.group_by,
+            "department_groups": instance.department_groups,
+            "is_shipped": instance.is_shipped,
+            "version": instance.version,
+        }
+        if self.context.get("with_items"):
+            data["items"] = [
+                SchemeItemSerializer(item).data for item in instance.items.select_related("indicator")
+            ]
+        return data
+
+
+class RoundSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    scheme = serializers.UUIDField()
+    consortium = serializers.UUIDField(required=False, allow_null=True)
+    region = serializers.CharField(max_length=12, required=False, allow_blank=True, help_text="行政区划代码")
+    kind = EnumField(RoundKind)
+    period_start = serializers.DateField()
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True, min_value=0, max_value=VERSION_MAX)
+    published_version = serializers.IntegerField(
+        read_only=True, min_value=1, max_value=VERSION_MAX, allow_null=True
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "id": str(instance.public_id),
+            "scheme": str(instance.scheme.public_id),
+            "scheme_name": instance.scheme.name,
+            "consortium": str(instance.consortium.public_id) if instance.consortium_id else None,
+            "region": instance.region.code if instance.region_id else "",
+            "kind": instance.kind,
+            "period_type": instance.period_type,
+            "period_start": instance.period_start.isoformat(),
+            "title": instance.title,
+            "status": instance.status,
+            "version": instance.version,
+            "published_version": instance.published_version,
+            "frozen_at": instance.frozen_at.isoformat() if instance.frozen_at else None,
+            "published_at": instance.published_at.isoformat() if instance.published_at else None,
+        }
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=0, max_value=VERSION_MAX, required=False)
+
+
+class ExpectedVersionSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(min_value=0, max_value=VERSION_MAX, required=False)
+
+
+class TotalSerializer(serializers.Serializer):
+    subject_kind = serializers.CharField()
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    subject_name = serializers.CharField()
+    group = serializers.CharField()
+    score = serializers.DecimalField(max_digits=12, decimal_places=2)
+    grade = serializers.CharField()
+    rank = serializers.IntegerField(min_value=1, max_value=RANK_MAX, allow_null=True)
+    reward = serializers.CharField()
+
+
+class ResultSerializer(serializers.Serializer):
+    subject_kind = serializers.CharField()
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    subject_name = serializers.CharField()
+    group = serializers.CharField()
+    indicator_code = serializers.CharField()
+    indicator_name = serializers.CharField()
+    indicator_version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX)
+    is_working_definition = serializers.BooleanField()
+    is_qualitative = serializers.BooleanField()
+    unit = serializers.CharField()
+    numerator = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)
+    denominator = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)
+    value = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)
+    verdict = serializers.CharField()
+    weight = serializers.DecimalField(max_digits=8, decimal_places=2)
+    score = serializers.DecimalField(max_digits=12, decimal_places=2)
+    rank = serializers.IntegerField(min_value=1, max_value=RANK_MAX, allow_null=True)
+
+
+class JudgementSerializer(serializers.Serializer):
+    indicator = serializers.CharField(max_length=60, help_text="指标编码")
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    verdict = EnumField(Verdict)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    indicator = serializers.CharField(max_length=60)
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    file = serializers.FileField()
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    indicator = serializers.CharField(source="indicator.code")
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(min_value=1, max_value=10 * 1024 * 1024)

@@ -1,0 +1,302 @@
+"""Documents of an assessment round: the PDF report (Chinese, with charts) and Excel workbooks of its tables.
+
+Chinese text uses reportlab's built-in STSong-Light CID font (as the
+insurance documents do); charts are ``reportlab.graphics`` bar charts.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.graphics import renderPDF
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from yilian.assessment.choices import Grade, RoundKind, Verdict
+from yilian.assessment.models import AssessmentRound, Judgement, RoundResult, RoundTotal
+from yilian.indicators.choices import PeriodType
+
+CHART_BARS = 30
+"""The chart shows at most this many best-ranked subjects; the table lists all."""
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+GRADE_FILL = {
+    "excellent": colors.HexColor("#2e7d32"),
+    "good": colors.HexColor("#1565c0"),
+    "fair": colors.HexColor("#f9a825"),
+    "poor": colors.HexColor("#c62828"),
+}
+
+
+def grade_label(grade: str) -> str:
+    """优/良/中/差 for a stored grade value."""
+    try:
+        return str(Grade(grade).label)
+    except ValueError:
+        return grade
+
+
+def verdict_label(verdict: str) -> str:
+    """The verdict's label, or 待评判 when none was recorded."""
+    try:
+        return str(Verdict(verdict).label)
+    except ValueError:
+        return _("待评判")
+
+
+def period_label(round_: AssessmentRound) -> str:
+    """The round's period in words (2025年3月, 2025年上半年, 2025年第1季度, 2025年度)."""
+    start = round_.period_start
+    if round_.period_type == PeriodType.MONTH:
+        return _("%(y)s年%(m)s月") % {"y": start.year, "m": start.month}
+    if round_.period_type == PeriodType.QUARTER:
+        return _("%(y)s年第%(q)s季度") % {"y": start.year, "q": (start.month - 1) // 3 + 1}
+    if round_.period_type == PeriodType.HALF_YEAR:
+        return (
+            _("%(y)s年上半年") % {"y": start.year}
+            if start.month == 1
+            else _("%(y)s年下半年") % {"y": start.year}
+        )
+    return _("%(y)s年度") % {"y": start.year}
+
+
+def round_heading(round_: AssessmentRound) -> str:
+    """The report title: consortium (or region), scheme and period."""
+    owner = (
+        round_.consortium.name if round_.consortium_id else (round_.region.name if round_.region_id else "")
+    )
+    return f"{owner} {round_.scheme.name}（{period_label(round_)}）"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+def _totals_chart(totals: Sequence[RoundTotal], width: float) -> Drawing:
+    """A bar chart of total scores, one bar per subject (names shortened)."""
+    height = 60 * mm
+    drawing = Drawing(width, height)
+    chart = VerticalBarChart()
+    chart.x, chart.y = 12 * mm, 14 * mm
+    chart.width, chart.height = width - 20 * mm, height - 22 * mm
+    chart.data = [[float(total.score) for total in totals] or [0.0]]
+    chart.categoryAxis.categoryNames = [total.subject_name[-6:] for total in totals] or [""]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 6
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    for index, total in enumerate(totals):
+        chart.bars[(0, index)].fillColor = GRADE_FILL.get(total.grade, colors.grey)
+    drawing.add(chart)
+    drawing.add(String(12 * mm, height - 5 * mm, _("总分（颜色表示等级）"), fontName=FONT, fontSize=8))
+    return drawing
+
+
+def round_pdf(
+    round_: AssessmentRound,
+    version: int,
+    totals: Iterable[RoundTotal],
+    results: Iterable[RoundResult],
+    judgements: Iterable[Judgement],
+) -> bytes:
+    """The round's report as PDF: scheme, period, version, a chart and table of totals, grades and ranks,
+    per-indicator figures (working definitions marked ※) and the qualitative judgements."""
+    totals = list(totals)
+    results = list(results)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    canvas.setTitle(round_heading(round_))
+    width, height = A4
+    y = height - 20 * mm
+
+    def room(needed: float) -> None:
+        nonlocal y
+        if y - needed < 18 * mm:
+            canvas.showPage()
+            y = height - 20 * mm
+
+    def line(text: str, size: int = 9, x: float = 18 * mm, gap: float = 5.5 * mm) -> None:
+        nonlocal y
+        room(gap)
+        canvas.setFont(FONT, size)
+        canvas.drawString(x, y, text)
+        y -= gap
+
+    def row(cells: Sequence[str], positions: Sequence[float], size: int = 8) -> None:
+        nonlocal y
+        room(5 * mm)
+        canvas.setFont(FONT, size)
+        for text, x in zip(cells, positions, strict=False):
+            canvas.drawString(x, y, text)
+        y -= 5 * mm
+
+    line(round_heading(round_), 14, gap=9 * mm)
+    status = _("草稿") if version == 0 else _("第 %(v)s 版") % {"v": version}
+    line(
+        _("考核类型：%(kind)s　考核周期：%(period)s　版本：%(status)s")
+        % {"kind": RoundKind(round_.kind).label, "period": period_label(round_), "status": status}
+    )
+    if round_.frozen_at and version:
+        line(_("冻结时间：%(t)s") % {"t": timezone.localtime(round_.frozen_at).strftime("%Y-%m-%d %H:%M")})
+    if round_.published_version == version and round_.published_at:
+        line(_("发布时间：%(t)s") % {"t": timezone.localtime(round_.published_at).strftime("%Y-%m-%d %H:%M")})
+    if round_.scheme.description:
+        line(_("方案说明：%(d)s") % {"d": round_.scheme.description[:80]})
+    y -= 2 * mm
+    line(_("一、总分、等级与排名"), 12, gap=7 * mm)
+    ranked = [total for total in totals if total.rank is not None][:CHART_BARS]
+    if ranked:
+        chart = _totals_chart(ranked, width - 36 * mm)
+        room(chart.height)
+        renderPDF.draw(chart, canvas, 18 * mm, y - chart.height)
+        y -= chart.height + 4 * mm
+    columns = [18 * mm, 30 * mm, 100 * mm, 125 * mm, 145 * mm, 160 * mm]
+    row([_("排名"), _("单位"), _("分组"), _("总分"), _("等级"), _("奖惩")], columns, 9)
+    for total in totals:
+        row(
+            [
+                str(total.rank or "—"),
+                total.subject_name[:30],
+                total.group,
+                _number(total.score),
+                grade_label(total.grade),
+                total.reward[:14],
+            ],
+            columns,
+        )
+    y -= 3 * mm
+    line(_("二、分项指标"), 12, gap=7 * mm)
+    columns = [18 * mm, 62 * mm, 110 * mm, 130 * mm, 150 * mm, 168 * mm, 182 * mm]
+    row([_("单位"), _("指标"), _("分子"), _("分母"), _("指标值"), _("得分"), _("排名")], columns, 9)
+    for result in results:
+        if result.is_qualitative:
+            continue
+        mark = "※" if result.is_working_definition else ""
+        row(
+            [
+                result.subject_name[:18],
+                f"{result.indicator_name[:16]}{mark} v{result.indicator_version}",
+                _number(result.numerator),
+                _number(result.denominator),
+                _number(result.value),
+                _number(result.score),
+                str(result.rank or "—"),
+            ],
+            columns,
+        )
+    line(_("※ 工作定义：口径待核实。"), 8)
+    y -= 3 * mm
+    line(_("三、定性指标评判"), 12, gap=7 * mm)
+    comments = {(j.indicator_id, j.subject_id): j.comment for j in judgements}
+    qualitative = [result for result in results if result.is_qualitative]
+    if not qualitative:
+        line(_("本方案无定性指标。"))
+    for result in qualitative:
+        comment = comments.get((result.indicator_id, result.subject_id), "")
+        line(
+            f"{result.subject_name[:20]} · {result.indicator_name[:20]}：{verdict_label(result.verdict)}"
+            f"（{_('得分')} {_number(result.score)}）{comment[:30]}",
+            8,
+        )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _sheet(sheet: Any, headers: list[str], rows: Iterable[list[Any]]) -> None:
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        sheet.append(values)
+
+
+def round_workbook(
+    round_: AssessmentRound,
+    version: int,
+    totals: Iterable[RoundTotal],
+    results: Iterable[RoundResult],
+    comparison: Sequence[dict[str, Any]] | None = None,
+) -> bytes:
+    """The round's tables as Excel: totals, per-indicator results and (if given) the year-on-year comparison."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("总分")
+    sheet.append([round_heading(round_)])
+    sheet.append([_("版本"), version])
+    _sheet(
+        sheet,
+        [_("排名"), _("单位"), _("分组"), _("总分"), _("等级"), _("奖惩")],
+        ([t.rank, t.subject_name, t.group, t.score, grade_label(t.grade), t.reward] for t in totals),
+    )
+    _sheet(
+        workbook.create_sheet(_("分项指标")),
+        [
+            _("单位"),
+            _("分组"),
+            _("指标编码"),
+            _("指标"),
+            _("指标版本"),
+            _("工作定义"),
+            _("分子"),
+            _("分母"),
+            _("指标值"),
+            _("评判"),
+            _("分值"),
+            _("得分"),
+            _("排名"),
+        ],
+        (
+            [
+                r.subject_name,
+                r.group,
+                r.indicator_code,
+                r.indicator_name,
+                r.indicator_version,
+                _("是") if r.is_working_definition else "",
+                r.numerator,
+                r.denominator,
+                r.value,
+                verdict_label(r.verdict) if r.is_qualitative else "",
+                r.weight,
+                r.score,
+                r.rank,
+            ]
+            for r in results
+        ),
+    )
+    if comparison is not None:
+        _sheet(
+            workbook.create_sheet(_("同比")),
+            [_("单位"), _("总分"), _("等级"), _("上年总分"), _("上年等级"), _("变化")],
+            (
+                [
+                    c["subject_name"],
+                    c["score"],
+                    grade_label(c["grade"]),
+                    c["previous_score"],
+                    grade_label(c["previous_grade"]) if c["previous_grade"] else "",
+                    c["change"],
+                ]
+                for c in comparison
+            ),
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,329 @@
+"""Assessment pages and API: authorization matrix, bad input, downloads (real PDF, real workbook), query counts."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from yilian.assessment import services
+from yilian.assessment.models import AssessmentRound, AssessmentScheme, Judgement
+from yilian.assessment.tests.factories import AssessmentWorld
+
+pytestmark = pytest.mark.django_db
+
+
+def _pdf_strings(pdf: bytes) -> str:
+    """Strings drawn with Tj, decoded from the UCS-2 literals of the (a85 + zlib) content streams."""
+    text = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            text += zlib.decompress(base64.a85decode(stream.strip().removesuffix(b"~>")))
+        except (ValueError, zlib.error):
+            continue
+    drawn = []
+    for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", text, re.S):
+        raw = re.sub(
+            rb"\\([0-7]{1,3}|.)",
+            lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit() else m.group(1),
+            literal,
+        )
+        drawn.append(
+            raw.decode("utf-16-be", errors="replace") if len(raw) % 2 == 0 else raw.decode("latin-1")
+        )
+    return "\n".join(drawn)
+
+
+def _client(client, user):
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _published(aw: AssessmentWorld) -> AssessmentRound:
+    services.round_freeze(actor=aw.world.office, round_=aw.round)
+    return services.round_publish(actor=aw.world.office, round_=aw.fresh_round())
+
+
+# who: expected status for GET of a draft round page, and for POST freeze
+MATRIX = {
+    "anonymous": (302, 302),
+    "stranger": (403, 403),
+    "outsider_doctor": (404, 404),
+    "township_admin": (404, 404),
+    "hospital_doctor": (404, 404),
+    "regulator": (200, 302),
+    "office": (200, 302),
+}
+
+
+@pytest.mark.parametrize("who", sorted(MATRIX))
+def test_round_page_and_freeze_matrix(aw, client, who):
+    user = aw.world.users()[who]
+    c = _client(client, user)
+    page, freeze = MATRIX[who]
+    response = c.get(reverse("assessment:round", args=[aw.round.public_id]))
+    assert response.status_code == page
+    response = c.post(
+        reverse("assessment:round_action", args=[aw.round.public_id, "freeze"]), {"version": "0"}
+    )
+    assert response.status_code == freeze
+    frozen = AssessmentRound.objects.get(pk=aw.round.pk).version
+    assert frozen == (1 if who in ("regulator", "office") else 0)
+
+
+def test_member_reads_published_round_but_cannot_freeze(aw, client):
+    _published(aw)
+    c = _client(client, aw.world.township_admin)
+    response = c.get(reverse("assessment:round", args=[aw.round.public_id]))
+    assert response.status_code == 200
+    assert "霍邱县冯井镇卫生院" in response.content.decode()  # ranking visible by default
+    assert b"round-freeze" not in response.content
+    response = c.post(reverse("assessment:round_action", args=[aw.round.public_id, "freeze"]))
+    assert response.status_code == 403
+    assert AssessmentRound.objects.get(pk=aw.round.pk).version == 1
+
+
+def test_round_list_query_count(aw, client, django_assert_num_queries):
+    for month in ("2025-04-01", "2025-05-01", "2025-06-01"):
+        services.round_create(
+            actor=aw.world.office,
+            scheme=aw.scheme,
+            kind="monthly_ranking",
+            period_start=month,
+            consortium=aw.world.consortium,
+        )
+    c = _client(client, aw.world.office)
+    c.get(reverse("assessment:rounds"))
+    with django_assert_num_queries(6):
+        response = c.get(reverse("assessment:rounds"))
+    assert response.content.decode().count('data-testid="round-row"') == 4
+
+
+def test_round_detail_query_count_is_constant(aw, client, django_assert_num_queries):
+    _published(aw)
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round", args=[aw.round.public_id])
+    c.get(url)
+    with django_assert_num_queries(11) as first:
+        c.get(url)
+    # Four more members: the same number of queries.
+    from yilian.assessment.tests.factories import figure
+    from yilian.institutions.tests.factories import ConsortiumMemberFactory, InstitutionFactory
+
+    for index in range(4):
+        member = InstitutionFactory(name=f"新成员{index}", region=aw.world.regions["town_a"])
+        ConsortiumMemberFactory(consortium=aw.world.consortium, institution=member)
+        figure(aw.rate, member.pk, "3")
+    services.round_freeze(actor=aw.world.office, round_=aw.fresh_round())
+    with django_assert_num_queries(len(first.captured_queries)):
+        response = c.get(url)
+    assert response.content.decode().count('data-testid="round-total"') == 7
+
+
+def test_pdf_is_a_pdf_with_chinese_text(aw, client):
+    _published(aw)
+    response = _client(client, aw.world.township_admin).get(
+        reverse("assessment:round_pdf", args=[aw.round.public_id])
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    content = response.content
+    assert content.startswith(b"%PDF-")
+    assert b"STSong-Light" in content
+    text = _pdf_strings(content)
+    assert "上转率月度排名" in text
+    assert "霍邱县城关镇卫生院" in text
+
+
+def test_excel_is_a_workbook(aw, client):
+    _published(aw)
+    response = _client(client, aw.world.office).get(
+        reverse("assessment:round_xlsx", args=[aw.round.public_id])
+    )
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["总分", "分项指标", "同比"]
+    names = [row[1] for row in workbook["总分"].iter_rows(min_row=4, values_only=True)]
+    assert names == ["霍邱县城关镇卫生院", "霍邱县周集镇卫生院", "霍邱县冯井镇卫生院"]
+
+
+def test_outsider_gets_no_downloads(aw, client):
+    _published(aw)
+    c = _client(client, aw.world.outsider_doctor)
+    assert c.get(reverse("assessment:round_pdf", args=[aw.round.public_id])).status_code == 404
+    assert c.get(reverse("assessment:round_xlsx", args=[aw.round.public_id])).status_code == 404
+
+
+def test_scheme_pages(aw, client):
+    c = _client(client, aw.world.office)
+    assert c.get(reverse("assessment:schemes")).status_code == 200
+    assert c.get(reverse("assessment:scheme", args=[aw.scheme.public_id])).status_code == 200
+    response = c.post(
+        reverse("assessment:scheme_edit", args=[aw.scheme.public_id]),
+        {"version": "1", "name": "", "subject": "members", "period_type": "month", "grading": "quartile"},
+    )
+    assert response.status_code == 400
+    assert "请填写方案名称" in response.content.decode()
+    response = c.post(
+        reverse("assessment:scheme_edit", args=[aw.scheme.public_id]),
+        {
+            "version": "1",
+            "name": "改名",
+            "subject": "members",
+            "period_type": "month",
+            "grading": "quartile",
+            "item_indicator_0": "up_referral_rate",
+            "item_weight_0": "100",
+            "item_rule_0": "rank",
+        },
+    )
+    assert response.status_code == 302
+    assert AssessmentScheme.objects.get(pk=aw.scheme.pk).version == 2
+    member = _client(client, aw.world.township_admin)
+    assert member.get(reverse("assessment:scheme_edit", args=[aw.scheme.public_id])).status_code == 403
+
+
+def test_judgement_and_evidence_from_the_page(aw, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round_judge", args=[aw.round.public_id])
+    c.post(url, {"indicator": "unified_management", "subject_id": aw.members[0].pk, "verdict": "met"})
+    assert Judgement.objects.get().verdict == "met"
+    c.post(url, {"indicator": "up_referral_rate", "subject_id": aw.members[0].pk, "verdict": "met"})
+    assert Judgement.objects.count() == 1
+    upload = SimpleUploadedFile("证明.pdf", b"%PDF-1.4", content_type="application/pdf")
+    c.post(
+        reverse("assessment:round_evidence", args=[aw.round.public_id]),
+        {"indicator": "unified_management", "subject_id": aw.members[0].pk, "file": upload},
+    )
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+    response = c.get(reverse("assessment:round", args=[aw.round.public_id]) + "?v=0")
+    assert "证明.pdf" in response.content.decode()
+
+
+# --- API ----------------------------------------------------------------------------------------------
+
+
+def test_api_flow_with_if_match(aw, client):
+    c = _client(client, aw.world.office)
+    base = f"/api/v1/assessment/rounds/{aw.round.public_id}"
+    response = c.get(base)
+    assert response.status_code == 200 and response["ETag"] == '"0"'
+    assert c.post(f"{base}/compute").status_code == 200
+    assert c.get(f"{base}/totals?version=0").json()["results"][0]["subject_name"] == "霍邱县城关镇卫生院"
+    response = c.post(f"{base}/freeze", content_type="application/json", data={}, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 201 and response.json()["version"] == 1
+    response = c.post(f"{base}/freeze", content_type="application/json", data={}, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 409
+    response = c.post(f"{base}/publish", content_type="application/json", data={"expected_version": 1})
+    assert response.status_code == 200 and response.json()["published_version"] == 1
+    results = c.get(f"{base}/results").json()["results"]
+    assert {r["indicator_version"] for r in results} == {1}
+    assert c.get(f"{base}/report.pdf").content.startswith(b"%PDF-")
+    assert c.get(f"{base}/report.xlsx").status_code == 200
+    assert c.get(f"{base}/compare").json()["earlier_round"] is None
+
+
+def test_api_bad_input(aw, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    c = _client(client, aw.world.office)
+    base = f"/api/v1/assessment/rounds/{aw.round.public_id}"
+    response = c.post(
+        f"{base}/judgements",
+        content_type="application/json",
+        data={"indicator": "up_referral_rate", "subject_id": aw.members[0].pk, "verdict": "met"},
+    )
+    assert response.status_code == 400
+    response = c.post(
+        f"{base}/evidence",
+        {
+            "indicator": "unified_management",
+            "subject_id": aw.members[0].pk,
+            "file": SimpleUploadedFile("x.exe", b"MZ"),
+        },
+    )
+    assert response.status_code == 400
+    assert c.get(f"{base}/totals?version=-1").status_code == 400
+    assert c.get(f"{base}/totals?version=7").status_code == 404
+    response = c.post(
+        "/api/v1/assessment/schemes",
+        content_type="application/json",
+        data={
+            "name": "x",
+            "subject": "members",
+            "period_type": "month",
+            "grading": "quartile",
+            "items": [{"indicator": "no_such", "weight": "1", "rule": "target"}],
+        },
+    )
+    assert response.status_code == 400
+
+
+def test_api_matrix(aw, client):
+    base = f"/api/v1/assessment/rounds/{aw.round.public_id}"
+    expected = {
+        "anonymous": 401,
+        "stranger": 403,
+        "outsider_doctor": 404,
+        "township_admin": 404,
+        "office": 201,
+    }
+    for who, status in expected.items():
+        client.logout()
+        c = _client(client, aw.world.users()[who])
+        assert c.post(f"{base}/freeze", content_type="application/json", data={}).status_code == status, who
+
+
+def test_api_scheme_create_and_update(aw, client):
+    c = _client(client, aw.world.regulator)
+    response = c.post(
+        "/api/v1/assessment/schemes",
+        content_type="application/json",
+        data={
+            "name": "年度",
+            "subject": "consortia",
+            "period_type": "year",
+            "grading": "quartile",
+            "items": [{"indicator": "up_referral_rate", "weight": "10", "rule": "rank"}],
+        },
+    )
+    assert response.status_code == 201, response.content
+    scheme_id = response.json()["id"]
+    assert response.json()["items"][0]["indicator"] == "up_referral_rate"
+    body = {"name": "年度2", "subject": "consortia", "period_type": "year", "grading": "quartile"}
+    url = f"/api/v1/assessment/schemes/{scheme_id}"
+    assert c.put(url, content_type="application/json", data=body).status_code == 400  # no version
+    assert c.put(url, content_type="application/json", data=body, HTTP_IF_MATCH='"1"').status_code == 200
+    assert c.put(url, content_type="application/json", data=body, HTTP_IF_MATCH='"1"').status_code == 409
+    list_response = c.get("/api/v1/assessment/schemes")
+    assert list_response.status_code == 200
+
+
+def test_api_lists_query_counts(aw, client, django_assert_num_queries):
+    for month in ("2025-04-01", "2025-05-01"):
+        services.round_create(
+            actor=aw.world.office,
+            scheme=aw.scheme,
+            kind="monthly_ranking",
+            period_start=month,
+            consortium=aw.world.consortium,
+        )
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+    c = _client(client, aw.world.office)
+    c.get("/api/v1/assessment/rounds")
+    with django_assert_num_queries(5):
+        response = c.get("/api/v1/assessment/rounds")
+    assert response.json()["count"] == 3
+    with django_assert_num_queries(5):
+        response = c.get("/api/v1/assessment/schemes")
+    assert response.json()["count"] == 1
+    with django_assert_num_queries(6):
+        response = c.get(f"/api/v1/assessment/rounds/{aw.round.public_id}/totals?version=0")
+    assert response.json()["count"] == 3

@@ -1,0 +1,689 @@
+"""The cockpit's read model: a consortium's key figures, trends, rankings and township map; the regulator's view.
+
+Everything here is a read over computed figures (``indicators``) and registry
+reference data (``institutions``), scoped by ``indicators.selectors``:
+``visible_units`` says whose values the actor sees and ``ranking_visible``
+whether a consortium's members see their ranking. Figures are fetched in a
+fixed number of set queries (one per block of the page, never one per
+indicator or unit) so the page costs about the same whatever the county's size.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+from django.conf import settings
+from django.db.models import Q
+
+from yilian.accounts.selectors import scope_for
+from yilian.core.exceptions import NotAllowed, NotFound
+from yilian.core.permissions import INSTITUTION_ROLES, Role
+from yilian.indicators import policies as indicator_policies
+from yilian.indicators import selectors as indicator_selectors
+from yilian.indicators.choices import PERIOD_MONTHS, Direction, IndicatorKind, PeriodType, UnitKind
+from yilian.indicators.models import Indicator, IndicatorValue
+from yilian.institutions import selectors as registry
+from yilian.institutions.boundaries import boundary_features, map_regions
+
+CARD_LIMIT = 8
+"""At most this many key indicators on the cards, trends and rankings."""
+TREND_MONTHS = 12
+PERIOD_TYPE_ORDER = [PeriodType.YEAR, PeriodType.HALF_YEAR, PeriodType.QUARTER, PeriodType.MONTH]
+"""Preferred default period type first: the year's figures are the ones assessed."""
+
+
+# --- shared pieces --------------------------------------------------------------------------------------------
+
+
+DEFAULT_KEY_CODES = (
+    "ncm2024_07",  # 县域内基层医疗卫生机构诊疗人次数占比
+    "ncm2024_11",  # 参保人县域内住院人次占比
+    "ncm2024_08",  # 医保基金县域内支出占比（不含药店）
+    "ncm2024_10",  # 参保人在县域内住院人均费用
+    "ncm2024_12",  # 县域内中医类诊疗量占比
+    "seed_up_referral_rate",  # 成员单位月度上转率
+    "seed_two_way_ratio",  # 双向转诊比
+    "seed_recognition_rate",  # 检查检验结果互认率
+)
+"""The shipped catalogues' headline indicators (``indicators.catalogue``): the county consortium's
+monitoring set's service, insurance and TCM shares, and the seeds' referral and recognition figures."""
+
+
+def key_indicator_codes() -> list[str]:
+    """Codes of the cockpit's key indicators, in order.
+
+    ``settings.COCKPIT_KEY_INDICATORS`` when set, else ``DEFAULT_KEY_CODES``.
+    """
+    configured = getattr(settings, "COCKPIT_KEY_INDICATORS", None)
+    return list(configured) if configured else list(DEFAULT_KEY_CODES)
+
+
+def key_indicators(consortium_id: int | None = None) -> list[Indicator]:
+    """The active quantitative key indicators (shared ones and ``consortium_id``'s own), one query.
+
+    When none of the key codes is installed (a fresh platform, a test), the
+    first active indicators in catalogue order stand in.
+    """
+    indicators = Indicator.objects.filter(is_active=True, kind=IndicatorKind.QUANTITATIVE).filter(
+        Q(consortium__isnull=True) | Q(consortium_id=consortium_id)
+    )
+    codes = key_indicator_codes()
+    # One query for every active indicator (a catalogue holds tens, not thousands) serves both cases.
+    found = list(indicators.order_by("catalogue__sort_order", "sort_order", "code"))
+    by_code = {indicator.code: indicator for indicator in found}
+    keys = [by_code[code] for code in codes if code in by_code]
+    return (keys or found)[:CARD_LIMIT]
+
+
+def legend_band(indicator: Indicator, value: Decimal | None) -> dict[str, Any] | None:
+    """The indicator's legend band (green/yellow/red) holding ``value``; the first match wins."""
+    if value is None:
+        return None
+    for band in indicator.legend or []:
+        low, high = band.get("from"), band.get("to")
+        if (low is None or value >= Decimal(str(low))) and (high is None or value <= Decimal(str(high))):
+            return band
+    return None
+
+
+def rounded(indicator: Indicator, value: Decimal | None) -> Decimal | None:
+    """``value`` to the indicator's decimals."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-indicator.decimals))
+
+
+def period_label(period_type: str, period_start: datetime.date) -> str:
+    """ "2025", "2025 H1", "2025 Q2", "2025-03"."""
+    if period_type == PeriodType.YEAR:
+        return str(period_start.year)
+    if period_type == PeriodType.HALF_YEAR:
+        return f"{period_start.year} H{1 if period_start.month <= 6 else 2}"
+    if period_type == PeriodType.QUARTER:
+        return f"{period_start.year} Q{(period_start.month - 1) // 3 + 1}"
+    return period_start.strftime("%Y-%m")
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Period:
+    """One period a figure exists for."""
+
+    period_type: str
+    start: datetime.date
+
+    @property
+    def label(self) -> str:
+        """Readable label."""
+        return period_label(self.period_type, self.start)
+
+    @property
+    def end(self) -> datetime.date:
+        """First day of the last month in the period."""
+        return _add_months(self.start, PERIOD_MONTHS[PeriodType(self.period_type)] - 1)
+
+
+def _choose_period(
+    available: list[tuple[str, datetime.date]], period_type: str, period: str
+) -> Period | None:
+    """The requested period when it exists, else the latest of the requested (or preferred) type."""
+    types = {kind for kind, _start in available}
+    if period_type not in types:
+        period_type = next((str(kind) for kind in PERIOD_TYPE_ORDER if kind in types), "")
+    starts = sorted((start for kind, start in available if kind == period_type), reverse=True)
+    if not starts:
+        return None
+    wanted = _parse_date(period)
+    return Period(period_type, wanted if wanted in starts else starts[0])
+
+
+@dataclass
+class Card:
+    """A key indicator's figure for the chosen unit and period."""
+
+    indicator: Indicator
+    value: Decimal | None
+    previous_value: Decimal | None
+    band: dict[str, Any] | None
+
+    @property
+    def change(self) -> Decimal | None:
+        """Change against the same period of the previous year."""
+        if self.value is None or self.previous_value is None:
+            return None
+        return rounded(self.indicator, self.value - self.previous_value)
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether the change goes the better way (None without a direction or a change)."""
+        change = self.change
+        if change is None or change == 0 or self.indicator.direction == Direction.NEUTRAL:
+            return None
+        return (change > 0) == (self.indicator.direction == Direction.HIGHER)
+
+    @property
+    def colour(self) -> str:
+        """green/yellow/red from the legend, "" when no band holds the value."""
+        return str(self.band.get("color", "")) if self.band else ""
+
+
+@dataclass
+class RankRow:
+    """One member in an indicator's ranking; ``value`` is None when the actor may not see it."""
+
+    rank: int
+    unit_id: int
+    name: str
+    value: Decimal | None
+    colour: str
+    own: bool
+
+
+RANKING_HEAD = 10
+RANKING_TAIL = 5
+"""A long ranking shows its first 10 and last 5 rows and the actor's own (the Excel export has every row)."""
+
+
+@dataclass
+class Ranking:
+    """Members of the consortium ranked by one indicator (better first)."""
+
+    indicator: Indicator
+    rows: list[RankRow]
+
+    @property
+    def display_rows(self) -> list[RankRow | None]:
+        """Rows to show on the page; None marks rows left out."""
+        if len(self.rows) <= RANKING_HEAD + RANKING_TAIL + 5:
+            return list(self.rows)
+        keep = set(range(RANKING_HEAD)) | set(range(len(self.rows) - RANKING_TAIL, len(self.rows)))
+        keep |= {index for index, row in enumerate(self.rows) if row.own}
+        shown: list[RankRow | None] = []
+        for index, row in enumerate(self.rows):
+            if index in keep:
+                shown.append(row)
+            elif shown and shown[-1] is not None:
+                shown.append(None)
+        return shown
+
+
+def _rank(
+    indicator: Indicator, values: dict[int, Decimal], names: dict[int, str], shown: Any, own: set[int]
+) -> Ranking:
+    """Competition ranking (1, 2, 2, 4) in the indicator's better direction; ``shown(unit_id)`` says whether the
+    value itself may be shown."""
+    descending = indicator.direction != Direction.LOWER
+    ordered = sorted(
+        values.items(), key=lambda item: (-item[1] if descending else item[1], names.get(item[0], ""))
+    )
+    rows: list[RankRow] = []
+    for position, (unit_id, value) in enumerate(ordered, start=1):
+        rank = rows[-1].rank if rows and ordered[position - 2][1] == value else position
+        visible = shown(unit_id)
+        band = legend_band(indicator, value) if visible else None
+        rows.append(
+            RankRow(
+                rank=rank,
+                unit_id=unit_id,
+                name=names.get(unit_id, str(unit_id)),
+                value=rounded(indicator, value) if visible else None,
+                colour=str(band.get("color", "")) if band else "",
+                own=unit_id in own,
+            )
+        )
+    return Ranking(indicator, rows)
+
+
+def _map_data(
+    indicator: Indicator | None, parent_code: str, period: Period | None, units: Any
+) -> dict[str, Any] | None:
+    """GeoJSON of ``parent_code``'s child regions and the indicator's region values the actor sees (two queries)."""
+    if indicator is None or period is None or not parent_code:
+        return None
+    regions = map_regions(parent_code)
+    if not regions:
+        return None
+    values = dict(
+        IndicatorValue.objects.filter(
+            indicator=indicator,
+            unit_kind=UnitKind.REGION,
+            unit_id__in=[region.pk for region in regions],
+            period_type=period.period_type,
+            period_start=period.start,
+            value__isnull=False,
+        ).values_list("unit_id", "value")
+    )
+    rows = []
+    for region in regions:
+        value = values.get(region.pk) if units.allows(UnitKind.REGION, region.pk) else None
+        band = legend_band(indicator, value)
+        rows.append(
+            {
+                "name": region.name,
+                "code": region.code,
+                "value": None if value is None else float(rounded(indicator, value) or 0),
+                "colour": str(band.get("color", "")) if band else "",
+            }
+        )
+    numbers = [row["value"] for row in rows if row["value"] is not None]
+    return {
+        "geojson": boundary_features(regions),
+        "rows": rows,
+        "indicator": {"code": indicator.code, "name": indicator.name, "unit": indicator.unit},
+        "min": min(numbers) if numbers else 0,
+        "max": max(numbers) if numbers else 0,
+        "higher_is_better": indicator.direction != Direction.LOWER,
+        "legend": indicator.legend or [],
+    }
+
+
+def _pick(indicators: list[Indicator], code: str) -> Indicator | None:
+    return next(
+        (indicator for indicator in indicators if indicator.code == code),
+        indicators[0] if indicators else None,
+    )
+
+
+# --- the consortium cockpit -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ConsortiumChoice:
+    """A consortium the actor may open in the cockpit."""
+
+    pk: int
+    public_id: Any
+    name: str
+    region_code: str
+
+
+@dataclass
+class Cockpit:
+    """Everything the consortium cockpit shows, ready to render and to export."""
+
+    consortium: ConsortiumChoice
+    consortia: list[ConsortiumChoice]
+    unit_kind: str
+    unit_id: int
+    unit_name: str
+    unit_choices: list[tuple[str, str]]
+    period: Period | None
+    periods: list[Period]
+    period_types: list[tuple[str, str]]
+    cards: list[Card]
+    trend: dict[str, Any]
+    rankings: list[Ranking]
+    ranking_visible: bool
+    map_indicator: Indicator | None
+    map: dict[str, Any] | None
+    indicators: list[Indicator]
+    may_refresh: bool
+    empty: bool = field(default=False)
+
+    @property
+    def unit_value(self) -> str:
+        """The unit as the filter form spells it."""
+        return "consortium" if self.unit_kind == UnitKind.CONSORTIUM else f"{self.unit_kind}:{self.unit_id}"
+
+
+def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoice]:
+    """Consortia whose figures the actor sees (office, members' staff, regulators of the region), by region and name.
+
+    ``units`` is the actor's ``visible_units`` when the caller has it already.
+    Raises NotAllowed for anyone without a role.
+    """
+    if not indicator_policies.can_view_figures(actor):
+        raise NotAllowed()
+    if units is None:
+        units = indicator_selectors.visible_units(actor)
+    consortia = registry.consortium_list(actor).prefetch_related(None)
+    if not units.everything:
+        consortia = consortia.filter(pk__in=sorted(units.ids.get(UnitKind.CONSORTIUM, set())))
+    return [
+        ConsortiumChoice(pk, public_id, name, region_code or "")
+        for pk, public_id, name, region_code in consortia.values_list(
+            "pk", "public_id", "name", "region__code"
+        )
+    ]
+
+
+def cockpit(
+    actor: Any,
+    *,
+    consortium: str = "",
+    period_type: str = "",
+    period: str = "",
+    unit: str = "",
+    map_indicator: str = "",
+) -> Cockpit:
+    """The cockpit of one consortium (``consortium`` = public id; the first reachable one when empty).
+
+    ``unit`` is "consortium" or "institution:<id>" of a member the actor
+    sees; ``period_type``/``period`` (ISO start date) choose the period,
+    defaulting to the latest year with figures. Raises NotAllowed (no role,
+    or no consortium in reach) and NotFound (a consortium or unit out of reach).
+    A constant number of queries whatever the number of members, indicators or townships.
+    """
+    if not indicator_policies.can_view_figures(actor):
+        raise NotAllowed()
+    units = indicator_selectors.visible_units(actor)
+    consortia = consortia_for_cockpit(actor, units)
+    if not consortia:
+        raise NotAllowed()
+    chosen = (
+        consortia[0]
+        if not consortium
+        else next((c for c in consortia if str(c.public_id) == consortium), None)
+    )
+    if chosen is None:
+        raise NotFound("consortium")
+    # consortium_members filters on the foreign key, so the id is enough; plain values, since a county
+    # consortium has hundreds of members and model rows (with their regions) would dominate the page's time.
+    members: dict[int, str] = dict(
+        registry.consortium_members(cast(Any, chosen.pk)).values_list("institution_id", "institution__name")
+    )
+    unit_choices = [(UnitKind.CONSORTIUM.value, chosen.name)] + [
+        (f"institution:{pk}", name) for pk, name in members.items() if units.allows(UnitKind.INSTITUTION, pk)
+    ]
+    unit_kind, unit_id, unit_name = UnitKind.CONSORTIUM.value, chosen.pk, chosen.name
+    if unit and unit != UnitKind.CONSORTIUM:
+        kind, _sep, raw = unit.partition(":")
+        picked = int(raw) if raw.isdigit() else 0
+        if (
+            kind != UnitKind.INSTITUTION
+            or picked not in members
+            or not units.allows(UnitKind.INSTITUTION, picked)
+        ):
+            raise NotFound("unit")
+        unit_kind, unit_id, unit_name = UnitKind.INSTITUTION.value, picked, members[picked]
+
+    indicators = key_indicators(chosen.pk)
+    available = list(
+        IndicatorValue.objects.filter(unit_kind=unit_kind, unit_id=unit_id, indicator__in=indicators)
+        .values_list("period_type", "period_start")
+        .distinct()
+    )
+    chosen_period = _choose_period(available, period_type, period)
+    periods = sorted(
+        (
+            Period(kind, start)
+            for kind, start in available
+            if chosen_period and kind == chosen_period.period_type
+        ),
+        key=lambda p: p.start,
+        reverse=True,
+    )
+    present = {kind for kind, _start in available}
+    period_types = [(str(kind), str(kind.label)) for kind in PERIOD_TYPE_ORDER if kind in present]
+
+    cards: list[Card] = []
+    trend: dict[str, Any] = {"months": [], "series": []}
+    rankings: list[Ranking] = []
+    show_ranking = indicator_selectors.ranking_visible(actor, chosen.pk)
+    if chosen_period is not None:
+        current = {
+            row.indicator_id: row
+            for row in IndicatorValue.objects.filter(
+                unit_kind=unit_kind,
+                unit_id=unit_id,
+                indicator__in=indicators,
+                period_type=chosen_period.period_type,
+                period_start=chosen_period.start,
+            )
+        }
+        for indicator in indicators:
+            row = current.get(indicator.pk)
+            value = row.value if row else None
+            cards.append(
+                Card(
+                    indicator=indicator,
+                    value=rounded(indicator, value),
+                    previous_value=rounded(indicator, row.previous_value if row else None),
+                    band=legend_band(indicator, value),
+                )
+            )
+        trend = _trend(indicators, unit_kind, unit_id, chosen_period)
+        if show_ranking and members:
+            own = scope_for(actor).institutions_with(*INSTITUTION_ROLES)
+            rankings = _rankings(indicators, members, chosen_period, units, own)
+    chosen_map = _pick(indicators, map_indicator)
+    return Cockpit(
+        consortium=chosen,
+        consortia=consortia,
+        unit_kind=unit_kind,
+        unit_id=unit_id,
+        unit_name=unit_name,
+        unit_choices=unit_choices,
+        period=chosen_period,
+        periods=periods,
+        period_types=period_types,
+        cards=cards,
+        trend=trend,
+        rankings=rankings,
+        ranking_visible=show_ranking,
+        map_indicator=chosen_map,
+        map=_map_data(chosen_map, chosen.region_code, chosen_period, units),
+        indicators=indicators,
+        may_refresh=indicator_policies.can_request_refresh(actor),
+        empty=chosen_period is None,
+    )
+
+
+def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Period) -> dict[str, Any]:
+    """Monthly values over the 12 months ending with the period's last month, a series per indicator (one query)."""
+    last = period.end
+    months = [_add_months(last, offset) for offset in range(-TREND_MONTHS + 1, 1)]
+    values: dict[tuple[int, datetime.date], Decimal | None] = {
+        (indicator_id, start): value
+        for indicator_id, start, value in IndicatorValue.objects.filter(
+            unit_kind=unit_kind,
+            unit_id=unit_id,
+            indicator__in=indicators,
+            period_type=PeriodType.MONTH,
+            period_start__gte=months[0],
+            period_start__lte=last,
+        ).values_list("indicator_id", "period_start", "value")
+    }
+    series = []
+    for indicator in indicators:
+        points = [rounded(indicator, values.get((indicator.pk, month))) for month in months]
+        series.append(
+            {
+                "code": indicator.code,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "target": None if indicator.target is None else float(indicator.target),
+                "values": [None if point is None else float(point) for point in points],
+            }
+        )
+    return {"months": [month.strftime("%Y-%m") for month in months], "series": series}
+
+
+def _rankings(
+    indicators: list[Indicator], members: dict[int, str], period: Period, units: Any, own: set[int]
+) -> list[Ranking]:
+    """Each key indicator's ranking of the members (one query). Values of members the actor may not see stay
+    hidden; their places in the ranking are shown, as the consortium's ranking policy allows."""
+    values: dict[int, dict[int, Decimal]] = {}
+    for indicator_id, unit_id, value in IndicatorValue.objects.filter(
+        unit_kind=UnitKind.INSTITUTION,
+        unit_id__in=sorted(members),
+        indicator__in=indicators,
+        period_type=period.period_type,
+        period_start=period.start,
+        value__isnull=False,
+    ).values_list("indicator_id", "unit_id", "value"):
+        values.setdefault(indicator_id, {})[unit_id] = value
+    return [
+        _rank(
+            indicator,
+            values.get(indicator.pk, {}),
+            members,
+            lambda pk: units.allows(UnitKind.INSTITUTION, pk),
+            own,
+        )
+        for indicator in indicators
+    ]
+
+
+# --- the regulator's view -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegulatorRow:
+    """One consortium's key figures."""
+
+    consortium: ConsortiumChoice
+    cards: list[Card]
+
+
+@dataclass
+class RegulatorView:
+    """Every consortium of the regulator's region side by side, a bar chart of one indicator, and the region map."""
+
+    region_code: str
+    region_name: str
+    regions: list[tuple[str, str]]
+    indicators: list[Indicator]
+    rows: list[RegulatorRow]
+    period: Period | None
+    periods: list[Period]
+    period_types: list[tuple[str, str]]
+    chart_indicator: Indicator | None
+    chart: dict[str, Any]
+    map: dict[str, Any] | None
+    empty: bool
+
+
+def can_view_regulator(actor: Any) -> bool:
+    """Regulators (over their regions) and platform administrators."""
+    scope = scope_for(actor)
+    return scope.is_platform_admin or scope.has_role(Role.REGULATOR)
+
+
+def regulator_view(
+    actor: Any, *, region: str = "", period_type: str = "", period: str = "", indicator: str = ""
+) -> RegulatorView:
+    """The regulator's view of one of its regions (``region`` code; its first region when empty).
+
+    Raises NotAllowed for everyone but regulators and platform administrators,
+    NotFound for a region outside the regulator's reach. Constant query count.
+    """
+    if not can_view_regulator(actor):
+        raise NotAllowed()
+    scope = scope_for(actor)
+    prefixes = sorted(scope.region_prefixes_with(Role.REGULATOR))
+    candidates = registry.upper_regions(actor)
+    if not scope.is_platform_admin:
+        prefix_q = Q()
+        for prefix in prefixes:
+            prefix_q |= Q(prefix=prefix)
+        candidates = candidates.filter(prefix_q)
+    regions = [
+        (code, name, prefix) for code, name, prefix in candidates.values_list("code", "name", "prefix")
+    ]
+    if not regions:
+        raise NotAllowed()
+    picked = regions[0] if not region else next((r for r in regions if r[0] == region), None)
+    if picked is None:
+        raise NotFound("region")
+    region_code, region_name, region_prefix = picked
+    units = indicator_selectors.visible_units(actor)
+    consortia = [
+        ConsortiumChoice(pk, public_id, name, code or "")
+        for pk, public_id, name, code in registry.consortium_list(actor, within=region_prefix)
+        .prefetch_related(None)
+        .values_list("pk", "public_id", "name", "region__code")
+        if units.allows(UnitKind.CONSORTIUM, pk)
+    ]
+    indicators = key_indicators()
+    ids = [choice.pk for choice in consortia]
+    available = list(
+        IndicatorValue.objects.filter(
+            unit_kind=UnitKind.CONSORTIUM, unit_id__in=ids, indicator__in=indicators
+        )
+        .values_list("period_type", "period_start")
+        .distinct()
+    )
+    chosen_period = _choose_period(available, period_type, period)
+    present = {kind for kind, _start in available}
+    periods = sorted(
+        {
+            Period(kind, start).start: Period(kind, start)
+            for kind, start in available
+            if chosen_period and kind == chosen_period.period_type
+        }.values(),
+        key=lambda p: p.start,
+        reverse=True,
+    )
+    rows: list[RegulatorRow] = []
+    if chosen_period is not None:
+        found: dict[tuple[int, int], IndicatorValue] = {
+            (row.unit_id, row.indicator_id): row
+            for row in IndicatorValue.objects.filter(
+                unit_kind=UnitKind.CONSORTIUM,
+                unit_id__in=ids,
+                indicator__in=indicators,
+                period_type=chosen_period.period_type,
+                period_start=chosen_period.start,
+            )
+        }
+        for choice in consortia:
+            cards = []
+            for item in indicators:
+                row = found.get((choice.pk, item.pk))
+                value = row.value if row else None
+                cards.append(
+                    Card(
+                        indicator=item,
+                        value=rounded(item, value),
+                        previous_value=rounded(item, row.previous_value if row else None),
+                        band=legend_band(item, value),
+                    )
+                )
+            rows.append(RegulatorRow(choice, cards))
+    chart_indicator = _pick(indicators, indicator)
+    chart: dict[str, Any] = {"names": [], "values": [], "colours": [], "indicator": None}
+    if chart_indicator is not None and rows:
+        position = indicators.index(chart_indicator)
+        chart = {
+            "names": [row.consortium.name for row in rows],
+            "values": [
+                None if row.cards[position].value is None else float(row.cards[position].value)
+                for row in rows
+            ],
+            "colours": [row.cards[position].colour for row in rows],
+            "indicator": {
+                "code": chart_indicator.code,
+                "name": chart_indicator.name,
+                "unit": chart_indicator.unit,
+            },
+        }
+    return RegulatorView(
+        region_code=region_code,
+        region_name=region_name,
+        regions=[(code, name) for code, name, _prefix in regions],
+        indicators=indicators,
+        rows=rows,
+        period=chosen_period,
+        periods=periods,
+        period_types=[(str(kind), str(kind.label)) for kind in PERIOD_TYPE_ORDER if kind in present],
+        chart_indicator=chart_indicator,
+        chart=chart,
+        map=_map_data(chart_indicator, region_code, chosen_period, units),
+        empty=chosen_period is None,
+    )

@@ -1,0 +1,365 @@
+"""The consortium cockpit and the regulator's view: who sees what, the figures, the map JSON, queries, Excel."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from yilian.accounts.tests.factories import user_with_role
+from yilian.core.permissions import Role
+from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorValue, RankingPolicy
+from yilian.institutions.models import Region
+from yilian.institutions.tests.factories import (
+    ConsortiumFactory,
+    ConsortiumMemberFactory,
+    InstitutionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+YEAR = datetime.date(2025, 1, 1)
+LEGEND = [
+    {"from": "60", "to": None, "color": "green", "label": "达标"},
+    {"from": "40", "to": "60", "color": "yellow", "label": "接近"},
+    {"from": None, "to": "40", "color": "red", "label": "未达标"},
+]
+
+
+def square(lon: float, lat: float) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + 0.1, lat], [lon + 0.1, lat + 0.1], [lon, lat + 0.1], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def indicator(code: str, order: int, **extra: Any) -> Indicator:
+    catalogue = IndicatorCatalogue.objects.get_or_create(code="cockpit-test", defaults={"name": "测试"})[0]
+    fields = {"name": f"指标{code}", "unit": "%", "decimals": 1, "legend": LEGEND, "target": Decimal(60)}
+    fields.update(extra)
+    return Indicator.objects.create(catalogue=catalogue, code=code, sort_order=order, **fields)
+
+
+def value(
+    ind: Indicator,
+    kind: str,
+    unit_id: int,
+    number: str,
+    *,
+    start: datetime.date = YEAR,
+    period_type: str = "year",
+    previous: str | None = None,
+) -> IndicatorValue:
+    return IndicatorValue.objects.create(
+        indicator=ind,
+        unit_kind=kind,
+        unit_id=unit_id,
+        period_type=period_type,
+        period_start=start,
+        year=start.year,
+        number=1 if period_type == "year" else start.month,
+        numerator=Decimal(number),
+        denominator=Decimal(100),
+        value=Decimal(number),
+        previous_value=None if previous is None else Decimal(previous),
+    )
+
+
+@pytest.fixture
+def figures(world: Any) -> dict[str, Any]:
+    """Two indicators with yearly figures for the consortium, both members and both townships, and monthly ones."""
+    share = indicator("primary_share", 1)
+    cost = indicator("cost_growth", 2, direction="lower", legend=[], target=None, unit="元")
+    for ind, own, hospital, township, town_a, town_b in (
+        (share, "65.04", "30", "70.5", "72", "35"),
+        (cost, "5", "7", "3", "2", "9"),
+    ):
+        value(ind, "consortium", world.consortium.pk, own, previous="60")
+        value(ind, "institution", world.hospital.pk, hospital)
+        value(ind, "institution", world.township.pk, township)
+        value(ind, "region", world.regions["town_a"].pk, town_a)
+        value(ind, "region", world.regions["town_b"].pk, town_b)
+    for month in range(1, 13):
+        value(
+            share,
+            "consortium",
+            world.consortium.pk,
+            str(50 + month),
+            start=datetime.date(2025, month, 1),
+            period_type="month",
+        )
+    Region.objects.filter(code="341522100").update(boundary=square(116.1, 32.3))
+    Region.objects.filter(code="341522101").update(boundary=square(116.2, 32.3))
+    return {"share": share, "cost": cost}
+
+
+def page_json(response: Any) -> dict[str, Any]:
+    match = re.search(
+        rb'<script id="cockpit-data" type="application/json">(.*?)</script>', response.content, re.S
+    )
+    assert match, "chart data missing"
+    return json.loads(match.group(1))
+
+
+def get(client: Any, user: Any, url: str, **params: Any) -> Any:
+    if user is not None:
+        client.force_login(user)
+    return client.get(url, params)
+
+
+# --- authorization ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("anonymous", 302),
+        ("stranger", 403),
+        ("outsider_doctor", 403),  # a role, but in no consortium
+        ("township_admin", 200),
+        ("hospital_admin", 200),
+        ("hospital_doctor", 200),
+        ("office", 200),
+        ("regulator", 200),
+        ("admin", 200),
+    ],
+)
+def test_who_opens_the_cockpit(client: Any, world: Any, figures: Any, who: str, status: int) -> None:
+    response = get(client, world.users()[who], "/cockpit/")
+    assert response.status_code == status
+    if status == 200:
+        assert world.consortium.name in response.content.decode()
+
+
+def test_another_consortiums_office_and_another_regions_regulator_get_nothing(
+    client: Any, world: Any, figures: Any
+) -> None:
+    other = ConsortiumFactory(
+        name="裕安区医共体",
+        region=world.regions["district"],
+        lead=InstitutionFactory(region=world.regions["district"]),
+    )
+    office = user_with_role(Role.CONSORTIUM_OFFICE, username="other_office", consortium=other)
+    response = get(client, office, "/cockpit/", consortium=str(world.consortium.public_id))
+    assert response.status_code == 404
+    own = get(client, office, "/cockpit/")
+    assert own.status_code == 200 and world.consortium.name not in own.content.decode()
+    regulator = user_with_role(Role.REGULATOR, username="other_regulator", region=world.regions["district"])
+    assert get(client, regulator, "/cockpit/", consortium=str(world.consortium.public_id)).status_code == 404
+    assert get(client, regulator, "/cockpit/regulator/", region="341522").status_code == 404
+    assert "霍邱" not in get(client, regulator, "/cockpit/regulator/").content.decode()
+
+
+def test_a_member_sees_only_units_it_may(client: Any, world: Any, figures: Any) -> None:
+    RankingPolicy.objects.create(
+        consortium=world.consortium, members_see_ranking=True, members_see_others_values=False
+    )
+    assert (
+        get(client, world.township_admin, "/cockpit/", unit=f"institution:{world.hospital.pk}").status_code
+        == 404
+    )
+    response = get(client, world.township_admin, "/cockpit/", unit=f"institution:{world.township.pk}")
+    assert response.status_code == 200
+    assert "70.5" in response.content.decode()
+
+
+def test_ranking_hidden_from_members_when_the_consortium_says_so(
+    client: Any, world: Any, figures: Any
+) -> None:
+    RankingPolicy.objects.create(
+        consortium=world.consortium, members_see_ranking=False, members_see_others_values=False
+    )
+    body = get(client, world.township_admin, "/cockpit/").content.decode()
+    assert "本医联体未向成员单位公开排名" in body
+    assert 'data-testid="cockpit-ranking"' not in body
+    office = get(client, world.office, "/cockpit/").content.decode()
+    assert 'data-testid="cockpit-ranking"' in office and "30.0" in office
+
+
+def test_ranking_shown_with_others_values_hidden(client: Any, world: Any, figures: Any) -> None:
+    RankingPolicy.objects.create(
+        consortium=world.consortium, members_see_ranking=True, members_see_others_values=False
+    )
+    response = get(client, world.township_admin, "/cockpit/")
+    view = response.context["view"]
+    share = next(ranking for ranking in view.rankings if ranking.indicator.code == "primary_share")
+    assert [(row.rank, row.name, row.value) for row in share.rows] == [
+        (1, world.township.name, Decimal("70.5")),
+        (2, world.hospital.name, None),
+    ]
+    assert "不公开" in response.content.decode()
+    assert not any(
+        row["value"] is not None for row in page_json(response)["map"]["rows"]
+    )  # no region figures
+
+
+# --- figures --------------------------------------------------------------------------------------------------
+
+
+def test_cards_rankings_and_trend(client: Any, world: Any, figures: Any) -> None:
+    response = get(client, world.office, "/cockpit/")
+    view = response.context["view"]
+    assert view.period.period_type == "year" and view.period.start == YEAR
+    share, cost = view.cards
+    assert (share.value, share.colour, share.change, share.improved) == (
+        Decimal("65.0"),
+        "green",
+        Decimal("5.0"),
+        True,
+    )
+    assert (cost.value, cost.change, cost.improved) == (
+        Decimal("5.0"),
+        Decimal("-55.0"),
+        True,
+    )  # lower is better
+    cost_ranking = next(ranking for ranking in view.rankings if ranking.indicator.code == "cost_growth")
+    assert [row.name for row in cost_ranking.rows] == [world.township.name, world.hospital.name]
+    trend = page_json(response)["trend"]
+    assert trend["months"][0] == "2025-01" and trend["months"][-1] == "2025-12"
+    assert trend["series"][0]["values"] == [float(50 + month) for month in range(1, 13)]
+    assert trend["series"][1]["values"] == [None] * 12
+
+
+def test_the_map_json_matches_the_values(client: Any, world: Any, figures: Any) -> None:
+    data = page_json(get(client, world.office, "/cockpit/", map="primary_share"))["map"]
+    assert [feature["properties"]["code"] for feature in data["geojson"]["features"]] == [
+        "341522100",
+        "341522101",
+    ]
+    assert data["geojson"]["features"][0]["geometry"] == square(116.1, 32.3)
+    assert [(row["name"], row["value"], row["colour"]) for row in data["rows"]] == [
+        ("城关镇", 72.0, "green"),
+        ("河口镇", 35.0, "red"),
+    ]
+    assert (data["min"], data["max"]) == (35.0, 72.0)
+    other = page_json(get(client, world.office, "/cockpit/", map="cost_growth"))["map"]
+    assert [row["value"] for row in other["rows"]] == [2.0, 9.0] and other["higher_is_better"] is False
+
+
+def test_choosing_a_period_and_a_month(client: Any, world: Any, figures: Any) -> None:
+    view = get(client, world.office, "/cockpit/", period_type="month", period="2025-03-01").context["view"]
+    assert view.period.label == "2025-03"
+    assert view.cards[0].value == Decimal("53.0")
+    assert len(view.periods) == 12
+    fallback = get(client, world.office, "/cockpit/", period_type="quarter", period="garbage").context["view"]
+    assert fallback.period.period_type == "year"
+
+
+def test_empty_state_links_assessors_to_a_refresh(client: Any, world: Any) -> None:
+    indicator("primary_share", 1)
+    office = get(client, world.office, "/cockpit/").content.decode()
+    assert 'data-testid="cockpit-empty"' in office
+    member = get(client, world.township_admin, "/cockpit/").content.decode()
+    assert 'data-testid="cockpit-empty"' in member and 'data-testid="cockpit-refresh"' not in member
+
+
+def test_query_count_does_not_grow_with_members_indicators_or_townships(
+    client: Any, world: Any, figures: Any
+) -> None:
+    client.force_login(world.office)
+    client.get("/cockpit/")  # warm the session and caches
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/cockpit/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for number in range(4):
+        member = InstitutionFactory(region=world.regions["town_b"])
+        ConsortiumMemberFactory(consortium=world.consortium, institution=member)
+        extra = indicator(f"extra_{number}", 10 + number)
+        value(extra, "institution", member.pk, "50")
+        value(extra, "consortium", world.consortium.pk, "50")
+    assert count() == before
+    # session, user, scope, visible units (5), consortia, members, indicators, periods, cards, trend,
+    # ranking, map regions, map values, the notification badge
+    assert before == 18
+
+
+def test_the_excel_export_holds_every_table(client: Any, world: Any, figures: Any) -> None:
+    response = get(client, world.office, "/cockpit/export.xlsx", map="primary_share")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["关键指标", "趋势", "成员排名", "地图"]
+    cards = list(book["关键指标"].iter_rows(values_only=True))
+    assert ("primary_share", "指标primary_share", "%", 65.0, 60, "绿", 60, 5) in cards
+    ranking = list(book["成员排名"].iter_rows(values_only=True))
+    assert ("指标primary_share", 1, world.township.name, 70.5, "绿") in ranking
+    assert ("341522101", "河口镇", 35, "红") in list(book["地图"].iter_rows(values_only=True))
+    assert get(client, world.stranger, "/cockpit/export.xlsx").status_code == 403
+
+
+# --- the regulator's view -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("anonymous", 302),
+        ("stranger", 403),
+        ("office", 403),
+        ("hospital_admin", 403),
+        ("regulator", 200),
+        ("admin", 200),
+    ],
+)
+def test_who_opens_the_regulator_view(client: Any, world: Any, figures: Any, who: str, status: int) -> None:
+    assert get(client, world.users()[who], "/cockpit/regulator/").status_code == status
+
+
+def test_the_regulator_view_compares_consortia_and_maps_the_townships(
+    client: Any, world: Any, figures: Any, django_assert_max_num_queries: Any
+) -> None:
+    second = ConsortiumFactory(
+        name="霍邱县中医院医共体",
+        region=world.regions["county"],
+        lead=InstitutionFactory(region=world.regions["county"]),
+    )
+    value(figures["share"], "consortium", second.pk, "45")
+    client.force_login(world.regulator)
+    client.get("/cockpit/regulator/")
+    with django_assert_max_num_queries(25):
+        response = client.get("/cockpit/regulator/", {"region": "341522", "indicator": "primary_share"})
+    view = response.context["view"]
+    assert [(row.consortium.name, row.cards[0].value) for row in view.rows] == [
+        (second.name, Decimal("45.0")),
+        (world.consortium.name, Decimal("65.0")),
+    ]
+    data = page_json(response)
+    assert data["bar"]["values"] == [45.0, 65.0] and data["bar"]["colours"] == ["yellow", "green"]
+    assert [row["value"] for row in data["map"]["rows"]] == [72.0, 35.0]
+    export = client.get("/cockpit/regulator/export.xlsx", {"region": "341522"})
+    rows = list(load_workbook(io.BytesIO(export.content))["医联体对比"].iter_rows(values_only=True))
+    assert (world.consortium.name, 65, 5) in rows
+
+
+def test_a_long_ranking_shows_its_head_tail_and_the_actors_own_row() -> None:
+    from yilian.cockpit.selectors import Ranking, RankRow
+
+    rows = [
+        RankRow(rank=n, unit_id=n, name=str(n), value=Decimal(n), colour="", own=n == 16)
+        for n in range(1, 31)
+    ]
+    shown = Ranking(indicator=Indicator(code="x"), rows=rows).display_rows
+    assert [row.rank if row else None for row in shown] == [*range(1, 11), None, 16, None, *range(26, 31)]
+    assert len(Ranking(indicator=Indicator(code="x"), rows=rows[:20]).display_rows) == 20
+
+
+def test_key_indicators_come_from_the_shipped_headline_codes_or_the_setting(
+    client: Any, world: Any, figures: Any, settings: Any
+) -> None:
+    headline = indicator("ncm2024_07", 50)
+    value(headline, "consortium", world.consortium.pk, "61")
+    view = get(client, world.office, "/cockpit/").context["view"]
+    assert [card.indicator.code for card in view.cards] == ["ncm2024_07"]
+    settings.COCKPIT_KEY_INDICATORS = ["cost_growth", "primary_share"]
+    view = get(client, world.office, "/cockpit/").context["view"]
+    assert [card.indicator.code for card in view.cards] == ["cost_growth", "primary_share"]

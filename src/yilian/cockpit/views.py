@@ -1,0 +1,103 @@
+"""运行驾驶舱 pages under /cockpit/: the consortium cockpit and the regulator's view, each with an Excel export.
+
+Chart data goes into the page with ``json_script`` (no further requests);
+``cockpit/cockpit.js`` draws it with the vendored ECharts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_GET
+
+from yilian.cockpit import exports, selectors
+from yilian.core.ui.http import domain_errors
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def cockpit_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; NotFound → 404, NotAllowed → 403."""
+    return login_required(domain_errors(view))
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cockpit(request: HttpRequest) -> selectors.Cockpit:
+    get = request.GET
+    return selectors.cockpit(
+        request.user,
+        consortium=get.get("consortium", ""),
+        period_type=get.get("period_type", ""),
+        period=get.get("period", ""),
+        unit=get.get("unit", ""),
+        map_indicator=get.get("map", ""),
+    )
+
+
+@cockpit_view
+@require_GET
+def consortium_cockpit(request: HttpRequest) -> HttpResponse:
+    """Key figures, trends, member rankings and the township map of one consortium."""
+    view = _cockpit(request)
+    charts: dict[str, Any] = {"trend": view.trend, "map": view.map}
+    return render(
+        request, "cockpit/cockpit.html", {"view": view, "charts": charts, "query": request.GET.urlencode()}
+    )
+
+
+@cockpit_view
+@require_GET
+def consortium_cockpit_export(request: HttpRequest) -> HttpResponse:
+    """The same page as Excel (same filters)."""
+    view = _cockpit(request)
+    label = view.period.label if view.period else "empty"
+    return _download(exports.cockpit_workbook(view), f"cockpit-{label}.xlsx")
+
+
+def _regulator(request: HttpRequest) -> selectors.RegulatorView:
+    get = request.GET
+    return selectors.regulator_view(
+        request.user,
+        region=get.get("region", ""),
+        period_type=get.get("period_type", ""),
+        period=get.get("period", ""),
+        indicator=get.get("indicator", ""),
+    )
+
+
+@cockpit_view
+@require_GET
+def regulator(request: HttpRequest) -> HttpResponse:
+    """Every consortium of the regulator's region: table, bar chart of one indicator, region map."""
+    view = _regulator(request)
+    charts: dict[str, Any] = {"bar": view.chart, "map": view.map}
+    return render(
+        request, "cockpit/regulator.html", {"view": view, "charts": charts, "query": request.GET.urlencode()}
+    )
+
+
+@cockpit_view
+@require_GET
+def regulator_export(request: HttpRequest) -> HttpResponse:
+    """The regulator's view as Excel (same filters)."""
+    view = _regulator(request)
+    label = view.period.label if view.period else "empty"
+    return _download(exports.regulator_workbook(view), f"regulator-{view.region_code}-{label}.xlsx")
+
+
+urlpatterns: list[URLPattern] = [
+    path("", consortium_cockpit, name="cockpit"),
+    path("export.xlsx", consortium_cockpit_export, name="cockpit_export"),
+    path("regulator/", regulator, name="regulator"),
+    path("regulator/export.xlsx", regulator_export, name="regulator_export"),
+]

@@ -1,0 +1,684 @@
+"""The evaluation engine: data items → unit values → indicator values, as set-based SQL in the database.
+
+``refresh`` recomputes the three layers of ``models`` for a range of months,
+either for every institution (full) or only for the institutions given
+(incremental): base facts of those institutions' months, then the cells
+(unit × period) those months and institutions feed, then the indicator
+values of those cells. Each source table is read once per refresh in one
+grouped pass (every item of the source is a filtered aggregate of that
+pass); every later step is one ``INSERT … SELECT`` per layer or per
+indicator. Python only builds the SQL and the small unit-membership table.
+
+The whole refresh is one transaction: readers see the old figures or the
+new ones, never a mix. Refreshes are serialised (an advisory lock on
+PostgreSQL, the database write lock on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Trunc
+from django.utils import timezone
+
+from yilian.core.data_items import SUM, DataItem, DataSource
+from yilian.indicators import expressions, registry
+from yilian.indicators.choices import PERIOD_MONTHS, IndicatorKind, PeriodType, UnitKind
+from yilian.indicators.models import (
+    CalendarPeriod,
+    DataValue,
+    Indicator,
+    UnitMember,
+)
+from yilian.institutions.selectors import organisation_structure
+
+_LOCK_KEY = zlib.crc32(b"yilian.indicators.refresh")
+_UNIT_REGION_LEVELS = ("province", "prefecture", "county", "township")
+_WORK_MEM = "256MB"
+_PERIOD_ORDER = [PeriodType.MONTH, PeriodType.QUARTER, PeriodType.HALF_YEAR, PeriodType.YEAR]
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh wrote: rows per layer and seconds per step."""
+
+    months: list[datetime.date]
+    institution_ids: list[int] | None
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def add_months(month: datetime.date, count: int) -> datetime.date:
+    """The first day of the month ``count`` months after ``month``."""
+    index = month.year * 12 + month.month - 1 + count
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """Every month from ``first``'s to ``last``'s, inclusive."""
+    months, current = [], month_start(first)
+    while current <= last:
+        months.append(current)
+        current = add_months(current, 1)
+    return months
+
+
+def period_of(month: datetime.date, period_type: str) -> tuple[datetime.date, datetime.date, int]:
+    """(start, end, number in year) of the period of ``period_type`` that holds ``month``."""
+    length = PERIOD_MONTHS[PeriodType(period_type)]
+    number = (month.month - 1) // length + 1
+    start = datetime.date(month.year, (number - 1) * length + 1, 1)
+    end = add_months(start, length) - datetime.timedelta(days=1)
+    return start, end, number
+
+
+def ensure_calendar(months: Iterable[datetime.date]) -> None:
+    """Add the calendar rows of ``months`` that are missing (one row per month and period type)."""
+    wanted = {month_start(m) for m in months}
+    present = set(CalendarPeriod.objects.filter(month__in=wanted).values_list("month", flat=True).distinct())
+    rows = []
+    for month in sorted(wanted - present):
+        for period_type in _PERIOD_ORDER:
+            start, end, number = period_of(month, period_type)
+            rows.append(
+                CalendarPeriod(
+                    month=month,
+                    period_type=period_type,
+                    year=month.year,
+                    number=number,
+                    period_start=start,
+                    period_end=end,
+                )
+            )
+    CalendarPeriod.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def rebuild_unit_members() -> int:
+    """Rebuild ``UnitMember`` from the registry; returns the number of rows.
+
+    Institutions belong to themselves, their consortia, the grids whose areas
+    hold them and every region above them down to the township; regions belong
+    to the regions above them, to the grids they make up and to the consortia
+    whose county (or whose grids) they lie in.
+    """
+    structure = organisation_structure()
+    regions = structure.regions
+
+    def ancestors(region_id: int | None) -> list[int]:
+        chain: list[int] = []
+        while region_id is not None:
+            chain.append(region_id)
+            region_id = regions[region_id][2]
+        return chain
+
+    region_chain = {pk: ancestors(pk) for pk in regions}
+    unit_regions = {pk for pk, (_code, level, _parent) in regions.items() if level in _UNIT_REGION_LEVELS}
+    grids_of_region: dict[int, set[int]] = {}
+    for grid_id, area_id in structure.grid_areas:
+        grids_of_region.setdefault(area_id, set()).add(grid_id)
+    consortia_of_region: dict[int, set[int]] = {}
+    for consortium_id, region_id in structure.consortium_regions.items():
+        if region_id is not None:
+            consortia_of_region.setdefault(region_id, set()).add(consortium_id)
+
+    rows: list[UnitMember] = []
+    for institution_id, region_id in structure.institutions.items():
+        rows.append(
+            UnitMember(unit_kind=UnitKind.INSTITUTION, unit_id=institution_id, institution_id=institution_id)
+        )
+        chain = region_chain.get(region_id, [])
+        for ancestor in chain:
+            if ancestor in unit_regions:
+                rows.append(
+                    UnitMember(unit_kind=UnitKind.REGION, unit_id=ancestor, institution_id=institution_id)
+                )
+        for grid_id in {g for ancestor in chain for g in grids_of_region.get(ancestor, ())}:
+            rows.append(UnitMember(unit_kind=UnitKind.GRID, unit_id=grid_id, institution_id=institution_id))
+    for consortium_id, institution_id in set(structure.memberships):
+        rows.append(
+            UnitMember(unit_kind=UnitKind.CONSORTIUM, unit_id=consortium_id, institution_id=institution_id)
+        )
+    for region_id, chain in region_chain.items():
+        for ancestor in chain:
+            if ancestor in unit_regions:
+                rows.append(UnitMember(unit_kind=UnitKind.REGION, unit_id=ancestor, region_id=region_id))
+        for grid_id in {g for ancestor in chain for g in grids_of_region.get(ancestor, ())}:
+            rows.append(UnitMember(unit_kind=UnitKind.GRID, unit_id=grid_id, region_id=region_id))
+        for consortium_id in {c for ancestor in chain for c in consortia_of_region.get(ancestor, ())}:
+            rows.append(UnitMember(unit_kind=UnitKind.CONSORTIUM, unit_id=consortium_id, region_id=region_id))
+    UnitMember.objects.all().delete()
+    UnitMember.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def _aware(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _is_datetime(source: DataSource, field_name: str) -> bool:
+    model = source.records().model
+    target = model
+    for part in field_name.split("__")[:-1]:
+        target = target._meta.get_field(part).related_model
+    return target._meta.get_field(field_name.split("__")[-1]).get_internal_type() == "DateTimeField"
+
+
+def _bound(source: DataSource, field_name: str, day: datetime.date) -> Any:
+    return _aware(day) if _is_datetime(source, field_name) else day
+
+
+def _aggregate(item: DataItem) -> Any:
+    condition = item.filter if item.filter else None
+    if item.measure == SUM:
+        return Sum(item.field, filter=condition)
+    return Count("pk", filter=condition)
+
+
+# A typed NULL: PostgreSQL reads a bare NULL parameter in a subquery as text.
+_NULL_ID = Cast(Value(None), output_field=BigIntegerField())
+
+
+def _grouped(source: DataSource, items: list[DataItem], records: QuerySet, month: Any) -> QuerySet:
+    """One grouped pass over ``records``: per (month, institution, department, region), one column per item."""
+    if source.is_regional:
+        region = F(source.region_field or "pk")
+        institution = _NULL_ID
+    else:
+        region = F(f"{source.institution_field}__region_id")
+        institution = F(f"{source.institution_field}_id")
+    department = F(f"{source.department_field}_id") if source.department_field else _NULL_ID
+    grouped = records.annotate(
+        yl_month=month, yl_institution=institution, yl_department=department, yl_region=region
+    ).values("yl_month", "yl_institution", "yl_department", "yl_region")
+    return grouped.annotate(
+        **{f"yl_v{index}": _aggregate(item) for index, item in enumerate(items)}
+    ).order_by()
+
+
+def _insert_data_values(items: list[DataItem], grouped: QuerySet) -> int:
+    sql, params = grouped.query.sql_with_params()
+    selector = " ".join(f"WHEN {index} THEN agg.yl_v{index}" for index in range(len(items)))
+    codes = " UNION ALL ".join(
+        f"SELECT {index} AS idx, '{item.code}' AS code" for index, item in enumerate(items)
+    )
+    statement = (
+        "INSERT INTO indicators_datavalue (item, month, institution_id, department_id, region_id, value) "
+        f"SELECT items.code, agg.yl_month, agg.yl_institution, agg.yl_department, agg.yl_region, "
+        f"CASE items.idx {selector} END "
+        f"FROM ({sql}) agg CROSS JOIN ({codes}) items "
+        f"WHERE CASE items.idx {selector} END <> 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return _written(cursor)
+
+
+def compute_data_values(
+    months: list[datetime.date],
+    institution_ids: list[int] | None,
+    seconds: dict[str, float] | None = None,
+    *,
+    regional: bool = False,
+) -> int:
+    """Recompute ``DataValue`` for ``months`` (and only ``institution_ids`` when given); returns rows written.
+
+    With ``institution_ids``, the regional facts are recomputed only when
+    ``regional`` is true (they do not change with an institution's records).
+    ``seconds``, when given, receives each source's time under
+    ``data_values:<source code>``.
+    """
+    first, last = months[0], months[-1]
+    stale = DataValue.objects.filter(month__gte=first, month__lte=last)
+    if institution_ids is not None:
+        scope = Q(institution_id__in=institution_ids)
+        if regional:
+            scope |= Q(institution_id__isnull=True)
+        stale = stale.filter(scope)
+    stale._raw_delete(stale.db)
+    written = 0
+    for source, items in registry.items_by_source().values():
+        if institution_ids is not None and (not regional if source.is_regional else not institution_ids):
+            continue  # nothing of this source was marked
+        started = time.perf_counter()
+        chosen = None if source.is_regional else institution_ids
+        written += _source_data_values(source, items, months, chosen)
+        if seconds is not None:
+            seconds[f"data_values:{source.code}"] = round(time.perf_counter() - started, 3)
+    return written
+
+
+def _source_data_values(
+    source: DataSource, items: list[DataItem], months: list[datetime.date], institution_ids: list[int] | None
+) -> int:
+    """One source's ``DataValue`` rows: one grouped pass (stocks: one per month end); returns rows written."""
+    first, last = months[0], months[-1]
+    written = 0
+    records = source.records()
+    if institution_ids is not None:
+        records = records.filter(**{f"{source.institution_field}__in": institution_ids})
+    if source.is_stock or not source.date_field:
+        for month in months:
+            end = add_months(month, 1)
+            in_force = records
+            if source.date_field:
+                in_force = in_force.filter(
+                    **{f"{source.date_field}__lt": _bound(source, source.date_field, end)}
+                )
+            if source.ends_field:
+                in_force = in_force.filter(
+                    Q(**{f"{source.ends_field}__isnull": True})
+                    | Q(**{f"{source.ends_field}__gte": _bound(source, source.ends_field, end)})
+                )
+            month_value = Value(month, output_field=DateField())
+            written += _insert_data_values(items, _grouped(source, items, in_force, month_value))
+        return written
+    dated = records.filter(
+        **{
+            f"{source.date_field}__gte": _bound(source, source.date_field, first),
+            f"{source.date_field}__lt": _bound(source, source.date_field, add_months(last, 1)),
+        }
+    )
+    month_value = Trunc(source.date_field, "month", output_field=DateField())
+    written += _insert_data_values(items, _grouped(source, items, dated, month_value))
+    return written
+
+
+def _periods_of(months: list[datetime.date]) -> list[tuple[str, datetime.date, datetime.date]]:
+    """(period type, start, end) of every period holding one of ``months``."""
+    periods = {(pt, *period_of(m, pt)[:2]) for m in months for pt in _PERIOD_ORDER}
+    return sorted(periods, key=lambda p: (p[1], p[0]))
+
+
+def _period_filter(
+    periods: list[tuple[str, datetime.date, datetime.date]], alias: str
+) -> tuple[str, list[Any]]:
+    by_type: dict[str, list[datetime.date]] = {}
+    for period_type, start, _end in periods:
+        by_type.setdefault(period_type, []).append(start)
+    clauses, params = [], []
+    for period_type, starts in by_type.items():
+        marks = ", ".join(["%s"] * len(starts))
+        clauses.append(f"({alias}.period_type = %s AND {alias}.period_start IN ({marks}))")
+        params += [period_type, *starts]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Which cells a step recomputes: periods, and units (all units when ``units`` is None)."""
+
+    periods: list[tuple[str, datetime.date, datetime.date]]
+    units: dict[str, list[int]] | None
+
+    def where(self, alias: str) -> tuple[str, list[Any]]:
+        clause, params = _period_filter(self.periods, alias)
+        if self.units is None:
+            return clause, params
+        parts = []
+        for kind, ids in self.units.items():
+            if ids:
+                parts.append(
+                    f"({alias}.unit_kind = %s AND {alias}.unit_id IN ({', '.join(['%s'] * len(ids))}))"
+                )
+                params += [kind, *ids]
+        if not parts:
+            return "1 = 0", []
+        return f"{clause} AND ({' OR '.join(parts)})", params
+
+
+def _affected_units(institution_ids: list[int], regional: bool = False) -> dict[str, list[int]]:
+    """Units whose figures the records of ``institution_ids`` (and, if ``regional``, the regional facts) feed."""
+    units: dict[str, set[int]] = {}
+    members = Q(institution_id__in=institution_ids)
+    if regional:
+        members |= Q(region_id__isnull=False)
+    for kind, unit_id in UnitMember.objects.filter(members).values_list("unit_kind", "unit_id").distinct():
+        units.setdefault(kind, set()).add(unit_id)
+    departments = DataValue.objects.filter(institution_id__in=institution_ids, department_id__isnull=False)
+    units[UnitKind.DEPARTMENT] = set(departments.values_list("department_id", flat=True).distinct())
+    return {kind: sorted(ids) for kind, ids in units.items()}
+
+
+def compute_unit_values(cells: _Cells) -> int:
+    """Recompute ``UnitValue`` for ``cells`` from ``DataValue``: sums over members, then over months."""
+    where, params = cells.where("indicators_unitvalue")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM indicators_unitvalue WHERE {where}", params)
+    first = min(p[1] for p in cells.periods)
+    last = max(p[2] for p in cells.periods)
+    stock = sorted(registry.stock_item_codes())
+    stock_sql = ", ".join(f"'{code}'" for code in stock) or "''"
+    unit_clause, unit_params = "", []
+    department_clause, department_params = "", []
+    if cells.units is not None:
+        pairs = [(kind, ids) for kind, ids in cells.units.items() if kind != UnitKind.DEPARTMENT and ids]
+        unit_clause = (
+            " AND ("
+            + (
+                " OR ".join(
+                    f"(um.unit_kind = %s AND um.unit_id IN ({', '.join(['%s'] * len(ids))}))"
+                    for kind, ids in pairs
+                )
+                or "1 = 0"
+            )
+            + ")"
+        )
+        for kind, ids in pairs:
+            unit_params += [kind, *ids]
+        departments = cells.units.get(UnitKind.DEPARTMENT) or []
+        department_clause = (
+            f" AND dv.department_id IN ({', '.join(['%s'] * len(departments))})"
+            if departments
+            else " AND 1 = 0"
+        )
+        department_params = list(departments)
+    monthly = (
+        "SELECT dv.item AS item, um.unit_kind AS unit_kind, um.unit_id AS unit_id, dv.month AS month, "
+        "SUM(dv.value) AS value FROM indicators_datavalue dv "
+        "JOIN indicators_unitmember um ON um.institution_id = dv.institution_id "
+        f"WHERE dv.month >= %s AND dv.month <= %s{unit_clause} "
+        "GROUP BY dv.item, um.unit_kind, um.unit_id, dv.month "
+        "UNION ALL "
+        "SELECT dv.item, um.unit_kind, um.unit_id, dv.month, SUM(dv.value) FROM indicators_datavalue dv "
+        "JOIN indicators_unitmember um ON um.region_id = dv.region_id "
+        f"WHERE dv.institution_id IS NULL AND dv.month >= %s AND dv.month <= %s{unit_clause} "
+        "GROUP BY dv.item, um.unit_kind, um.unit_id, dv.month "
+        "UNION ALL "
+        f"SELECT dv.item, '{UnitKind.DEPARTMENT}', dv.department_id, dv.month, SUM(dv.value) "
+        "FROM indicators_datavalue dv "
+        f"WHERE dv.department_id IS NOT NULL AND dv.month >= %s AND dv.month <= %s{department_clause} "
+        "GROUP BY dv.item, dv.department_id, dv.month"
+    )
+    monthly_params = [first, last, *unit_params, first, last, *unit_params, first, last, *department_params]
+    period_where, period_params = _period_filter(cells.periods, "cp")
+    # A stock is averaged over every month of the period the engine has figures for, not only the
+    # months where the stock has rows: a month with nothing in force writes no row but counts as
+    # zero. A month without any figure (before the data begins, or still to come) does not count.
+    elapsed = (
+        "SELECT cp2.period_type, cp2.period_start, COUNT(*) AS months FROM indicators_calendarperiod cp2 "
+        "WHERE cp2.month IN (SELECT DISTINCT month FROM indicators_datavalue WHERE month >= %s AND month <= %s) "
+        "GROUP BY cp2.period_type, cp2.period_start"
+    )
+    statement = (
+        "INSERT INTO indicators_unitvalue (item, unit_kind, unit_id, period_type, period_start, year, number, value) "
+        "SELECT mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number, "
+        f"CASE WHEN mv.item IN ({stock_sql}) THEN SUM(mv.value) * 1.0 / MAX(pc.months) ELSE SUM(mv.value) END "
+        f"FROM ({monthly}) mv JOIN indicators_calendarperiod cp ON cp.month = mv.month "
+        f"JOIN ({elapsed}) pc ON pc.period_type = cp.period_type AND pc.period_start = cp.period_start "
+        f"WHERE {period_where} "
+        "GROUP BY mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*monthly_params, first, last, *period_params])
+        return _written(cursor)
+
+
+def _written(cursor: Any) -> int:
+    """Rows the last INSERT wrote. SQLite's driver reports -1 for a statement that begins with WITH."""
+    if cursor.rowcount >= 0:
+        return cursor.rowcount
+    if connection.vendor == "sqlite":
+        cursor.execute("SELECT changes()")
+        return cursor.fetchone()[0]
+    return 0
+
+
+def indicator_unit_kinds(indicator: Indicator) -> list[str]:
+    """Unit kinds an indicator is computed for: departments only when every item it names has departments."""
+    codes = set(expressions.item_codes(expressions.parse(indicator.numerator)))
+    if indicator.denominator.strip():
+        codes |= set(expressions.item_codes(expressions.parse(indicator.denominator)))
+    kinds = [UnitKind.INSTITUTION, UnitKind.CONSORTIUM, UnitKind.GRID, UnitKind.REGION]
+    if codes and codes <= registry.department_item_codes():
+        kinds.append(UnitKind.DEPARTMENT)
+    return kinds
+
+
+_INDICATORS_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
+
+
+def compute_indicator_values(cells: _Cells, indicators: Iterable[Indicator]) -> int:
+    """Recompute ``IndicatorValue`` of ``indicators`` for ``cells`` from ``UnitValue``; returns rows written.
+
+    One pass over ``UnitValue`` pivots the cells (one row per unit × period, one column per data
+    item any indicator names) into a materialised common table; every indicator is then a
+    ``SELECT`` of its compiled formulas over that small table, all in one ``INSERT``. A cell gets
+    a value when at least one of the indicator's items has a value there.
+    """
+    compiled = []
+    for indicator in indicators:
+        if indicator.kind != IndicatorKind.QUANTITATIVE or not indicator.numerator.strip():
+            continue
+        numerator_tree = expressions.parse(indicator.numerator)
+        denominator_tree = expressions.parse(indicator.denominator) if indicator.denominator.strip() else None
+        codes = expressions.item_codes(numerator_tree)
+        if denominator_tree is not None:
+            codes += [c for c in expressions.item_codes(denominator_tree) if c not in codes]
+        allowed = _PERIOD_ORDER[_PERIOD_ORDER.index(PeriodType(indicator.period_type)) :]
+        if not codes or not any(p[0] in allowed for p in cells.periods):
+            continue
+        compiled.append((indicator, numerator_tree, denominator_tree, codes, allowed))
+    if not compiled:
+        return 0
+    where, params = cells.where("indicators_indicatorvalue")
+    ids = [entry[0].pk for entry in compiled]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM indicators_indicatorvalue WHERE indicator_id IN ({', '.join(['%s'] * len(ids))}) "
+            f"AND {where}",
+            [*ids, *params],
+        )
+    written = 0
+    for offset in range(0, len(compiled), _INDICATORS_PER_STATEMENT):
+        written += _insert_indicator_values(cells, compiled[offset : offset + _INDICATORS_PER_STATEMENT])
+    return written
+
+
+def _pivot_column(code: str) -> str:
+    return f"p.i_{code}"
+
+
+def _insert_indicator_values(cells: _Cells, compiled: list[tuple[Any, ...]]) -> int:
+    codes = sorted({code for entry in compiled for code in entry[3]})
+    columns = ", ".join(f"SUM(CASE WHEN uv.item = '{code}' THEN uv.value END) AS i_{code}" for code in codes)
+    item_list = ", ".join(f"'{code}'" for code in codes)
+    where, params = cells.where("uv")
+    selects = []
+    for indicator, numerator_tree, denominator_tree, item_codes, allowed in compiled:
+
+        def item_sql(code: str) -> str:
+            return f"COALESCE({_pivot_column(code)}, 0)"
+
+        numerator_sql = expressions.to_sql(numerator_tree, item_sql)
+        factor = f"{indicator.factor}"
+        if denominator_tree is not None:
+            denominator_sql = expressions.to_sql(denominator_tree, item_sql)
+            value_sql = f"CASE WHEN ({denominator_sql}) <> 0 THEN ({numerator_sql}) * {factor} / ({denominator_sql}) END"
+        else:
+            denominator_sql = "CAST(NULL AS NUMERIC)"
+            value_sql = f"({numerator_sql}) * {factor}"
+        kinds = ", ".join(f"'{kind}'" for kind in indicator_unit_kinds(indicator))
+        periods = ", ".join(f"'{period}'" for period in allowed)
+        present = " OR ".join(f"{_pivot_column(code)} IS NOT NULL" for code in item_codes)
+        selects.append(
+            f"SELECT {int(indicator.pk)}, p.unit_kind, p.unit_id, p.period_type, p.period_start, p.year, "
+            f"p.number, {numerator_sql}, {denominator_sql}, {value_sql} FROM p "
+            f"WHERE p.unit_kind IN ({kinds}) AND p.period_type IN ({periods}) AND ({present})"
+        )
+    statement = (
+        f"WITH p AS MATERIALIZED (SELECT uv.unit_kind, uv.unit_id, uv.period_type, uv.period_start, uv.year, "
+        f"uv.number, {columns} FROM indicators_unitvalue uv WHERE uv.item IN ({item_list}) AND {where} "
+        "GROUP BY uv.unit_kind, uv.unit_id, uv.period_type, uv.period_start, uv.year, uv.number) "
+        "INSERT INTO indicators_indicatorvalue "
+        "(indicator_id, unit_kind, unit_id, period_type, period_start, year, number, "
+        "numerator, denominator, value) " + " UNION ALL ".join(selects)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return _written(cursor)
+
+
+def compute_previous_values(cells: _Cells) -> None:
+    """Fill ``previous_value`` (same unit, same period a year before) for ``cells`` and the year after them.
+
+    One joined ``UPDATE … FROM`` per range (PostgreSQL, SQLite ≥ 3.33): a hash join on the cell, where
+    a correlated subquery per row took minutes at county scale. Rows of the following year lose a
+    previous value whose cell no longer exists.
+    """
+    following = [
+        (pt, add_months(start, 12), add_months(end + datetime.timedelta(days=1), 12))
+        for pt, start, end in cells.periods
+    ]
+    for periods, clear in ((cells.periods, False), (following, True)):
+        where, params = _Cells(periods=periods, units=cells.units).where("cur")
+        with connection.cursor() as cursor:
+            if clear:
+                cursor.execute(
+                    f"UPDATE indicators_indicatorvalue AS cur SET previous_value = NULL "
+                    f"WHERE cur.previous_value IS NOT NULL AND {where}",
+                    params,
+                )
+            cursor.execute(
+                "UPDATE indicators_indicatorvalue AS cur SET previous_value = p.value "
+                "FROM indicators_indicatorvalue AS p "
+                "WHERE p.indicator_id = cur.indicator_id AND p.unit_kind = cur.unit_kind "
+                "AND p.unit_id = cur.unit_id AND p.period_type = cur.period_type "
+                f"AND p.number = cur.number AND p.year = cur.year - 1 AND {where}",
+                params,
+            )
+
+
+def _analyze(table: str) -> None:
+    """Refresh the planner's statistics of a layer just rewritten (PostgreSQL).
+
+    Without them the planner takes a freshly filled table for empty and joins it by nested loops,
+    which turns the next layer's statement quadratic. ANALYZE samples a bounded number of rows and
+    runs inside the refresh's transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            # The grouped passes hash every (month, unit) group of a source in memory instead of
+            # sorting on disk; SET LOCAL ends with the refresh's transaction.
+            cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
+
+
+def refresh(
+    months: list[datetime.date],
+    institution_ids: list[int] | None = None,
+    indicators: Iterable[Indicator] | None = None,
+    *,
+    regional: bool = False,
+) -> RefreshResult:
+    """Recompute every layer for ``months`` (all institutions, or only ``institution_ids``) in one transaction.
+
+    With ``institution_ids``, ``regional`` also recomputes the regional
+    facts of the months and every unit they feed. ``indicators`` defaults to every active quantitative indicator. Returns
+    rows written and seconds per step. Raises nothing of its own; a database
+    error rolls everything back.
+    """
+    if months:
+        # A contiguous range: the base layer is replaced month range by month range.
+        months = months_between(min(months), max(months))
+    result = RefreshResult(months=months, institution_ids=institution_ids)
+    if not months:
+        return result
+    with transaction.atomic():
+        _lock()
+        started = time.perf_counter()
+
+        def lap(step: str) -> None:
+            nonlocal started
+            now = time.perf_counter()
+            result.seconds[step] = round(now - started, 3)
+            started = now
+
+        ensure_calendar(months + [m for p in _periods_of(months) for m in months_between(p[1], p[2])])
+        _analyze("indicators_calendarperiod")
+        if institution_ids is None:
+            result.counts["unit_members"] = rebuild_unit_members()
+            _analyze("indicators_unitmember")
+        lap("structure")
+        units_before = None if institution_ids is None else _affected_units(institution_ids, regional)
+        result.counts["data_values"] = compute_data_values(
+            months, institution_ids, result.seconds, regional=regional
+        )
+        if institution_ids is None:
+            _analyze("indicators_datavalue")  # an incremental refresh changes too few rows to matter
+        lap("data_values")
+        periods = _periods_of(months)
+        units = None
+        if institution_ids is not None and units_before is not None:
+            units_after = _affected_units(institution_ids, regional)
+            units = {
+                kind: sorted(set(units_before.get(kind, [])) | set(units_after.get(kind, [])))
+                for kind in set(units_before) | set(units_after)
+            }
+        cells = _Cells(periods=periods, units=units)
+        result.counts["unit_values"] = compute_unit_values(cells)
+        if institution_ids is None:
+            _analyze("indicators_unitvalue")  # an incremental refresh changes too few rows to matter
+        lap("unit_values")
+        chosen = (
+            list(indicators)
+            if indicators is not None
+            else list(Indicator.objects.filter(is_active=True, kind=IndicatorKind.QUANTITATIVE))
+        )
+        result.counts["indicator_values"] = compute_indicator_values(cells, chosen)
+        if institution_ids is None:
+            _analyze("indicators_indicatorvalue")  # an incremental refresh changes too few rows to matter
+        lap("indicator_values")
+        compute_previous_values(cells)
+        lap("previous_values")
+    return result
+
+
+def data_months() -> list[datetime.date]:
+    """Months from the earliest to the latest month any source has records in (empty when there are none)."""
+    first: datetime.date | None = None
+    last: datetime.date | None = None
+    for source, _items in registry.items_by_source().values():
+        if not source.date_field or source.is_stock:
+            # A stock's start dates (contracts signed years ago) say nothing about which months have facts.
+            continue
+        bounds = source.records().aggregate(low=_min(source.date_field), high=_max(source.date_field))
+        for key in ("low", "high"):
+            value = bounds[key]
+            if value is None:
+                continue
+            day = timezone.localtime(value).date() if isinstance(value, datetime.datetime) else value
+            first = day if first is None or day < first else first
+            last = day if last is None or day > last else last
+    if first is None or last is None:
+        return []
+    return months_between(first, last)
+
+
+def _min(field_name: str) -> Any:
+    from django.db.models import Min
+
+    return Min(field_name)
+
+
+def _max(field_name: str) -> Any:
+    from django.db.models import Max
+
+    return Max(field_name)
