@@ -1,6 +1,6 @@
 """Synthetic region outlines for the demo's maps — NOT real boundaries.
 
-The cockpit draws townships and counties from ``Region.boundary``. The
+The cockpit draws townships and counties from their ``RegionBoundary``. The
 official outlines (民政部 / 自然资源部 standard maps) are not redistributable
 with the code, so the demo makes up plausible shapes instead; a real
 deployment loads the official ones with ``yilian load-boundaries FILE.geojson``.

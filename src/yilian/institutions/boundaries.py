@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
 from yilian.institutions import policies
-from yilian.institutions.models import Region
+from yilian.institutions.models import Region, RegionBoundary
 from yilian.institutions.services._common import _require
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
@@ -146,7 +146,7 @@ def boundaries_load(
 ) -> BoundaryLoadResult:
     """Set the boundaries of the regions named in a GeoJSON FeatureCollection (all or nothing).
 
-    Only platform administrators load boundaries. Writes ``Region.boundary``
+    Only platform administrators load boundaries. Writes the ``RegionBoundary``
     of every feature's region in one transaction with one audit event
     (``region.boundaries_load``) on the highest region loaded, none when
     every boundary is already as given. Raises
@@ -157,19 +157,28 @@ def boundaries_load(
     result = BoundaryLoadResult()
     with transaction.atomic():
         regions = list(Region.objects.select_for_update().filter(code__in=list(geometries)).order_by("code"))
-        changed_regions = []
+        current = {
+            boundary.region_id: boundary
+            for boundary in RegionBoundary.objects.select_for_update().filter(region__in=regions)
+        }
+        created, replaced = [], []
         for region in regions:
             geometry = geometries[region.code]
-            if region.boundary == geometry:
+            boundary = current.get(region.pk)
+            if boundary is None:
+                created.append(RegionBoundary(region=region, geometry=geometry))
+                result.created.append(region.code)
+            elif boundary.geometry == geometry:
                 result.unchanged.append(region.code)
-                continue
-            (result.replaced if region.boundary else result.created).append(region.code)
-            region.boundary = geometry
-            changed_regions.append(region)
-        if not changed_regions:
+            else:
+                boundary.geometry = geometry
+                replaced.append(boundary)
+                result.replaced.append(region.code)
+        if not created and not replaced:
             # Nothing changed is nothing to audit: a re-run of the demo or a repeated upload stays silent.
             return result
-        Region.objects.bulk_update(changed_regions, ["boundary"], batch_size=200)
+        RegionBoundary.objects.bulk_create(created, batch_size=200)
+        RegionBoundary.objects.bulk_update(replaced, ["geometry", "updated_at"], batch_size=200)
         top = min(regions, key=lambda region: (len(region.code), region.code))
         record_event(
             actor=actor,
@@ -188,31 +197,33 @@ def boundaries_load(
 def boundary_features(regions: Any) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the given regions that have a boundary (``name``, ``code``, ``id``).
 
-    ``regions`` is an iterable of Region (the caller scopes and fetches them);
-    regions without a boundary are left out. No query of its own.
+    ``regions`` is an iterable of Region fetched with their boundary
+    (``map_regions``); regions without one are left out. No query of its own.
     """
-    return {
-        "type": "FeatureCollection",
-        "features": [
+    features = []
+    for region in regions:
+        boundary = getattr(region, "boundary", None)  # a missing one-to-one raises AttributeError
+        if boundary is None:
+            continue
+        features.append(
             {
                 "type": "Feature",
                 "properties": {"name": region.name, "code": region.code, "id": region.pk},
-                "geometry": region.boundary,
+                "geometry": boundary.geometry,
             }
-            for region in regions
-            if region.boundary
-        ],
-    }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def map_regions(parent_code: str) -> list[Region]:
-    """The direct children of region ``parent_code`` that have a boundary, by code (one query).
+    """The direct children of region ``parent_code`` that have a boundary, with it, by code (one query).
 
     For maps: a county's townships, a prefecture's counties. Region outlines
     are public reference data, so no actor is needed.
     """
     return list(
         Region.objects.filter(parent__code=parent_code, boundary__isnull=False)
-        .only("pk", "code", "name", "boundary")
+        .select_related("boundary")
+        .only("pk", "code", "name", "boundary__geometry")
         .order_by("code")
     )

@@ -49,9 +49,6 @@ class Region(SearchableNameMixin, models.Model):
         related_name="children",
     )
     population = models.PositiveIntegerField(_("常住人口"), null=True, blank=True)
-    boundary = models.JSONField(_("边界（GeoJSON）"), null=True, blank=True)
-    """The region's outline as a GeoJSON Polygon or MultiPolygon geometry (WGS 84 lon/lat), loaded by
-    ``institutions.boundaries.boundaries_load``; drawn by the cockpit's maps, never used for lookups."""
 
     class Meta:
         ordering = ["code"]
@@ -60,6 +57,33 @@ class Region(SearchableNameMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
+
+
+class RegionBoundary(models.Model):
+    """A region's outline: a GeoJSON Polygon or MultiPolygon geometry (WGS 84 lon/lat).
+
+    Loaded by ``institutions.boundaries.boundaries_load`` and drawn by the
+    cockpit's maps; never used for lookups. Kept out of ``Region`` so that the
+    many reads of regions (every institution's ``select_related``) carry no
+    geometry.
+    """
+
+    region = models.OneToOneField(
+        Region,
+        verbose_name=_("行政区划"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="boundary",
+    )
+    geometry = models.JSONField(_("边界（GeoJSON）"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("区划边界")
+        verbose_name_plural = _("区划边界")
+
+    def __str__(self) -> str:
+        return str(self.region_id)
 
 
 class Institution(BaseModel, SearchableNameMixin):

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from yilian.accounts.tests.factories import user_with_role
 from yilian.core.permissions import Role
 from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorValue, RankingPolicy
-from yilian.institutions.models import Region
+from yilian.institutions.models import Region, RegionBoundary
 from yilian.institutions.tests.factories import (
     ConsortiumFactory,
     ConsortiumMemberFactory,
@@ -94,8 +94,8 @@ def figures(world: Any) -> dict[str, Any]:
             start=datetime.date(2025, month, 1),
             period_type="month",
         )
-    Region.objects.filter(code="341522100").update(boundary=square(116.1, 32.3))
-    Region.objects.filter(code="341522101").update(boundary=square(116.2, 32.3))
+    RegionBoundary.objects.create(region=Region.objects.get(code="341522100"), geometry=square(116.1, 32.3))
+    RegionBoundary.objects.create(region=Region.objects.get(code="341522101"), geometry=square(116.2, 32.3))
     return {"share": share, "cost": cost}
 
 

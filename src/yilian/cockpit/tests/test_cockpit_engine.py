@@ -12,7 +12,7 @@ from django.utils import timezone
 from yilian.encounters.models import Encounter
 from yilian.indicators import evaluation, services
 from yilian.indicators.models import IndicatorCatalogue
-from yilian.institutions.models import Region
+from yilian.institutions.models import Region, RegionBoundary
 from yilian.people.tests.factories import person
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,9 @@ def test_refreshed_figures_reach_the_cockpit(client: Any, world: Any) -> None:
     )
     evaluation.refresh(evaluation.months_between(datetime.date(2025, 1, 1), datetime.date(2025, 3, 1)))
     ring = [[116.1, 32.3], [116.2, 32.3], [116.2, 32.4], [116.1, 32.4], [116.1, 32.3]]
-    Region.objects.filter(code="341522100").update(boundary={"type": "Polygon", "coordinates": [ring]})
+    RegionBoundary.objects.create(
+        region=Region.objects.get(code="341522100"), geometry={"type": "Polygon", "coordinates": [ring]}
+    )
     client.force_login(world.office)
     response = client.get("/cockpit/", {"period_type": "month", "period": "2025-03-01"})
     assert response.status_code == 200
