@@ -16,6 +16,7 @@ from yilian.chronic_care.choices import Control
 from yilian.chronic_care.models import ChronicCase, FollowUp
 from yilian.chronic_care.selectors import case_visible_to, follow_up_visible_to
 from yilian.core.data_items import Column, DataItem, DataSource
+from yilian.people.policies import can_view_people
 
 MANAGED = DataSource(
     code="chronic_care.cases_managed",
@@ -33,6 +34,7 @@ MANAGED = DataSource(
         Column(_("患者"), "person__name", sensitive=True),
     ),
     detail_url="chronic_care:case",
+    shows_full=can_view_people,
 )
 
 FOLLOWED_UP = DataSource(
@@ -51,6 +53,7 @@ FOLLOWED_UP = DataSource(
         Column(_("患者"), "case__person__name", sensitive=True),
     ),
     detail_url="chronic_care:follow-up",
+    shows_full=can_view_people,
 )
 
 DATA_ITEMS = [

@@ -70,6 +70,8 @@ class DataSource:
     visible_to: Callable[[Any], QuerySet] | None = None
     columns: tuple[Column, ...] = ()
     detail_url: str = ""
+    shows_full: Callable[[Any], bool] | None = None
+    """Whether the module shows the actor its records' sensitive columns in full (masked when absent)."""
 
     @property
     def is_stock(self) -> bool:

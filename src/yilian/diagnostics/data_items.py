@@ -16,6 +16,7 @@ from yilian.core.data_items import SUM, Column, DataItem, DataSource
 from yilian.diagnostics.choices import CentreKind, OrderStatus, RecognitionOutcome
 from yilian.diagnostics.models import DiagnosticOrder, RecognitionDecision
 from yilian.diagnostics.selectors import order_visible_to
+from yilian.people.policies import can_view_people
 
 _ORDER_COLUMNS = (
     Column(_("申请单号"), "number"),
@@ -45,6 +46,7 @@ ORDERED = DataSource(
     visible_to=order_visible_to,
     columns=_ORDER_COLUMNS,
     detail_url="diagnostics:detail",
+    shows_full=can_view_people,
 )
 
 REPORTED = DataSource(
@@ -56,6 +58,7 @@ REPORTED = DataSource(
     visible_to=order_visible_to,
     columns=_ORDER_COLUMNS,
     detail_url="diagnostics:detail",
+    shows_full=can_view_people,
 )
 
 RECOGNITIONS = DataSource(
@@ -71,6 +74,7 @@ RECOGNITIONS = DataSource(
         Column(_("处理"), "outcome"),
         Column(_("节省费用（元）"), "saved_amount"),
     ),
+    shows_full=can_view_people,
 )
 
 _UNIT = _("人次")

@@ -10,6 +10,7 @@ from yilian.core.data_items import SUM, Column, DataItem, DataSource
 from yilian.encounters.choices import EncounterKind
 from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.encounters.selectors import encounters_visible_to, service_volumes_visible_to
+from yilian.people.policies import can_view_people
 
 
 def _encounters() -> QuerySet[Encounter]:
@@ -36,6 +37,7 @@ STARTED = DataSource(
     department_field="department",
     visible_to=encounters_visible_to,
     columns=_COLUMNS,
+    shows_full=can_view_people,
 )
 
 DISCHARGED = DataSource(
@@ -47,6 +49,7 @@ DISCHARGED = DataSource(
     department_field="department",
     visible_to=encounters_visible_to,
     columns=_COLUMNS,
+    shows_full=can_view_people,
 )
 
 _VISITS = Q(kind__in=[EncounterKind.OUTPATIENT, EncounterKind.EMERGENCY])
@@ -80,6 +83,7 @@ ADMITTED_UNDER_CHRONIC_CARE = DataSource(
     department_field="department",
     visible_to=encounters_visible_to,
     columns=_COLUMNS,
+    shows_full=can_view_people,
 )
 _UNIT_VISITS = _("人次")
 

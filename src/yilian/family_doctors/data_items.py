@@ -16,6 +16,7 @@ from yilian.core.data_items import Column, DataItem, DataSource
 from yilian.family_doctors.choices import ContractStatus, PackageKind
 from yilian.family_doctors.models import FamilyDoctorContract
 from yilian.family_doctors.selectors import contract_visible_to
+from yilian.people.policies import can_view_people
 
 _COLUMNS = (
     Column(_("协议编号"), "number"),
@@ -42,6 +43,7 @@ IN_FORCE = DataSource(
     visible_to=contract_visible_to,
     columns=_COLUMNS,
     detail_url="family_doctors:contract",
+    shows_full=can_view_people,
 )
 
 SIGNED = DataSource(
@@ -53,6 +55,7 @@ SIGNED = DataSource(
     visible_to=contract_visible_to,
     columns=_COLUMNS,
     detail_url="family_doctors:contract",
+    shows_full=can_view_people,
 )
 
 _UNIT = _("人")

@@ -529,11 +529,11 @@ def _period_filter(source: DataSource, model: Any, start: datetime.date, end: da
 def shows_full(actor: Any, source: DataSource) -> bool:
     """Whether the source module shows this actor its records' personal data in full.
 
-    A source says so with an optional ``shows_full(actor)`` hook; without
-    one, personal data is always masked here.
+    The source says so with its ``shows_full(actor)`` hook (the patient
+    modules grant it to roles that see patients); without one, personal data
+    is always masked here.
     """
-    hook = getattr(source, "shows_full", None)
-    return bool(hook(actor)) if callable(hook) else False
+    return bool(source.shows_full(actor)) if source.shows_full is not None else False
 
 
 def item_records(

@@ -18,6 +18,7 @@ from yilian.core.data_items import SUM, Column, DataItem, DataSource
 from yilian.insurance.choices import ClaimKind, ProviderPlace
 from yilian.insurance.models import Claim
 from yilian.insurance.selectors import claims_visible_to
+from yilian.people.policies import can_view_people
 
 
 def _claims() -> QuerySet[Claim]:
@@ -40,6 +41,7 @@ SETTLED = DataSource(
         Column(_("总费用（元）"), "total_cost"),
         Column(_("基金支付（元）"), "fund_paid"),
     ),
+    shows_full=can_view_people,
 )
 
 # Institution categories of primary care (社区卫生服务中心/站 B, 卫生院 C, 门诊部/诊所/村卫生室 D).

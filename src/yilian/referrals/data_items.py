@@ -12,6 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.data_items import Column, DataItem, DataSource
+from yilian.people.policies import can_view_people
 from yilian.referrals.choices import ReferralDirection, ReferralStatus
 from yilian.referrals.models import Referral
 from yilian.referrals.selectors import referral_visible_to
@@ -45,6 +46,7 @@ ISSUED = DataSource(
     visible_to=referral_visible_to,
     columns=_COLUMNS,
     detail_url="referrals:detail",
+    shows_full=can_view_people,
 )
 
 RECEIVED = DataSource(
@@ -57,6 +59,7 @@ RECEIVED = DataSource(
     visible_to=referral_visible_to,
     columns=_COLUMNS,
     detail_url="referrals:detail",
+    shows_full=can_view_people,
 )
 
 CLOSED = DataSource(
@@ -69,6 +72,7 @@ CLOSED = DataSource(
     visible_to=referral_visible_to,
     columns=_COLUMNS,
     detail_url="referrals:detail",
+    shows_full=can_view_people,
 )
 
 _UNIT = _("人次")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.data_items import Column, DataItem, DataSource
+from yilian.people.policies import can_view_people
 from yilian.telemedicine.choices import TeleconsultationOutcome, TeleconsultationStatus
 from yilian.telemedicine.models import Teleconsultation
 from yilian.telemedicine.selectors import teleconsultation_visible_to
@@ -39,6 +40,7 @@ REQUESTED = DataSource(
     visible_to=teleconsultation_visible_to,
     columns=_COLUMNS,
     detail_url="telemedicine:detail",
+    shows_full=can_view_people,
 )
 
 HELD = DataSource(
@@ -51,6 +53,7 @@ HELD = DataSource(
     visible_to=teleconsultation_visible_to,
     columns=_COLUMNS,
     detail_url="telemedicine:detail",
+    shows_full=can_view_people,
 )
 
 _UNIT = _("例")
