@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
@@ -140,7 +141,12 @@ class Period:
 def _choose_period(
     available: list[tuple[str, datetime.date]], period_type: str, period: str
 ) -> Period | None:
-    """The requested period when it exists, else the latest of the requested (or preferred) type."""
+    """The requested period when it exists, else the latest complete one of the requested (or preferred) type.
+
+    A period still running (this year, this month) has partial figures that
+    would read as a drop, so it is shown only when asked for or when no
+    complete period has figures.
+    """
     types = {kind for kind, _start in available}
     if period_type not in types:
         period_type = next((str(kind) for kind in PERIOD_TYPE_ORDER if kind in types), "")
@@ -148,7 +154,20 @@ def _choose_period(
     if not starts:
         return None
     wanted = _parse_date(period)
-    return Period(period_type, wanted if wanted in starts else starts[0])
+    if wanted in starts:
+        return Period(period_type, wanted)
+    today = timezone.localdate()
+    complete = [start for start in starts if _period_end(period_type, start) < today]
+    return Period(period_type, complete[0] if complete else starts[0])
+
+
+def _period_end(period_type: str, start: datetime.date) -> datetime.date:
+    """The last day of the period of ``period_type`` beginning on ``start``."""
+    months = PERIOD_MONTHS[PeriodType(period_type)]
+    following = datetime.date(
+        start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1
+    )
+    return following - datetime.timedelta(days=1)
 
 
 @dataclass

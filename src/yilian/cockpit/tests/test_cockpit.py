@@ -363,3 +363,17 @@ def test_key_indicators_come_from_the_shipped_headline_codes_or_the_setting(
     settings.COCKPIT_KEY_INDICATORS = ["cost_growth", "primary_share"]
     view = get(client, world.office, "/cockpit/").context["view"]
     assert [card.indicator.code for card in view.cards] == ["cost_growth", "primary_share"]
+
+
+def test_the_default_period_is_the_latest_complete_one() -> None:
+    from django.utils import timezone
+
+    from yilian.cockpit.selectors import _choose_period
+
+    year = timezone.localdate().year
+    running, last = datetime.date(year, 1, 1), datetime.date(year - 1, 1, 1)
+    available = [("year", running), ("year", last), ("month", datetime.date(year - 1, 12, 1))]
+    assert _choose_period(available, "", "").start == last  # this year is still running
+    assert _choose_period(available, "year", running.isoformat()).start == running  # unless asked for
+    assert _choose_period([("year", running)], "", "").start == running  # or nothing else has figures
+    assert _choose_period(available, "month", "").start == datetime.date(year - 1, 12, 1)
