@@ -127,6 +127,17 @@ def test_round_detail_query_count_is_constant(aw, client, django_assert_num_quer
     assert response.content.decode().count('data-testid="round-total"') == 7
 
 
+def test_draft_page_lists_the_computed_totals(aw, client):
+    """The draft is version 0: its totals table is filled like a frozen version's (it used to be empty)."""
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round", args=[aw.round.public_id])
+    for query in ("", "?v=0"):
+        body = c.get(url + query).content.decode()
+        assert body.count('data-testid="round-total"') == 3, query
+        assert "霍邱县冯井镇卫生院" in body and "约谈" in body
+
+
 def test_pdf_is_a_pdf_with_chinese_text(aw, client):
     _published(aw)
     response = _client(client, aw.world.township_admin).get(

@@ -306,7 +306,8 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             e for e in evidence if e.indicator_id == result.indicator_id and e.subject_id == result.subject_id
         ]
         result.judgement = judgements.get((result.indicator_id, result.subject_id))
-    comparison = selectors.year_on_year(request.user, round_, version) if shown else None
+    # The draft is version 0: its totals are shown too (``if shown`` would hide them).
+    comparison = selectors.year_on_year(request.user, round_, version) if shown is not None else None
     return render(
         request,
         "assessment/round_detail.html",
