@@ -324,9 +324,16 @@ class _Cells:
 
     def where(self, alias: str) -> tuple[str, list[Any]]:
         clause, params = _period_filter(self.periods, alias)
+        units, unit_params = self.units_where(alias)
+        if units == "1 = 0":
+            return units, []
+        return f"{clause} AND {units}", params + unit_params
+
+    def units_where(self, alias: str) -> tuple[str, list[Any]]:
+        """The condition on ``unit_kind``/``unit_id`` alone ("1 = 1" for every unit)."""
         if self.units is None:
-            return clause, params
-        parts = []
+            return "1 = 1", []
+        parts, params = [], []
         for kind, ids in self.units.items():
             if ids:
                 parts.append(
@@ -335,7 +342,7 @@ class _Cells:
                 params += [kind, *ids]
         if not parts:
             return "1 = 0", []
-        return f"{clause} AND ({' OR '.join(parts)})", params
+        return f"({' OR '.join(parts)})", params
 
 
 def _affected_units(institution_ids: list[int], regional: bool = False) -> dict[str, list[int]]:
@@ -352,31 +359,32 @@ def _affected_units(institution_ids: list[int], regional: bool = False) -> dict[
 
 
 def compute_unit_values(cells: _Cells) -> int:
-    """Recompute ``UnitValue`` for ``cells`` from ``DataValue``: sums over members, then over months."""
+    """Recompute ``UnitValue`` for ``cells``: months from ``DataValue`` (sums over members), longer periods
+    from the units' month rows.
+
+    Rolling quarters, halves and years up from the month rows means an incremental refresh of one
+    month re-reads twelve month rows per unit and item, not every member's records of the year.
+    """
     where, params = cells.where("indicators_unitvalue")
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM indicators_unitvalue WHERE {where}", params)
-    first = min(p[1] for p in cells.periods)
-    last = max(p[2] for p in cells.periods)
-    stock = sorted(registry.stock_item_codes())
-    stock_sql = ", ".join(f"'{code}'" for code in stock) or "''"
+    written = _compute_unit_months(cells)
+    if cells.units is None:
+        _analyze("indicators_unitvalue")  # the roll-up below reads the month rows just written
+    return written + _roll_up_unit_periods(cells)
+
+
+def _compute_unit_months(cells: _Cells) -> int:
+    months = [start for period_type, start, _end in cells.periods if period_type == PeriodType.MONTH]
+    if not months:
+        return 0
+    first, last = min(months), max(months)
     unit_clause, unit_params = "", []
     department_clause, department_params = "", []
     if cells.units is not None:
-        pairs = [(kind, ids) for kind, ids in cells.units.items() if kind != UnitKind.DEPARTMENT and ids]
-        unit_clause = (
-            " AND ("
-            + (
-                " OR ".join(
-                    f"(um.unit_kind = %s AND um.unit_id IN ({', '.join(['%s'] * len(ids))}))"
-                    for kind, ids in pairs
-                )
-                or "1 = 0"
-            )
-            + ")"
-        )
-        for kind, ids in pairs:
-            unit_params += [kind, *ids]
+        pairs = {kind: ids for kind, ids in cells.units.items() if kind != UnitKind.DEPARTMENT}
+        clause, unit_params = _Cells(periods=cells.periods, units=pairs).units_where("um")
+        unit_clause = f" AND {clause}"
         departments = cells.units.get(UnitKind.DEPARTMENT) or []
         department_clause = (
             f" AND dv.department_id IN ({', '.join(['%s'] * len(departments))})"
@@ -402,7 +410,27 @@ def compute_unit_values(cells: _Cells) -> int:
         "GROUP BY dv.item, dv.department_id, dv.month"
     )
     monthly_params = [first, last, *unit_params, first, last, *unit_params, first, last, *department_params]
-    period_where, period_params = _period_filter(cells.periods, "cp")
+    statement = (
+        "INSERT INTO indicators_unitvalue (item, unit_kind, unit_id, period_type, period_start, year, number, value) "
+        "SELECT mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number, mv.value "
+        f"FROM ({monthly}) mv JOIN indicators_calendarperiod cp "
+        f"ON cp.month = mv.month AND cp.period_type = '{PeriodType.MONTH}'"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, monthly_params)
+        return _written(cursor)
+
+
+def _roll_up_unit_periods(cells: _Cells) -> int:
+    longer = [period for period in cells.periods if period[0] != PeriodType.MONTH]
+    if not longer:
+        return 0
+    first = min(start for _type, start, _end in longer)
+    last = max(end for _type, _start, end in longer)
+    stock = sorted(registry.stock_item_codes())
+    stock_sql = ", ".join(f"'{code}'" for code in stock) or "''"
+    units, unit_params = cells.units_where("uv")
+    period_where, period_params = _period_filter(longer, "cp")
     # A stock is averaged over every month of the period the engine has figures for, not only the
     # months where the stock has rows: a month with nothing in force writes no row but counts as
     # zero. A month without any figure (before the data begins, or still to come) does not count.
@@ -413,15 +441,16 @@ def compute_unit_values(cells: _Cells) -> int:
     )
     statement = (
         "INSERT INTO indicators_unitvalue (item, unit_kind, unit_id, period_type, period_start, year, number, value) "
-        "SELECT mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number, "
-        f"CASE WHEN mv.item IN ({stock_sql}) THEN SUM(mv.value) * 1.0 / MAX(pc.months) ELSE SUM(mv.value) END "
-        f"FROM ({monthly}) mv JOIN indicators_calendarperiod cp ON cp.month = mv.month "
+        "SELECT uv.item, uv.unit_kind, uv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number, "
+        f"CASE WHEN uv.item IN ({stock_sql}) THEN SUM(uv.value) * 1.0 / MAX(pc.months) ELSE SUM(uv.value) END "
+        "FROM indicators_unitvalue uv JOIN indicators_calendarperiod cp ON cp.month = uv.period_start "
         f"JOIN ({elapsed}) pc ON pc.period_type = cp.period_type AND pc.period_start = cp.period_start "
-        f"WHERE {period_where} "
-        "GROUP BY mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number"
+        f"WHERE uv.period_type = '{PeriodType.MONTH}' AND uv.period_start >= %s AND uv.period_start <= %s "
+        f"AND {units} AND {period_where} "
+        "GROUP BY uv.item, uv.unit_kind, uv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*monthly_params, first, last, *period_params])
+        cursor.execute(statement, [first, last, first, last, *unit_params, *period_params])
         return _written(cursor)
 
 
