@@ -19,6 +19,7 @@ from yilian.accounts.selectors import scope_for
 from yilian.assessment.choices import RoundKind
 from yilian.core.permissions import INSTITUTION_ROLES, Role
 from yilian.indicators.policies import ASSESSORS
+from yilian.institutions.models import ConsortiumMember
 
 
 def _region_code(consortium: Any) -> str:
@@ -95,6 +96,16 @@ def can_create_round(actor: Any, kind: str, consortium: Any | None, region: Any 
         lead = lead_institution_id(consortium)
         return lead is not None and scope.holds_at_institution(lead, Role.INSTITUTION_ADMIN)
     return False
+
+
+def can_start_rounds(actor: Any) -> bool:
+    """Whether to offer 新建考核: assessors, and administrators of a consortium's lead unit (self-assessment)."""
+    if can_create_scheme(actor):
+        return True
+    administered = scope_for(actor).institutions_with(Role.INSTITUTION_ADMIN)
+    return bool(administered) and ConsortiumMember.objects.filter(
+        institution_id__in=administered, role="lead", is_active=True
+    ).exists()
 
 
 def member_institutions(actor: Any) -> set[int]:

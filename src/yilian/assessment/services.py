@@ -223,9 +223,20 @@ def scheme_update(
 ) -> AssessmentScheme:
     """Replace a scheme's fields and items as version n + 1; frozen rounds keep their snapshots.
 
-    Raises NotAllowed, Invalid, Conflict (somebody saved since ``expected_version``).
+    What ``data`` leaves out is kept: the code, the department groups, and the
+    bands of an item whose indicator stays (the page's form edits neither; the
+    API may). Raises NotAllowed, Invalid, Conflict (somebody saved since
+    ``expected_version``).
     """
     _require(policies.can_edit_scheme(actor, scheme.consortium))
+    data = {"code": scheme.code, "department_groups": scheme.department_groups, **data}
+    kept_bands = {item.indicator_id: item.bands for item in scheme.items.all()}
+    items = [
+        item
+        if "bands" in item or getattr(item.get("indicator"), "pk", None) not in kept_bands
+        else {**item, "bands": kept_bands[item["indicator"].pk]}
+        for item in items
+    ]
     cleaned, clean_items = _clean_scheme(data, items)
     with transaction.atomic():
         locked = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)

@@ -393,7 +393,7 @@ def cockpit(
 
     ``unit`` is "consortium" or "institution:<id>" of a member the actor
     sees; ``period_type``/``period`` (ISO start date) choose the period,
-    defaulting to the latest year with figures. Raises NotAllowed (no role,
+    defaulting to the latest complete period with figures (years first). Raises NotAllowed (no role,
     or no consortium in reach) and NotFound (a consortium or unit out of reach).
     A constant number of queries whatever the number of members, indicators or townships.
     """

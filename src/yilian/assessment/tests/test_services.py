@@ -210,6 +210,35 @@ def test_judgement_bad_input(aw):
         )
 
 
+def test_scheme_update_keeps_what_the_form_leaves_out(aw):
+    bands = [{"from": "0", "to": "5", "share": "1"}, {"from": "5", "to": None, "share": "0.5"}]
+    scheme = services.scheme_update(
+        actor=aw.world.office,
+        scheme=aw.scheme,
+        expected_version=1,
+        data={
+            "name": "上转率月度排名",
+            "code": "up-ranking",
+            "subject": "members",
+            "period_type": "month",
+            "grading": "quartile",
+            "department_groups": {"内科": "medicine"},
+        },
+        items=[{"indicator": aw.rate, "weight": "100", "rule": "banded", "bands": bands}],
+    )
+    # The page's form posts neither the code, the groups nor an item's bands.
+    again = services.scheme_update(
+        actor=aw.world.office,
+        scheme=scheme,
+        expected_version=2,
+        data={"name": "改名", "subject": "members", "period_type": "month", "grading": "quartile"},
+        items=[{"indicator": aw.rate, "weight": "90", "rule": "banded"}],
+    )
+    item = again.items.get()
+    assert (again.code, again.department_groups, again.name) == ("up-ranking", {"内科": "medicine"}, "改名")
+    assert (item.weight, [band["share"] for band in item.bands]) == (D("90"), ["1", "0.5"])
+
+
 def test_scheme_update_versions_and_conflict(aw):
     updated = services.scheme_update(
         actor=aw.world.office,

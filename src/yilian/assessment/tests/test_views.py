@@ -90,6 +90,14 @@ def test_member_reads_published_round_but_cannot_freeze(aw, client):
     assert AssessmentRound.objects.get(pk=aw.round.pk).version == 1
 
 
+def test_the_lead_units_administrator_is_offered_a_new_round(aw, client):
+    # The self-assessment is theirs to run; a member's administrator runs none.
+    lead = _client(client, aw.world.hospital_admin).get(reverse("assessment:rounds"))
+    assert b'data-testid="round-new"' in lead.content
+    member = _client(client, aw.world.township_admin).get(reverse("assessment:rounds"))
+    assert b'data-testid="round-new"' not in member.content
+
+
 def test_round_list_query_count(aw, client, django_assert_num_queries):
     for month in ("2025-04-01", "2025-05-01", "2025-06-01"):
         services.round_create(

@@ -215,7 +215,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/round_list.html",
-        {"page_obj": page, "may_create": policies.can_create_scheme(request.user)},
+        {"page_obj": page, "may_create": policies.can_start_rounds(request.user)},
     )
 
 
