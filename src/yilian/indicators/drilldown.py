@@ -459,6 +459,8 @@ class Records:
     reason: str = ""
     detail_url: str = ""
     _path_index: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    """Display labels of columns whose field has choices (status, direction), by column path."""
 
     def cells(self, row: dict[str, Any]) -> list[Any]:
         """The row's values in column order, sensitive ones masked unless the actor sees them in full."""
@@ -469,8 +471,19 @@ class Records:
                 value = mask_name(str(value)) if column.path.endswith("name") else MASK
             elif isinstance(value, datetime.datetime):
                 value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+            elif column.path in self.labels and value in self.labels[column.path]:
+                value = str(self.labels[column.path][value])
             shown.append(value)
         return shown
+
+
+def _choice_labels(model: Any, path: str) -> dict[Any, Any] | None:
+    """{stored value: label} of the field at ``path`` when it has choices."""
+    target = model
+    for part in path.split("__")[:-1]:
+        target = target._meta.get_field(part).related_model
+    choices = target._meta.get_field(path.split("__")[-1]).flatchoices
+    return dict(choices) if choices else None
 
 
 def _is_datetime(model: Any, path: str) -> bool:
@@ -581,6 +594,7 @@ def item_records(
     if source.detail_url and any(f.name == "public_id" for f in model._meta.get_fields()):
         extra.append("public_id")
     result.rows = records.order_by(order, "-pk").values(*paths, *extra)
+    result.labels = {path: labels for path in paths if (labels := _choice_labels(model, path)) is not None}
     result.full = shows_full(actor, source)
     return result
 
