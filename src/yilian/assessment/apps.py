@@ -20,8 +20,8 @@ def _register_menu() -> None:
 
     section = _("绩效考核")
     for order, label, url_name in (
-        (1010, _("考核轮次"), "assessment:rounds"),
-        (1020, _("考核方案"), "assessment:schemes"),
+        (1020, _("考核轮次"), "assessment:rounds"),
+        (1030, _("考核方案"), "assessment:schemes"),
     ):
         register(
             MenuEntry(section=section, label=label, url_name=url_name, allowed=_reads_assessment, order=order)

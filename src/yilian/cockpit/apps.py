@@ -46,7 +46,7 @@ class CockpitConfig(AppConfig):
                 label=_("运行驾驶舱"),
                 url_name="cockpit:cockpit",
                 allowed=_opens_cockpit,
-                order=1005,
+                order=1000,
             )
         )
         register(
@@ -55,6 +55,6 @@ class CockpitConfig(AppConfig):
                 label=_("监管视图"),
                 url_name="cockpit:regulator",
                 allowed=_opens_regulator_view,
-                order=1006,
+                order=1001,
             )
         )

@@ -33,9 +33,9 @@ def _register_menu() -> None:
 
     section = _("绩效考核")
     for order, label, url_name, allowed in (
-        (1000, _("指标库"), "indicators:catalogue", _reads),
-        (1010, _("数据项"), "indicators:data_items", _reads),
-        (1020, _("指标值"), "indicators:figures", _reads),
+        (1010, _("指标值"), "indicators:figures", _reads),
+        (1040, _("指标库"), "indicators:catalogue", _reads),
+        (1050, _("数据项"), "indicators:data_items", _reads),
         (1080, _("计算任务"), "indicators:refresh_runs", _refreshes),
         (1090, _("排名公开设置"), "indicators:ranking_policy", _decides_ranking),
     ):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
@@ -52,7 +53,11 @@ def _selection(request: HttpRequest) -> dict[str, Any]:
         except Invalid:
             period = None
     if period is None and starts:
-        period = starts[0]
+        # The latest complete period: a period still running has partial figures that read as a drop.
+        today = timezone.localdate()
+        period = next(
+            (start for start in starts if drilldown.period_end(period_type, start) < today), starts[0]
+        )
     return {
         "indicators": indicators,
         "indicator": indicator,
