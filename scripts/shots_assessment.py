@@ -44,7 +44,7 @@ def published(page: Any, base: str) -> str:
     monthly up-referral ranking)."""
     rows = [row for row in _rounds(page, base) if row["published_version"]]
     half = [row for row in rows if row["kind"] == "half_year_target"]
-    return f"/assessment/rounds/{(half or rows)[0]['id']}" if rows else "/assessment/"
+    return f"/assessment/rounds/{(half or rows)[0]['id']}/" if rows else "/assessment/"
 
 
 def compared(page: Any, base: str) -> str:
@@ -53,7 +53,7 @@ def compared(page: Any, base: str) -> str:
         if row["published_version"]:
             found = _api(page, base, f"/api/v1/assessment/rounds/{row['id']}/compare")
             if found.get("earlier_round"):
-                return f"/assessment/rounds/{row['id']}"
+                return f"/assessment/rounds/{row['id']}/"
     return published(page, base)
 
 
@@ -64,13 +64,13 @@ def qualitative(page: Any, base: str) -> str:
             continue
         results = _api(page, base, f"/api/v1/assessment/rounds/{row['id']}/results?version=0&page_size=100")
         if any(result["is_qualitative"] for result in results.get("results", [])):
-            return f"/assessment/rounds/{row['id']}?v=0"
-    return f"/assessment/schemes/{_scheme(page, base, SELF)['id']}"
+            return f"/assessment/rounds/{row['id']}/?v=0"
+    return f"/assessment/schemes/{_scheme(page, base, SELF)['id']}/"
 
 
 def half_year_scheme(page: Any, base: str) -> str:
     """The half-year target scheme: items, weights and scoring rules, grade bands and rewards."""
-    return f"/assessment/schemes/{_scheme(page, base, 'half-year-member-targets')['id']}"
+    return f"/assessment/schemes/{_scheme(page, base, 'half-year-member-targets')['id']}/"
 
 
 def show_qualitative(page: Any) -> None:

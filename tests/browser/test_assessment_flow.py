@@ -194,7 +194,7 @@ def test_indicator_figures_assessment_and_cockpit(browser, live_server, world):
     scheme = AssessmentScheme.objects.get(code=RANKING, consortium=None)
     office.goto(f"{base}/assessment/")
     office.click("[data-testid=round-new]")
-    office.wait_for_url(f"{base}/assessment/rounds/new")
+    office.wait_for_url(f"{base}/assessment/rounds/new/")
     office.select_option("select[name=scheme]", str(scheme.public_id))
     office.select_option("select[name=consortium]", str(world.consortium.public_id))
     office.select_option("select[name=kind]", "monthly_ranking")

@@ -103,9 +103,12 @@ def can_start_rounds(actor: Any) -> bool:
     if can_create_scheme(actor):
         return True
     administered = scope_for(actor).institutions_with(Role.INSTITUTION_ADMIN)
-    return bool(administered) and ConsortiumMember.objects.filter(
-        institution_id__in=administered, role="lead", is_active=True
-    ).exists()
+    return (
+        bool(administered)
+        and ConsortiumMember.objects.filter(
+            institution_id__in=administered, role="lead", is_active=True
+        ).exists()
+    )
 
 
 def member_institutions(actor: Any) -> set[int]:
