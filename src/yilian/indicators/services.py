@@ -293,9 +293,10 @@ def mark_stale(
     *,
     regional_days: Iterable[datetime.date] = (),
 ) -> int:
-    """Note that these institutions' records changed in the months of ``days``; returns marks added.
+    """Note that these institutions' records changed in the months of ``days``; returns the marks asked for.
 
-    ``regional_days`` name months whose regional facts changed (claims by the
+    A mark already there is kept (one per institution and month, one regional
+    mark per month). ``regional_days`` name months whose regional facts changed (claims by the
     insured's region). Called after a bulk write commits (through the
     ``facts_changed`` signal); the incremental refresh job recomputes only
     what is marked.
@@ -306,8 +307,8 @@ def mark_stale(
         StaleMark(institution_id=None, month=month)
         for month in {evaluation.month_start(d) for d in regional_days}
     ]
-    created = StaleMark.objects.bulk_create(marks, ignore_conflicts=True)
-    return len(created)
+    StaleMark.objects.bulk_create(marks, ignore_conflicts=True)
+    return len(marks)
 
 
 def refresh_request(
