@@ -360,7 +360,7 @@ class Cockpit:
 
 
 def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoice]:
-    """Consortia whose figures the actor sees (office, members' staff, regulators of the region), by region and name.
+    """Consortia whose figures the actor sees (office, members' staff, regulators of the region), most local first.
 
     ``units`` is the actor's ``visible_units`` when the caller has it already.
     Raises NotAllowed for anyone without a role.
@@ -372,11 +372,13 @@ def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoic
     consortia = registry.consortium_list(actor).prefetch_related(None)
     if not units.everything:
         consortia = consortia.filter(pk__in=sorted(units.ids.get(UnitKind.CONSORTIUM, set())))
+    rows = consortia.values_list("pk", "public_id", "name", "region__code", "region__prefix")
+    # The most local first (a county's community before the city's group or a specialty alliance):
+    # the cockpit opens on the first, and a township's staff mean their county's consortium.
+    rows = sorted(rows, key=lambda row: (-len(row[4] or ""), row[3] or "", row[2]))
     return [
         ConsortiumChoice(pk, public_id, name, region_code or "")
-        for pk, public_id, name, region_code in consortia.values_list(
-            "pk", "public_id", "name", "region__code"
-        )
+        for pk, public_id, name, region_code, _p in rows
     ]
 
 
