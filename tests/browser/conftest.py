@@ -48,14 +48,29 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
+def new_tab(browser: Any, live_server: Any) -> Any:
+    """A tab in a fresh browser context (its own cookies) on the live server, in Chinese."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
     tab = context.new_page()
     tab.base_url = live_server.url  # type: ignore[attr-defined]
+    return tab
+
+
+def logged_in_tab(browser: Any, live_server: Any, username: str) -> Any:
+    """A fresh tab logged in as ``username`` (factories' password): for flows with several users at once."""
+    from yilian.accounts.tests.factories import PASSWORD
+
+    tab = new_tab(browser, live_server)
+    login(tab, username, PASSWORD)
+    return tab
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    tab = new_tab(browser, live_server)
     yield tab
-    context.close()
+    tab.context.close()
 
 
 def login(page: Any, username: str, password: str) -> None:

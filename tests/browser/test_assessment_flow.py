@@ -20,8 +20,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD, user_with_role
+from tests.browser.conftest import logged_in_tab
+from yilian.accounts.tests.factories import user_with_role
 from yilian.assessment.models import AssessmentRound, AssessmentScheme
 from yilian.assessment.schemes import install_schemes
 from yilian.core.permissions import Role
@@ -93,15 +93,6 @@ def _build(world: Any) -> Members:
     return Members(townships, doctor)
 
 
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
-
-
 def _submit(page: Any, selector: str) -> None:
     """Click a submit button and wait for the page that comes back."""
     with page.expect_navigation():
@@ -119,7 +110,7 @@ def test_indicator_figures_assessment_and_cockpit(browser, live_server, world):
     members = _build(world)
     rate = Indicator.objects.get(code=RATE)
     base = live_server.url
-    office = _tab(browser, live_server, world.office.username)
+    office = logged_in_tab(browser, live_server, world.office.username)
 
     # 1. 指标库: a formula with an unknown data item and an unbalanced bracket is refused with the positions.
     office.locator("nav.sidemenu").get_by_role("link", name="指标库", exact=True).click()
@@ -180,7 +171,7 @@ def test_indicator_figures_assessment_and_cockpit(browser, live_server, world):
     table = office.inner_text("[data-testid=records-table]")
     assert "王*" in table and "王五" not in table
     # The township doctor, who sees the township's patients, reads the same records of its own township in full.
-    doctor = _tab(browser, live_server, members.township_doctor.username)
+    doctor = logged_in_tab(browser, live_server, members.township_doctor.username)
     doctor.goto(
         f"{base}/indicators/figures/records/?indicator={rate.public_id}&unit_kind=institution"
         f"&unit={world.township.public_id}&period_type=month&period={MAR.isoformat()}&item=referrals_up"
@@ -253,7 +244,7 @@ def test_indicator_figures_assessment_and_cockpit(browser, live_server, world):
     assert not policy.members_see_others_values
     office.context.close()
 
-    member = _tab(browser, live_server, world.township_admin.username)
+    member = logged_in_tab(browser, live_server, world.township_admin.username)
     figures = (
         f"{base}/indicators/figures/?indicator={rate.public_id}&unit_kind=institution"
         f"&period_type=month&period={MAR.isoformat()}"

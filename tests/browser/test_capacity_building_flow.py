@@ -9,27 +9,15 @@ taken is offered no "接单" any more. Bad input (a course without a title) is r
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.capacity_building.models import MaintenanceRequest, TrainingCourse
 from yilian.capacity_building.tests.factories import cap_world, device
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def test_teaching_round_and_repair(browser, live_server, world):
@@ -37,7 +25,7 @@ def test_teaching_round_and_repair(browser, live_server, world):
     ecg = device(cw)
     today = timezone.localdate().isoformat()
 
-    teacher = _tab(browser, live_server, "teacher")
+    teacher = logged_in_tab(browser, live_server, "teacher")
     teacher.goto(f"{live_server.url}/capacity/")
     teacher.click("[data-testid=course-new]")
     teacher.select_option("[name=kind]", "teaching_round")
@@ -58,7 +46,7 @@ def test_teaching_round_and_repair(browser, live_server, world):
     expect(teacher.locator("[data-testid=attendance-row]")).to_have_count(2)
     expect(teacher.locator("[data-testid=attendance-summary]")).to_contain_text(world.township.name)
 
-    doctor = _tab(browser, live_server, "township_doctor")
+    doctor = logged_in_tab(browser, live_server, "township_doctor")
     doctor.goto(f"{live_server.url}/capacity/?box=attended")
     expect(doctor.locator("[data-testid=course-row]")).to_have_count(1)
 
@@ -68,7 +56,7 @@ def test_teaching_round_and_repair(browser, live_server, world):
     expect(doctor.locator("[data-testid=repair-row]")).to_have_count(1)
     request = MaintenanceRequest.objects.get()
 
-    engineer = _tab(browser, live_server, "engineer")
+    engineer = logged_in_tab(browser, live_server, "engineer")
     engineer.goto(f"{live_server.url}/capacity/maintenance/?box=worklist")
     engineer.click("[data-testid=maintenance-link]")
     engineer.click("[data-testid=action-take-submit]")
@@ -78,7 +66,7 @@ def test_teaching_round_and_repair(browser, live_server, world):
     engineer.click("[data-testid=action-complete-submit]")
     expect(engineer.locator("h1 [data-testid=status]")).to_have_attribute("data-status", "repaired")
 
-    late = _tab(browser, live_server, "engineer2")
+    late = logged_in_tab(browser, live_server, "engineer2")
     late.goto(f"{live_server.url}/capacity/maintenance/{request.public_id}/")
     expect(late.locator("[data-testid=action-take]")).to_have_count(0)
 

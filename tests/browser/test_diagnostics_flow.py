@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.diagnostics.choices import OrderStatus, RecognitionOutcome, ReportStatus
 from yilian.diagnostics.models import (
     CriticalValueAlert,
@@ -54,15 +53,6 @@ def dw(world: Any, settings: Any, tmp_path: Path) -> DiagWorld:
     """The diagnostics world, with uploads stored under the test's own folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return diag_world(world)
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def _status(page: Any) -> str:
@@ -143,7 +133,7 @@ def _open_from_reading_list(page: Any, centre_name: str, number: str) -> Any:
 
 def test_lab_order_from_township_to_centre_with_critical_value(browser, live_server, dw):
     # The township doctor orders the glucose test.
-    township = _tab(browser, live_server, "township_doctor")
+    township = logged_in_tab(browser, live_server, "township_doctor")
     _new_order(township, dw, "县域检验中心 · GLU 空腹血糖（8.00 元）", "E11.9", "2型糖尿病")
     township.fill("#id_clinical_info", "口干多饮一月，晨起乏力")
     township.click("[data-testid=order-submit]")
@@ -167,7 +157,7 @@ def test_lab_order_from_township_to_centre_with_critical_value(browser, live_ser
     assert _offered(township) == []
 
     # The hospital's lab staff scan (type) the barcode on the receive page.
-    desk = _tab(browser, live_server, "hospital_tech")
+    desk = logged_in_tab(browser, live_server, "hospital_tech")
     desk.goto(f"{live_server.url}/diagnostics/centres/")
     desk.locator("[data-testid=centre-row]", has_text="县域检验中心").locator(
         "[data-testid=receive-link]"
@@ -184,7 +174,7 @@ def test_lab_order_from_township_to_centre_with_critical_value(browser, live_ser
     assert lab_order.status == OrderStatus.RECEIVED and lab_order.received_at is not None
 
     # A centre doctor claims it from the reading list and signs the report with a critical value.
-    doctor = _tab(browser, live_server, "hospital_doctor")
+    doctor = logged_in_tab(browser, live_server, "hospital_doctor")
     row = _open_from_reading_list(doctor, "县域检验中心", lab_order.number)
     assert "待诊断" in row.inner_text() and "王五" in row.inner_text()
     assert row.locator("[data-testid=reading-holder]").inner_text() == "—"
@@ -269,7 +259,7 @@ def test_imaging_study_upload_second_reader_and_amendment(browser, live_server, 
     study.write_bytes(dicom_bytes(modality="CT", description="头颅平扫"))
 
     # The township doctor orders the head CT and uploads the study.
-    township = _tab(browser, live_server, "township_doctor")
+    township = logged_in_tab(browser, live_server, "township_doctor")
     _new_order(township, dw, "县域医学影像中心 · CT-HEAD 头颅CT平扫（180.00 元）", "S06.0", "脑震荡")
     township.select_option("#id_priority", label="加急")
     township.click("[data-testid=order-submit]")
@@ -301,7 +291,7 @@ def test_imaging_study_upload_second_reader_and_amendment(browser, live_server, 
 
     # A centre doctor claims it (urgent: first on the list), saves a preliminary report, then signs it
     # asking for a second reader.
-    doctor = _tab(browser, live_server, "hospital_doctor")
+    doctor = logged_in_tab(browser, live_server, "hospital_doctor")
     row = _open_from_reading_list(doctor, "县域医学影像中心", ct_order.number)
     assert "加急" in row.inner_text() and "待诊断" in row.inner_text()
     row.locator("a", has_text=ct_order.number).click()
@@ -318,7 +308,7 @@ def test_imaging_study_upload_second_reader_and_amendment(browser, live_server, 
     assert _offered(doctor) == []
 
     # The second doctor co-signs.
-    second = _tab(browser, live_server, "second_doctor")
+    second = logged_in_tab(browser, live_server, "second_doctor")
     second.goto(f"{live_server.url}/diagnostics/orders/{ct_order.public_id}/")
     assert _offered(second) == ["action-second_sign"]
     _act(second, "second_sign")
@@ -378,8 +368,8 @@ def _stale_claim(browser: Any, live_server: Any, dw: DiagWorld) -> tuple[Any, An
     """Both centre doctors open the received order in their tabs; the first claims it, then the second
     (on the page they opened before) claims it too. Returns both tabs, the order and the second answer."""
     lab_order = received_specimen(dw)
-    first = _tab(browser, live_server, "hospital_doctor")
-    second = _tab(browser, live_server, "second_doctor")
+    first = logged_in_tab(browser, live_server, "hospital_doctor")
+    second = logged_in_tab(browser, live_server, "second_doctor")
     for tab in (first, second):
         tab.goto(f"{live_server.url}/diagnostics/orders/{lab_order.public_id}/")
         assert _offered(tab) == ["action-reject", "action-claim"]
@@ -431,7 +421,7 @@ def test_claim_conflict_message_names_the_holder(browser, live_server, dw):
 def test_unknown_barcode_and_broken_dicom_are_refused(browser, live_server, dw, tmp_path):
     lab_order = order(dw)
     # An unknown barcode: a clear error on the field, nothing received.
-    desk = _tab(browser, live_server, "hospital_tech")
+    desk = logged_in_tab(browser, live_server, "hospital_tech")
     desk.goto(f"{live_server.url}/diagnostics/receive/{dw.lab.public_id}/")
     desk.fill("#id_barcode", "99999999")
     with desk.expect_response(
@@ -451,7 +441,7 @@ def test_unknown_barcode_and_broken_dicom_are_refused(browser, live_server, dw, 
     good.write_bytes(dicom_bytes())
     garbage = tmp_path / "scan.dcm"
     garbage.write_bytes(b"this is not a DICOM file, just some text\n" * 10)
-    township = _tab(browser, live_server, "township_doctor")
+    township = logged_in_tab(browser, live_server, "township_doctor")
     township.goto(f"{live_server.url}/diagnostics/orders/{ct_order.public_id}/")
     township.set_input_files("[data-testid=upload-files]", [str(good), str(garbage)])
     with township.expect_response(lambda r: r.url.endswith("/upload/")) as answer:
@@ -476,7 +466,7 @@ def test_recognised_result_is_shown_and_used(browser, live_server, dw):
     rule(dw, days=30)
     prior = final_result(dw)
 
-    township = _tab(browser, live_server, "township_doctor")
+    township = logged_in_tab(browser, live_server, "township_doctor")
     _new_order(township, dw, "县域检验中心 · GLU 空腹血糖（8.00 元）", "E11.9", "2型糖尿病")
     township.click("[data-testid=order-submit]")
     township.wait_for_load_state("networkidle")

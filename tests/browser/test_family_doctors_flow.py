@@ -15,21 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.family_doctors.models import CareTeamMember, FamilyDoctorContract
 from yilian.family_doctors.tests.factories import family_world, resident, second_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def test_team_signing_panel_and_termination(world: Any, browser: Any, live_server: Any) -> None:
@@ -38,7 +28,7 @@ def test_team_signing_panel_and_termination(world: Any, browser: Any, live_serve
     base = live_server.url
 
     # The administrator adds a second hospital doctor as specialist.
-    admin = _tab(browser, live_server, "township_admin")
+    admin = logged_in_tab(browser, live_server, "township_admin")
     admin.goto(f"{base}/family-doctors/teams/{fw.team.public_id}/")
     form = admin.locator("[data-testid=member-form]")
     form.locator("select[name=user]").select_option(str(fw.hospital_other_doctor.public_id))
@@ -48,7 +38,7 @@ def test_team_signing_panel_and_termination(world: Any, browser: Any, live_serve
     assert CareTeamMember.objects.filter(team=fw.team, user=fw.hospital_other_doctor).exists()
 
     # The GP finds the resident and signs them.
-    gp = _tab(browser, live_server, "gp")
+    gp = logged_in_tab(browser, live_server, "gp")
     gp.goto(f"{base}/family-doctors/contracts/new/?team={fw.team.public_id}")
     gp.fill("input[name=q]", "孙德")
     gp.click("[data-testid=resident-search-submit]")
@@ -63,7 +53,7 @@ def test_team_signing_panel_and_termination(world: Any, browser: Any, live_serve
     assert contract.status == "signed"
 
     # The specialist reads the panel.
-    specialist = _tab(browser, live_server, "hospital_doctor")
+    specialist = logged_in_tab(browser, live_server, "hospital_doctor")
     specialist.goto(f"{base}/family-doctors/teams/{fw.team.public_id}/panel/")
     expect(specialist.locator("[data-testid=panel-name]")).to_contain_text(["孙德胜"])
     specialist.goto(f"{base}/family-doctors/contracts/new/")
@@ -88,7 +78,7 @@ def test_team_signing_panel_and_termination(world: Any, browser: Any, live_serve
     expect(gp.locator("[data-testid=contract-status]")).to_have_text("已解约")
 
     # The office reads coverage without names.
-    office = _tab(browser, live_server, "office")
+    office = logged_in_tab(browser, live_server, "office")
     office.goto(f"{base}/family-doctors/coverage/")
     expect(office.locator("[data-testid=coverage-row]")).to_have_count(2)
     expect(office.locator("body")).not_to_contain_text("孙德胜")

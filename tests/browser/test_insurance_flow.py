@@ -7,14 +7,12 @@ freezes a settlement and opens its page, whose shares add up to the consortium's
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.encounters.models import Encounter
 from yilian.ingestion.models import ImportJob
 from yilian.ingestion.tests.factories import csv_bytes, encounter_row
@@ -22,15 +20,6 @@ from yilian.insurance.models import Settlement
 from yilian.insurance.tests.factories import InsuranceWorld
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def _run_worker() -> None:
@@ -44,7 +33,7 @@ def test_upload_with_bad_rows_then_the_same_file_again(world, browser, live_serv
     rows.append(encounter_row(world.hospital, 9, 主要诊断编码="X99.999"))
     path = tmp_path / "his-2024-03.csv"
     path.write_bytes(csv_bytes(rows))
-    officer = _tab(browser, live_server, world.hospital_admin.username)
+    officer = logged_in_tab(browser, live_server, world.hospital_admin.username)
     base = live_server.url
 
     for attempt in (1, 2):
@@ -70,7 +59,7 @@ def test_upload_with_bad_rows_then_the_same_file_again(world, browser, live_serv
 
 def test_what_if_then_freeze_a_settlement(world, browser, live_server):
     iw = InsuranceWorld(world)
-    officer = _tab(browser, live_server, iw.officer.username)
+    officer = logged_in_tab(browser, live_server, iw.officer.username)
     base = live_server.url
 
     officer.goto(f"{base}/insurance/budgets/{iw.budget.public_id}/whatif/")

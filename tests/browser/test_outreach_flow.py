@@ -8,32 +8,21 @@ the township doctor finds a resident and books a slot, and the office sees the b
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.outreach.models import ClinicBooking, ExpertClinicSession, OutreachBatch, OutreachVisit
 from yilian.outreach.tests.factories import outreach_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
-
-
 def test_batch_recorded_done_and_confirmed(browser, live_server, world):
     ow = outreach_world(world)
-    admin = _tab(browser, live_server, "hospital_admin")
+    admin = logged_in_tab(browser, live_server, "hospital_admin")
     admin.goto(f"{live_server.url}/outreach/batches/new/")
     day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     admin.select_option("select[name=host_institution]", str(world.township.public_id))
@@ -63,7 +52,7 @@ def test_batch_recorded_done_and_confirmed(browser, live_server, world):
     admin.click("[data-testid=action-complete-submit]")
     expect(admin.locator("[data-testid=outreach-status]").first).to_have_attribute("data-status", "done")
 
-    township = _tab(browser, live_server, "township_admin")
+    township = logged_in_tab(browser, live_server, "township_admin")
     batch = OutreachBatch.objects.get()
     township.goto(f"{live_server.url}/outreach/?box=received")
     township.click("[data-testid=batch-link]")
@@ -79,7 +68,7 @@ def test_batch_recorded_done_and_confirmed(browser, live_server, world):
 
 def test_expert_clinic_published_and_booked(browser, live_server, world):
     ow = outreach_world(world)
-    expert = _tab(browser, live_server, "expert")
+    expert = logged_in_tab(browser, live_server, "expert")
     expert.goto(f"{live_server.url}/outreach/sessions/new/")
     day = timezone.localdate() + datetime.timedelta(days=2)
     expert.select_option("select[name=host_institution]", str(world.township.public_id))
@@ -90,7 +79,7 @@ def test_expert_clinic_published_and_booked(browser, live_server, world):
     expect(expert.locator("[data-testid=slot-row]")).to_have_count(4)
     session = ExpertClinicSession.objects.get()
 
-    doctor = _tab(browser, live_server, "township_doctor")
+    doctor = logged_in_tab(browser, live_server, "township_doctor")
     doctor.goto(f"{live_server.url}/outreach/sessions/?week={day.isoformat()}")
     doctor.click("[data-testid=session-link]")
     doctor.fill("[data-testid=person-q]", "张")
@@ -104,7 +93,7 @@ def test_expert_clinic_published_and_booked(browser, live_server, world):
     )
     assert ClinicBooking.objects.filter(session=session, status="booked").count() == 1
 
-    office = _tab(browser, live_server, "office")
+    office = logged_in_tab(browser, live_server, "office")
     office.goto(f"{live_server.url}/outreach/sessions/{session.public_id}/")
     expect(office.locator("[data-testid=slot-row][data-booked='1'] [data-testid=slot-person]")).to_have_text(
         "张*"

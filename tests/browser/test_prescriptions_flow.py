@@ -8,32 +8,20 @@ the limit on the form and saves nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.prescriptions.models import Delivery, Prescription
 from yilian.prescriptions.tests.factories import rx_world, source_rx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
-
-
 def test_extended_prescription_and_its_delivery(world, browser, live_server):
     rw = rx_world(world)
     source = source_rx(rw)
-    gp = _tab(browser, live_server, rw.gp.username)
+    gp = logged_in_tab(browser, live_server, rw.gp.username)
     base = live_server.url
 
     # A long prescription for 120 days: refused inline, nothing saved.
@@ -61,7 +49,7 @@ def test_extended_prescription_and_its_delivery(world, browser, live_server):
     delivery = Delivery.objects.get()
 
     # The county pharmacist dispatches from the worklist.
-    pharmacy = _tab(browser, live_server, rw.pharmacist.username)
+    pharmacy = logged_in_tab(browser, live_server, rw.pharmacist.username)
     pharmacy.goto(f"{base}/prescriptions/deliveries/?box=out")
     pharmacy.click("[data-testid=delivery-link]")
     pharmacy.fill("[data-testid=delivery-dispatch] input[name=note]", "随物流车配送")

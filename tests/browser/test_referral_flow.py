@@ -17,8 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.people.models import Person
 from yilian.referrals.choices import ReferralStatus
 from yilian.referrals.models import Referral, ReferralCriterion
@@ -33,15 +32,6 @@ def _shot(page: Any, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / f"referrals-{name}.png"), full_page=name == "detail")
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def _act(page: Any, action: str, **fields: str) -> None:
@@ -70,7 +60,7 @@ def test_up_referral_from_township_to_county_hospital_and_back(browser, live_ser
     )
 
     # The township doctor writes and sends the referral.
-    sender = _tab(browser, live_server, "township_doctor")
+    sender = logged_in_tab(browser, live_server, "township_doctor")
     sender.goto(f"{live_server.url}/referrals/new/")
     with sender.expect_response(lambda response: "/referrals/new/patients/" in response.url):
         sender.fill("[data-testid=patient-search]", "李四")
@@ -99,7 +89,7 @@ def test_up_referral_from_township_to_county_hospital_and_back(browser, live_ser
     assert referral.criteria_met is True and referral.missing_materials == ["ecg"]
 
     # The hospital doctor sees it in the inbox with the badge and answers it.
-    receiver = _tab(browser, live_server, "hospital_doctor")
+    receiver = logged_in_tab(browser, live_server, "hospital_doctor")
     assert receiver.inner_text("[data-testid=notification-count]") == "1"
     receiver.goto(f"{live_server.url}/referrals/inbox/")
     row = receiver.locator("[data-testid=referral-row]", has_text=referral.number)

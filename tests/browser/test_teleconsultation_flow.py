@@ -23,8 +23,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from yilian.accounts.tests.factories import PASSWORD
+from tests.browser.conftest import logged_in_tab
 from yilian.telemedicine.choices import ChargeDirection, TeleconsultationStatus
 from yilian.telemedicine.models import Teleconsultation, TeleconsultationCharge, TeleconsultationEvent
 from yilian.telemedicine.tests.factories import TeleWorld, later, slot, tele_world
@@ -42,15 +41,6 @@ def _shot(page: Any, name: str) -> None:
         page.screenshot(
             path=str(Path(SCREENSHOTS) / f"telemedicine-{name}.png"), full_page=name != "incoming"
         )
-
-
-def _tab(browser: Any, live_server: Any, username: str) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.base_url = live_server.url
-    login(tab, username, PASSWORD)
-    return tab
 
 
 def _local(moment: datetime.datetime) -> str:
@@ -127,7 +117,7 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
     surgery_time = slot(tw, expert=tw.surgeon, hours=32)
 
     # The township doctor records the consent and sends the invitation.
-    inviting = _tab(browser, live_server, "township_doctor")
+    inviting = logged_in_tab(browser, live_server, "township_doctor")
     inviting.goto(f"{live_server.url}/telemedicine/")
     inviting.click("[data-testid=teleconsultation-new]")
     inviting.wait_for_url(re.compile(r"/telemedicine/new/$"))
@@ -168,7 +158,7 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
 
     # The hospital's coordinator is notified, finds it among the incoming, accepts it with an expert
     # and schedules the session.
-    invited = _tab(browser, live_server, "coordinator")
+    invited = logged_in_tab(browser, live_server, "coordinator")
     assert invited.inner_text("[data-testid=notification-count]") == "1"
     row = _open_from_list(invited, "incoming", number)
     assert "李四" in row.inner_text() and "待受邀方响应" in row.inner_text()
@@ -192,14 +182,14 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
     assert invited.inner_text("[data-testid=meeting-link]") == MEETING_LINK
 
     # A doctor of the hospital who is not the expert (same department) cannot open it.
-    bystander = _tab(browser, live_server, "junior")
+    bystander = logged_in_tab(browser, live_server, "junior")
     response = bystander.goto(f"{live_server.url}/telemedicine/{tc.public_id}/")
     assert response is not None and response.status == 404
     bystander.goto(f"{live_server.url}/telemedicine/assigned/")
     expect(bystander.locator("[data-testid=teleconsultation-empty]")).to_be_visible()
 
     # The expert finds it among the assigned and writes and signs the opinion.
-    expert = _tab(browser, live_server, "expert")
+    expert = logged_in_tab(browser, live_server, "expert")
     row = _open_from_list(expert, "assigned", number)
     assert "已排期" in row.inner_text()
     row.locator("[data-testid=teleconsultation-link]").click()
@@ -246,7 +236,7 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
 
 def test_invitation_without_consent_is_refused_and_saves_nothing(browser, live_server, world):
     tw = tele_world(world)
-    inviting = _tab(browser, live_server, "township_doctor")
+    inviting = logged_in_tab(browser, live_server, "township_doctor")
     inviting.goto(f"{live_server.url}/telemedicine/new/")
     _fill_invitation(inviting, tw, consent=False)
     inviting.click("[data-testid=teleconsultation-submit]")
