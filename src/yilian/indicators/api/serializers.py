@@ -17,6 +17,7 @@ from yilian.indicators.choices import (
     UnitKind,
 )
 from yilian.indicators.models import Indicator, IndicatorCatalogue, RefreshRun
+from yilian.indicators.services import DEFINITION_FIELDS
 
 VALUE = {"max_digits": 24, "decimal_places": 6}
 INT32 = 2**31 - 1
@@ -77,31 +78,13 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
+        # The definition's fields in their order (services.DEFINITION_FIELDS starts with the code).
         fields = [
             "public_id",
             "code",
             "catalogue",
             "consortium",
-            "name",
-            "name_en",
-            "area",
-            "description",
-            "kind",
-            "numerator",
-            "numerator_description",
-            "denominator",
-            "denominator_description",
-            "factor",
-            "unit",
-            "direction",
-            "period_type",
-            "decimals",
-            "legend",
-            "target",
-            "weight",
-            "checklist",
-            "source_document",
-            "is_working_definition",
+            *DEFINITION_FIELDS[1:],
             "is_active",
             "version",
         ]
