@@ -195,7 +195,8 @@ def person_link(*, actor: Any, person: Person, institution: Any, reason: str) ->
     """
     if reason not in PersonLinkReason.values:
         raise Invalid({"reason": [_("无效的关联原因。")]})
-    with transaction.atomic():
+    # No savepoint: callers run inside their own transaction, and a failure here fails theirs.
+    with transaction.atomic(savepoint=False):
         if _link(person, institution, reason):
             record_event(
                 actor=actor,

@@ -193,7 +193,10 @@ class ReferralViewSet(ReferralApiViewSet):
             )
         data = self.payload(s.ReferralCreateSerializer)
         referral, created = services.referral_create(actor=self.actor, idempotency_key=key, **data)
-        return self.render_referral(referral.public_id, status=201 if created else 200)
+        # The minimal answer needs only the row the service returned; the full detail reads it again
+        # with its ends, timeline and files.
+        fetched = referral if self.wants_minimal() else None
+        return self.render_referral(referral.public_id, status=201 if created else 200, fetched=fetched)
 
     @extend_schema(responses={200: ReferralDetailSerializer})
     def retrieve(self, request: Request, public_id: str) -> Response:

@@ -215,7 +215,14 @@ def referral_create(
                 after=snapshot(referral, AUDITED_FIELDS),
             )
             if submit:
-                _submit(actor, referral, booking_date=booking_date, acknowledge_missing=acknowledge_missing)
+                # A referral written a moment ago has no attachments yet: no need to read them.
+                _submit(
+                    actor,
+                    referral,
+                    booking_date=booking_date,
+                    acknowledge_missing=acknowledge_missing,
+                    attached=set(),
+                )
     except IntegrityError as error:
         if key:
             existing = Referral.objects.filter(created_by=actor, idempotency_key=key).first()
@@ -324,7 +331,12 @@ def referral_submit(
 
 
 def _submit(
-    actor: Any, referral: Referral, *, booking_date: datetime.date | None, acknowledge_missing: bool
+    actor: Any,
+    referral: Referral,
+    *,
+    booking_date: datetime.date | None,
+    acknowledge_missing: bool,
+    attached: set[str] | None = None,
 ) -> None:
     transition = _allowed(actor, referral, "submit")
     values = {name: getattr(referral, name) for name in CONTENT_FIELDS}
@@ -334,7 +346,7 @@ def _submit(
         _validate_booking_date(referral, booking_date, errors)
     raise_if(errors)
     referral.diagnosis_code = values["diagnosis_code"]
-    check = referral_check(referral)
+    check = referral_check(referral, attached=attached)
     if check.blocks:
         raise Invalid(
             {
@@ -819,13 +831,15 @@ def _notify_receiver(
 
     ``title`` is a template with ``{number}`` and any ``values``.
     """
-    users = users_holding(
-        referral.to_institution_id,
-        RECEIVER_ROLES_TO_NOTIFY,
-        department_id=None if whole_institution else referral.to_department_id,
+    users = list(
+        users_holding(
+            referral.to_institution_id,
+            RECEIVER_ROLES_TO_NOTIFY,
+            department_id=None if whole_institution else referral.to_department_id,
+        ).only("pk")
     )
-    if not whole_institution and not users.exists():
-        users = users_holding(referral.to_institution_id, RECEIVER_ROLES_TO_NOTIFY)
+    if not whole_institution and not users:
+        users = list(users_holding(referral.to_institution_id, RECEIVER_ROLES_TO_NOTIFY).only("pk"))
     notify(
         recipients=users,
         topic=topic,
