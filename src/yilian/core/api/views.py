@@ -154,12 +154,12 @@ class ServiceViewSet(viewsets.GenericViewSet):
             return None
         match = _IF_MATCH.match(header)
         if match is None:
-            raise Invalid({"If-Match": [_('If-Match 应为医联体的版本号，例如 "3"。')]})
+            raise Invalid({"If-Match": [_('If-Match 应为所修改记录的版本号（上次答复的 ETag），例如 "3"。')]})
         return int(match.group(1))
 
 
 def version_etag(version: int) -> dict[str, str]:
-    """The ``ETag`` header carrying a consortium version (send it back as ``If-Match``)."""
+    """The ``ETag`` header carrying a record's version (send it back as ``If-Match``)."""
     return {"ETag": f'"{version}"'}
 
 
