@@ -9,6 +9,7 @@ from rest_framework import serializers
 from yilian.assessment.choices import GradingMethod, GroupBy, RoundKind, SchemeSubject, ScoringRule, Verdict
 from yilian.core.api.fields import EnumField
 from yilian.indicators.choices import PeriodType
+from yilian.indicators.drilldown import unit_refs
 
 VERSION_MAX = 1_000_000
 RANK_MAX = 1_000_000
@@ -35,7 +36,7 @@ class SchemeItemSerializer(serializers.Serializer):
 
 
 class SchemeSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
+    public_id = serializers.UUIDField(read_only=True)
     code = serializers.CharField(max_length=60, required=False, allow_blank=True)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -55,7 +56,7 @@ class SchemeSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = {
-            "id": str(instance.public_id),
+            "public_id": str(instance.public_id),
             "code": instance.code,
             "name": instance.name,
             "description": instance.description,
@@ -78,7 +79,7 @@ class SchemeSerializer(serializers.Serializer):
 
 
 class RoundSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
+    public_id = serializers.UUIDField(read_only=True)
     scheme = serializers.UUIDField()
     consortium = serializers.UUIDField(required=False, allow_null=True)
     region = serializers.CharField(max_length=12, required=False, allow_blank=True, help_text="行政区划代码")
@@ -93,7 +94,7 @@ class RoundSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return {
-            "id": str(instance.public_id),
+            "public_id": str(instance.public_id),
             "scheme": str(instance.scheme.public_id),
             "scheme_name": instance.scheme.name,
             "consortium": str(instance.consortium.public_id) if instance.consortium_id else None,
@@ -118,9 +119,44 @@ class ExpectedVersionSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(min_value=0, max_value=VERSION_MAX, required=False)
 
 
-class TotalSerializer(serializers.Serializer):
+class SubjectRefs(serializers.ListSerializer):
+    """A page of rows about subjects: their public ids are read for the whole page at once."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rows = list(data.all() if hasattr(data, "all") else data)
+        ids: dict[str, set[int]] = {}
+        for row in rows:
+            ids.setdefault(row.subject_kind, set()).add(row.subject_id)
+        self.refs = {
+            (kind, pk): unit.ref
+            for kind, chosen in ids.items()
+            for pk, unit in unit_refs(kind, chosen).items()
+        }
+        return [self.child.to_representation(row) for row in rows]
+
+
+class SubjectSerializer(serializers.Serializer):
+    """A row about one subject, which it names by public id (``subject``), as the indicator API names units."""
+
+    class Meta:
+        list_serializer_class = SubjectRefs
+
+    subject = serializers.SerializerMethodField(
+        help_text="对象的公共编号（成员单位、科室或医联体），与指标接口的单元编号相同"
+    )
+
+    def get_subject(self, row: Any) -> str:
+        refs = getattr(self.parent, "refs", None)
+        if refs is None:
+            found = unit_refs(row.subject_kind, [row.subject_id]).get(row.subject_id)
+            return found.ref if found else ""
+        return refs.get((row.subject_kind, row.subject_id), "")
+
+
+class TotalSerializer(SubjectSerializer):
+    """A subject's total in one version of a round: group, score, grade, rank and reward."""
+
     subject_kind = serializers.CharField()
-    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     subject_name = serializers.CharField()
     group = serializers.CharField()
     score = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -129,9 +165,10 @@ class TotalSerializer(serializers.Serializer):
     reward = serializers.CharField()
 
 
-class ResultSerializer(serializers.Serializer):
+class ResultSerializer(SubjectSerializer):
+    """A subject's result on one indicator in one version of a round."""
+
     subject_kind = serializers.CharField()
-    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     subject_name = serializers.CharField()
     group = serializers.CharField()
     indicator_code = serializers.CharField()
@@ -151,21 +188,26 @@ class ResultSerializer(serializers.Serializer):
 
 class JudgementSerializer(serializers.Serializer):
     indicator = serializers.CharField(max_length=60, help_text="指标编码")
-    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    subject = serializers.CharField(
+        max_length=64, help_text="对象的公共编号（成员单位、科室或医联体），与指标接口的单元编号相同"
+    )
     verdict = EnumField(Verdict)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class EvidenceUploadSerializer(serializers.Serializer):
     indicator = serializers.CharField(max_length=60)
-    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    subject = serializers.CharField(
+        max_length=64, help_text="对象的公共编号（成员单位、科室或医联体），与指标接口的单元编号相同"
+    )
     file = serializers.FileField()
 
 
-class EvidenceSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
+class EvidenceSerializer(SubjectSerializer):
+    """An evidence file uploaded for a qualitative item of one subject."""
+
+    public_id = serializers.UUIDField()
     indicator = serializers.CharField(source="indicator.code")
-    subject_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     original_name = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField(min_value=1, max_value=10 * 1024 * 1024)

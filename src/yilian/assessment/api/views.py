@@ -17,8 +17,10 @@ from rest_framework.response import Response
 
 from yilian.assessment import documents, selectors, services
 from yilian.assessment.api import serializers as s
+from yilian.assessment.choices import SUBJECT_UNIT_KIND, SchemeSubject
 from yilian.core.api.views import ServiceViewSet, version_etag
 from yilian.core.exceptions import Invalid, NotFound
+from yilian.indicators.drilldown import unit_resolve
 from yilian.indicators.selectors import indicator_list
 from yilian.institutions.selectors import consortium_get, region_get
 
@@ -34,6 +36,14 @@ class AssessmentApiViewSet(ServiceViewSet):
     def round(self) -> Any:
         """The round in the URL, with the actor's access."""
         return selectors.round_get(self.actor, self.object_id())
+
+    def subject(self, round_: Any, ref: str) -> int:
+        """The database id of a subject of ``round_`` named by public id that the actor sees (400 otherwise)."""
+        kind = SUBJECT_UNIT_KIND[SchemeSubject(round_.scheme.subject)]
+        try:
+            return unit_resolve(self.actor, kind, ref).id
+        except NotFound as error:
+            raise Invalid({"subject": [_("考核对象不存在：%(ref)s") % {"ref": ref[:64]}]}) from error
 
     def indicator(self, code: str) -> Any:
         """An indicator the actor reads, by code (400 otherwise)."""
@@ -206,14 +216,14 @@ class RoundViewSet(AssessmentApiViewSet):
             actor=self.actor,
             round_=round_,
             indicator=self.indicator(data["indicator"]),
-            subject_id=data["subject_id"],
+            subject_id=self.subject(round_, data["subject"]),
             verdict=data["verdict"],
             comment=data.get("comment", ""),
         )
         return Response(
             {
                 "indicator": data["indicator"],
-                "subject_id": judgement.subject_id,
+                "subject": data["subject"],
                 "verdict": judgement.verdict,
                 "comment": judgement.comment,
             },
@@ -228,11 +238,12 @@ class RoundViewSet(AssessmentApiViewSet):
         serializer = s.EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        round_ = self.round()
         evidence = services.evidence_upload(
             actor=self.actor,
-            round_=self.round(),
+            round_=round_,
             indicator=self.indicator(data["indicator"]),
-            subject_id=data["subject_id"],
+            subject_id=self.subject(round_, data["subject"]),
             upload=data["file"],
         )
         return self.rendered(evidence, s.EvidenceSerializer, status=201)

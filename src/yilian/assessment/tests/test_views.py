@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from yilian.assessment import services
 from yilian.assessment.models import AssessmentRound, AssessmentScheme, Judgement
 from yilian.assessment.tests.factories import AssessmentWorld
+from yilian.core.api.testing import error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +237,9 @@ def test_api_flow_with_if_match(aw, client):
     response = c.get(base)
     assert response.status_code == 200 and response["ETag"] == '"0"'
     assert c.post(f"{base}/compute").status_code == 200
-    assert c.get(f"{base}/totals?version=0").json()["results"][0]["subject_name"] == "霍邱县城关镇卫生院"
+    first = c.get(f"{base}/totals?version=0").json()["results"][0]
+    assert first["subject_name"] == "霍邱县城关镇卫生院"
+    assert first["subject"] == str(aw.world.township.public_id) and "subject_id" not in first
     response = c.post(f"{base}/freeze", content_type="application/json", data={}, HTTP_IF_MATCH='"0"')
     assert response.status_code == 201 and response.json()["version"] == 1
     response = c.post(f"{base}/freeze", content_type="application/json", data={}, HTTP_IF_MATCH='"0"')
@@ -257,14 +260,22 @@ def test_api_bad_input(aw, client, settings, tmp_path):
     response = c.post(
         f"{base}/judgements",
         content_type="application/json",
-        data={"indicator": "up_referral_rate", "subject_id": aw.members[0].pk, "verdict": "met"},
+        data={"indicator": "up_referral_rate", "subject": str(aw.members[0].public_id), "verdict": "met"},
     )
     assert response.status_code == 400
+    # A malformed id, and a real institution outside the consortium the office sees.
+    for unknown in ("no-such-unit", str(aw.world.outsider.public_id)):
+        response = c.post(
+            f"{base}/judgements",
+            content_type="application/json",
+            data={"indicator": "unified_management", "subject": unknown, "verdict": "met"},
+        )
+        assert response.status_code == 400 and "subject" in error_of(response)["fields"], response.content
     response = c.post(
         f"{base}/evidence",
         {
             "indicator": "unified_management",
-            "subject_id": aw.members[0].pk,
+            "subject": str(aw.members[0].public_id),
             "file": SimpleUploadedFile("x.exe", b"MZ"),
         },
     )
@@ -314,7 +325,7 @@ def test_api_scheme_create_and_update(aw, client):
         },
     )
     assert response.status_code == 201, response.content
-    scheme_id = response.json()["id"]
+    scheme_id = response.json()["public_id"]
     assert response.json()["items"][0]["indicator"] == "up_referral_rate"
     body = {"name": "年度2", "subject": "consortia", "period_type": "year", "grading": "quartile"}
     url = f"/api/v1/assessment/schemes/{scheme_id}"
@@ -343,6 +354,11 @@ def test_api_lists_query_counts(aw, client, django_assert_num_queries):
     with django_assert_num_queries(5):
         response = c.get("/api/v1/assessment/schemes")
     assert response.json()["count"] == 1
-    with django_assert_num_queries(6):
+    # The subjects' public ids: one query for the page, whatever its length.
+    with django_assert_num_queries(7):
         response = c.get(f"/api/v1/assessment/rounds/{aw.round.public_id}/totals?version=0")
     assert response.json()["count"] == 3
+    assert {row["subject"] for row in response.json()["results"]} == {str(m.public_id) for m in aw.members}
+    with django_assert_num_queries(7):
+        response = c.get(f"/api/v1/assessment/rounds/{aw.round.public_id}/results?version=0")
+    assert {row["subject"] for row in response.json()["results"]} == {str(m.public_id) for m in aw.members}
