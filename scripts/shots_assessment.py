@@ -154,21 +154,21 @@ class _Client:  # pragma: no cover - used by hand against a copy of the demo
 
 def _self_assessment(client: _Client, consortium: str, year: datetime.date) -> None:  # pragma: no cover
     """A self-assessment of ``year`` with evidence and judgements for three members, left as a draft."""
-    scheme = _scheme(client.page, client.base, SELF)["id"]
+    scheme = _scheme(client.page, client.base, SELF)["public_id"]
     data = {"scheme": scheme, "consortium": consortium, "kind": "self", "period_start": year.isoformat()}
-    round_id = client.post("/api/v1/assessment/rounds", data=data)["id"]
+    round_id = client.post("/api/v1/assessment/rounds", data=data)["public_id"]
     client.post(f"/api/v1/assessment/rounds/{round_id}/compute")
     results = client.get(f"/api/v1/assessment/rounds/{round_id}/results?version=0&page_size=500")["results"]
-    names = {row["subject_id"]: row["subject_name"] for row in results if row["is_qualitative"]}
+    names = {row["subject"]: row["subject_name"] for row in results if row["is_qualitative"]}
     subjects = sorted(names, key=names.__getitem__)[: len(JUDGEMENTS)]
-    for subject_id, (verdict, comment) in zip(subjects, JUDGEMENTS, strict=False):
+    for subject, (verdict, comment) in zip(subjects, JUDGEMENTS, strict=False):
         for code in ("ncm2024_01", "ncm2024_03"):
             upload = {"name": f"{code}-会议纪要.pdf", "mimeType": "application/pdf", "buffer": EVIDENCE}
             client.post(
                 f"/api/v1/assessment/rounds/{round_id}/evidence",
-                multipart={"indicator": code, "subject_id": str(subject_id), "file": upload},
+                multipart={"indicator": code, "subject": subject, "file": upload},
             )
-            judgement = {"indicator": code, "subject_id": subject_id, "verdict": verdict, "comment": comment}
+            judgement = {"indicator": code, "subject": subject, "verdict": verdict, "comment": comment}
             client.post(f"/api/v1/assessment/rounds/{round_id}/judgements", data=judgement)
     client.post(f"/api/v1/assessment/rounds/{round_id}/compute")
 
@@ -187,10 +187,10 @@ def _prepare(base: str) -> None:  # pragma: no cover - a helper run by hand agai
         # The demo's half-year round, frozen and published.
         for row in _rounds(client.page, base):
             if row["kind"] == "half_year_target" and not row["published_version"]:
-                client.publish(row["id"])
+                client.publish(row["public_id"])
 
         # The monthly ranking of this month and of the same month a year ago, both published.
-        ranking = _scheme(client.page, base, RANKING)["id"]
+        ranking = _scheme(client.page, base, RANKING)["public_id"]
         rounds = {(row["scheme"], row["period_start"]): row for row in _rounds(client.page, base)}
         for start in (_month_before(this_month, 12), this_month):
             data = {
@@ -203,7 +203,7 @@ def _prepare(base: str) -> None:  # pragma: no cover - a helper run by hand agai
                 "/api/v1/assessment/rounds", data=data
             )
             if not row["published_version"]:
-                client.publish(row["id"])
+                client.publish(row["public_id"])
 
         # A full refresh of last month, requested by the office (queued for the copy's worker).
         last = _month_before(this_month, 1).isoformat()
