@@ -362,3 +362,35 @@ def test_api_lists_query_counts(aw, client, django_assert_num_queries):
     with django_assert_num_queries(7):
         response = c.get(f"/api/v1/assessment/rounds/{aw.round.public_id}/results?version=0")
     assert {row["subject"] for row in response.json()["results"]} == {str(m.public_id) for m in aw.members}
+
+
+def test_qualitative_items_filter_page_and_bring_the_assessor_back(aw, client, monkeypatch):
+    """A county self-assessment has a row per member and item: the assessor filters to the pending ones
+    of one unit, pages through them, and a judgement returns to the same filtered page."""
+    from yilian.assessment.views import pages
+
+    monkeypatch.setattr(pages, "QUALITATIVE_PAGE_SIZE", 2)
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round", args=[aw.round.public_id])
+    response = c.get(url, {"v": 0})
+    assert "待评判 3 / 共 3 项" in response.content.decode()
+    assert len(response.context["qualitative_page"]) == 2
+    assert response.context["qualitative_page"].paginator.num_pages == 2
+    assert len(c.get(url, {"v": 0, "page": 2}).context["qualitative_page"]) == 1
+
+    back = "v=0&state=pending&q=周集&next=https://evil.example/"
+    judged = c.post(
+        reverse("assessment:round_judge", args=[aw.round.public_id]),
+        {"indicator": "unified_management", "subject_id": aw.members[1].pk, "verdict": "met", "back": back},
+    )
+    assert judged.status_code == 302
+    assert judged["Location"] == f"{url}?v=0&state=pending&q=%E5%91%A8%E9%9B%86"  # nothing else travels
+
+    def names(**query: str) -> list[str]:
+        return [row.subject_name for row in c.get(url, {"v": 0, **query}).context["qualitative_page"]]
+
+    assert names(state="pending", q="周集") == []
+    assert names(state="judged") == ["霍邱县周集镇卫生院"]
+    assert sorted(names(state="pending")) == sorted([aw.members[0].name, aw.members[2].name])
+    assert names(indicator="no_such") == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -299,13 +299,14 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         for total in totals
     ]
     qualitative = [result for result in results if result.is_qualitative]
-    evidence = list(selectors.round_evidence(round_))
+    files: dict[tuple[int, int], list[Any]] = {}
+    for file in selectors.round_evidence(round_):
+        files.setdefault((file.indicator_id, file.subject_id), []).append(file)
     judgements = {(j.indicator_id, j.subject_id): j for j in selectors.round_judgements(round_)}
     for result in qualitative:
-        result.files = [
-            e for e in evidence if e.indicator_id == result.indicator_id and e.subject_id == result.subject_id
-        ]
+        result.files = files.get((result.indicator_id, result.subject_id), [])
         result.judgement = judgements.get((result.indicator_id, result.subject_id))
+    qualitative_filters = _qualitative_filters(request)
     # The draft is version 0: its totals are shown too (``if shown`` would hide them).
     comparison = selectors.year_on_year(request.user, round_, version) if shown is not None else None
     return render(
@@ -320,6 +321,15 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "indicators": indicators,
             "figure_rows": figure_rows,
             "qualitative": qualitative,
+            "qualitative_page": paginate(
+                request, _filter_qualitative(qualitative, qualitative_filters), QUALITATIVE_PAGE_SIZE
+            ),
+            "qualitative_filters": qualitative_filters,
+            "qualitative_indicators": list(
+                dict.fromkeys((r.indicator_code, r.indicator_name) for r in qualitative)
+            ),
+            "qualitative_pending": sum(1 for r in qualitative if r.judgement is None),
+            "back": _back_query(request.GET),
             "verdicts": Verdict.choices,
             "is_open": selectors.round_is_open(round_),
             "comparison": comparison,
@@ -333,9 +343,52 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _back(round_: Any, version: int | None = None) -> HttpResponse:
+QUALITATIVE_PAGE_SIZE = 50
+"""Qualitative rows per page: a county's self-assessment has a row per member and item (hundreds)."""
+
+BACK_PARAMETERS = ("v", "indicator", "state", "q", "page")
+"""What of the round page's query a judgement or an upload returns to (the version, filters and page)."""
+
+
+def _qualitative_filters(request: HttpRequest) -> dict[str, str]:
+    state = request.GET.get("state", "")
+    return {
+        "indicator": request.GET.get("indicator", "")[:60],
+        "state": state if state in ("pending", "judged") else "",
+        "q": request.GET.get("q", "").strip()[:50],
+    }
+
+
+def _filter_qualitative(rows: list[Any], filters: dict[str, str]) -> list[Any]:
+    """The qualitative rows of one item, judged or not, whose subject's name holds the search text."""
+    return [
+        row
+        for row in rows
+        if (not filters["indicator"] or row.indicator_code == filters["indicator"])
+        and (not filters["q"] or filters["q"] in row.subject_name)
+        and (filters["state"] != "pending" or row.judgement is None)
+        and (filters["state"] != "judged" or row.judgement is not None)
+    ]
+
+
+def _back_query(query: Any) -> str:
+    """The round page's own parameters from ``query``, encoded (nothing else travels in a redirect)."""
+    kept = QueryDict(mutable=True)
+    for name in BACK_PARAMETERS:
+        value = query.get(name, "")
+        if value:
+            kept[name] = value[:60]
+    return kept.urlencode()
+
+
+def _back(round_: Any, version: int | None = None, back: str = "") -> HttpResponse:
+    """The round page again: at ``version`` when given, with the filters and page the form came from."""
+    query = QueryDict(back, mutable=True)
+    kept = QueryDict(_back_query(query), mutable=True)
+    if version is not None:
+        kept["v"] = str(version)
     url = reverse("assessment:round", args=[round_.public_id])
-    return redirect(f"{url}?v={version}" if version is not None else url)
+    return redirect(f"{url}?{kept.urlencode()}" if kept else url)
 
 
 @assessment_view
@@ -387,7 +440,7 @@ def round_judge(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
     else:
         messages.success(request, _("评判已保存，重新计算草稿后计入得分"))
-    return _back(round_, 0 if round_.access.manage else None)
+    return _back(round_, 0 if round_.access.manage else None, request.POST.get("back", ""))
 
 
 @assessment_view
@@ -415,7 +468,7 @@ def round_evidence(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
     else:
         messages.success(request, _("佐证材料已上传"))
-    return _back(round_)
+    return _back(round_, back=request.POST.get("back", ""))
 
 
 @assessment_view
