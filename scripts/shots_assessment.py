@@ -44,16 +44,16 @@ def published(page: Any, base: str) -> str:
     monthly up-referral ranking)."""
     rows = [row for row in _rounds(page, base) if row["published_version"]]
     half = [row for row in rows if row["kind"] == "half_year_target"]
-    return f"/assessment/rounds/{(half or rows)[0]['id']}/" if rows else "/assessment/"
+    return f"/assessment/rounds/{(half or rows)[0]['public_id']}/" if rows else "/assessment/"
 
 
 def compared(page: Any, base: str) -> str:
     """A published round with a published round of the same scheme a year earlier, else the newest published."""
     for row in _rounds(page, base):
         if row["published_version"]:
-            found = _api(page, base, f"/api/v1/assessment/rounds/{row['id']}/compare")
+            found = _api(page, base, f"/api/v1/assessment/rounds/{row['public_id']}/compare")
             if found.get("earlier_round"):
-                return f"/assessment/rounds/{row['id']}/"
+                return f"/assessment/rounds/{row['public_id']}/"
     return published(page, base)
 
 
@@ -62,21 +62,21 @@ def qualitative(page: Any, base: str) -> str:
     for row in _rounds(page, base):
         if row["status"] == "published":
             continue
-        results = _api(page, base, f"/api/v1/assessment/rounds/{row['id']}/results?version=0&page_size=100")
+        results = _api(page, base, f"/api/v1/assessment/rounds/{row['public_id']}/results?version=0&page_size=100")
         if any(result["is_qualitative"] for result in results.get("results", [])):
-            return f"/assessment/rounds/{row['id']}/?v=0"
-    return f"/assessment/schemes/{_scheme(page, base, SELF)['id']}/"
+            return f"/assessment/rounds/{row['public_id']}/?v=0"
+    return f"/assessment/schemes/{_scheme(page, base, SELF)['public_id']}/"
 
 
 def half_year_scheme(page: Any, base: str) -> str:
     """The half-year target scheme: items, weights and scoring rules, grade bands and rewards."""
-    return f"/assessment/schemes/{_scheme(page, base, 'half-year-member-targets')['id']}/"
+    return f"/assessment/schemes/{_scheme(page, base, 'half-year-member-targets')['public_id']}/"
 
 
 def show_qualitative(page: Any) -> None:
-    """Scroll to the qualitative items (evidence files, upload and judgement forms)."""
-    if page.locator("[data-testid=round-qualitative]").count():
-        page.eval_on_selector("[data-testid=round-qualitative]", "e => e.scrollIntoView({block: 'start'})")
+    """Scroll to the qualitative items (pending count, filters, evidence files, upload and judgement forms)."""
+    if page.locator("[data-testid=qualitative-pending]").count():
+        page.eval_on_selector("[data-testid=qualitative-pending]", "e => e.scrollIntoView({block: 'start'})")
         page.evaluate("window.scrollBy(0, -70)")
         page.wait_for_timeout(300)
 
