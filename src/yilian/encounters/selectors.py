@@ -1,13 +1,14 @@
-"""Reads of encounters for other apps: current inpatients and monthly volumes."""
+"""Reads of encounters for other apps: current inpatients, monthly volumes, inpatient stays and their costs."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncDate, TruncMonth, Upper
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotFound
@@ -105,3 +106,83 @@ def monthly_volumes(
         }
         for row in totals
     }
+
+
+def first_inpatient_stay_id(
+    *, person_id: Any, institution_id: Any, admitted_from: Any, admitted_to: Any
+) -> QuerySet[Any]:
+    """The id of the person's first inpatient stay at the institution admitted from ``admitted_from``
+    to ``admitted_to`` (both included), as a one-row ``values("pk")`` queryset to wrap in ``Subquery``.
+
+    The arguments may be expressions (``OuterRef``, ``OuterRef(...) + timedelta``) so the caller
+    correlates it with its own rows; ties on the admission moment go to the lower id. Unscoped: the
+    caller's policy decides who sees what. No query by itself.
+    """
+    return (
+        Encounter.objects.filter(
+            person_id=person_id,
+            institution_id=institution_id,
+            kind=EncounterKind.INPATIENT,
+            started_at__gte=admitted_from,
+            started_at__lte=admitted_to,
+        )
+        .order_by("started_at", "pk")
+        .values("pk")[:1]
+    )
+
+
+def inpatient_costs_by_month_and_category(
+    institution_ids: Collection[int], discharged_from: datetime.datetime, discharged_before: datetime.datetime
+) -> QuerySet[Any]:
+    """Inpatient stays of the institutions discharged from ``discharged_from`` to before
+    ``discharged_before``, summed per discharge month and ICD-10 category of the main diagnosis.
+
+    One row (a dict) per (month, category): ``month`` (the discharge month: a date, or a datetime
+    on backends that truncate to one), ``category`` (the diagnosis code's first three characters,
+    upper case), ``stays``, ``span_sum`` (Σ discharge date − admission date, a timedelta or None),
+    ``same_day`` (stays discharged the day they began, which count as one inpatient day:
+    Σ max(d, 1) = Σ d + same_day), ``cost`` (Σ total cost) and ``fund`` (Σ fund paid), both None
+    without costs. Unscoped aggregates for the caller's own policy; one grouped query when
+    evaluated.
+    """
+    return (
+        Encounter.objects.filter(
+            institution_id__in=institution_ids,
+            kind=EncounterKind.INPATIENT,
+            ended_at__gte=discharged_from,
+            ended_at__lt=discharged_before,
+        )
+        .annotate(
+            category=Upper(Substr("diagnosis_code", 1, 3)),
+            month=TruncMonth("ended_at"),
+            start_day=TruncDate("started_at"),
+            end_day=TruncDate("ended_at"),
+        )
+        .annotate(span=ExpressionWrapper(F("end_day") - F("start_day"), output_field=DurationField()))
+        .values("month", "category")
+        .annotate(
+            stays=Count("pk"),
+            span_sum=Sum("span"),
+            same_day=Count("pk", filter=Q(end_day=F("start_day"))),
+            cost=Sum("total_cost"),
+            fund=Sum("fund_paid"),
+        )
+        .order_by()
+    )
+
+
+ENCOUNTER_COST_FIELDS = ("pk", "started_at", "ended_at", "total_cost", "fund_paid", "self_paid")
+"""The keys of the rows ``encounter_costs`` returns."""
+
+
+def encounter_costs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Admission and discharge moments and costs of the encounters ``ids``, by id.
+
+    Each row is a fresh dict with the keys of ``ENCOUNTER_COST_FIELDS`` (``ended_at`` is None while
+    the stay goes on). Unscoped: the caller's policy decides who sees what. One query; none when
+    ``ids`` is empty.
+    """
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {row["pk"]: row for row in Encounter.objects.filter(pk__in=ids).values(*ENCOUNTER_COST_FIELDS)}

@@ -191,6 +191,53 @@ def consortium_members(
     return members.order_by("-is_active", "role", "institution__region__code", "institution__name")
 
 
+def consortium_lead_institution_ids(consortium: Consortium) -> set[int]:
+    """Ids of the consortium's active lead institutions (牵头医院). One query."""
+    return set(
+        ConsortiumMember.objects.filter(
+            consortium=consortium, role=MemberRole.LEAD, is_active=True
+        ).values_list("institution_id", flat=True)
+    )
+
+
+def consortium_by_public_id(public_id: Any) -> Consortium | None:
+    """The consortium ``public_id`` with its region, or None when there is none.
+
+    Unscoped, for apps whose own policy decides who reads the consortium (they 404 on None).
+    Raises ValidationError when ``public_id`` is not a UUID. One query.
+    """
+    return Consortium.objects.select_related("region").filter(public_id=public_id).first()
+
+
+def consortia_reached(
+    *,
+    all_consortia: bool = False,
+    consortium_ids: set[int] | None = None,
+    region_prefixes: set[str] | None = None,
+    lead_institution_ids: set[int] | None = None,
+) -> QuerySet[Consortium]:
+    """Consortia with their region, by name, that a caller's own policy grants.
+
+    Every consortium when ``all_consortia``; otherwise those in ``consortium_ids``, those whose
+    region's GB/T 2260 code starts with one of ``region_prefixes`` and those with an active lead
+    member among ``lead_institution_ids``. No scoping here: the caller passes what its policy
+    grants. One query when evaluated, none when nothing is granted.
+    """
+    consortia = Consortium.objects.select_related("region").order_by("name")
+    if all_consortia:
+        return consortia
+    condition = Q(pk__in=consortium_ids or set())
+    for prefix in region_prefixes or set():
+        condition |= Q(region__code__startswith=prefix)
+    if lead_institution_ids:
+        condition |= Q(
+            pk__in=ConsortiumMember.objects.filter(
+                role=MemberRole.LEAD, is_active=True, institution_id__in=lead_institution_ids
+            ).values("consortium_id")
+        )
+    return consortia.filter(condition)
+
+
 @dataclass
 class MemberNode:
     """A member in the consortium's lead → sub-lead → member tree."""

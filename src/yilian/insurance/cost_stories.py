@@ -48,20 +48,27 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, Substr, TruncDate, TruncMonth, Upper
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.core.permissions import Role
-from yilian.encounters.choices import EncounterKind
-from yilian.encounters.models import Encounter
-from yilian.institutions.choices import MemberRole
-from yilian.institutions.models import Consortium, ConsortiumMember
+from yilian.encounters.selectors import (
+    encounter_costs,
+    first_inpatient_stay_id,
+    inpatient_costs_by_month_and_category,
+)
+from yilian.institutions.selectors import (
+    consortia_reached,
+    consortium_by_public_id,
+    consortium_lead_institution_ids,
+    consortium_members,
+)
 from yilian.insurance import policies
 from yilian.referrals.choices import ReferralDirection, ReferralStatus
-from yilian.referrals.models import Referral
+from yilian.referrals.selectors import consortium_referral_by_public_id, consortium_referrals
 
 CENT = Decimal("0.01")
 SHARE = Decimal("0.0001")
@@ -115,27 +122,20 @@ def _aware(day: datetime.date) -> datetime.datetime:
 # --- access ---------------------------------------------------------------------------------------
 
 
-def cost_story_consortia(actor: Any) -> QuerySet[Consortium]:
+def cost_story_consortia(actor: Any) -> QuerySet[Any]:
     """Consortia whose cost stories the actor reads (see ``policies.can_view_cost_stories``), by name.
 
     Budget readers of the consortium or of a region covering it, platform admins, and administrators
     of a lead institution. One query when evaluated.
     """
     scope = scope_for(actor)
-    consortia = Consortium.objects.select_related("region").order_by("name")
     if scope.is_platform_admin:
-        return consortia
-    condition = Q(pk__in=scope.consortia_with(*policies.BUDGET_READERS))
-    for prefix in scope.region_prefixes_with(*policies.BUDGET_READERS):
-        condition |= Q(region__code__startswith=prefix)
-    own = scope.institutions_with(Role.INSTITUTION_ADMIN)
-    if own:
-        condition |= Q(
-            pk__in=ConsortiumMember.objects.filter(
-                role=MemberRole.LEAD, is_active=True, institution_id__in=own
-            ).values("consortium_id")
-        )
-    return consortia.filter(condition)
+        return consortia_reached(all_consortia=True)
+    return consortia_reached(
+        consortium_ids=scope.consortia_with(*policies.BUDGET_READERS),
+        region_prefixes=scope.region_prefixes_with(*policies.BUDGET_READERS),
+        lead_institution_ids=scope.institutions_with(Role.INSTITUTION_ADMIN),
+    )
 
 
 def may_view_any(actor: Any) -> bool:
@@ -149,26 +149,22 @@ def may_view_any(actor: Any) -> bool:
     )
 
 
-def _lead_ids(consortium: Consortium) -> set[int]:
+def _lead_ids(consortium: Any) -> set[int]:
     ids = getattr(consortium, "lead_institution_ids", None)
     if not ids:
-        ids = set(
-            ConsortiumMember.objects.filter(
-                consortium=consortium, role=MemberRole.LEAD, is_active=True
-            ).values_list("institution_id", flat=True)
-        )
-        consortium.lead_institution_ids = ids  # type: ignore[attr-defined]
+        ids = consortium_lead_institution_ids(consortium)
+        consortium.lead_institution_ids = ids
     return set(ids)
 
 
-def _require(actor: Any, consortium: Consortium) -> None:
+def _require(actor: Any, consortium: Any) -> None:
     """NotFound unless the actor reads the consortium's cost stories (the consortium's leads are loaded)."""
     _lead_ids(consortium)
     if not policies.can_view_cost_stories(actor, consortium):
         raise NotFound("医联体不存在")
 
 
-def cost_story_consortium_get(actor: Any, public_id: Any) -> Consortium:
+def cost_story_consortium_get(actor: Any, public_id: Any) -> Any:
     """The consortium ``public_id`` if the actor reads its cost stories.
 
     Raises NotAllowed when the actor reads no cost stories at all, NotFound when it cannot read
@@ -176,7 +172,7 @@ def cost_story_consortium_get(actor: Any, public_id: Any) -> Consortium:
     """
     if not may_view_any(actor):
         raise NotAllowed("无权查看费用对比")
-    consortium = Consortium.objects.select_related("region").filter(public_id=public_id).first()
+    consortium = consortium_by_public_id(public_id)
     if consortium is None:
         raise NotFound("医联体不存在")
     _require(actor, consortium)
@@ -247,37 +243,14 @@ class LeadRates:
         if not lead_ids:
             return
         since = _add_months(first_month, -WINDOW_MONTHS)
-        stays = (
-            Encounter.objects.filter(
-                institution_id__in=lead_ids,
-                kind=EncounterKind.INPATIENT,
-                ended_at__gte=_aware(since),
-                ended_at__lt=_aware(last_month),
-            )
-            .annotate(
-                category=Upper(Substr("diagnosis_code", 1, 3)),
-                month=TruncMonth("ended_at"),
-                start_day=TruncDate("started_at"),
-                end_day=TruncDate("ended_at"),
-            )
-            .annotate(span=ExpressionWrapper(F("end_day") - F("start_day"), output_field=DurationField()))
-            .values("month", "category")
-            .annotate(
-                stays=Count("pk"),
-                span_sum=Sum("span"),
-                # A stay discharged the day it began counts one day (Σ max(d, 1) = Σ d + #{d = 0}).
-                same_day=Count("pk", filter=Q(end_day=F("start_day"))),
-                cost=Sum("total_cost"),
-                fund=Sum("fund_paid"),
-            )
-            .order_by()
-        )
+        stays = inpatient_costs_by_month_and_category(lead_ids, _aware(since), _aware(last_month))
         for row in stays:
             month = row["month"]
             month = (timezone.localdate(month) if isinstance(month, datetime.datetime) else month).replace(
                 day=1
             )
             span = row["span_sum"] or datetime.timedelta()
+            # A stay discharged the day it began counts one day (Σ max(d, 1) = Σ d + #{d = 0}).
             self.by_month[month][row["category"]] = _Sums(
                 stays=row["stays"],
                 days=span.days + row["same_day"],
@@ -340,7 +313,8 @@ class CostStory:
     counterfactual_fund: Decimal | None = None
     counterfactual_self: Decimal | None = None
     source_stay: dict[str, Any] | None = None
-    consortium: Consortium | None = None
+    consortium: Any = None
+    """The story's consortium (set by ``cost_story_get`` only)."""
 
     @property
     def has_money(self) -> bool:
@@ -441,7 +415,7 @@ class Totals:
 class CostStoryReport:
     """A consortium's year: its stories (newest first), monthly totals, totals per receiving member."""
 
-    consortium: Consortium
+    consortium: Any
     year: int
     stories: list[CostStory] = field(default_factory=list)
     months: list[Totals] = field(default_factory=list)
@@ -449,27 +423,28 @@ class CostStoryReport:
     total: Totals = field(default_factory=Totals)
 
 
-def _candidates(consortium: Consortium, lead_ids: set[int]) -> QuerySet[Referral]:
-    members = ConsortiumMember.objects.filter(consortium=consortium, is_active=True).values("institution_id")
+def _candidates(consortium: Any, lead_ids: set[int]) -> QuerySet[Any]:
+    """The consortium's story referrals, annotated with their ``anchor`` and matched ``stay_id`` (no query)."""
+    # Left lazy: it becomes a subquery of the stories' query (which drops its ordering), not a query of its own.
+    members = consortium_members(consortium).values("institution_id")
     anchor = Coalesce("arrived_at", "completed_at", "closed_at")
-    stay = Encounter.objects.filter(
+    stay = first_inpatient_stay_id(
         person_id=OuterRef("person_id"),
         institution_id=OuterRef("to_institution_id"),
-        kind=EncounterKind.INPATIENT,
-        started_at__gte=OuterRef("anchor") - MATCH_BEFORE,
-        started_at__lte=OuterRef("anchor") + MATCH_AFTER,
-    ).order_by("started_at", "pk")
+        admitted_from=OuterRef("anchor") - MATCH_BEFORE,
+        admitted_to=OuterRef("anchor") + MATCH_AFTER,
+    )
     return (
-        Referral.objects.filter(
-            consortium=consortium,
+        consortium_referrals(
+            consortium,
             direction=ReferralDirection.DOWN,
-            status__in=STORY_STATUSES,
-            from_institution_id__in=lead_ids,
-            to_institution_id__in=members,
+            statuses=STORY_STATUSES,
+            from_institution_ids=lead_ids,
+            to_institution_ids=members,
         )
         .annotate(anchor=anchor)
         .filter(anchor__isnull=False)
-        .annotate(stay_id=Subquery(stay.values("pk")[:1]))
+        .annotate(stay_id=Subquery(stay))
     )
 
 
@@ -490,7 +465,6 @@ _STORY_FIELDS = (
     "stay_id",
     "encounter_id",
 )
-_STAY_FIELDS = ("pk", "started_at", "ended_at", "total_cost", "fund_paid", "self_paid")
 
 
 def _story(row: dict[str, Any], stay: dict[str, Any] | None, rates: LeadRates) -> CostStory:
@@ -539,7 +513,7 @@ def _year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
     return _aware(datetime.date(year, 1, 1)), _aware(datetime.date(year + 1, 1, 1))
 
 
-def cost_story_report(actor: Any, consortium: Consortium, year: int) -> CostStoryReport:
+def cost_story_report(actor: Any, consortium: Any, year: int) -> CostStoryReport:
     """The consortium's cost stories of ``year`` with monthly and per-member totals.
 
     Raises NotFound when the actor cannot read the consortium's cost stories; a year without stories
@@ -554,7 +528,7 @@ def cost_story_report(actor: Any, consortium: Consortium, year: int) -> CostStor
         .order_by("-anchor", "-pk")
         .values(*_STORY_FIELDS)
     )
-    stays = _stays([row["stay_id"] for row in rows if row["stay_id"]])
+    stays = encounter_costs([row["stay_id"] for row in rows if row["stay_id"]])
     rates = LeadRates(lead_ids, datetime.date(year, 1, 1), datetime.date(year, 12, 1)) if rows else None
     report = CostStoryReport(consortium=consortium, year=year)
     report.months = [Totals(label=datetime.date(year, month, 1)) for month in range(1, 13)]
@@ -574,13 +548,6 @@ def stories_of_month(report: CostStoryReport, month: int) -> list[CostStory]:
     return [story for story in report.stories if story.month.month == month]
 
 
-def _stays(ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The matched primary stays by id (one query, none when there are no ids)."""
-    if not ids:
-        return {}
-    return {row["pk"]: row for row in Encounter.objects.filter(pk__in=ids).values(*_STAY_FIELDS)}
-
-
 def cost_story_get(actor: Any, public_id: Any) -> CostStory:
     """One down-referral's cost story, with the lead-hospital stay it came from (if recorded).
 
@@ -590,12 +557,7 @@ def cost_story_get(actor: Any, public_id: Any) -> CostStory:
     """
     if not may_view_any(actor):
         raise NotAllowed("无权查看费用对比")
-    referral = (
-        Referral.objects.select_related("consortium", "consortium__region")
-        .filter(public_id=public_id, direction=ReferralDirection.DOWN, consortium__isnull=False)
-        .only("pk", "consortium")
-        .first()
-    )
+    referral = consortium_referral_by_public_id(public_id, direction=ReferralDirection.DOWN)
     if referral is None:
         raise NotFound("转诊单不存在")
     consortium = referral.consortium
@@ -604,7 +566,7 @@ def cost_story_get(actor: Any, public_id: Any) -> CostStory:
     if row is None:
         raise NotFound("转诊单不存在")
     ids = [pk for pk in (row["stay_id"], row["encounter_id"]) if pk]
-    stays = _stays(ids)
+    stays = encounter_costs(ids)
     month = _month_start(row["anchor"])
     story = _story(row, stays.get(row["stay_id"]), LeadRates(_lead_ids(consortium), month, month))
     story.consortium = consortium

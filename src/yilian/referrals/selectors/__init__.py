@@ -1,5 +1,9 @@
 """Reads of two-way referral. Adapters import from here."""
 
+from yilian.referrals.selectors.consortium_referrals import (
+    consortium_referral_by_public_id,
+    consortium_referrals,
+)
 from yilian.referrals.selectors.referrals import (
     ReferralFilters,
     WorklistRow,
@@ -47,6 +51,8 @@ __all__ = [
     "capacity_departments",
     "capacity_list",
     "consortium_member_ids",
+    "consortium_referral_by_public_id",
+    "consortium_referrals",
     "criteria_list",
     "department_for_referral",
     "down_referral_rates",
