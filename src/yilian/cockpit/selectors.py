@@ -6,6 +6,11 @@ reference data (``institutions``), scoped by ``indicators.selectors``:
 whether a consortium's members see their ranking. Figures are fetched in a
 fixed number of set queries (one per block of the page, never one per
 indicator or unit) so the page costs about the same whatever the county's size.
+
+Both pages run their policy checks on every request, then take their content
+(plain data) from the figures cache (``caching``, ADR 0020), computing it
+only when a refresh, an indicator edit or a registry change made a new
+generation, or nobody with the same reach asked for those filters yet.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yilian.accounts.selectors import scope_for
+from yilian.cockpit import caching
+from yilian.core import generations
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.core.permissions import INSTITUTION_ROLES, Role
 from yilian.indicators import policies as indicator_policies
@@ -79,7 +87,35 @@ def key_indicators(consortium_id: int | None = None) -> list[Indicator]:
     return (keys or found)[:CARD_LIMIT]
 
 
-def legend_band(indicator: Indicator, value: Decimal | None) -> dict[str, Any] | None:
+@dataclass
+class KeyIndicator:
+    """What the cockpit shows of an indicator, as plain values (a cached page holds no model instance)."""
+
+    pk: int
+    code: str
+    name: str
+    unit: str
+    decimals: int
+    direction: str
+    target: Decimal | None
+    legend: list[dict[str, Any]]
+
+
+def _plain_indicator(indicator: Indicator) -> dict[str, Any]:
+    """The fields of ``KeyIndicator`` as a dict, for the cache."""
+    return {
+        "pk": indicator.pk,
+        "code": indicator.code,
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "decimals": indicator.decimals,
+        "direction": str(indicator.direction),
+        "target": indicator.target,
+        "legend": list(indicator.legend or []),
+    }
+
+
+def legend_band(indicator: Indicator | KeyIndicator, value: Decimal | None) -> dict[str, Any] | None:
     """The indicator's legend band (green/yellow/red) holding ``value``; the first match wins."""
     if value is None:
         return None
@@ -90,7 +126,7 @@ def legend_band(indicator: Indicator, value: Decimal | None) -> dict[str, Any] |
     return None
 
 
-def rounded(indicator: Indicator, value: Decimal | None) -> Decimal | None:
+def rounded(indicator: Indicator | KeyIndicator, value: Decimal | None) -> Decimal | None:
     """``value`` to the indicator's decimals."""
     if value is None:
         return None
@@ -174,7 +210,7 @@ def _period_end(period_type: str, start: datetime.date) -> datetime.date:
 class Card:
     """A key indicator's figure for the chosen unit and period."""
 
-    indicator: Indicator
+    indicator: KeyIndicator
     value: Decimal | None
     previous_value: Decimal | None
     band: dict[str, Any] | None
@@ -221,7 +257,7 @@ RANKING_TAIL = 5
 class Ranking:
     """Members of the consortium ranked by one indicator (better first)."""
 
-    indicator: Indicator
+    indicator: KeyIndicator
     rows: list[RankRow]
 
     @property
@@ -241,30 +277,28 @@ class Ranking:
 
 
 def _rank(
-    indicator: Indicator, values: dict[int, Decimal], names: dict[int, str], shown: Any, own: set[int]
-) -> Ranking:
-    """Competition ranking (1, 2, 2, 4) in the indicator's better direction; ``shown(unit_id)`` says whether the
-    value itself may be shown."""
+    indicator: Indicator, values: dict[int, Decimal], names: dict[int, str], shown: Any
+) -> list[list[Any]]:
+    """Competition ranking (1, 2, 2, 4) in the indicator's better direction, as plain rows ``[rank, unit id,
+    value, colour]``; ``shown(unit_id)`` says whether the value itself may be shown (else None and no colour)."""
     descending = indicator.direction != Direction.LOWER
     ordered = sorted(
         values.items(), key=lambda item: (-item[1] if descending else item[1], names.get(item[0], ""))
     )
-    rows: list[RankRow] = []
+    rows: list[list[Any]] = []
     for position, (unit_id, value) in enumerate(ordered, start=1):
-        rank = rows[-1].rank if rows and ordered[position - 2][1] == value else position
+        rank = rows[-1][0] if rows and ordered[position - 2][1] == value else position
         visible = shown(unit_id)
         band = legend_band(indicator, value) if visible else None
         rows.append(
-            RankRow(
-                rank=rank,
-                unit_id=unit_id,
-                name=names.get(unit_id, str(unit_id)),
-                value=rounded(indicator, value) if visible else None,
-                colour=str(band.get("color", "")) if band else "",
-                own=unit_id in own,
-            )
+            [
+                rank,
+                unit_id,
+                rounded(indicator, value) if visible else None,
+                str(band.get("color", "")) if band else "",
+            ]
         )
-    return Ranking(indicator, rows)
+    return rows
 
 
 def _map_data(
@@ -310,7 +344,8 @@ def _map_data(
     }
 
 
-def _pick(indicators: list[Indicator], code: str) -> Indicator | None:
+def _pick(indicators: list[Any], code: str) -> Any:
+    """The indicator of ``indicators`` with ``code``, else the first (None when there is none)."""
     return next(
         (indicator for indicator in indicators if indicator.code == code),
         indicators[0] if indicators else None,
@@ -318,6 +353,10 @@ def _pick(indicators: list[Indicator], code: str) -> Indicator | None:
 
 
 # --- the consortium cockpit -----------------------------------------------------------------------------------
+
+REACH_KINDS = (UnitKind.CONSORTIUM.value, UnitKind.INSTITUTION.value, UnitKind.REGION.value)
+"""The kinds of unit the cockpit shows figures of (consortia, members, the map's regions): a reader's reach
+signature covers these, so readers who differ only in departments or grids share the page."""
 
 
 @dataclass
@@ -332,7 +371,14 @@ class ConsortiumChoice:
 
 @dataclass
 class Cockpit:
-    """Everything the consortium cockpit shows, ready to render and to export."""
+    """Everything the consortium cockpit shows, ready to render and to export.
+
+    ``cache_key`` names the cached content it was built from; ``from_cache``
+    says whether that content was already there (a warm page) or computed now.
+    ``page_key`` identifies everything the page body shows: the content and
+    what the live checks add to it (the consortia to choose from, the
+    actor's own members, whether they may start a refresh).
+    """
 
     consortium: ConsortiumChoice
     consortia: list[ConsortiumChoice]
@@ -345,18 +391,48 @@ class Cockpit:
     period_types: list[tuple[str, str]]
     cards: list[Card]
     trend: dict[str, Any]
-    rankings: list[Ranking]
+    ranking_rows: list[list[list[Any]]]
+    """Per key indicator, its ranking as cached: ``[rank, unit id, value, colour]`` rows (see ``rankings``)."""
+    members: dict[int, str]
+    own: set[int]
     ranking_visible: bool
-    map_indicator: Indicator | None
+    map_indicator: KeyIndicator | None
     map: dict[str, Any] | None
-    indicators: list[Indicator]
+    indicators: list[KeyIndicator]
     may_refresh: bool
     empty: bool = field(default=False)
+    cache_key: str = ""
+    from_cache: bool = False
+    page_key: str = ""
 
     @property
     def unit_value(self) -> str:
         """The unit as the filter form spells it."""
         return "consortium" if self.unit_kind == UnitKind.CONSORTIUM else f"{self.unit_kind}:{self.unit_id}"
+
+    @cached_property
+    def rankings(self) -> list[Ranking]:
+        """The members' rankings, one per key indicator, the actor's own members marked.
+
+        Built when first asked for: a page whose body comes from the cache never needs them.
+        """
+        return [
+            Ranking(
+                indicator,
+                [
+                    RankRow(
+                        rank=rank,
+                        unit_id=unit_id,
+                        name=self.members.get(unit_id, str(unit_id)),
+                        value=value,
+                        colour=colour,
+                        own=unit_id in self.own,
+                    )
+                    for rank, unit_id, value, colour in rows
+                ],
+            )
+            for indicator, rows in zip(self.indicators, self.ranking_rows, strict=False)
+        ]
 
 
 def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoice]:
@@ -368,7 +444,7 @@ def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoic
     if not indicator_policies.can_view_figures(actor):
         raise NotAllowed()
     if units is None:
-        units = indicator_selectors.visible_units(actor)
+        units = indicator_selectors.visible_units(actor, [UnitKind.CONSORTIUM.value])
     consortia = registry.consortium_list(actor).prefetch_related(None)
     if not units.everything:
         consortia = consortia.filter(pk__in=sorted(units.ids.get(UnitKind.CONSORTIUM, set())))
@@ -380,6 +456,54 @@ def consortia_for_cockpit(actor: Any, units: Any = None) -> list[ConsortiumChoic
         ConsortiumChoice(pk, public_id, name, region_code or "")
         for pk, public_id, name, region_code, _p in rows
     ]
+
+
+def _resolve_unit(unit: str, members: dict[int, str], units: Any) -> tuple[str, int | None]:
+    """The unit the filter names: ("consortium", None) or ("institution", id) of a member the actor sees.
+
+    Raises NotFound for anything else (another consortium's institution, one
+    the actor may not see, garbage).
+    """
+    if not unit or unit == UnitKind.CONSORTIUM:
+        return UnitKind.CONSORTIUM.value, None
+    kind, _sep, raw = unit.partition(":")
+    picked = int(raw) if raw.isdigit() else 0
+    if (
+        kind != UnitKind.INSTITUTION
+        or picked not in members
+        or not units.allows(UnitKind.INSTITUTION, picked)
+    ):
+        raise NotFound("unit")
+    return UnitKind.INSTITUTION.value, picked
+
+
+def _plain_period(period_type: str, period: str) -> tuple[str, str]:
+    """The period filters as the pages read them: an unknown type or a date that does not parse means none.
+
+    Keys hold these, so garbage in a URL makes no entries of its own.
+    """
+    start = _parse_date(period)
+    return (period_type if period_type in PeriodType.values else "", start.isoformat() if start else "")
+
+
+def _figures_generation() -> str:
+    """The generation of everything the figures pages are computed from (one query)."""
+    return generations.current(indicator_selectors.FIGURES_GENERATION, registry.REGISTRY_GENERATION)
+
+
+def _key_parts(units: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
+    """What every figures page's key holds besides its filters (see ``caching``).
+
+    The generation is read here, before the content is computed, so an
+    entry is never filed under a generation newer than its figures.
+    """
+    return {
+        "generation": _figures_generation(),
+        "reach": caching.reach_signature(units.everything, units.ids, kinds),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+        "today": timezone.localdate().isoformat(),
+        "key_codes": tuple(key_indicator_codes()),
+    }
 
 
 def cockpit(
@@ -397,11 +521,15 @@ def cockpit(
     sees; ``period_type``/``period`` (ISO start date) choose the period,
     defaulting to the latest complete period with figures (years first). Raises NotAllowed (no role,
     or no consortium in reach) and NotFound (a consortium or unit out of reach).
-    A constant number of queries whatever the number of members, indicators or townships.
+
+    The checks run on every call; the content comes from the figures cache
+    when a reader with the same reach asked for the same filters since the
+    last refresh (``caching``): then a handful of queries, else a constant
+    number more whatever the number of members, indicators or townships.
     """
     if not indicator_policies.can_view_figures(actor):
         raise NotAllowed()
-    units = indicator_selectors.visible_units(actor)
+    units = indicator_selectors.visible_units(actor, REACH_KINDS)
     consortia = consortia_for_cockpit(actor, units)
     if not consortia:
         raise NotAllowed()
@@ -412,96 +540,156 @@ def cockpit(
     )
     if chosen is None:
         raise NotFound("consortium")
+    unit = unit or UnitKind.CONSORTIUM.value
+    period_type, period = _plain_period(period_type, period)
+    show_ranking = indicator_selectors.ranking_visible(actor, chosen.pk)
+    key = caching.content_key(
+        "cockpit",
+        {
+            **_key_parts(units, REACH_KINDS),
+            "consortium": (chosen.pk, chosen.region_code),
+            "ranking": show_ranking,
+            "unit": unit,
+            "period_type": period_type,
+            "period": period,
+            "map": map_indicator,
+        },
+    )
+    content, hit = caching.get_or_compute(
+        key,
+        lambda: _cockpit_content(
+            chosen,
+            units,
+            unit=unit,
+            period_type=period_type,
+            period=period,
+            map_indicator=map_indicator,
+            show_ranking=show_ranking,
+        ),
+    )
+    members: dict[int, str] = dict(content["members"])
+    # The unit's reach check runs on every request, on the live reach, whatever the cache holds.
+    unit_kind, picked = _resolve_unit(unit, members, units)
+    indicators = [KeyIndicator(**data) for data in content["indicators"]]
+    chosen_period = Period(*content["period"]) if content["period"] else None
+    own = set(scope_for(actor).institutions_with(*INSTITUTION_ROLES)) & members.keys()
+    map_position = content["map_indicator"]
+    may_refresh = indicator_policies.can_request_refresh(actor)
+    page_key = caching.content_key(
+        "cockpit-page",
+        {
+            "content": key,
+            "consortia": tuple((choice.pk, str(choice.public_id), choice.name) for choice in consortia),
+            "own": tuple(sorted(own)),
+            "may_refresh": may_refresh,
+        },
+    )
+    return Cockpit(
+        consortium=chosen,
+        consortia=consortia,
+        unit_kind=unit_kind,
+        unit_id=chosen.pk if picked is None else picked,
+        unit_name=chosen.name if picked is None else members[picked],
+        unit_choices=[(UnitKind.CONSORTIUM.value, chosen.name)]
+        + [
+            (f"institution:{pk}", name)
+            for pk, name in members.items()
+            if units.allows(UnitKind.INSTITUTION, pk)
+        ],
+        period=chosen_period,
+        periods=[Period(chosen_period.period_type, start) for start in content["periods"]]
+        if chosen_period
+        else [],
+        period_types=[(value, str(PeriodType(value).label)) for value in content["period_types"]],
+        cards=[
+            Card(indicator=indicator, value=value, previous_value=previous, band=band)
+            for indicator, (value, previous, band) in zip(indicators, content["cards"], strict=False)
+        ],
+        trend=content["trend"],
+        ranking_rows=content["rankings"],
+        members=members,
+        own=own,
+        ranking_visible=show_ranking,
+        map_indicator=None if map_position is None else indicators[map_position],
+        map=content["map"],
+        indicators=indicators,
+        may_refresh=may_refresh,
+        empty=chosen_period is None,
+        cache_key=key,
+        from_cache=hit,
+        page_key=page_key,
+    )
+
+
+def _cockpit_content(
+    chosen: ConsortiumChoice,
+    units: Any,
+    *,
+    unit: str,
+    period_type: str,
+    period: str,
+    map_indicator: str,
+    show_ranking: bool,
+) -> dict[str, Any]:
+    """The cockpit's content as plain data, for the cache (a constant number of queries).
+
+    Raises NotFound for a unit out of reach (nothing is stored then).
+    """
     # consortium_members filters on the foreign key, so the id is enough; plain values, since a county
-    # consortium has hundreds of members and model rows (with their regions) would dominate the page's time.
+    # consortium has hundreds of members and model rows (with their regions) would dominate the time.
     members: dict[int, str] = dict(
         registry.consortium_members(cast(Any, chosen.pk)).values_list("institution_id", "institution__name")
     )
-    unit_choices = [(UnitKind.CONSORTIUM.value, chosen.name)] + [
-        (f"institution:{pk}", name) for pk, name in members.items() if units.allows(UnitKind.INSTITUTION, pk)
-    ]
-    unit_kind, unit_id, unit_name = UnitKind.CONSORTIUM.value, chosen.pk, chosen.name
-    if unit and unit != UnitKind.CONSORTIUM:
-        kind, _sep, raw = unit.partition(":")
-        picked = int(raw) if raw.isdigit() else 0
-        if (
-            kind != UnitKind.INSTITUTION
-            or picked not in members
-            or not units.allows(UnitKind.INSTITUTION, picked)
-        ):
-            raise NotFound("unit")
-        unit_kind, unit_id, unit_name = UnitKind.INSTITUTION.value, picked, members[picked]
-
+    unit_kind, picked = _resolve_unit(unit, members, units)
+    unit_id = chosen.pk if picked is None else picked
     indicators = key_indicators(chosen.pk)
+    indicator_ids = [indicator.pk for indicator in indicators]
     available = list(
-        IndicatorValue.objects.filter(unit_kind=unit_kind, unit_id=unit_id, indicator__in=indicators)
+        IndicatorValue.objects.filter(unit_kind=unit_kind, unit_id=unit_id, indicator_id__in=indicator_ids)
         .values_list("period_type", "period_start")
         .distinct()
     )
     chosen_period = _choose_period(available, period_type, period)
     periods = sorted(
-        (
-            Period(kind, start)
-            for kind, start in available
-            if chosen_period and kind == chosen_period.period_type
-        ),
-        key=lambda p: p.start,
+        (start for kind, start in available if chosen_period and kind == chosen_period.period_type),
         reverse=True,
     )
     present = {kind for kind, _start in available}
-    period_types = [(str(kind), str(kind.label)) for kind in PERIOD_TYPE_ORDER if kind in present]
-
-    cards: list[Card] = []
+    cards: list[list[Any]] = []
     trend: dict[str, Any] = {"months": [], "series": []}
-    rankings: list[Ranking] = []
-    show_ranking = indicator_selectors.ranking_visible(actor, chosen.pk)
+    rankings: list[list[list[Any]]] = []
     if chosen_period is not None:
         current = {
-            row.indicator_id: row
-            for row in IndicatorValue.objects.filter(
+            indicator_id: (value, previous)
+            for indicator_id, value, previous in IndicatorValue.objects.filter(
                 unit_kind=unit_kind,
                 unit_id=unit_id,
-                indicator__in=indicators,
+                indicator_id__in=indicator_ids,
                 period_type=chosen_period.period_type,
                 period_start=chosen_period.start,
-            )
+            ).values_list("indicator_id", "value", "previous_value")
         }
         for indicator in indicators:
-            row = current.get(indicator.pk)
-            value = row.value if row else None
+            value, previous = current.get(indicator.pk, (None, None))
             cards.append(
-                Card(
-                    indicator=indicator,
-                    value=rounded(indicator, value),
-                    previous_value=rounded(indicator, row.previous_value if row else None),
-                    band=legend_band(indicator, value),
-                )
+                [rounded(indicator, value), rounded(indicator, previous), legend_band(indicator, value)]
             )
         trend = _trend(indicators, unit_kind, unit_id, chosen_period)
         if show_ranking and members:
-            own = scope_for(actor).institutions_with(*INSTITUTION_ROLES)
-            rankings = _rankings(indicators, members, chosen_period, units, own)
+            rankings = _rankings(indicators, members, chosen_period, units)
     chosen_map = _pick(indicators, map_indicator)
-    return Cockpit(
-        consortium=chosen,
-        consortia=consortia,
-        unit_kind=unit_kind,
-        unit_id=unit_id,
-        unit_name=unit_name,
-        unit_choices=unit_choices,
-        period=chosen_period,
-        periods=periods,
-        period_types=period_types,
-        cards=cards,
-        trend=trend,
-        rankings=rankings,
-        ranking_visible=show_ranking,
-        map_indicator=chosen_map,
-        map=_map_data(chosen_map, chosen.region_code, chosen_period, units),
-        indicators=indicators,
-        may_refresh=indicator_policies.can_request_refresh(actor),
-        empty=chosen_period is None,
-    )
+    return {
+        "members": list(members.items()),
+        "indicators": [_plain_indicator(indicator) for indicator in indicators],
+        "period": None if chosen_period is None else (chosen_period.period_type, chosen_period.start),
+        "periods": periods,
+        "period_types": [str(kind) for kind in PERIOD_TYPE_ORDER if kind in present],
+        "cards": cards,
+        "trend": trend,
+        "rankings": rankings,
+        "map_indicator": None if chosen_map is None else indicators.index(chosen_map),
+        "map": _map_data(chosen_map, chosen.region_code, chosen_period, units),
+    }
 
 
 def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Period) -> dict[str, Any]:
@@ -513,7 +701,7 @@ def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Pe
         for indicator_id, start, value in IndicatorValue.objects.filter(
             unit_kind=unit_kind,
             unit_id=unit_id,
-            indicator__in=indicators,
+            indicator_id__in=[indicator.pk for indicator in indicators],
             period_type=PeriodType.MONTH,
             period_start__gte=months[0],
             period_start__lte=last,
@@ -535,15 +723,15 @@ def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Pe
 
 
 def _rankings(
-    indicators: list[Indicator], members: dict[int, str], period: Period, units: Any, own: set[int]
-) -> list[Ranking]:
-    """Each key indicator's ranking of the members (one query). Values of members the actor may not see stay
-    hidden; their places in the ranking are shown, as the consortium's ranking policy allows."""
+    indicators: list[Indicator], members: dict[int, str], period: Period, units: Any
+) -> list[list[list[Any]]]:
+    """Each key indicator's ranking of the members as plain rows (one query). Values of members the actor
+    may not see stay hidden; their places in the ranking are shown, as the consortium's ranking policy allows."""
     values: dict[int, dict[int, Decimal]] = {}
     for indicator_id, unit_id, value in IndicatorValue.objects.filter(
         unit_kind=UnitKind.INSTITUTION,
         unit_id__in=sorted(members),
-        indicator__in=indicators,
+        indicator_id__in=[indicator.pk for indicator in indicators],
         period_type=period.period_type,
         period_start=period.start,
         value__isnull=False,
@@ -555,13 +743,15 @@ def _rankings(
             values.get(indicator.pk, {}),
             members,
             lambda pk: units.allows(UnitKind.INSTITUTION, pk),
-            own,
         )
         for indicator in indicators
     ]
 
 
 # --- the regulator's view -------------------------------------------------------------------------------------
+
+REGULATOR_REACH_KINDS = (UnitKind.CONSORTIUM.value, UnitKind.REGION.value)
+"""The kinds of unit the regulator's view shows figures of: the region's consortia and the map's regions."""
 
 
 @dataclass
@@ -579,15 +769,19 @@ class RegulatorView:
     region_code: str
     region_name: str
     regions: list[tuple[str, str]]
-    indicators: list[Indicator]
+    indicators: list[KeyIndicator]
     rows: list[RegulatorRow]
     period: Period | None
     periods: list[Period]
     period_types: list[tuple[str, str]]
-    chart_indicator: Indicator | None
+    chart_indicator: KeyIndicator | None
     chart: dict[str, Any]
     map: dict[str, Any] | None
     empty: bool
+    cache_key: str = ""
+    from_cache: bool = False
+    page_key: str = ""
+    """Everything the page body shows: the content, the regions to choose from and the consortia's names."""
 
 
 def can_view_regulator(actor: Any) -> bool:
@@ -602,7 +796,9 @@ def regulator_view(
     """The regulator's view of one of its regions (``region`` code; its first region when empty).
 
     Raises NotAllowed for everyone but regulators and platform administrators,
-    NotFound for a region outside the regulator's reach. Constant query count.
+    NotFound for a region outside the regulator's reach. The checks and the
+    list of consortia run on every call; the figures come from the figures
+    cache like the cockpit's. Constant query count.
     """
     if not can_view_regulator(actor):
         raise NotAllowed()
@@ -623,7 +819,7 @@ def regulator_view(
     if picked is None:
         raise NotFound("region")
     region_code, region_name, region_prefix = picked
-    units = indicator_selectors.visible_units(actor)
+    units = indicator_selectors.visible_units(actor, REGULATOR_REACH_KINDS)
     consortia = [
         ConsortiumChoice(pk, public_id, name, code or "")
         for pk, public_id, name, code in registry.consortium_list(actor, within=region_prefix)
@@ -631,63 +827,52 @@ def regulator_view(
         .values_list("pk", "public_id", "name", "region__code")
         if units.allows(UnitKind.CONSORTIUM, pk)
     ]
-    indicators = key_indicators()
-    ids = [choice.pk for choice in consortia]
-    available = list(
-        IndicatorValue.objects.filter(
-            unit_kind=UnitKind.CONSORTIUM, unit_id__in=ids, indicator__in=indicators
-        )
-        .values_list("period_type", "period_start")
-        .distinct()
-    )
-    chosen_period = _choose_period(available, period_type, period)
-    present = {kind for kind, _start in available}
-    periods = sorted(
+    period_type, period = _plain_period(period_type, period)
+    key = caching.content_key(
+        "regulator",
         {
-            Period(kind, start).start: Period(kind, start)
-            for kind, start in available
-            if chosen_period and kind == chosen_period.period_type
-        }.values(),
-        key=lambda p: p.start,
-        reverse=True,
+            **_key_parts(units, REGULATOR_REACH_KINDS),
+            "region": region_code,
+            "consortia": tuple(choice.pk for choice in consortia),
+            "period_type": period_type,
+            "period": period,
+            "indicator": indicator,
+        },
     )
-    rows: list[RegulatorRow] = []
-    if chosen_period is not None:
-        found: dict[tuple[int, int], IndicatorValue] = {
-            (row.unit_id, row.indicator_id): row
-            for row in IndicatorValue.objects.filter(
-                unit_kind=UnitKind.CONSORTIUM,
-                unit_id__in=ids,
-                indicator__in=indicators,
-                period_type=chosen_period.period_type,
-                period_start=chosen_period.start,
-            )
-        }
-        for choice in consortia:
-            cards = []
-            for item in indicators:
-                row = found.get((choice.pk, item.pk))
-                value = row.value if row else None
-                cards.append(
-                    Card(
-                        indicator=item,
-                        value=rounded(item, value),
-                        previous_value=rounded(item, row.previous_value if row else None),
-                        band=legend_band(item, value),
-                    )
-                )
-            rows.append(RegulatorRow(choice, cards))
-    chart_indicator = _pick(indicators, indicator)
+    content, hit = caching.get_or_compute(
+        key,
+        lambda: _regulator_content(
+            [choice.pk for choice in consortia],
+            region_code,
+            units,
+            period_type=period_type,
+            period=period,
+            indicator=indicator,
+        ),
+    )
+    indicators = [KeyIndicator(**data) for data in content["indicators"]]
+    chosen_period = Period(*content["period"]) if content["period"] else None
+    rows = [
+        RegulatorRow(
+            choice,
+            [
+                Card(indicator=item, value=value, previous_value=previous, band=band)
+                for item, (value, previous, band) in zip(indicators, cards, strict=False)
+            ],
+        )
+        for choice, cards in zip(consortia, content["cards"], strict=False)
+    ]
+    chart_position = content["chart_indicator"]
+    chart_indicator = None if chart_position is None else indicators[chart_position]
     chart: dict[str, Any] = {"names": [], "values": [], "colours": [], "indicator": None}
     if chart_indicator is not None and rows:
-        position = indicators.index(chart_indicator)
         chart = {
             "names": [row.consortium.name for row in rows],
             "values": [
-                None if row.cards[position].value is None else float(row.cards[position].value)
+                None if row.cards[chart_position].value is None else float(row.cards[chart_position].value)
                 for row in rows
             ],
-            "colours": [row.cards[position].colour for row in rows],
+            "colours": [row.cards[chart_position].colour for row in rows],
             "indicator": {
                 "code": chart_indicator.code,
                 "name": chart_indicator.name,
@@ -701,10 +886,78 @@ def regulator_view(
         indicators=indicators,
         rows=rows,
         period=chosen_period,
-        periods=periods,
-        period_types=[(str(kind), str(kind.label)) for kind in PERIOD_TYPE_ORDER if kind in present],
+        periods=[Period(chosen_period.period_type, start) for start in content["periods"]]
+        if chosen_period
+        else [],
+        period_types=[(value, str(PeriodType(value).label)) for value in content["period_types"]],
         chart_indicator=chart_indicator,
         chart=chart,
-        map=_map_data(chart_indicator, region_code, chosen_period, units),
+        map=content["map"],
         empty=chosen_period is None,
+        cache_key=key,
+        from_cache=hit,
+        page_key=caching.content_key(
+            "regulator-page",
+            {
+                "content": key,
+                "regions": tuple(regions),
+                "consortia": tuple((choice.pk, str(choice.public_id), choice.name) for choice in consortia),
+            },
+        ),
     )
+
+
+def _regulator_content(
+    consortium_ids: list[int],
+    region_code: str,
+    units: Any,
+    *,
+    period_type: str,
+    period: str,
+    indicator: str,
+) -> dict[str, Any]:
+    """The regulator's view's figures as plain data, for the cache: the key cards of each consortium (in the
+    order of ``consortium_ids``; none before any period has figures) and the region map."""
+    indicators = key_indicators()
+    indicator_ids = [item.pk for item in indicators]
+    available = list(
+        IndicatorValue.objects.filter(
+            unit_kind=UnitKind.CONSORTIUM, unit_id__in=consortium_ids, indicator_id__in=indicator_ids
+        )
+        .values_list("period_type", "period_start")
+        .distinct()
+    )
+    chosen_period = _choose_period(available, period_type, period)
+    present = {kind for kind, _start in available}
+    periods = sorted(
+        {start for kind, start in available if chosen_period and kind == chosen_period.period_type},
+        reverse=True,
+    )
+    cards: list[list[list[Any]]] = []
+    if chosen_period is not None:
+        found = {
+            (unit_id, indicator_id): (value, previous)
+            for unit_id, indicator_id, value, previous in IndicatorValue.objects.filter(
+                unit_kind=UnitKind.CONSORTIUM,
+                unit_id__in=consortium_ids,
+                indicator_id__in=indicator_ids,
+                period_type=chosen_period.period_type,
+                period_start=chosen_period.start,
+            ).values_list("unit_id", "indicator_id", "value", "previous_value")
+        }
+        for consortium_id in consortium_ids:
+            row = []
+            for item in indicators:
+                value, previous = found.get((consortium_id, item.pk), (None, None))
+                row.append([rounded(item, value), rounded(item, previous), legend_band(item, value)])
+            cards.append(row)
+    chart_indicator = _pick(indicators, indicator)
+    return {
+        "indicators": [_plain_indicator(item) for item in indicators],
+        "period": None if chosen_period is None else (chosen_period.period_type, chosen_period.start),
+        "periods": periods,
+        "period_types": [str(kind) for kind in PERIOD_TYPE_ORDER if kind in present],
+        "cards": cards,
+        "chart_indicator": None if chart_indicator is None else indicators.index(chart_indicator),
+        "map": _map_data(chart_indicator, region_code, chosen_period, units),
+    }

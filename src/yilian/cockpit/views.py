@@ -1,7 +1,10 @@
 """运行驾驶舱 pages under /cockpit/: the consortium cockpit and the regulator's view, each with an Excel export.
 
 Chart data goes into the page with ``json_script`` (no further requests);
-``cockpit/cockpit.js`` draws it with the vendored ECharts.
+``cockpit/cockpit.js`` draws it with the vendored ECharts. The body of each
+page (filters, figures, charts' data) is rendered without the request and
+kept in the figures cache under the view's ``page_key`` (ADR 0020); the
+shell around it (menu, user, CSRF token) is rendered for every request.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from yilian.cockpit import exports, selectors
+from yilian.cockpit import caching, exports, selectors
 from yilian.core.ui.http import domain_errors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,6 +29,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def cockpit_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Login required; NotFound → 404, NotAllowed → 403."""
     return login_required(domain_errors(view))
+
+
+def _body(page_key: str, template: str, context: dict[str, Any]) -> SafeString:
+    """The page body from the figures cache, or ``template`` rendered without the request and kept there."""
+    html = caching.get_or_render(page_key, lambda: render_to_string(template, context))
+    # Our own template's output, escaped as it was rendered; the cache hands back a plain string.
+    return mark_safe(html)
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
@@ -50,8 +62,9 @@ def consortium_cockpit(request: HttpRequest) -> HttpResponse:
     """Key figures, trends, member rankings and the township map of one consortium."""
     view = _cockpit(request)
     charts: dict[str, Any] = {"trend": view.trend, "map": view.map}
+    body = _body(view.page_key, "cockpit/cockpit_body.html", {"view": view, "charts": charts})
     return render(
-        request, "cockpit/cockpit.html", {"view": view, "charts": charts, "query": request.GET.urlencode()}
+        request, "cockpit/cockpit.html", {"view": view, "body": body, "query": request.GET.urlencode()}
     )
 
 
@@ -81,8 +94,9 @@ def regulator(request: HttpRequest) -> HttpResponse:
     """Every consortium of the regulator's region: table, bar chart of one indicator, region map."""
     view = _regulator(request)
     charts: dict[str, Any] = {"bar": view.chart, "map": view.map}
+    body = _body(view.page_key, "cockpit/regulator_body.html", {"view": view, "charts": charts})
     return render(
-        request, "cockpit/regulator.html", {"view": view, "charts": charts, "query": request.GET.urlencode()}
+        request, "cockpit/regulator.html", {"view": view, "body": body, "query": request.GET.urlencode()}
     )
 
 

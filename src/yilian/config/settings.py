@@ -148,8 +148,22 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "yilian_cache",
-    }
+    },
+    # Computed figures pages (the cockpit, ADR 0020), keyed on their data's generation. A table of
+    # their own, so culling their many entries never evicts the login throttling counters above.
+    # FIGURES_CACHE_URL=redis://host:6379/1 puts them in Redis instead (needs the redis package).
+    "figures": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.get("FIGURES_CACHE_URL")}
+        if env.get("FIGURES_CACHE_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "yilian_figures_cache",
+            "OPTIONS": {"MAX_ENTRIES": env.get_int("FIGURES_CACHE_MAX_ENTRIES", 2000)},
+        }
+    ),
 }
+# An entry of the figures cache lives at most this long, even if no generation it keys on changes.
+FIGURES_CACHE_SECONDS = env.get_int("FIGURES_CACHE_SECONDS", 3600)
 
 LANGUAGE_CODE = "zh-hans"
 # Each language is named in itself, so a reader of either can find theirs.

@@ -1,4 +1,4 @@
-"""Framework models shared by every app: the base model and the audit event."""
+"""Framework models shared by every app: the base model, the audit event and the data generations."""
 
 from __future__ import annotations
 
@@ -76,3 +76,23 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
+
+
+class Generation(models.Model):
+    """The current generation of one kind of data: a token that changes with every write of that kind.
+
+    Caches of derived pages key on it (``core.generations``): a write calls
+    ``bump`` inside its own transaction, so the new token commits with the
+    change and entries made from the old data are never read again.
+    """
+
+    name = models.CharField(_("名称"), max_length=60, primary_key=True)
+    token = models.CharField(_("令牌"), max_length=32)
+    changed_at = models.DateTimeField(_("变更时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.token}"

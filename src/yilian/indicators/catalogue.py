@@ -33,11 +33,13 @@ from typing import Any
 from django.db import transaction
 
 from yilian.accounts.selectors import scope_for
+from yilian.core import generations
 from yilian.core.audit import record_event
 from yilian.core.exceptions import NotAllowed
 from yilian.indicators import expressions, policies, registry
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType
 from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorVersion
+from yilian.indicators.selectors import FIGURES_GENERATION
 from yilian.indicators.services import indicator_definition
 
 NCM_2024_DOCUMENT = "紧密型县域医疗卫生共同体监测指标体系（2024版）"
@@ -806,6 +808,7 @@ def install_catalogues(
             for key, codes in changes.items():
                 result[key] += codes
             if catalogue_changed or changes["created"] or changes["updated"]:
+                generations.bump(FIGURES_GENERATION)
                 record_event(
                     actor=actor,
                     action="indicator_catalogue.install",

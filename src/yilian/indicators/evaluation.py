@@ -28,6 +28,7 @@ from django.db.models import BigIntegerField, Count, DateField, F, Q, QuerySet, 
 from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
+from yilian.core import generations
 from yilian.core.data_items import SUM, DataItem, DataSource
 from yilian.indicators import expressions, registry
 from yilian.indicators.choices import PERIOD_MONTHS, IndicatorKind, PeriodType, UnitKind
@@ -37,6 +38,7 @@ from yilian.indicators.models import (
     Indicator,
     UnitMember,
 )
+from yilian.indicators.selectors import FIGURES_GENERATION
 from yilian.institutions.selectors import organisation_structure
 
 _LOCK_KEY = zlib.crc32(b"yilian.indicators.refresh")
@@ -676,6 +678,8 @@ def refresh(
             _analyze("indicators_indicatorvalue")  # an incremental refresh changes too few rows to matter
         lap("indicator_values")
         compute_previous_values(cells)
+        # In the refresh's transaction: caches of figures pages see the new generation with the new figures.
+        generations.bump(FIGURES_GENERATION)
         lap("previous_values")
     return result
 

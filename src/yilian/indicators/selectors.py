@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,10 @@ from yilian.institutions.selectors import (
 )
 
 _KINDS = [kind.value for kind in UnitKind]
+
+FIGURES_GENERATION = "indicators.figures"
+"""The ``core.generations`` name of the computed figures and the definitions they are read with:
+bumped by every refresh (``evaluation.refresh``) and every change of an indicator or a catalogue."""
 
 
 @dataclass
@@ -53,29 +58,43 @@ class VisibleUnits:
         return Q(**{f"{prefix}unit_kind": kind, f"{prefix}unit_id__in": sorted(self.ids.get(kind, set()))})
 
 
-def visible_units(actor: Any) -> VisibleUnits:
-    """Units whose figures ``actor`` sees (see ``policies``); a handful of queries, none per unit."""
+def visible_units(actor: Any, kinds: Iterable[str] = _KINDS) -> VisibleUnits:
+    """Units whose figures ``actor`` sees (see ``policies``); a handful of queries, none per unit.
+
+    ``kinds`` narrows the answer to the kinds of unit a page shows (fewer
+    queries): units of any other kind are then not allowed at all.
+    """
+    wanted = set(kinds)
     scope = scope_for(actor)
     units = VisibleUnits(everything=scope.is_platform_admin)
     if scope.is_platform_admin or scope.is_anonymous:
         return units
-    units.add(unit_ids_under_regions(scope.region_prefixes_with()))
+    units.add(_only(unit_ids_under_regions(scope.region_prefixes_with(), wanted), wanted))
     office = scope.consortia_with(Role.CONSORTIUM_OFFICE, Role.INSURANCE_OFFICER, Role.QUALITY_OFFICER)
-    units.add(unit_ids_of_consortia(office))
+    units.add(_only(unit_ids_of_consortia(office, wanted), wanted))
     own = scope.institutions_with(*INSTITUTION_ROLES)
     if own:
-        units.add({"institution": set(own), "department": departments_of_institutions(own)})
+        found: dict[str, set[int]] = {"institution": set(own)}
+        if "department" in wanted:
+            found["department"] = departments_of_institutions(own)
+        units.add(_only(found, wanted))
         memberships = consortia_of_institutions(own)
-        units.add({"consortium": set(memberships)})
-        hidden = set(
-            RankingPolicy.objects.filter(
-                consortium_id__in=memberships, members_see_others_values=False
-            ).values_list("consortium_id", flat=True)
-        )
-        shown = set(memberships) - hidden
-        if shown:
-            units.add({"institution": unit_ids_of_consortia(shown)["institution"]})
+        units.add(_only({"consortium": set(memberships)}, wanted))
+        if "institution" in wanted:
+            hidden = set(
+                RankingPolicy.objects.filter(
+                    consortium_id__in=memberships, members_see_others_values=False
+                ).values_list("consortium_id", flat=True)
+            )
+            shown = set(memberships) - hidden
+            if shown:
+                units.add({"institution": unit_ids_of_consortia(shown, ["institution"])["institution"]})
     return units
+
+
+def _only(found: dict[str, set[int]], kinds: set[str]) -> dict[str, set[int]]:
+    """``found`` without the kinds not asked for."""
+    return {kind: ids for kind, ids in found.items() if kind in kinds}
 
 
 def ranking_visible(actor: Any, consortium_id: int) -> bool:

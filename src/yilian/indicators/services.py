@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.core import generations
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.indicators import evaluation, expressions, policies, registry
@@ -24,6 +25,7 @@ from yilian.indicators.models import (
     RefreshRun,
     StaleMark,
 )
+from yilian.indicators.selectors import FIGURES_GENERATION
 
 DEFINITION_FIELDS = (
     "code",
@@ -221,6 +223,7 @@ def indicator_create(
         indicator = Indicator(catalogue=catalogue, consortium=consortium, created_by=actor, **cleaned)
         indicator.save()
         _write_version(indicator, actor)
+        generations.bump(FIGURES_GENERATION)
         record_event(
             actor=actor,
             action="indicator.create",
@@ -256,6 +259,7 @@ def indicator_update(
         locked.version += 1
         locked.save()
         _write_version(locked, actor)
+        generations.bump(FIGURES_GENERATION)
         record_event(
             actor=actor,
             action="indicator.update",
@@ -277,6 +281,7 @@ def indicator_set_active(*, actor: Any, indicator: Indicator, active: bool) -> I
             return locked
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
+        generations.bump(FIGURES_GENERATION)
         record_event(
             actor=actor,
             action="indicator.deactivate" if not active else "indicator.update",

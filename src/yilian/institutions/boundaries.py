@@ -23,7 +23,7 @@ from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
 from yilian.institutions import policies
 from yilian.institutions.models import Region, RegionBoundary
-from yilian.institutions.services._common import _require
+from yilian.institutions.services._common import _registry_changed, _require
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 MAX_ERRORS = 50
@@ -179,6 +179,7 @@ def boundaries_load(
             return result
         RegionBoundary.objects.bulk_create(created, batch_size=200)
         RegionBoundary.objects.bulk_update(replaced, ["geometry", "updated_at"], batch_size=200)
+        _registry_changed()
         top = min(regions, key=lambda region: (len(region.code), region.code))
         record_event(
             actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from yilian.institutions.models import (
     ManagementBody,
     Region,
 )
+
+REGISTRY_GENERATION = "institutions.registry"
+"""The ``core.generations`` name bumped by registry writes that pages built on the registry show:
+consortia, their members, institutions, regions and their outlines (not departments or grids)."""
 
 
 def _require_reader(actor: Any) -> None:
@@ -541,31 +546,36 @@ def _ids(queryset: QuerySet[Any]) -> set[int]:
     return set(queryset.values_list("pk", flat=True))
 
 
-def unit_ids_under_regions(prefixes: set[str]) -> dict[str, set[int]]:
+UNIT_KINDS = ("region", "institution", "department", "consortium", "grid")
+"""The kinds of unit engines show aggregates of, in the order ``unit_ids_*`` fill them."""
+
+
+def unit_ids_under_regions(prefixes: set[str], kinds: Iterable[str] = UNIT_KINDS) -> dict[str, set[int]]:
     """Ids of the regions, institutions, departments, consortia and grids under GB/T 2260 ``prefixes``.
 
     For engines that show aggregates: no scoping here, the caller passes the
-    prefixes its policy grants.
+    prefixes its policy grants. Only ``kinds`` are looked up (a query each);
+    the others come back empty.
     """
+    wanted = set(kinds)
+    found: dict[str, set[int]] = {kind: set() for kind in UNIT_KINDS}
     if not prefixes:
-        return {
-            "region": set(),
-            "institution": set(),
-            "department": set(),
-            "consortium": set(),
-            "grid": set(),
-        }
+        return found
     region_q = Q()
     for prefix in prefixes:
         region_q |= Q(code__startswith=prefix)
-    institutions = _ids(Institution.objects.filter(_prefixed("region__code", prefixes)))
-    return {
-        "region": _ids(Region.objects.filter(region_q)),
-        "institution": institutions,
-        "department": _ids(Department.objects.filter(institution_id__in=institutions)),
-        "consortium": _ids(Consortium.objects.filter(_prefixed("region__code", prefixes))),
-        "grid": _ids(Grid.objects.filter(_prefixed("region__code", prefixes))),
-    }
+    institutions = Institution.objects.filter(_prefixed("region__code", prefixes))
+    if "region" in wanted:
+        found["region"] = _ids(Region.objects.filter(region_q))
+    if "institution" in wanted:
+        found["institution"] = _ids(institutions)
+    if "department" in wanted:
+        found["department"] = _ids(Department.objects.filter(institution__in=institutions))
+    if "consortium" in wanted:
+        found["consortium"] = _ids(Consortium.objects.filter(_prefixed("region__code", prefixes)))
+    if "grid" in wanted:
+        found["grid"] = _ids(Grid.objects.filter(_prefixed("region__code", prefixes)))
+    return found
 
 
 def _prefixed(path: str, prefixes: set[str]) -> Q:
@@ -575,37 +585,39 @@ def _prefixed(path: str, prefixes: set[str]) -> Q:
     return condition
 
 
-def unit_ids_of_consortia(consortium_ids: set[int]) -> dict[str, set[int]]:
-    """Ids of the consortia, their active members, the members' departments, their current grids and their area."""
+def unit_ids_of_consortia(consortium_ids: set[int], kinds: Iterable[str] = UNIT_KINDS) -> dict[str, set[int]]:
+    """Ids of the consortia, their active members, the members' departments, their current grids and their area.
+
+    Only ``kinds`` are looked up (a query each, two for the area's regions);
+    the others come back empty, but for the consortia themselves.
+    """
+    wanted = set(kinds)
+    found: dict[str, set[int]] = {kind: set() for kind in UNIT_KINDS}
     if not consortium_ids:
-        return {
-            "region": set(),
-            "institution": set(),
-            "department": set(),
-            "consortium": set(),
-            "grid": set(),
-        }
-    members = set(
-        ConsortiumMember.objects.filter(consortium_id__in=consortium_ids, is_active=True).values_list(
-            "institution_id", flat=True
+        return found
+    members = ConsortiumMember.objects.filter(consortium_id__in=consortium_ids, is_active=True)
+    found["consortium"] = set(consortium_ids)
+    if "institution" in wanted:
+        found["institution"] = set(members.values_list("institution_id", flat=True))
+    if "department" in wanted:
+        # A subquery rather than the member ids: an IN list of hundreds of ids costs more to send and plan.
+        found["department"] = _ids(
+            Department.objects.filter(institution_id__in=members.values("institution_id"))
         )
-    )
-    prefixes = set(
-        Consortium.objects.filter(pk__in=consortium_ids, region__isnull=False).values_list(
-            "region__prefix", flat=True
+    if "region" in wanted:
+        prefixes = set(
+            Consortium.objects.filter(pk__in=consortium_ids, region__isnull=False).values_list(
+                "region__prefix", flat=True
+            )
         )
-    )
-    return {
-        "region": _ids(Region.objects.filter(_prefixed("code", prefixes))) if prefixes else set(),
-        "institution": members,
-        "department": _ids(Department.objects.filter(institution_id__in=members)),
-        "consortium": set(consortium_ids),
-        "grid": set(
+        found["region"] = _ids(Region.objects.filter(_prefixed("code", prefixes))) if prefixes else set()
+    if "grid" in wanted:
+        found["grid"] = set(
             GridAssignment.objects.filter(consortium_id__in=consortium_ids, is_current=True).values_list(
                 "grid_id", flat=True
             )
-        ),
-    }
+        )
+    return found
 
 
 def consortia_of_institutions(institution_ids: set[int]) -> dict[int, set[int]]:

@@ -14,9 +14,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from yilian.accounts.models import Membership
 from yilian.accounts.tests.factories import user_with_role
+from yilian.cockpit import caching
+from yilian.core import generations
 from yilian.core.permissions import Role
+from yilian.indicators import services as indicator_services
 from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorValue, RankingPolicy
+from yilian.indicators.selectors import FIGURES_GENERATION
+from yilian.institutions import services as registry_services
 from yilian.institutions.models import Region, RegionBoundary
 from yilian.institutions.tests.factories import (
     ConsortiumFactory,
@@ -259,28 +265,38 @@ def test_empty_state_links_assessors_to_a_refresh(client: Any, world: Any) -> No
     assert 'data-testid="cockpit-empty"' in member and 'data-testid="cockpit-refresh"' not in member
 
 
+def count_queries(client: Any, url: str = "/cockpit/", **params: Any) -> tuple[int, bool]:
+    """Queries of one request, and whether its content came from the figures cache."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+        assert response.status_code == 200
+    return len(queries), response.context["view"].from_cache
+
+
 def test_query_count_does_not_grow_with_members_indicators_or_townships(
     client: Any, world: Any, figures: Any
 ) -> None:
     client.force_login(world.office)
-    client.get("/cockpit/")  # warm the session and caches
+    client.get("/cockpit/")  # the session; the content and the body are now in the figures cache
 
-    def count() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get("/cockpit/").status_code == 200
-        return len(queries)
-
-    before = count()
+    warm, from_cache = count_queries(client)
+    assert from_cache
+    generations.bump(FIGURES_GENERATION)  # what every refresh does
+    cold, from_cache = count_queries(client)
+    assert not from_cache
     for number in range(4):
         member = InstitutionFactory(region=world.regions["town_b"])
         ConsortiumMemberFactory(consortium=world.consortium, institution=member)
         extra = indicator(f"extra_{number}", 10 + number)
         value(extra, "institution", member.pk, "50")
         value(extra, "consortium", world.consortium.pk, "50")
-    assert count() == before
-    # session, user, scope, visible units (5), consortia, members, indicators, periods, cards, trend,
-    # ranking, map regions, map values, the notification badge
-    assert before == 18
+    assert count_queries(client) == (cold, False)  # new members: a new reach, so new content
+    assert count_queries(client) == (warm, True)
+    # session, user, scope, visible units (3), consortia, generation, content, body, the notification badge
+    assert warm == 11
+    # and on a new generation: members, indicators, periods, cards, trend, ranking, map regions, map values,
+    # then storing the content and the body (the database cache's count, savepoint, lookup, insert, release)
+    assert cold == warm + 8 + 2 * 5
 
 
 def test_the_excel_export_holds_every_table(client: Any, world: Any, figures: Any) -> None:
@@ -316,7 +332,7 @@ def test_who_opens_the_regulator_view(client: Any, world: Any, figures: Any, who
 
 
 def test_the_regulator_view_compares_consortia_and_maps_the_townships(
-    client: Any, world: Any, figures: Any, django_assert_max_num_queries: Any
+    client: Any, world: Any, figures: Any
 ) -> None:
     second = ConsortiumFactory(
         name="霍邱县中医院医共体",
@@ -326,8 +342,15 @@ def test_the_regulator_view_compares_consortia_and_maps_the_townships(
     value(figures["share"], "consortium", second.pk, "45")
     client.force_login(world.regulator)
     client.get("/cockpit/regulator/")
-    with django_assert_max_num_queries(25):
-        response = client.get("/cockpit/regulator/", {"region": "341522", "indicator": "primary_share"})
+    params = {"region": "341522", "indicator": "primary_share"}
+    cold, from_cache = count_queries(
+        client, "/cockpit/regulator/", **params
+    )  # these filters: computed, stored
+    assert not from_cache and cold <= 30
+    warm, from_cache = count_queries(client, "/cockpit/regulator/", **params)
+    # session, user, scope, regions, visible units (2), consortia, generation, content, body, notifications
+    assert from_cache and warm == 11
+    response = client.get("/cockpit/regulator/", params)
     view = response.context["view"]
     assert [(row.consortium.name, row.cards[0].value) for row in view.rows] == [
         (second.name, Decimal("45.0")),
@@ -377,3 +400,98 @@ def test_the_default_period_is_the_latest_complete_one() -> None:
     assert _choose_period(available, "year", running.isoformat()).start == running  # unless asked for
     assert _choose_period([("year", running)], "", "").start == running  # or nothing else has figures
     assert _choose_period(available, "month", "").start == datetime.date(year - 1, 12, 1)
+
+
+# --- the figures cache ----------------------------------------------------------------------------------------
+
+
+def test_readers_with_different_reach_never_share_an_entry(client: Any, world: Any, figures: Any) -> None:
+    RankingPolicy.objects.create(
+        consortium=world.consortium, members_see_ranking=True, members_see_others_values=False
+    )
+    office = get(client, world.office, "/cockpit/").context["view"]
+    assert get(client, world.office, "/cockpit/", unit=f"institution:{world.hospital.pk}").status_code == 200
+    response = get(client, world.township_admin, "/cockpit/")
+    member = response.context["view"]
+    assert member.cache_key != office.cache_key and member.page_key != office.page_key
+    assert not member.from_cache  # computed for the member's own reach, not taken from the office's entry
+    share = next(ranking for ranking in member.rankings if ranking.indicator.code == "primary_share")
+    assert [(row.name, row.value) for row in share.rows] == [
+        (world.township.name, Decimal("70.5")),
+        (world.hospital.name, None),
+    ]
+    assert "不公开" in response.content.decode()
+    # The office's entry for the hospital as a unit exists; the member still may not open it.
+    assert (
+        get(client, world.township_admin, "/cockpit/", unit=f"institution:{world.hospital.pk}").status_code
+        == 404
+    )
+    # Readers who see the same units share one entry: the hospital's administrator and its doctor.
+    first = get(client, world.hospital_admin, "/cockpit/").context["view"]
+    second = get(client, world.hospital_doctor, "/cockpit/").context["view"]
+    assert (second.cache_key, second.page_key) == (first.cache_key, first.page_key)
+    assert not first.from_cache and second.from_cache
+
+
+def test_a_warm_cache_opens_nothing_out_of_reach(client: Any, world: Any, figures: Any) -> None:
+    consortium = str(world.consortium.public_id)
+    assert get(client, world.office, "/cockpit/", consortium=consortium).status_code == 200
+    other = ConsortiumFactory(
+        name="裕安区医共体",
+        region=world.regions["district"],
+        lead=InstitutionFactory(region=world.regions["district"]),
+    )
+    other_office = user_with_role(Role.CONSORTIUM_OFFICE, username="other_office", consortium=other)
+    assert get(client, other_office, "/cockpit/", consortium=consortium).status_code == 404
+    assert get(client, world.outsider_doctor, "/cockpit/", consortium=consortium).status_code == 403
+    # The office's own role ends: its entries are still there, its page is not.
+    Membership.objects.filter(user=world.office).update(is_active=False)
+    assert get(client, world.office, "/cockpit/", consortium=consortium).status_code == 403
+
+
+def test_the_cached_body_holds_nothing_of_the_user(client: Any, world: Any, figures: Any) -> None:
+    response = get(client, world.township_admin, "/cockpit/")
+    body = caching.figures_cache().get(response.context["view"].page_key)
+    assert world.township.name in body and 'data-testid="cockpit-cards"' in body
+    page = response.content.decode()
+    assert world.township_admin.full_name in page and "csrfmiddlewaretoken" in page  # the shell has both
+    assert world.township_admin.full_name not in body and "csrfmiddlewaretoken" not in body
+
+
+def test_edits_of_indicators_and_of_the_registry_reach_a_warm_page(
+    client: Any, world: Any, figures: Any
+) -> None:
+    assert get(client, world.office, "/cockpit/").context["view"].from_cache is False
+    assert get(client, world.office, "/cockpit/").context["view"].from_cache is True
+    indicator_services.indicator_update(
+        actor=world.regulator, indicator=figures["share"], name="基层诊疗占比"
+    )
+    response = get(client, world.office, "/cockpit/")
+    assert not response.context["view"].from_cache and "基层诊疗占比" in response.content.decode()
+    registry_services.institution_update(
+        actor=world.admin, institution=world.township, name="霍邱县城关镇中心卫生院"
+    )
+    response = get(client, world.office, "/cockpit/")
+    assert not response.context["view"].from_cache and "霍邱县城关镇中心卫生院" in response.content.decode()
+
+
+def test_the_page_works_while_its_cache_is_down(
+    client: Any, world: Any, figures: Any, monkeypatch: Any
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("cache unreachable")
+
+    cache = caching.figures_cache()
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    response = get(client, world.office, "/cockpit/")
+    assert response.status_code == 200 and "65.0" in response.content.decode()
+    assert not response.context["view"].from_cache
+
+
+def test_garbage_filters_make_no_entries_of_their_own(client: Any, world: Any, figures: Any) -> None:
+    plain = get(client, world.office, "/cockpit/").context["view"]
+    garbage = get(client, world.office, "/cockpit/", period_type="decade", period="soon").context["view"]
+    assert garbage.cache_key == plain.cache_key and garbage.from_cache
+    chosen = get(client, world.office, "/cockpit/", period_type="year", period="2025-01-01").context["view"]
+    assert chosen.cache_key != plain.cache_key and chosen.period == plain.period

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from yilian.encounters.models import Encounter
 from yilian.indicators import evaluation, services
-from yilian.indicators.models import IndicatorCatalogue
+from yilian.indicators.models import IndicatorCatalogue, IndicatorValue
 from yilian.institutions.models import Region, RegionBoundary
 from yilian.people.tests.factories import person
 
@@ -29,7 +29,8 @@ def _visit(institution: Any, patient: Any, kind: str, day: datetime.date) -> Non
     )
 
 
-def test_refreshed_figures_reach_the_cockpit(client: Any, world: Any) -> None:
+def _county_with_march(world: Any) -> Any:
+    """Four visits and an admission in March at the consortium's two members, an indicator, a refresh."""
     patient = person("王小明", institution=world.hospital)
     march = datetime.date(2025, 3, 10)
     for _index in range(3):
@@ -48,6 +49,11 @@ def test_refreshed_figures_reach_the_cockpit(client: Any, world: Any) -> None:
         decimals=1,
     )
     evaluation.refresh(evaluation.months_between(datetime.date(2025, 1, 1), datetime.date(2025, 3, 1)))
+    return patient
+
+
+def test_refreshed_figures_reach_the_cockpit(client: Any, world: Any) -> None:
+    _county_with_march(world)
     ring = [[116.1, 32.3], [116.2, 32.3], [116.2, 32.4], [116.1, 32.4], [116.1, 32.3]]
     RegionBoundary.objects.create(
         region=Region.objects.get(code="341522100"), geometry={"type": "Polygon", "coordinates": [ring]}
@@ -62,3 +68,22 @@ def test_refreshed_figures_reach_the_cockpit(client: Any, world: Any) -> None:
         (world.hospital.name, Decimal("75.0")),
     ]
     assert [(row["code"], row["value"]) for row in view.map["rows"]] == [("341522100", 100.0)]
+
+
+def test_a_refresh_replaces_the_cached_figures(client: Any, world: Any) -> None:
+    patient = _county_with_march(world)
+    client.force_login(world.office)
+    march = {"period_type": "month", "period": "2025-03-01"}
+    first = client.get("/cockpit/", march).context["view"]
+    assert first.cards[0].value == Decimal("80.0") and not first.from_cache
+    # A figure changed behind the engine's back, without a refresh, does not show: the page is cached.
+    IndicatorValue.objects.filter(unit_kind="consortium", period_type="month").update(value=Decimal(1))
+    stale = client.get("/cockpit/", march).context["view"]
+    assert stale.from_cache and stale.cards[0].value == Decimal("80.0")
+    # A refresh recomputes the figures and makes a new generation: the next request shows them.
+    _visit(world.township, patient, "inpatient", datetime.date(2025, 3, 20))
+    evaluation.refresh([datetime.date(2025, 3, 1)])
+    response = client.get("/cockpit/", march)
+    fresh = response.context["view"]
+    assert not fresh.from_cache and fresh.cards[0].value == Decimal("66.7")  # 4 visits of 6 encounters
+    assert "66.7" in response.content.decode() and "80.0" not in response.content.decode()

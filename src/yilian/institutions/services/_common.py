@@ -8,10 +8,12 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.core import generations
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid, NotAllowed
 from yilian.core.text import pinyin_full, pinyin_initials
 from yilian.institutions.models import Consortium
+from yilian.institutions.selectors import REGISTRY_GENERATION
 
 INSTITUTION_FIELDS = (
     "name",
@@ -67,6 +69,15 @@ def _set_name(obj: Any, name: str) -> None:
     obj.name = name.strip()
     obj.name_initials = pinyin_initials(obj.name)[:200]
     obj.name_pinyin = pinyin_full(obj.name)[:600]
+
+
+def _registry_changed() -> None:
+    """Bump the registry's generation (``REGISTRY_GENERATION``), inside the writing transaction.
+
+    Caches built on consortia, members, institutions or regions (the cockpit's)
+    key on it, so they stop serving what this write changes.
+    """
+    generations.bump(REGISTRY_GENERATION)
 
 
 def _choice(errors: dict[str, list[str]], field_name: str, value: Any, choices: Any) -> None:

@@ -35,6 +35,7 @@ from yilian.institutions.services._common import (
     _choice,
     _consortium_event,
     _raise_if,
+    _registry_changed,
     _require,
     _set_name,
     _today,
@@ -119,6 +120,7 @@ def consortium_create(
                 )
         except IntegrityError as error:
             raise Conflict(_("医联体或其牵头单位已被他人同时登记，请刷新后重试。")) from error
+        _registry_changed()
         _consortium_event(
             actor,
             "consortium.create",
@@ -173,6 +175,7 @@ def consortium_update(
         locked.version += 1
         old, new = apply_changes(locked, data, CONSORTIUM_FIELDS, assign=_assign)
         if new:
+            _registry_changed()
             _consortium_event(actor, "consortium.update", locked, locked, before=old, after=new)
     return locked
 
@@ -274,6 +277,7 @@ def member_add(
         except IntegrityError as error:
             raise Conflict(_("该机构刚被他人加入医联体，请刷新后查看。")) from error
         _bump(locked)
+        _registry_changed()
         _consortium_event(
             actor,
             "consortium.member.add",
@@ -335,6 +339,7 @@ def member_update(
         _bump(locked)
         old, new = changed(before, snapshot(current, MEMBER_FIELDS))
         if new:
+            _registry_changed()
             _consortium_event(
                 actor,
                 "consortium.member.update",
@@ -388,6 +393,7 @@ def member_remove(
         current.leave_reason = reason.strip()
         current.save()
         _bump(locked)
+        _registry_changed()
         old, new = changed(before, snapshot(current, MEMBER_FIELDS))
         _consortium_event(
             actor,

@@ -32,6 +32,7 @@ from yilian.institutions.services._common import (
     _assign,
     _choice,
     _raise_if,
+    _registry_changed,
     _require,
     _set_name,
 )
@@ -109,6 +110,7 @@ def institution_create(*, actor: Any, **data: Any) -> Institution:
                 institution.save()
         except IntegrityError as error:
             raise Conflict(_("该统一社会信用代码已被其他机构使用。")) from error
+        _registry_changed()
         record_event(
             actor=actor,
             action="institution.create",
@@ -134,6 +136,7 @@ def institution_update(*, actor: Any, institution: Institution, **data: Any) -> 
         locked = Institution.objects.select_for_update().get(pk=institution.pk)
         old, new = apply_changes(locked, data, INSTITUTION_FIELDS, assign=_assign)
         if new:
+            _registry_changed()
             record_event(
                 actor=actor,
                 action="institution.update",

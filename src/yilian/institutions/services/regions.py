@@ -22,6 +22,7 @@ from yilian.institutions.models import (
     Region,
 )
 from yilian.institutions.services._common import (
+    _registry_changed,
     _require,
     _set_name,
 )
@@ -63,6 +64,7 @@ def region_create(*, actor: Any, code: str, name: str = "", population: int | No
         )
         _set_name(region, name)
         region.save()
+        _registry_changed()
         record_event(
             actor=actor,
             action="region.create",
@@ -192,4 +194,6 @@ def region_import_csv(*, actor: Any, content: str | bytes) -> RegionImportResult
         if errors:
             transaction.set_rollback(True)
             raise Invalid({"file": errors})
+        if result.created or result.updated:
+            _registry_changed()
     return result
