@@ -9,13 +9,15 @@ shell around it (menu, user, CSRF token) is rendered for every request.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import URLPattern, path
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
@@ -31,9 +33,22 @@ def cockpit_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return login_required(domain_errors(view))
 
 
+@functools.cache
+def _template_digest(template: str) -> str:
+    """A digest of the body template's source: a release that changes the markup never serves bodies
+    an older one rendered (the figures did not change, so no generation would replace them)."""
+    source = get_template(template).template.source  # type: ignore[attr-defined]
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def body_key(page_key: str, template: str) -> str:
+    """Where the body of a page rendered from ``template`` is kept in the figures cache."""
+    return f"{page_key}:{_template_digest(template)}"
+
+
 def _body(page_key: str, template: str, context: dict[str, Any]) -> SafeString:
     """The page body from the figures cache, or ``template`` rendered without the request and kept there."""
-    html = caching.get_or_render(page_key, lambda: render_to_string(template, context))
+    html = caching.get_or_render(body_key(page_key, template), lambda: render_to_string(template, context))
     # Our own template's output, escaped as it was rendered; the cache hands back a plain string.
     return mark_safe(html)
 

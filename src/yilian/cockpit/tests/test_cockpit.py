@@ -7,6 +7,7 @@ import io
 import json
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from openpyxl import load_workbook
 
 from yilian.accounts.models import Membership
 from yilian.accounts.tests.factories import user_with_role
-from yilian.cockpit import caching
+from yilian.cockpit import caching, views
 from yilian.core import generations
 from yilian.core.permissions import Role
 from yilian.indicators import services as indicator_services
@@ -451,7 +452,8 @@ def test_a_warm_cache_opens_nothing_out_of_reach(client: Any, world: Any, figure
 
 def test_the_cached_body_holds_nothing_of_the_user(client: Any, world: Any, figures: Any) -> None:
     response = get(client, world.township_admin, "/cockpit/")
-    body = caching.figures_cache().get(response.context["view"].page_key)
+    key = views.body_key(response.context["view"].page_key, "cockpit/cockpit_body.html")
+    body = caching.figures_cache().get(key)
     assert world.township.name in body and 'data-testid="cockpit-cards"' in body
     page = response.content.decode()
     assert world.township_admin.full_name in page and "csrfmiddlewaretoken" in page  # the shell has both
@@ -495,3 +497,28 @@ def test_garbage_filters_make_no_entries_of_their_own(client: Any, world: Any, f
     assert garbage.cache_key == plain.cache_key and garbage.from_cache
     chosen = get(client, world.office, "/cockpit/", period_type="year", period="2025-01-01").context["view"]
     assert chosen.cache_key != plain.cache_key and chosen.period == plain.period
+
+
+def test_a_release_that_changes_the_body_template_renders_it_afresh(
+    client: Any, world: Any, figures: Any, monkeypatch: Any
+) -> None:
+    """The figures did not change, so no generation replaces the cached bodies: the template's own digest
+    in the key keeps a deployment from serving the markup of the release before it."""
+    page_key = get(client, world.office, "/cockpit/").context["view"].page_key
+    before = views.body_key(page_key, "cockpit/cockpit_body.html")
+    assert caching.figures_cache().get(before)
+    views._template_digest.cache_clear()
+    real = views.get_template
+
+    def edited(name: str) -> Any:
+        source = real(name).template.source + "<!-- edited -->"
+        return SimpleNamespace(template=SimpleNamespace(source=source))
+
+    monkeypatch.setattr(views, "get_template", edited)
+    try:
+        after = views.body_key(page_key, "cockpit/cockpit_body.html")
+        assert after != before and caching.figures_cache().get(after) is None
+        get(client, world.office, "/cockpit/")
+        assert caching.figures_cache().get(after)
+    finally:
+        views._template_digest.cache_clear()
