@@ -243,6 +243,66 @@ def consortia_reached(
     return consortia.filter(condition)
 
 
+def memberships_of_institutions(consortium_id: Any, institution_ids: set[int]) -> QuerySet[ConsortiumMember]:
+    """Memberships, active or past, of the institutions ``institution_ids`` in the consortium ``consortium_id``.
+
+    ``consortium_id`` may be an expression (``OuterRef("consortium_id")``) so the caller wraps the
+    result in ``Exists``; ``.exists()`` answers for one consortium. Unscoped: the caller's policy
+    decides who asks. No query until evaluated.
+    """
+    return ConsortiumMember.objects.filter(consortium_id=consortium_id, institution_id__in=institution_ids)
+
+
+def active_members_by_institution_name(consortium: Consortium) -> QuerySet[ConsortiumMember]:
+    """The consortium's active members with their institution, by institution name then id.
+
+    Unscoped, for apps that apply their own policy (insurance settles every member of a budget's
+    consortium). One query when evaluated.
+    """
+    return (
+        ConsortiumMember.objects.filter(consortium=consortium, is_active=True)
+        .select_related("institution")
+        .order_by("institution__name", "institution_id")
+    )
+
+
+def consortium_region_ids(*, consortium_ids: set[int], member_institution_ids: set[int]) -> set[int | None]:
+    """Region ids of the consortia ``consortium_ids`` and of every consortium one of
+    ``member_institution_ids`` is a member of, active or past (None for a consortium without region).
+
+    Unscoped: the caller passes what its policy grants. One query.
+    """
+    return set(
+        Consortium.objects.filter(
+            Q(pk__in=consortium_ids) | Q(members__institution_id__in=member_institution_ids)
+        ).values_list("region_id", flat=True)
+    )
+
+
+def region_id_by_code(code: str) -> int | None:
+    """The id of the region whose GB/T 2260 code is ``code``, or None. Unscoped (for importers). One query."""
+    return Region.objects.filter(code=code).values_list("id", flat=True).first()
+
+
+def institution_id_by_credit_code(credit_code: str) -> int | None:
+    """The id of the institution registered under the unified social credit code ``credit_code``, or None.
+
+    Unscoped (for importers). One query.
+    """
+    return Institution.objects.filter(credit_code=credit_code).values_list("id", flat=True).first()
+
+
+def member_consortium_region_prefixes(institution_id: int) -> tuple[str, ...]:
+    """The region prefixes of the consortia the institution is an active member of, one per membership
+    (None for a consortium without region). Unscoped (for importers). One query.
+    """
+    return tuple(
+        ConsortiumMember.objects.filter(institution_id=institution_id, is_active=True).values_list(
+            "consortium__region__prefix", flat=True
+        )
+    )
+
+
 @dataclass
 class MemberNode:
     """A member in the consortium's lead → sub-lead → member tree."""

@@ -23,7 +23,11 @@ from yilian.encounters.importing import (
     parse_amounts,
     parse_moment,
 )
-from yilian.institutions.models import ConsortiumMember, Institution, Region
+from yilian.institutions.selectors import (
+    institution_id_by_credit_code,
+    member_consortium_region_prefixes,
+    region_id_by_code,
+)
 from yilian.insurance.choices import ClaimKind, ProviderPlace
 from yilian.insurance.models import Claim
 from yilian.people.choices import InsuranceScheme
@@ -92,6 +96,8 @@ class ClaimRows:
         self.today = today or datetime.date.today()
         self.identities = IdentityCache()
         self.diagnoses = DiagnosisCache()
+        # The people app's import resolver creates persons in bulk; its person_register service writes
+        # one person and one audit event per call, which an import of many thousand rows cannot afford.
         self.persons = PersonResolver()
         self._regions: dict[str, int | None] = {}
         self.regional_months: set[datetime.date] = set()
@@ -101,23 +107,17 @@ class ClaimRows:
 
     def _region(self, code: str) -> int | None:
         if code not in self._regions:
-            self._regions[code] = Region.objects.filter(code=code).values_list("id", flat=True).first()
+            self._regions[code] = region_id_by_code(code)
         return self._regions[code]
 
     def _institution(self, code: str) -> int | None:
         if code not in self._institutions:
-            self._institutions[code] = (
-                Institution.objects.filter(credit_code=code).values_list("id", flat=True).first()
-            )
+            self._institutions[code] = institution_id_by_credit_code(code)
         return self._institutions[code]
 
     def _prefixes(self, institution_id: int) -> tuple[str, ...]:
         if institution_id not in self._member_prefixes:
-            self._member_prefixes[institution_id] = tuple(
-                ConsortiumMember.objects.filter(institution_id=institution_id, is_active=True).values_list(
-                    "consortium__region__prefix", flat=True
-                )
-            )
+            self._member_prefixes[institution_id] = member_consortium_region_prefixes(institution_id)
         return self._member_prefixes[institution_id]
 
     def _day(self, row: dict[str, str], header: str, errors: list[RowError]) -> datetime.date | None:

@@ -18,8 +18,13 @@ from django.utils.translation import gettext as _
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.core.permissions import Role
-from yilian.institutions.choices import MemberRole
-from yilian.institutions.models import Consortium, ConsortiumMember
+from yilian.institutions.selectors import (
+    active_members_by_institution_name,
+    consortia_reached,
+    consortium_lead_institution_ids,
+    consortium_region_ids,
+    memberships_of_institutions,
+)
 from yilian.insurance import calculation, policies
 from yilian.insurance.calculation import ZERO, money
 from yilian.insurance.choices import ProviderPlace
@@ -33,26 +38,17 @@ ACCESS_MEMBER = "member"
 # --- access ---------------------------------------------------------------------------------------
 
 
-def lead_institution_ids(consortium: Consortium) -> set[int]:
-    """Institution ids leading ``consortium`` (one query)."""
-    return set(
-        ConsortiumMember.objects.filter(
-            consortium=consortium, role=MemberRole.LEAD, is_active=True
-        ).values_list("institution_id", flat=True)
-    )
-
-
 def budget_access(actor: Any, budget: GlobalBudget) -> str | None:
     """How far ``actor`` reaches into ``budget``: manage, read (everything), member (own share), or None."""
     consortium = budget.consortium
     if policies.can_manage_budget(actor, consortium):
         return ACCESS_MANAGE
     if not getattr(consortium, "lead_institution_ids", None):
-        consortium.lead_institution_ids = lead_institution_ids(consortium)  # type: ignore[attr-defined]
+        consortium.lead_institution_ids = consortium_lead_institution_ids(consortium)  # type: ignore[attr-defined]
     if policies.can_read_budget(actor, consortium):
         return ACCESS_READ
     own = policies.member_admin_institutions(actor)
-    if own and ConsortiumMember.objects.filter(consortium=consortium, institution_id__in=own).exists():
+    if own and memberships_of_institutions(consortium.pk, own).exists():
         return ACCESS_MEMBER
     return None
 
@@ -68,9 +64,7 @@ def budget_list(actor: Any) -> QuerySet[GlobalBudget]:
         condition |= Q(consortium__region__code__startswith=prefix)
     own = policies.member_admin_institutions(actor)
     if own:
-        condition |= Exists(
-            ConsortiumMember.objects.filter(consortium_id=OuterRef("consortium_id"), institution_id__in=own)
-        )
+        condition |= Exists(memberships_of_institutions(OuterRef("consortium_id"), own))
     return budgets.filter(condition)
 
 
@@ -97,13 +91,13 @@ def budget_get(actor: Any, public_id: Any, *, level: str = ACCESS_READ) -> Globa
     return budget
 
 
-def consortia_for_budget(actor: Any) -> QuerySet[Consortium]:
+def consortia_for_budget(actor: Any) -> QuerySet[Any]:
     """Consortia whose budget the actor may configure (insurance officers of the consortium or its region)."""
     scope = scope_for(actor)
-    condition = Q(pk__in=scope.consortia_with(*policies.BUDGET_MANAGERS))
-    for prefix in scope.region_prefixes_with(*policies.BUDGET_MANAGERS):
-        condition |= Q(region__code__startswith=prefix)
-    return Consortium.objects.select_related("region").filter(condition).order_by("name")
+    return consortia_reached(
+        consortium_ids=scope.consortia_with(*policies.BUDGET_MANAGERS),
+        region_prefixes=scope.region_prefixes_with(*policies.BUDGET_MANAGERS),
+    )
 
 
 # --- the budget's figures ---------------------------------------------------------------------------
@@ -323,11 +317,7 @@ def settlement_aggregates(
         claims.filter(provider_place__in=counted).aggregate(total=Sum("unreasonable_amount"))["total"] or ZERO
     )
     members = []
-    for member in (
-        ConsortiumMember.objects.filter(consortium=budget.consortium, is_active=True)
-        .select_related("institution")
-        .order_by("institution__name", "institution_id")
-    ):
+    for member in active_members_by_institution_name(budget.consortium):
         row = member_rows.get(member.institution_id, {})
         members.append(
             calculation.Member(
@@ -487,11 +477,7 @@ def _aggregate_condition(actor: Any) -> Q | None:
     for prefix in prefixes:
         condition |= Q(insured_region__code__startswith=prefix)
     region_ids = (
-        set(
-            Consortium.objects.filter(
-                Q(pk__in=consortium_ids) | Q(members__institution_id__in=institutions)
-            ).values_list("region_id", flat=True)
-        )
+        consortium_region_ids(consortium_ids=consortium_ids, member_institution_ids=institutions)
         if consortium_ids or institutions
         else set()
     )

@@ -20,7 +20,6 @@ from yilian.accounts.selectors import scope_for
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.permissions import Role
-from yilian.institutions.models import Consortium
 from yilian.insurance import calculation, policies, selectors
 from yilian.insurance.models import (
     BudgetDeduction,
@@ -177,7 +176,7 @@ def _rows_snapshot(budget: GlobalBudget) -> dict[str, Any]:
     }
 
 
-def budget_create(*, actor: Any, consortium: Consortium, data: Mapping[str, Any]) -> GlobalBudget:
+def budget_create(*, actor: Any, consortium: Any, data: Mapping[str, Any]) -> GlobalBudget:
     """Create a consortium's budget for a year with its headcounts and deductions.
 
     ``data``: year, consortium_share, prepayment_rate, counts_* switches, notes,

@@ -27,7 +27,6 @@ from openpyxl.styles import Font
 from yilian.core.api.views import parse_public_id
 from yilian.core.exceptions import NotFound
 from yilian.core.ui.http import PAGE_SIZE, domain_errors, require
-from yilian.institutions.models import Consortium
 from yilian.insurance import cost_stories
 from yilian.insurance.cost_stories import CostStory, CostStoryReport, Totals
 from yilian.people.identifiers import mask_name
@@ -55,7 +54,7 @@ class CostStoryFilterForm(forms.Form):
         label=gettext_lazy("月份（患者列表）"), min_value=1, max_value=12, required=False
     )
 
-    def __init__(self, data: Any, *, consortia: list[Consortium]) -> None:
+    def __init__(self, data: Any, *, consortia: list[Any]) -> None:
         """Bind ``data`` over the actor's consortia; the first consortium and this year are the defaults."""
         data = data.copy()
         if not data.get("consortium") and consortia:
@@ -66,7 +65,7 @@ class CostStoryFilterForm(forms.Form):
         self._consortia = {str(c.public_id): c for c in consortia}
         self.fields["consortium"].choices = [(key, c.name) for key, c in self._consortia.items()]  # type: ignore[attr-defined]
 
-    def clean_consortium(self) -> Consortium:
+    def clean_consortium(self) -> Any:
         """The chosen consortium, from the list already read (no query)."""
         return self._consortia[self.cleaned_data["consortium"]]
 
