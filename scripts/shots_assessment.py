@@ -62,7 +62,9 @@ def qualitative(page: Any, base: str) -> str:
     for row in _rounds(page, base):
         if row["status"] == "published":
             continue
-        results = _api(page, base, f"/api/v1/assessment/rounds/{row['public_id']}/results?version=0&page_size=100")
+        results = _api(
+            page, base, f"/api/v1/assessment/rounds/{row['public_id']}/results?version=0&page_size=100"
+        )
         if any(result["is_qualitative"] for result in results.get("results", [])):
             return f"/assessment/rounds/{row['public_id']}/?v=0"
     return f"/assessment/schemes/{_scheme(page, base, SELF)['public_id']}/"
