@@ -329,7 +329,7 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 dict.fromkeys((r.indicator_code, r.indicator_name) for r in qualitative)
             ),
             "qualitative_pending": sum(1 for r in qualitative if r.judgement is None),
-            "back": _back_query(request.GET),
+            "back": _back_query(request.GET).urlencode(),
             "verdicts": Verdict.choices,
             "is_open": selectors.round_is_open(round_),
             "comparison": comparison,
@@ -371,20 +371,19 @@ def _filter_qualitative(rows: list[Any], filters: dict[str, str]) -> list[Any]:
     ]
 
 
-def _back_query(query: Any) -> str:
-    """The round page's own parameters from ``query``, encoded (nothing else travels in a redirect)."""
+def _back_query(query: Any) -> QueryDict:
+    """The round page's own parameters from ``query`` (nothing else travels in a redirect)."""
     kept = QueryDict(mutable=True)
     for name in BACK_PARAMETERS:
         value = query.get(name, "")
         if value:
             kept[name] = value[:60]
-    return kept.urlencode()
+    return kept
 
 
 def _back(round_: Any, version: int | None = None, back: str = "") -> HttpResponse:
     """The round page again: at ``version`` when given, with the filters and page the form came from."""
-    query = QueryDict(back, mutable=True)
-    kept = QueryDict(_back_query(query), mutable=True)
+    kept = _back_query(QueryDict(back))
     if version is not None:
         kept["v"] = str(version)
     url = reverse("assessment:round", args=[round_.public_id])
