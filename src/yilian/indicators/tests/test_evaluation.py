@@ -309,6 +309,25 @@ def test_encounter_indicators_for_an_institution_the_consortium_and_the_county(c
     assert cell("seed_cost_per_stay", "institution", H, "month", FEB).previous_value is None
 
 
+def test_refreshing_the_year_before_updates_or_clears_the_previous_values_that_follow(county: County) -> None:
+    c = county
+    january_2024 = datetime.date(2024, 1, 1)
+    stay = Encounter.objects.get(started_at__year=2024)
+    Encounter.objects.filter(pk=stay.pk).update(total_cost=Decimal(5000))
+    evaluation.refresh([january_2024], institution_ids=[c.hospital.pk])
+    assert cell("seed_cost_per_stay", "institution", c.hospital.pk, "month", JAN).previous_value == Decimal(
+        "5000"
+    )
+    incremental = _rows("indicator")
+    evaluation.refresh(MONTHS)
+    assert _rows("indicator") == incremental
+    # Without the stay the cell of January 2024 is gone, and so is the value that pointed at it.
+    stay.delete()
+    evaluation.refresh([january_2024], institution_ids=[c.hospital.pk])
+    assert cell("seed_cost_per_stay", "institution", c.hospital.pk, "month", JAN).previous_value is None
+    assert cell("seed_cost_per_stay", "institution", c.hospital.pk, "year", YEAR).previous_value is None
+
+
 def test_referral_indicators(county: County) -> None:
     c = county
     H, T, OUT, C, K = c.hospital.pk, c.township.pk, c.outsider.pk, c.consortium.pk, c.county.pk
