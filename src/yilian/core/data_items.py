@@ -33,7 +33,8 @@ from django.dispatch import Signal
 
 facts_changed = Signal()
 """Sent after a bulk write commits, with ``institution_months`` (pairs of institution id and a day
-of the month) and ``regional_months`` (days of months whose regional facts changed)."""
+of the month), ``regional_months`` (days of months whose regional facts changed) and ``models``
+(labels of the models written, such as ``encounters.Encounter``; none: any source may have changed)."""
 
 COUNT = "count"
 SUM = "sum"

@@ -204,6 +204,8 @@ class EncounterRows:
     """
 
     columns = COLUMNS
+    fact_models = ("encounters.Encounter", "encounters.ServiceVolume")
+    """Models whose records an import writes (the volumes are recounted after it): named in ``facts_changed``."""
 
     def __init__(self, *, allowed_institution_ids: set[int], today: datetime.date | None = None) -> None:
         self.allowed_institution_ids = allowed_institution_ids

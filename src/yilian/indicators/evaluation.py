@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,30 +227,49 @@ def _insert_data_values(items: list[DataItem], grouped: QuerySet) -> int:
         return _written(cursor)
 
 
+def model_label(source: DataSource) -> str:
+    """The label of the model a source counts (``encounters.Encounter``), as stale marks name it."""
+    return source.records().model._meta.label
+
+
+def sources_of(models: Collection[str] | None) -> list[tuple[DataSource, list[DataItem]]]:
+    """Every source with its items, or only those counted over ``models`` (labels) when given."""
+    return [
+        (source, items)
+        for source, items in registry.items_by_source().values()
+        if models is None or model_label(source) in models
+    ]
+
+
 def compute_data_values(
     months: list[datetime.date],
     institution_ids: list[int] | None,
     seconds: dict[str, float] | None = None,
     *,
     regional: bool = False,
+    models: Collection[str] | None = None,
 ) -> int:
     """Recompute ``DataValue`` for ``months`` (and only ``institution_ids`` when given); returns rows written.
 
     With ``institution_ids``, the regional facts are recomputed only when
     ``regional`` is true (they do not change with an institution's records).
-    ``seconds``, when given, receives each source's time under
+    With ``models``, only the sources counted over those models are (see
+    ``sources_of``). ``seconds``, when given, receives each source's time under
     ``data_values:<source code>``.
     """
     first, last = months[0], months[-1]
+    chosen_sources = sources_of(models)
     stale = DataValue.objects.filter(month__gte=first, month__lte=last)
     if institution_ids is not None:
         scope = Q(institution_id__in=institution_ids)
         if regional:
             scope |= Q(institution_id__isnull=True)
         stale = stale.filter(scope)
+    if models is not None:
+        stale = stale.filter(item__in=[item.code for _source, items in chosen_sources for item in items])
     stale._raw_delete(stale.db)
     written = 0
-    for source, items in registry.items_by_source().values():
+    for source, items in chosen_sources:
         if institution_ids is not None and (not regional if source.is_regional else not institution_ids):
             continue  # nothing of this source was marked
         started = time.perf_counter()
@@ -343,6 +362,16 @@ class _Cells:
 
     periods: list[tuple[str, datetime.date, datetime.date]]
     units: dict[str, list[int]] | None
+    items: tuple[str, ...] | None = None
+    """The data items whose unit values are recomputed (every item when None)."""
+
+    def items_where(self, alias: str) -> tuple[str, list[Any]]:
+        """The condition on ``item`` alone ("1 = 1" for every item)."""
+        if self.items is None:
+            return "1 = 1", []
+        if not self.items:
+            return "1 = 0", []
+        return f"{alias}.item IN ({', '.join(['%s'] * len(self.items))})", list(self.items)
 
     def where(self, alias: str) -> tuple[str, list[Any]]:
         clause, params = _period_filter(self.periods, alias)
@@ -388,8 +417,9 @@ def compute_unit_values(cells: _Cells) -> int:
     month re-reads twelve month rows per unit and item, not every member's records of the year.
     """
     where, params = cells.where("indicators_unitvalue")
+    items, item_params = cells.items_where("indicators_unitvalue")
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM indicators_unitvalue WHERE {where}", params)
+        cursor.execute(f"DELETE FROM indicators_unitvalue WHERE {where} AND {items}", params + item_params)
     written = _compute_unit_months(cells)
     if cells.units is None:
         _analyze("indicators_unitvalue")  # the roll-up below reads the month rows just written
@@ -414,24 +444,38 @@ def _compute_unit_months(cells: _Cells) -> int:
             else " AND 1 = 0"
         )
         department_params = list(departments)
+    items, item_params = cells.items_where("dv")
     monthly = (
         "SELECT dv.item AS item, um.unit_kind AS unit_kind, um.unit_id AS unit_id, dv.month AS month, "
         "SUM(dv.value) AS value FROM indicators_datavalue dv "
         "JOIN indicators_unitmember um ON um.institution_id = dv.institution_id "
-        f"WHERE dv.month >= %s AND dv.month <= %s{unit_clause} "
+        f"WHERE {items} AND dv.month >= %s AND dv.month <= %s{unit_clause} "
         "GROUP BY dv.item, um.unit_kind, um.unit_id, dv.month "
         "UNION ALL "
         "SELECT dv.item, um.unit_kind, um.unit_id, dv.month, SUM(dv.value) FROM indicators_datavalue dv "
         "JOIN indicators_unitmember um ON um.region_id = dv.region_id "
-        f"WHERE dv.institution_id IS NULL AND dv.month >= %s AND dv.month <= %s{unit_clause} "
+        f"WHERE {items} AND dv.institution_id IS NULL AND dv.month >= %s AND dv.month <= %s{unit_clause} "
         "GROUP BY dv.item, um.unit_kind, um.unit_id, dv.month "
         "UNION ALL "
         f"SELECT dv.item, '{UnitKind.DEPARTMENT}', dv.department_id, dv.month, SUM(dv.value) "
         "FROM indicators_datavalue dv "
-        f"WHERE dv.department_id IS NOT NULL AND dv.month >= %s AND dv.month <= %s{department_clause} "
+        f"WHERE {items} AND dv.department_id IS NOT NULL AND dv.month >= %s AND dv.month <= %s{department_clause} "
         "GROUP BY dv.item, dv.department_id, dv.month"
     )
-    monthly_params = [first, last, *unit_params, first, last, *unit_params, first, last, *department_params]
+    monthly_params = [
+        *item_params,
+        first,
+        last,
+        *unit_params,
+        *item_params,
+        first,
+        last,
+        *unit_params,
+        *item_params,
+        first,
+        last,
+        *department_params,
+    ]
     statement = (
         "INSERT INTO indicators_unitvalue (item, unit_kind, unit_id, period_type, period_start, year, number, value) "
         "SELECT mv.item, mv.unit_kind, mv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number, mv.value "
@@ -452,6 +496,7 @@ def _roll_up_unit_periods(cells: _Cells) -> int:
     stock = sorted(registry.stock_item_codes())
     stock_sql = ", ".join(f"'{code}'" for code in stock) or "''"
     units, unit_params = cells.units_where("uv")
+    items, item_params = cells.items_where("uv")
     period_where, period_params = _period_filter(longer, "cp")
     # A stock is averaged over every month of the period the engine has figures for, not only the
     # months where the stock has rows: a month with nothing in force writes no row but counts as
@@ -468,11 +513,11 @@ def _roll_up_unit_periods(cells: _Cells) -> int:
         "FROM indicators_unitvalue uv JOIN indicators_calendarperiod cp ON cp.month = uv.period_start "
         f"JOIN ({elapsed}) pc ON pc.period_type = cp.period_type AND pc.period_start = cp.period_start "
         f"WHERE uv.period_type = '{PeriodType.MONTH}' AND uv.period_start >= %s AND uv.period_start <= %s "
-        f"AND {units} AND {period_where} "
+        f"AND {units} AND {items} AND {period_where} "
         "GROUP BY uv.item, uv.unit_kind, uv.unit_id, cp.period_type, cp.period_start, cp.year, cp.number"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [first, last, first, last, *unit_params, *period_params])
+        cursor.execute(statement, [first, last, first, last, *unit_params, *item_params, *period_params])
         return _written(cursor)
 
 
@@ -486,11 +531,21 @@ def _written(cursor: Any) -> int:
     return 0
 
 
-def indicator_unit_kinds(indicator: Indicator) -> list[str]:
-    """Unit kinds an indicator is computed for: departments only when every item it names has departments."""
-    codes = set(expressions.item_codes(expressions.parse(indicator.numerator)))
+def indicator_item_codes(indicator: Indicator) -> set[str]:
+    """The data items an indicator's numerator and denominator name."""
+    codes = (
+        set(expressions.item_codes(expressions.parse(indicator.numerator)))
+        if indicator.numerator.strip()
+        else set()
+    )
     if indicator.denominator.strip():
         codes |= set(expressions.item_codes(expressions.parse(indicator.denominator)))
+    return codes
+
+
+def indicator_unit_kinds(indicator: Indicator) -> list[str]:
+    """Unit kinds an indicator is computed for: departments only when every item it names has departments."""
+    codes = indicator_item_codes(indicator)
     kinds = [UnitKind.INSTITUTION, UnitKind.CONSORTIUM, UnitKind.GRID, UnitKind.REGION]
     if codes and codes <= registry.department_item_codes():
         kinds.append(UnitKind.DEPARTMENT)
@@ -581,8 +636,10 @@ def _insert_indicator_values(cells: _Cells, compiled: list[tuple[Any, ...]]) -> 
         return _written(cursor)
 
 
-def compute_previous_values(cells: _Cells) -> None:
+def compute_previous_values(cells: _Cells, indicator_ids: list[int] | None = None) -> None:
     """Fill ``previous_value`` (same unit, same period a year before) for ``cells`` and the year after them.
+
+    Only of ``indicator_ids`` when given (the indicators a refresh recomputed).
 
     One ``UPDATE … FROM`` per range (PostgreSQL, SQLite ≥ 3.33) over the range's cells left-joined to
     the year before's, which writes only the rows whose previous value changes: a full refresh that
@@ -593,8 +650,11 @@ def compute_previous_values(cells: _Cells) -> None:
     differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
     for periods in (cells.periods, following):
         where, params = _Cells(periods=periods, units=cells.units).where("c")
-        if where == "1 = 0":
+        if where == "1 = 0" or indicator_ids == []:
             continue
+        if indicator_ids is not None:
+            where += f" AND c.indicator_id IN ({', '.join(['%s'] * len(indicator_ids))})"
+            params = params + list(indicator_ids)
         # The year before's cells are named on ``p`` too: with only the join to narrow them the
         # planner walked every stored value and probed the index once for each.
         before = [(pt, add_months(start, -12), end) for pt, start, end in periods]
@@ -639,14 +699,20 @@ def refresh(
     indicators: Iterable[Indicator] | None = None,
     *,
     regional: bool = False,
+    models: Collection[str] | None = None,
 ) -> RefreshResult:
     """Recompute every layer for ``months`` (all institutions, or only ``institution_ids``) in one transaction.
 
     With ``institution_ids``, ``regional`` also recomputes the regional
-    facts of the months and every unit they feed. ``indicators`` defaults to every active quantitative indicator. Returns
+    facts of the months and every unit they feed, and ``models`` (labels such
+    as ``encounters.Encounter``) narrows the work to the sources counted over
+    those models, their items' unit values and the indicators naming them.
+    ``indicators`` defaults to every active quantitative indicator. Returns
     rows written and seconds per step. Raises nothing of its own; a database
     error rolls everything back.
     """
+    if institution_ids is None:
+        models = None  # a full refresh recomputes every source
     if months:
         # A contiguous range: the base layer is replaced month range by month range.
         months = months_between(min(months), max(months))
@@ -671,7 +737,7 @@ def refresh(
         lap("structure")
         units_before = None if institution_ids is None else _affected_units(institution_ids, regional)
         result.counts["data_values"] = compute_data_values(
-            months, institution_ids, result.seconds, regional=regional
+            months, institution_ids, result.seconds, regional=regional, models=models
         )
         if institution_ids is None:
             _analyze("indicators_datavalue")  # an incremental refresh changes too few rows to matter
@@ -684,7 +750,14 @@ def refresh(
                 kind: sorted(set(units_before.get(kind, [])) | set(units_after.get(kind, [])))
                 for kind in set(units_before) | set(units_after)
             }
-        cells = _Cells(periods=periods, units=units)
+        items = (
+            None
+            if models is None
+            else tuple(
+                sorted(item.code for _source, source_items in sources_of(models) for item in source_items)
+            )
+        )
+        cells = _Cells(periods=periods, units=units, items=items)
         result.counts["unit_values"] = compute_unit_values(cells)
         if institution_ids is None:
             _analyze("indicators_unitvalue")  # an incremental refresh changes too few rows to matter
@@ -694,11 +767,13 @@ def refresh(
             if indicators is not None
             else list(Indicator.objects.filter(is_active=True, kind=IndicatorKind.QUANTITATIVE))
         )
+        if items is not None:
+            chosen = [indicator for indicator in chosen if set(indicator_item_codes(indicator)) & set(items)]
         result.counts["indicator_values"] = compute_indicator_values(cells, chosen)
         if institution_ids is None:
             _analyze("indicators_indicatorvalue")  # an incremental refresh changes too few rows to matter
         lap("indicator_values")
-        compute_previous_values(cells)
+        compute_previous_values(cells, None if items is None else [indicator.pk for indicator in chosen])
         # In the refresh's transaction: caches of figures pages see the new generation with the new figures.
         generations.bump(FIGURES_GENERATION)
         lap("previous_values")

@@ -353,20 +353,23 @@ class StaleMark(models.Model):
     Written by ``services.mark_stale`` (imports, the demo); the incremental
     refresh consumes the marks it recomputes in its own transaction. A mark
     without an institution says the month's regional facts (claims by
-    insured region, population) changed.
+    insured region, population) changed. ``model`` names the model whose
+    records changed (``encounters.Encounter``): the refresh recomputes only the
+    data sources counted over it; an empty ``model`` stands for every source.
     """
 
     institution_id = models.BigIntegerField(null=True, blank=True)
     month = models.DateField()
+    model = models.CharField(max_length=100, blank=True, default="")
     marked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["institution_id", "month"], name="stalemark_institution_month_unique"
+                fields=["institution_id", "month", "model"], name="stalemark_institution_month_unique"
             ),
             models.UniqueConstraint(
-                fields=["month"],
+                fields=["month", "model"],
                 condition=models.Q(institution_id__isnull=True),
                 name="stalemark_regional_month_unique",
             ),

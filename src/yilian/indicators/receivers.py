@@ -14,13 +14,15 @@ def on_facts_changed(
     *,
     institution_months: Iterable[tuple[int, datetime.date]] = (),
     regional_months: Iterable[datetime.date] = (),
+    models: Iterable[str] = (),
     **kwargs: Any,
 ) -> None:
     """Mark what a bulk write changed stale and queue the incremental refresh after its commit."""
     by_institution: dict[int, set[datetime.date]] = {}
     for institution_id, day in institution_months:
         by_institution.setdefault(institution_id, set()).add(day)
-    added = sum(services.mark_stale([pk], days) for pk, days in by_institution.items())
-    added += services.mark_stale([], [], regional_days=regional_months)
+    labels = list(models)
+    added = sum(services.mark_stale([pk], days, models=labels) for pk, days in by_institution.items())
+    added += services.mark_stale([], [], regional_days=regional_months, models=labels)
     if added:
         tasks.enqueue_incremental_refresh()

@@ -297,20 +297,30 @@ def mark_stale(
     days: Iterable[datetime.date],
     *,
     regional_days: Iterable[datetime.date] = (),
+    models: Iterable[str] = (),
 ) -> int:
     """Note that these institutions' records changed in the months of ``days``; returns the marks asked for.
 
-    A mark already there is kept (one per institution and month, one regional
-    mark per month). ``regional_days`` name months whose regional facts changed (claims by the
-    insured's region). Called after a bulk write commits (through the
+    A mark already there is kept (one per institution, month and model, one
+    regional mark per month and model). ``regional_days`` name months whose
+    regional facts changed (claims by the insured's region). ``models`` are the
+    labels of the models written (``encounters.Encounter``); without them every
+    source is recomputed. Called after a bulk write commits (through the
     ``facts_changed`` signal); the incremental refresh job recomputes only
     what is marked.
     """
+    labels = sorted(set(models)) or [""]
     months = {evaluation.month_start(day) for day in days}
-    marks = [StaleMark(institution_id=pk, month=month) for pk in set(institution_ids) for month in months]
+    marks = [
+        StaleMark(institution_id=pk, month=month, model=label)
+        for pk in set(institution_ids)
+        for month in months
+        for label in labels
+    ]
     marks += [
-        StaleMark(institution_id=None, month=month)
+        StaleMark(institution_id=None, month=month, model=label)
         for month in {evaluation.month_start(d) for d in regional_days}
+        for label in labels
     ]
     StaleMark.objects.bulk_create(marks, ignore_conflicts=True)
     return len(marks)
@@ -382,16 +392,21 @@ def refresh_execute(run: RefreshRun) -> RefreshRun:
 
 def _refresh_marked(run: RefreshRun) -> evaluation.RefreshResult:
     with transaction.atomic():
-        marks = list(StaleMark.objects.select_for_update().values_list("pk", "institution_id", "month"))
+        marks = list(
+            StaleMark.objects.select_for_update().values_list("pk", "institution_id", "month", "model")
+        )
         if not marks:
             return evaluation.RefreshResult(months=[], institution_ids=[])
         institution_ids = sorted(
-            {institution for _pk, institution, _month in marks if institution is not None}
+            {institution for _pk, institution, _m, _l in marks if institution is not None}
         )
-        regional = any(institution is None for _pk, institution, _month in marks)
-        months = sorted({month for _pk, _institution, month in marks})
-        result = evaluation.refresh(months, institution_ids, regional=regional)
-        StaleMark.objects.filter(pk__in=[pk for pk, _i, _m in marks]).delete()
+        regional = any(institution is None for _pk, institution, _m, _l in marks)
+        months = sorted({month for _pk, _i, month, _l in marks})
+        labels = {label for _pk, _i, _m, label in marks}
+        # One mark without a model (the demo, a manual mark) recomputes every source.
+        models = None if "" in labels else labels
+        result = evaluation.refresh(months, institution_ids, regional=regional, models=models)
+        StaleMark.objects.filter(pk__in=[pk for pk, _i, _m, _l in marks]).delete()
     run.months = [m.isoformat() for m in months]
     run.institution_ids = institution_ids
     return result

@@ -317,6 +317,7 @@ def _finish(job: ImportJob, handler: Any, progress: Callable[[ImportJob], None] 
             sender=ImportJob,
             institution_months=sorted(months or ()),
             regional_months=sorted(regional_months or ()),
+            models=getattr(handler, "fact_models", ()),
         )
     if progress is not None:
         progress(job)

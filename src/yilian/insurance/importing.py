@@ -90,6 +90,8 @@ class ClaimRows:
     """Validates and writes claim rows for one import job; insured regions must lie under ``region_prefix``."""
 
     columns = COLUMNS
+    fact_models = ("insurance.Claim",)
+    """Models whose records an import writes: named in ``facts_changed``."""
 
     def __init__(self, *, region_prefix: str, today: datetime.date | None = None) -> None:
         self.region_prefix = region_prefix

@@ -59,11 +59,26 @@ def test_an_encounter_import_marks_its_months_and_the_queued_refresh_equals_a_fu
     )
     with django_capture_on_commit_callbacks(execute=True):
         ingestion.import_job_run(job)
-    marks = set(StaleMark.objects.values_list("institution_id", "month"))
-    assert marks == {(world.hospital.pk, MARCH), (world.hospital.pk, APRIL)}
+    marks = set(StaleMark.objects.values_list("institution_id", "month", "model"))
+    assert marks == {
+        (world.hospital.pk, month, model)
+        for month in (MARCH, APRIL)
+        for model in ("encounters.Encounter", "encounters.ServiceVolume")
+    }
     assert DBTaskResult.objects.filter(task_path__endswith="refresh_stale_task").count() == 1
     outcome = refresh_stale_task.call()
     assert outcome is not None and outcome["counts"]["indicator_values"] > 0
+    # Only the sources counted over the imported models were recomputed.
+    recomputed = {
+        step.split(":", 1)[1] for step in outcome["counts"]["seconds"] if step.startswith("data_values:")
+    }
+    assert recomputed == {
+        "encounters.started",
+        "encounters.discharged",
+        "encounters.admissions_chronic",
+        "encounters.volumes",
+        "encounters.department_volumes",
+    }
     assert not StaleMark.objects.exists()
     visits = UnitValue.objects.get(
         item="encounters_visits",
@@ -91,8 +106,14 @@ def test_a_claims_import_marks_a_regional_month_and_recomputes_the_regions(world
         region=world.regions["county"],
     )
     ingestion.import_job_run(job)
-    assert set(StaleMark.objects.values_list("institution_id", "month")) == {(None, MARCH)}
-    refresh_stale_task.call()
+    assert set(StaleMark.objects.values_list("institution_id", "month", "model")) == {
+        (None, MARCH, "insurance.Claim")
+    }
+    outcome = refresh_stale_task.call()
+    assert outcome is not None
+    assert [step for step in outcome["counts"]["seconds"] if step.startswith("data_values:")] == [
+        "data_values:insurance.claims"
+    ]
     fund = UnitValue.objects.get(
         item="claims_fund_paid",
         unit_kind="region",
