@@ -85,7 +85,13 @@ class Encounter(BaseModel):
         verbose_name_plural = _("诊疗记录")
         indexes = [
             models.Index(fields=["institution", "kind", "ended_at"], name="encounter_current_idx"),
-            models.Index(fields=["institution", "started_at"], name="encounter_month_idx"),
+            # Covering (PostgreSQL): the indicator engine's pass over one institution's month reads the
+            # index alone, so an incremental refresh after an import does not fetch the month's rows.
+            models.Index(
+                fields=["institution", "started_at"],
+                include=["department", "kind", "is_tcm", "fund_paid", "person"],
+                name="encounter_month_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
