@@ -637,6 +637,16 @@ def _insert_indicator_values(cells: _Cells, compiled: list[tuple[Any, ...]]) -> 
         return _written(cursor)
 
 
+def _shifted(
+    periods: list[tuple[str, datetime.date, datetime.date]], months: int
+) -> list[tuple[str, datetime.date, datetime.date]]:
+    """The same periods ``months`` months later (earlier when negative)."""
+    day = datetime.timedelta(days=1)
+    return [
+        (pt, add_months(start, months), add_months(end + day, months) - day) for pt, start, end in periods
+    ]
+
+
 def compute_previous_values(cells: _Cells, indicator_ids: list[int] | None = None) -> None:
     """Fill ``previous_value`` (same unit, same period a year before) for ``cells`` and the year after them.
 
@@ -647,7 +657,7 @@ def compute_previous_values(cells: _Cells, indicator_ids: list[int] | None = Non
     changes nothing of last year's figures rewrites none of this year's rows. Rows of the following
     year lose a previous value whose cell no longer exists.
     """
-    following = [(pt, add_months(start, 12), end) for pt, start, end in cells.periods]
+    following = _shifted(cells.periods, 12)
     differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
     for periods in (cells.periods, following):
         where, params = _Cells(periods=periods, units=cells.units).where("c")
@@ -658,7 +668,7 @@ def compute_previous_values(cells: _Cells, indicator_ids: list[int] | None = Non
             params = params + list(indicator_ids)
         # The year before's cells are named on ``p`` too: with only the join to narrow them the
         # planner walked every stored value and probed the index once for each.
-        before = [(pt, add_months(start, -12), end) for pt, start, end in periods]
+        before = _shifted(periods, -12)
         where_before, params_before = _Cells(periods=before, units=cells.units).where("p")
         with connection.cursor() as cursor:
             cursor.execute(
