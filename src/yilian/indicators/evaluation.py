@@ -779,7 +779,8 @@ def refresh(
             else list(Indicator.objects.filter(is_active=True, kind=IndicatorKind.QUANTITATIVE))
         )
         if items is not None:
-            chosen = [indicator for indicator in chosen if set(indicator_item_codes(indicator)) & set(items)]
+            changed = set(items)
+            chosen = [indicator for indicator in chosen if indicator_item_codes(indicator) & changed]
         result.counts["indicator_values"] = compute_indicator_values(cells, chosen)
         if institution_ids is None:
             _analyze("indicators_indicatorvalue")  # an incremental refresh changes too few rows to matter
