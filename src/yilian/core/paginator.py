@@ -1,9 +1,14 @@
-"""A paginator for work queues that may grow large: it counts at most ``cap`` rows.
+"""Paginators for lists that may grow large.
+
+``CappedCountPaginator`` is for work queues: it counts at most ``cap`` rows.
 
 Counting every row of a queue of 100 000 pending items costs a scan on each
 page view; a queue is worked from its top, so "more than 1 000" is all a
 reader needs. Pages past the cap stay reachable: beyond it, whether there is
 a next page is learnt by reading one row more than a page.
+
+``KeysFirstPaginator`` is for lists of wide rows shown with their related
+rows: it reads the page's primary keys first, then those rows alone.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 COUNT_CAP = 1000
@@ -75,3 +81,35 @@ class CappedCountPaginator(Paginator):
         if not rows and number > 1:
             raise EmptyPage("That page contains no results")
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+
+def rows_by_keys(rows: Any, start: int, stop: int) -> list[Any]:
+    """Rows ``start:stop`` of ``rows``; for a queryset, its primary keys first, then those rows alone.
+
+    One query orders and slices the keys (no joined tables, no wide columns), a second reads the
+    page's rows by key with everything the queryset selects. The database then sorts narrow rows
+    instead of joining and sorting every matching wide row before the limit, which costs the same
+    at 25 rows as at 100 000 only in the first query. A row deleted (or no longer matching) between
+    the two reads is left out of the page.
+    """
+    if not isinstance(rows, QuerySet):
+        return list(rows[start:stop])
+    if stop <= start:
+        return []
+    keys = list(rows.values_list("pk", flat=True)[start:stop])
+    found = rows.order_by().in_bulk(keys)
+    return [found[key] for key in keys if key in found]
+
+
+class KeysFirstPaginator(Paginator):
+    """Django's paginator whose pages are read keys first (``rows_by_keys``): one query more a page,
+    and a page's time no longer grows with the rows that match."""
+
+    def page(self, number: Any) -> Page:
+        """The page, as ``Paginator.page`` bounds it, read keys first."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(rows_by_keys(self.object_list, bottom, top), number, self)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yilian.core.models import BaseModel
 from yilian.referrals.choices import (
+    PRIORITY_RANK,
     CapacityKind,
     CriterionCategory,
     FollowUpTaskKind,
@@ -184,6 +185,19 @@ class ReservedCapacity(BaseModel):
         return max(self.quantity - self.booked, 0)
 
 
+def priority_rank() -> models.Case:
+    """The priority as a number, most urgent first (0 emergency, 1 urgent, 2 routine): the inbox's
+    first sort key, and the expression its ordering index stores."""
+    return models.Case(
+        *[
+            models.When(priority=priority, then=models.Value(rank))
+            for priority, rank in PRIORITY_RANK.items()
+        ],
+        default=models.Value(9),
+        output_field=models.IntegerField(),
+    )
+
+
 class Referral(BaseModel):
     """A request from one institution that another take over a patient, and the work of fulfilling it.
 
@@ -342,6 +356,17 @@ class Referral(BaseModel):
             models.Index(fields=["to_institution", "status"], name="referral_inbox_idx"),
             models.Index(fields=["from_institution", "status"], name="referral_outbox_idx"),
             models.Index(fields=["consortium", "submitted_at"], name="referral_consortium_idx"),
+            # The lists' two orders, so a page's keys are read from an index walk, not a sort of every
+            # visible referral: newest first, and an institution's inbox (``selectors.referral_list``).
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_idx"),
+            models.Index(
+                models.F("to_institution"),
+                priority_rank(),
+                models.F("signed_resident").desc(),
+                models.F("answer_due_at"),
+                models.F("id"),
+                name="referral_inbox_order_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from yilian.core.paginator import CappedCountPaginator
+from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator
 
 
 def _positive_int(request: Request, name: str, *, allow: tuple[str, ...] = ()) -> str | None:
@@ -64,3 +64,11 @@ class CappedCountPagination(StandardPagination):
             "description": "count 达到上限（1000）时为 true，此时 count 不是总数",
         }
         return paginated
+
+
+class KeysFirstPagination(StandardPagination):
+    """Standard pagination whose page is read keys first (``core.paginator.KeysFirstPaginator``): for
+    lists of wide rows with joined ends, where sorting every matching row before the limit would make
+    a page's time grow with the table."""
+
+    django_paginator_class = KeysFirstPaginator

@@ -1,12 +1,13 @@
-"""The capped-count paginator of work queues: a bounded count, every page still reachable."""
+"""The paginators of large lists: the capped count of work queues (a bounded count, every page still
+reachable) and the keys-first reads of wide lists (the same pages as plain slicing)."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.paginator import EmptyPage
+from django.core.paginator import EmptyPage, Paginator
 
 from yilian.core.models import AuditEvent
-from yilian.core.paginator import CappedCountPaginator
+from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator, rows_by_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +41,27 @@ def test_above_the_cap_the_count_stops_and_later_pages_stay_reachable(twelve, dj
     with pytest.raises(EmptyPage):
         paginator.page(0)
     assert paginator.get_page("x").number == 1
+
+
+def test_keys_first_pages_are_the_plain_pages_in_the_same_order(twelve, django_assert_num_queries):
+    # An order that is neither the key's nor the insertion's: the second read must not reorder.
+    ordered = twelve.select_related("actor").order_by("-object_id", "id")
+    plain = Paginator(ordered, 5, orphans=2)
+    paginator = KeysFirstPaginator(ordered, 5, orphans=2)
+    assert paginator.count == plain.count and paginator.num_pages == plain.num_pages == 2
+    for number in (1, 2):
+        with django_assert_num_queries(2):  # the keys, then the rows (the count was read above)
+            page = list(paginator.page(number))
+        assert [row.pk for row in page] == [row.pk for row in plain.page(number)]
+    assert [row.object_id for row in page] == ["4", "3", "2", "11", "10", "1", "0"]  # the orphans joined
+    with pytest.raises(EmptyPage):
+        paginator.page(3)
+
+
+def test_keys_first_reads_nothing_for_an_empty_list_and_skips_rows_gone_between_the_reads(twelve):
+    assert list(KeysFirstPaginator(twelve.none(), 5).page(1)) == []
+    assert rows_by_keys(twelve, 3, 3) == []
+    assert rows_by_keys(["a", "b", "c"], 1, 3) == ["b", "c"]  # a plain list is sliced
+    doomed = twelve.filter(object_id="1")
+    keys_then_gone = rows_by_keys(twelve.exclude(pk__in=doomed.values("pk")), 0, 3)
+    assert [row.object_id for row in keys_then_gone] == ["0", "2", "3"]

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from yilian.core.exceptions import Conflict, NotAllowed, NotFound
-from yilian.core.paginator import CappedCountPaginator
+from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -37,10 +37,24 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 PAGE_SIZE = 25
 
 
-def paginate(request: HttpRequest, rows: Any, per_page: int = PAGE_SIZE, *, capped: bool = False) -> Page:
+def paginate(
+    request: HttpRequest,
+    rows: Any,
+    per_page: int = PAGE_SIZE,
+    *,
+    capped: bool = False,
+    keys_first: bool = False,
+) -> Page:
     """The requested page of ``rows`` (out-of-range pages show the last page); ``capped`` counts at
-    most ``core.paginator.COUNT_CAP`` rows (work queues that may grow large)."""
-    paginator = CappedCountPaginator(rows, per_page) if capped else Paginator(rows, per_page)
+    most ``core.paginator.COUNT_CAP`` rows (work queues that may grow large); ``keys_first`` reads the
+    page's keys before its rows (wide rows with joined ends, ``core.paginator.KeysFirstPaginator``)."""
+    paginator: Paginator
+    if capped:
+        paginator = CappedCountPaginator(rows, per_page)
+    elif keys_first:
+        paginator = KeysFirstPaginator(rows, per_page)
+    else:
+        paginator = Paginator(rows, per_page)
     return paginator.get_page(request.GET.get("page"))
 
 

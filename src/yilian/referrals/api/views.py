@@ -23,6 +23,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from yilian.core.api.pagination import KeysFirstPagination
 from yilian.core.api.schema import ErrorSerializer
 from yilian.core.api.views import PassthroughRenderer, ServiceViewSet, pick, version_etag
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
@@ -149,6 +150,9 @@ class ReferralViewSet(ReferralApiViewSet):
     """Referrals the requester sends, receives or oversees."""
 
     serializer_class = ReferralSerializer
+    # A page is read keys first: the rows are wide and joined to both ends, and the inbox's priority
+    # order would otherwise sort every received referral with its joins before the limit.
+    pagination_class = KeysFirstPagination
 
     @extend_schema(parameters=[s.ReferralQuerySerializer], responses={200: ReferralSerializer(many=True)})
     def list(self, request: Request) -> Response:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,6 @@ from yilian.institutions.models import ConsortiumMember, Department, Institution
 from yilian.referrals import policies, workflow
 from yilian.referrals.choices import (
     ENDED_STATUSES,
-    PRIORITY_RANK,
     CriterionCategory,
     ReferralStatus,
 )
@@ -33,6 +32,7 @@ from yilian.referrals.models import (
     ReferralEvent,
     ReferralSettings,
     ReservedCapacity,
+    priority_rank,
 )
 
 LIST_RELATED = (
@@ -85,14 +85,6 @@ def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Ref
         return referrals.get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound("referral") from error
-
-
-def _priority_order() -> Case:
-    return Case(
-        *[When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()],
-        default=Value(9),
-        output_field=IntegerField(),
-    )
 
 
 @dataclass(frozen=True)
@@ -159,7 +151,7 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
         )
     if filters.box == "inbox":
         # Signed residents' referrals (the green channel) come first within the same priority.
-        return referrals.annotate(priority_rank=_priority_order()).order_by(
+        return referrals.annotate(priority_rank=priority_rank()).order_by(
             "priority_rank", "-signed_resident", "answer_due_at", "id"
         )
     return referrals.order_by("-created_at", "-id")

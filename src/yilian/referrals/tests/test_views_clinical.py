@@ -242,16 +242,17 @@ def _list_queries(user, url, params=None):
     ("who", "url_name", "queries"),
     [
         # the two ends' clinicians: + whether their institution hosts a shared centre (the menu)
-        ("hospital_doctor", "referrals:inbox", 7),
-        ("township_doctor", "referrals:outbox", 7),
-        ("office", "referrals:all", 6),
+        ("hospital_doctor", "referrals:inbox", 8),
+        ("township_doctor", "referrals:outbox", 8),
+        ("office", "referrals:all", 7),
     ],
 )
 def test_list_queries_are_constant(rw, who, url_name, queries):
     user = getattr(rw, who, None) or getattr(rw.world, who)
     for _ in range(2):
         submitted(rw)
-    # session, user, scope, notification badge, count, referrals with both ends and the patient
+    # session, user, scope, notification badge, count, the page's keys, its referrals with both ends
+    # and the patient
     assert _list_queries(user, reverse(url_name)) == (queries, 2)
     for _ in range(10):
         submitted(rw)

@@ -137,7 +137,7 @@ def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
         # 转入待办 is a to-do list: it opens on what is still in flight; ended ones are a click away.
         params = QueryDict("open_only=on")
     form = forms.ReferralFilterForm(params or None)
-    page_obj = paginate(request, selectors.referral_list(actor, form.filters(box)))
+    page_obj = paginate(request, selectors.referral_list(actor, form.filters(box)), keys_first=True)
     now = timezone.now()
     rows = list(page_obj.object_list)
     for referral in rows:
