@@ -87,10 +87,10 @@ def rows_by_keys(rows: Any, start: int, stop: int) -> list[Any]:
     """Rows ``start:stop`` of ``rows``; for a queryset, its primary keys first, then those rows alone.
 
     One query orders and slices the keys (no joined tables, no wide columns), a second reads the
-    page's rows by key with everything the queryset selects. The database then sorts narrow rows
-    instead of joining and sorting every matching wide row before the limit, which costs the same
-    at 25 rows as at 100 000 only in the first query. A row deleted (or no longer matching) between
-    the two reads is left out of the page.
+    page's rows by key with everything the queryset selects. The database no longer joins and sorts
+    every matching wide row before the limit; with an index on the order, the first query is an
+    index walk that stops after the page. A row deleted (or no longer matching) between the two
+    reads is left out of the page.
     """
     if not isinstance(rows, QuerySet):
         return list(rows[start:stop])
