@@ -1,26 +1,103 @@
 """Paginators for lists that may grow large.
 
-``CappedCountPaginator`` is for work queues: it counts at most ``cap`` rows.
+``CappedCountPaginator`` is for work queues and record lists: it counts at
+most ``cap`` rows. Counting every row of a queue of 100 000 pending items
+costs a scan on each page view; a queue is worked from its top, so "more
+than 1 000" is all a reader needs. Pages past the cap stay reachable: beyond
+it, whether there is a next page is learnt by reading one row more than a
+page.
 
-Counting every row of a queue of 100 000 pending items costs a scan on each
-page view; a queue is worked from its top, so "more than 1 000" is all a
-reader needs. Pages past the cap stay reachable: beyond it, whether there is
-a next page is learnt by reading one row more than a page.
-
-``KeysFirstPaginator`` is for lists of wide rows shown with their related
-rows: it reads the page's primary keys first, then those rows alone.
+``KeysFirstPaginator`` (and ``CappedKeysFirstPaginator``, both at once) is
+for lists of wide rows shown with their related rows: it reads the page's
+primary keys first, then those rows alone (``rows_by_keys``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
 COUNT_CAP = 1000
 """Rows counted at most by ``CappedCountPaginator`` unless told otherwise."""
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """A list whose page keys come from a lean queryset and whose rows come from a richer one.
+
+    ``keys`` filters and orders the records (no joined tables); ``rows`` is the same selection with
+    what a page shows (``values()`` over related paths, which joins). The keys-first paginators
+    count and slice ``keys`` and read ``rows`` for the page's keys only; iterating or indexing reads
+    ``rows`` as a plain queryset would.
+    """
+
+    keys: QuerySet[Any]
+    rows: QuerySet[Any]
+
+    def count(self) -> int:
+        """How many records there are (over ``keys``)."""
+        return self.keys.count()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[index]
+
+
+def rows_by_keys(rows: Any, start: int, stop: int) -> list[Any]:
+    """Rows ``start:stop`` of ``rows``; for a queryset, its primary keys first, then those rows alone.
+
+    One query orders and slices the keys (no wide columns; with ``KeyedRows``, no joined tables
+    either), a second reads the page's rows by key with everything the queryset selects. The
+    database no longer joins and sorts every matching wide row before the limit; with an index on
+    the order, the first query is an index walk that stops after the page. A row deleted (or no
+    longer matching) between the two reads is left out of the page. A ``values()`` queryset must
+    select ``"pk"``.
+    """
+    if isinstance(rows, KeyedRows):
+        keyed, shown = rows.keys, rows.rows
+    elif isinstance(rows, QuerySet):
+        keyed, shown = rows, rows
+    else:
+        return list(rows[start:stop])
+    if stop <= start:
+        return []
+    keys = list(keyed.values_list("pk", flat=True)[start:stop])
+    unordered = shown.order_by()
+    if issubclass(shown._iterable_class, ModelIterable):
+        found = unordered.in_bulk(keys)
+    else:  # values(): in_bulk refuses it; its rows are dicts keyed by the selected names
+        found = {row["pk"]: row for row in unordered.filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
+
+
+class KeysFirstPaginator(Paginator):
+    """Django's paginator whose pages are read keys first (``rows_by_keys``): one query more a page,
+    and a page's time no longer grows with the rows that match."""
+
+    keys_first = True
+
+    def rows(self, bottom: int, top: int) -> list[Any]:
+        """Rows ``bottom:top`` of the list, keys first unless the class says otherwise."""
+        if self.keys_first:
+            return rows_by_keys(self.object_list, bottom, top)
+        return list(self.object_list[bottom:top])
+
+    def page(self, number: Any) -> Page:
+        """The page, as ``Paginator.page`` bounds it."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top), number, self)
 
 
 class CappedPage(Page):
@@ -35,12 +112,15 @@ class CappedPage(Page):
         return self.more
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(KeysFirstPaginator):
     """A paginator whose ``count`` stops at ``cap`` + 1 (``capped`` then says so).
 
     Below the cap it behaves as Django's paginator. Above it, any page number
     is accepted and ``has_next`` comes from reading one row past the page.
+    Pages are plain slices; ``CappedKeysFirstPaginator`` reads them keys first.
     """
+
+    keys_first = False
 
     def __init__(
         self, object_list: Any, per_page: int, *args: Any, cap: int | None = None, **kwargs: Any
@@ -50,9 +130,12 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        """Rows, counted up to ``cap`` + 1 (one ``COUNT`` over a ``LIMIT``)."""
-        head = self.object_list[: self.cap + 1]
-        return int(head.count()) if hasattr(head, "query") else len(head)
+        """Rows, counted up to ``cap`` + 1 (one ``COUNT`` over a ``LIMIT``, without the order, so the
+        database stops at the cap instead of sorting every row first)."""
+        counted = self.object_list.keys if isinstance(self.object_list, KeyedRows) else self.object_list
+        if isinstance(counted, QuerySet):
+            return int(counted.order_by()[: self.cap + 1].count())
+        return len(counted[: self.cap + 1])
 
     @property
     def capped(self) -> bool:
@@ -77,39 +160,13 @@ class CappedCountPaginator(Paginator):
         if not self.capped:
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows = self.rows(bottom, bottom + self.per_page + 1)
         if not rows and number > 1:
             raise EmptyPage("That page contains no results")
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
-def rows_by_keys(rows: Any, start: int, stop: int) -> list[Any]:
-    """Rows ``start:stop`` of ``rows``; for a queryset, its primary keys first, then those rows alone.
+class CappedKeysFirstPaginator(CappedCountPaginator):
+    """A capped count and pages read keys first: long record lists of wide, joined rows."""
 
-    One query orders and slices the keys (no joined tables, no wide columns), a second reads the
-    page's rows by key with everything the queryset selects. The database no longer joins and sorts
-    every matching wide row before the limit; with an index on the order, the first query is an
-    index walk that stops after the page. A row deleted (or no longer matching) between the two
-    reads is left out of the page.
-    """
-    if not isinstance(rows, QuerySet):
-        return list(rows[start:stop])
-    if stop <= start:
-        return []
-    keys = list(rows.values_list("pk", flat=True)[start:stop])
-    found = rows.order_by().in_bulk(keys)
-    return [found[key] for key in keys if key in found]
-
-
-class KeysFirstPaginator(Paginator):
-    """Django's paginator whose pages are read keys first (``rows_by_keys``): one query more a page,
-    and a page's time no longer grows with the rows that match."""
-
-    def page(self, number: Any) -> Page:
-        """The page, as ``Paginator.page`` bounds it, read keys first."""
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return self._get_page(rows_by_keys(self.object_list, bottom, top), number, self)
+    keys_first = True

@@ -20,13 +20,14 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.data_items import Column, DataItem, DataSource
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
+from yilian.core.paginator import KeyedRows
 from yilian.core.permissions import Role
 from yilian.indicators import expressions, policies, registry, selectors
 from yilian.indicators.choices import PERIOD_MONTHS, PeriodType, UnitKind
@@ -447,14 +448,15 @@ class Records:
     """The records behind one data item for one unit and period, as the actor may see them.
 
     ``rows`` is None when the source has no drill-down policy (aggregates
-    only) or the item cannot be placed in that kind of unit; otherwise a
-    queryset of dicts (column paths, plus ``pk`` and ``public_id`` when
-    records have a page) to paginate, then pass each row through ``cells``.
+    only) or the item cannot be placed in that kind of unit; otherwise
+    ``KeyedRows`` of dicts (column paths, plus ``pk`` and ``public_id`` when
+    records have a page) to paginate keys first, then pass each row through
+    ``cells``.
     """
 
     item: DataItem
     columns: tuple[Column, ...]
-    rows: QuerySet[Any] | None
+    rows: KeyedRows | None
     full: bool
     reason: str = ""
     detail_url: str = ""
@@ -593,7 +595,8 @@ def item_records(
     extra = ["pk"]
     if source.detail_url and any(f.name == "public_id" for f in model._meta.get_fields()):
         extra.append("public_id")
-    result.rows = records.order_by(order, "-pk").values(*paths, *extra)
+    ordered = records.order_by(order, "-pk")
+    result.rows = KeyedRows(keys=ordered, rows=ordered.values(*paths, *extra))
     result.labels = {path: labels for path in paths if (labels := _choice_labels(model, path)) is not None}
     result.full = shows_full(actor, source)
     return result

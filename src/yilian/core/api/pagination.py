@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator
+from yilian.core.paginator import CappedCountPaginator, CappedKeysFirstPaginator, KeysFirstPaginator
 
 
 def _positive_int(request: Request, name: str, *, allow: tuple[str, ...] = ()) -> str | None:
@@ -72,3 +72,9 @@ class KeysFirstPagination(StandardPagination):
     a page's time grow with the table."""
 
     django_paginator_class = KeysFirstPaginator
+
+
+class CappedKeysFirstPagination(CappedCountPagination):
+    """Capped count and pages read keys first: long record lists of joined rows (drill-downs)."""
+
+    django_paginator_class = CappedKeysFirstPaginator

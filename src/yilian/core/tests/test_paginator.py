@@ -7,7 +7,12 @@ import pytest
 from django.core.paginator import EmptyPage, Paginator
 
 from yilian.core.models import AuditEvent
-from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator, rows_by_keys
+from yilian.core.paginator import (
+    CappedCountPaginator,
+    CappedKeysFirstPaginator,
+    KeysFirstPaginator,
+    rows_by_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +70,17 @@ def test_keys_first_reads_nothing_for_an_empty_list_and_skips_rows_gone_between_
     doomed = twelve.filter(object_id="1")
     keys_then_gone = rows_by_keys(twelve.exclude(pk__in=doomed.values("pk")), 0, 3)
     assert [row.object_id for row in keys_then_gone] == ["0", "2", "3"]
+
+
+def test_keys_first_reads_values_rows_and_pages_past_the_cap(twelve, django_assert_num_queries):
+    rows = twelve.order_by("-id").values("object_id", "pk")
+    assert [row["object_id"] for row in rows_by_keys(rows, 2, 5)] == ["9", "8", "7"]
+    paginator = CappedKeysFirstPaginator(rows, 3, cap=5)
+    assert paginator.capped
+    with django_assert_num_queries(2):  # the keys (one row more), then the rows
+        third = paginator.page(3)
+    assert [row["object_id"] for row in third] == ["5", "4", "3"] and third.has_next()
+    last = paginator.page(4)
+    assert [row["object_id"] for row in last] == ["2", "1", "0"] and not last.has_next()
+    below = CappedKeysFirstPaginator(rows, 5, cap=20)
+    assert not below.capped and [row["object_id"] for row in below.page(3)] == ["1", "0"]

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from yilian.core.exceptions import Conflict, NotAllowed, NotFound
-from yilian.core.paginator import CappedCountPaginator, KeysFirstPaginator
+from yilian.core.paginator import CappedCountPaginator, CappedKeysFirstPaginator, KeysFirstPaginator
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,7 +49,9 @@ def paginate(
     most ``core.paginator.COUNT_CAP`` rows (work queues that may grow large); ``keys_first`` reads the
     page's keys before its rows (wide rows with joined ends, ``core.paginator.KeysFirstPaginator``)."""
     paginator: Paginator
-    if capped:
+    if capped and keys_first:
+        paginator = CappedKeysFirstPaginator(rows, per_page)
+    elif capped:
         paginator = CappedCountPaginator(rows, per_page)
     elif keys_first:
         paginator = KeysFirstPaginator(rows, per_page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from yilian.core.api.pagination import CappedKeysFirstPagination
 from yilian.indicators.api.views import (
     CatalogueViewSet,
     DataItemViewSet,
@@ -33,7 +34,8 @@ urlpatterns: list[URLPattern] = [
     ),
     path(
         "indicator-values/records",
-        ValueViewSet.as_view({"get": "records"}),
+        # A county's year holds millions of records: count at most a thousand, read keys first.
+        ValueViewSet.as_view({"get": "records"}, pagination_class=CappedKeysFirstPagination),
         name="api-indicator-value-records",
     ),
     path(

@@ -233,6 +233,9 @@ class ValueViewSet(IndicatorApiViewSet):
                     "aggregate_only": serializers.BooleanField(),
                     "masked": serializers.BooleanField(),
                     "count": serializers.IntegerField(min_value=0, max_value=2**31 - 1),
+                    "count_capped": serializers.BooleanField(
+                        help_text="count 达到上限（1000）时为 true，此时 count 不是总数（总数即该数据项的值）"
+                    ),
                     "next": serializers.CharField(allow_null=True),
                     "previous": serializers.CharField(allow_null=True),
                     "results": s.RecordSerializer(many=True),
@@ -262,7 +265,9 @@ class ValueViewSet(IndicatorApiViewSet):
             "masked": not found.full,
         }
         if found.rows is None:
-            return Response({**head, "count": 0, "next": None, "previous": None, "results": []})
+            return Response(
+                {**head, "count": 0, "count_capped": False, "next": None, "previous": None, "results": []}
+            )
         page = self.paginate_queryset(found.rows)
         assert page is not None
         results = [
