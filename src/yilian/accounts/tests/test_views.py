@@ -595,6 +595,19 @@ def test_audit_page_shows_diff_request_id_and_filters(client_for, world):
     assert bad_range.status_code == 400
 
 
+def test_audit_page_names_a_reverse_relation_after_its_rows(client_for, world):
+    # A prescription's audit event lists its items: a reverse relation, which has no verbose name.
+    AuditEvent.objects.create(
+        action="prescription.create",
+        object_type="prescriptions.prescription",
+        object_id="x",
+        after={"items": [{"drug": "氨氯地平", "quantity": 28}], "notes": "长期处方"},
+    )
+    response = client_for(world.admin).get(reverse("accounts:audit"))
+    assert response.status_code == 200
+    assert "处方明细" in response.content.decode() and "氨氯地平" in response.content.decode()
+
+
 def test_audit_request_id_is_recorded_from_the_page(client_for, world):
     client = client_for(world.hospital_admin)
     client.post(

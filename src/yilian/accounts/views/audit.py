@@ -64,6 +64,16 @@ def _field_of(model: Any, name: str) -> Any:
         return None
 
 
+def _label_of(field: Any, key: str) -> str:
+    """The field's name as users read it; a reverse relation (a prescription's ``items``) has none of
+    its own, so it is named after the related rows."""
+    if field is None:
+        return key
+    if field.auto_created and not field.concrete:
+        return str(field.related_model._meta.verbose_name_plural)
+    return str(field.verbose_name)
+
+
 def _choices_of(field: Any) -> dict[str, str] | None:
     if field is None or not getattr(field, "choices", None):
         return None
@@ -85,8 +95,7 @@ def _decorate(event: AuditEvent) -> AuditEvent:
             continue
         field = _field_of(model, key)
         choices = _choices_of(field)
-        label = str(field.verbose_name) if field is not None else key
-        rows.append(DiffRow(label, _show(old, choices), _show(new, choices)))
+        rows.append(DiffRow(_label_of(field, key), _show(old, choices), _show(new, choices)))
     event.diff_rows = rows  # type: ignore[attr-defined]
     event.has_before = event.before is not None  # type: ignore[attr-defined]
     event.action_label = action_label(event.action)  # type: ignore[attr-defined]
