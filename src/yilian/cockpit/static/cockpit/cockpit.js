@@ -76,7 +76,19 @@
     });
   }
 
+  // The unit list belongs to the consortium shown: choosing another consortium starts from its whole,
+  // or the old consortium's member would go with the form and be refused.
+  function consortiumResetsUnit() {
+    var consortium = document.querySelector("[data-testid=cockpit-consortium]");
+    if (!consortium || !consortium.form) return;
+    consortium.addEventListener("change", function () {
+      var unit = consortium.form.querySelector("select[name=unit]");
+      if (unit) unit.value = "consortium";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    consortiumResetsUnit();
     var script = document.getElementById("cockpit-data");
     if (!script || typeof echarts === "undefined") return;
     var data = JSON.parse(script.textContent);
