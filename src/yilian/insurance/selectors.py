@@ -185,6 +185,13 @@ class BudgetMonthly:
     in_county_by_institution: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _to_cents(rows: Any, *names: str) -> list[dict[str, Any]]:
+    """Rows whose sums (``paid`` unless named) are each made money, to the cent: SQLite sums decimals as
+    floats and hands back fifteen digits (846722.650000000001)."""
+    names = names or ("paid",)
+    return [{**row, **{name: money(row[name] or ZERO) for name in names}} for row in rows]
+
+
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole).quantize(Decimal("0.0001")) if whole else None
 
@@ -262,15 +269,15 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
         projected_year_end=projected,
         projected_result=pool - projected,
         months_elapsed=elapsed,
-        out_of_county_by_region=list(
+        out_of_county_by_region=_to_cents(
             out_claims.values("provider_region__code", "provider_region__name")
             .annotate(paid=Sum("fund_paid"))
             .order_by("-paid")[:20]
         ),
-        out_of_county_by_institution=list(
+        out_of_county_by_institution=_to_cents(
             out_claims.values("provider_name").annotate(paid=Sum("fund_paid")).order_by("-paid")[:20]
         ),
-        in_county_by_institution=list(
+        in_county_by_institution=_to_cents(
             claims.filter(provider_place=ProviderPlace.IN_COUNTY)
             .values("provider_name")
             .annotate(paid=Sum("fund_paid"))
@@ -497,7 +504,7 @@ def claim_aggregates(actor: Any, filters: ClaimFilters | None = None) -> list[di
     if condition is None:
         raise NotAllowed(_("无权查看医保结算汇总"))
     claims = _filtered(Claim.objects.filter(condition), filters or ClaimFilters())
-    return list(
+    return _to_cents(
         claims.annotate(month=ExtractMonth("settled_on"))
         .values("settled_on__year", "month", "provider_place")
         .annotate(
@@ -506,7 +513,11 @@ def claim_aggregates(actor: Any, filters: ClaimFilters | None = None) -> list[di
             self_paid=Sum("self_paid"),
             unreasonable=Sum("unreasonable_amount"),
         )
-        .order_by("settled_on__year", "month", "provider_place")
+        .order_by("settled_on__year", "month", "provider_place"),
+        "total_cost",
+        "fund_paid",
+        "self_paid",
+        "unreasonable",
     )
 
 

@@ -162,6 +162,8 @@ def test_claim_aggregates_and_marking(iw):
     office = api_client(iw.world.office)
     rows = office.get("/api/v1/claims/aggregates", {"year": 2026}).json()
     assert {row["place"] for row in rows} == {"member", "in_county", "out_of_county", "pharmacy"}
+    # Money to the cent on every database (SQLite sums decimals as floats).
+    assert all(len(row["fund_paid"].rpartition(".")[2]) == 2 for row in rows)
     assert api_client(iw.world.hospital_doctor).get("/api/v1/claims/aggregates").status_code == 403
     claim = iw.claims[0]
     marked = api_client(iw.officer).post(
