@@ -43,7 +43,11 @@ from yilian.indicators.selectors import FIGURES_GENERATION
 from yilian.indicators.services import indicator_definition
 
 NCM_2024_DOCUMENT = "紧密型县域医疗卫生共同体监测指标体系（2024版）"
-SEEDS_DOCUMENT = "医联体建设种子文件（seeds 000_ 篇2/篇4/篇7、001_、004_）"
+SEEDS_DOCUMENT = (
+    "《医疗联合体管理办法（试行）》（国卫医发〔2020〕13号）；"
+    "《裕安区深化区域医疗共同体及紧密型城市医疗联合体建设实施方案（试行）》政策解读；"
+    "《医联体建设管理》制度汇编（篇2、篇4、篇7）"
+)
 
 PERCENT = "%"
 
@@ -392,10 +396,10 @@ _DOWN_RATE_LEGEND = [
 
 SEEDS: dict[str, Any] = {
     "code": "consortium-seeds",
-    "name": "医联体运行监测指标（种子文件）",
-    "name_en": "Consortium operation indicators (from the seed documents)",
+    "name": "医联体运行监测指标（政策文件点名）",
+    "name_en": "Consortium operation indicators (named in the policy documents)",
     "description": (
-        "种子文件直接点名的指标：成员单位月度上转率、牵头医院科室月度下转率（内科、外科分开排名）、"
+        "政策文件直接点名的指标：成员单位月度上转率、牵头医院科室月度下转率（内科、外科分开排名）、"
         "基层诊疗量占比、双向转诊比、医联体内转诊占比、县外住院占比、次均住院费用及其增长、专家下沉和新技术、"
         "结果互认和远程会诊。公式均为依据名称的工作定义。"
     ),
