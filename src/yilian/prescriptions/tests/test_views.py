@@ -211,6 +211,13 @@ def test_formulary_page_limits_and_export(rw):
     assert book.worksheets[1]["B2"].value == rw.clopidogrel.name
 
 
+def test_the_lead_hospitals_staff_are_told_their_list_is_the_reference(rw):
+    text = client_for(rw.world.hospital_doctor).get("/prescriptions/formulary/").content.decode()
+    assert 'data-testid="at-reference"' in text and 'data-testid="gap-table"' not in text
+    township = client_for(rw.world.township_admin).get("/prescriptions/formulary/").content.decode()
+    assert 'data-testid="at-reference"' not in township and 'data-testid="gap-table"' in township
+
+
 def test_stock_page_add_remove_import(rw):
     url = f"/prescriptions/stock/{rw.world.township.public_id}/"
     admin = client_for(rw.world.township_admin)

@@ -99,6 +99,10 @@ def formulary(request: HttpRequest) -> HttpResponse:
                 for gap in gaps
             ],
             "reference_count": reference_count,
+            # The lead's own staff have no gap to see: their list is the reference the members are
+            # compared with.
+            "at_reference": settings_row is not None
+            and settings_row.reference_institution_id in policies.staff_institutions(actor),
             "limits_form": limits_form,
         },
     )
