@@ -300,7 +300,8 @@ def same_consortium(first_id: int, second_id: int) -> bool:
 
 
 def package_visible_to(actor: Any) -> QuerySet[ServicePackage]:
-    """Packages of the consortia the actor's institutions belong to or oversees; all for platform admins."""
+    """Packages of the consortia the actor's institutions belong to or oversees, and of the consortia in
+    a regulator's region (read-only); all for platform admins."""
     scope = scope_for(actor)
     packages = ServicePackage.objects.select_related("consortium")
     if scope.is_anonymous:
@@ -312,7 +313,10 @@ def package_visible_to(actor: Any) -> QuerySet[ServicePackage]:
             institution_id__in=scope.institutions_with(), is_active=True
         ).values_list("consortium_id", flat=True)
     ) | policies.overseen_consortia(actor)
-    return packages.filter(consortium_id__in=consortia)
+    condition = Q(consortium_id__in=consortia)
+    for prefix in policies.regulated_prefixes(actor):
+        condition |= Q(consortium__region__code__startswith=prefix)
+    return packages.filter(condition)
 
 
 def package_list(

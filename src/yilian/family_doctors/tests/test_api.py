@@ -101,7 +101,7 @@ def test_contract_detail_matrix(fw, who, status):
         ("stranger", 403),
         ("specialist", 403),
         ("office", 403),
-        ("regulator", 400),  # reads no packages: the package reads as unknown
+        ("regulator", 403),  # reads the region's packages, signs nothing
         ("hospital_admin", 400),  # may not use the team: reads as an unknown team
         ("outsider_doctor", 400),
         ("nurse", 201),
@@ -253,6 +253,8 @@ def test_packages_through_the_api(fw):
     assert response.json()["contents"] == ["产前随访", "产后访视"]
     listed = _get(fw.gp, "/api/v1/service-packages").json()
     assert listed["count"] == 3
+    # A regulator reads the packages of the consortia in its region.
+    assert _get(fw.users()["regulator"], "/api/v1/service-packages").json()["count"] == 3
 
 
 def test_coverage_is_aggregate_for_oversight(fw):
