@@ -26,7 +26,9 @@ in a worker process with Django set up:
   figures cache, ADR 0020) and cold (the first request of a new generation:
   before each sample the figures' generation is bumped as every refresh
   does, so the page is computed again; the figures themselves are not),
-  and the very first request after (3)'s refresh.
+  and the very first request after (3)'s refresh;
+* (4b) the records behind the county consortium's yearly visits (the
+  indicator drill-down, first page and page 20) against the landing page.
 
 Figures only; nothing is asserted. Ratios are printed with the absolute
 figures beside them.
@@ -602,6 +604,62 @@ def _time_pages(client: Any, username: str, cockpit_url: str, repeat: int) -> di
     return figures
 
 
+def time_records(repeat: int) -> dict[str, Any]:
+    """Median server time of the records behind the county consortium's yearly visits (drill-down).
+
+    The platform administrator reads them (encounters show the administrator their records); the
+    first page and the twentieth, beside the landing page, in process.
+    """
+    from django.conf import settings
+    from django.test import Client, override_settings
+    from django.urls import reverse
+
+    from yilian.accounts.models import Membership, User
+    from yilian.core.permissions import Role
+    from yilian.demo.content import REFERENCE_DATE
+    from yilian.encounters.models import Encounter
+    from yilian.indicators.models import Indicator
+
+    indicator = Indicator.objects.filter(code="ncm2024_07").first()
+    office = (
+        Membership.objects.filter(role=Role.CONSORTIUM_OFFICE, is_active=True, user__username="office")
+        .select_related("consortium")
+        .first()
+    )
+    admin = User.objects.filter(username="admin").first()
+    year = REFERENCE_DATE.year  # the demo's year, which the bench's copies fill
+    if indicator is None or office is None or admin is None:
+        return {"available": False, "reason": "the demo's indicator, office or admin is missing"}
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(admin)
+    url = (
+        f"{reverse('indicators:records')}?indicator={indicator.public_id}&unit_kind=consortium"
+        f"&unit={office.consortium.public_id}&period_type=year&period={year}-01-01"
+        "&item=encounters_visits"
+    )
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        response = client.get(url)
+        if response.status_code != 200:
+            return {"available": False, "reason": f"GET records answered {response.status_code}"}
+        samples: dict[str, list[float]] = {"empty": [], "first": [], "twentieth": []}
+        for _ in range(repeat):
+            for label, target in (("empty", "/"), ("first", url), ("twentieth", url + "&page=20")):
+                started = time.perf_counter()
+                client.get(target)
+                samples[label].append(time.perf_counter() - started)
+    visits = Encounter.objects.filter(started_at__year=year, kind__in=["outpatient", "emergency"])
+    return {
+        "available": True,
+        "year": year,
+        "rows": visits.count(),
+        **{label: statistics.median(values) for label, values in samples.items()},
+    }
+
+
 def work(rows: int, steps: list[float], repeat: int) -> dict[str, Any]:
     """Everything measured inside Django; returns the figures."""
     import django
@@ -702,6 +760,8 @@ def work(rows: int, steps: list[float], repeat: int) -> dict[str, Any]:
         figures["pages"] = time_pages(repeat)
     except Exception as error:  # the cockpit is another helper's work in progress
         figures["pages"] = {"available": False, "reason": f"{type(error).__name__}: {error}"[:300]}
+    _log("timing the records behind a figure")
+    figures["records"] = time_records(repeat)
     return figures
 
 
@@ -800,6 +860,17 @@ def report(args: argparse.Namespace, figures: dict[str, Any], seeding: str) -> N
         )
     else:
         print(f"(4) cockpit page: not available ({pages.get('reason', '')})")
+    records = figures.get("records", {})
+    if records.get("available"):
+        print(
+            f"(4b) records behind the county consortium's {records['year']} visits "
+            f"({records['rows']:,} visits in the year; platform administrator; median of {args.repeat}): "
+            f"first page {records['first'] * 1000:.1f} ms = {records['first'] / records['empty']:.2f}×, "
+            f"page 20 {records['twentieth'] * 1000:.1f} ms = {records['twentieth'] / records['empty']:.2f}× "
+            f"the landing page's {records['empty'] * 1000:.1f} ms"
+        )
+    elif records:
+        print(f"(4b) records behind a figure: not available ({records.get('reason', '')})")
     print()
     print("(5) full refresh as the encounters grow (goal: linear or better)")
     first = figures["steps"][0]
