@@ -282,6 +282,11 @@ def test_records_follow_the_source_policy(fw: Figures) -> None:
     assert kinds and kinds <= {"门诊", "急诊"}
     office = api_client(fw.world.office).get("/api/v1/indicator-values/records", params).json()
     assert office["count"] == 0
+    # The platform administrator sees every encounter: the same rows, without the visibility semi-join.
+    admin = api_client(fw.world.admin).get("/api/v1/indicator-values/records", params).json()
+    assert admin["count"] == 4 and [row["cells"] for row in admin["results"]] == [
+        row["cells"] for row in data["results"]
+    ]
     other_item = api_client(fw.world.hospital_doctor).get(
         "/api/v1/indicator-values/records", {**params, "item": "encounters_discharges"}
     )
