@@ -536,10 +536,23 @@ def import_one_day(institution_count: int = 3) -> tuple[list[int], datetime.date
     return ids, day, rows
 
 
+def _plain_static_files() -> Any:
+    """Settings under which pages render without collected static files: production settings hash
+    static files into a manifest that collectstatic writes, and the bench has none."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    return override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    )
+
+
 def time_pages(repeat: int) -> dict[str, Any]:
     """Median server time of /cockpit/ and of the landing page for a consortium office user."""
-    from django.conf import settings
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
     from yilian.accounts.models import Membership
@@ -557,12 +570,7 @@ def time_pages(repeat: int) -> dict[str, Any]:
         return {"available": False, "reason": "no consortium office user in the demo"}
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(membership.user)
-    # Production settings hash static files into a manifest collectstatic writes; the bench has none.
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=storages):
+    with _plain_static_files():
         return _time_pages(client, membership.user.username, cockpit_url, repeat)
 
 
@@ -610,8 +618,7 @@ def time_records(repeat: int) -> dict[str, Any]:
     The platform administrator reads them (encounters show the administrator their records); the
     first page and the twentieth, beside the landing page, in process.
     """
-    from django.conf import settings
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.urls import reverse
 
     from yilian.accounts.models import Membership, User
@@ -637,11 +644,7 @@ def time_records(repeat: int) -> dict[str, Any]:
         f"&unit={office.consortium.public_id}&period_type=year&period={year}-01-01"
         "&item=encounters_visits"
     )
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=storages):
+    with _plain_static_files():
         response = client.get(url)
         if response.status_code != 200:
             return {"available": False, "reason": f"GET records answered {response.status_code}"}

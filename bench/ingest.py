@@ -171,6 +171,13 @@ def _import(path: Path, hospital: Any) -> dict[str, Any]:
     }
 
 
+def _copy_in(cursor: Any, statement: str, path: Path) -> None:
+    """Stream ``path``'s bytes through a PostgreSQL ``COPY … FROM STDIN`` on Django's ``cursor``."""
+    with path.open("rb") as handle, cursor.cursor.copy(statement) as copy:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            copy.write(chunk)
+
+
 def _baseline(path: Path) -> dict[str, Any]:
     """The raw load of the same file into a bare table of text columns on the same database."""
     from django.db import connection
@@ -182,13 +189,7 @@ def _baseline(path: Path) -> dict[str, Any]:
             cursor.execute(
                 "CREATE TABLE bench_bare (" + ", ".join(f"c{i} text" for i in range(columns)) + ")"
             )
-            raw = cursor.cursor  # the psycopg cursor
-            with (
-                path.open("rb") as handle,
-                raw.copy("COPY bench_bare FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
-            ):
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    copy.write(chunk)
+            _copy_in(cursor, "COPY bench_bare FROM STDIN WITH (FORMAT csv, HEADER true)", path)
             cursor.execute("SELECT count(*) FROM bench_bare")
             rows = cursor.fetchone()[0]
         connection.commit() if not connection.get_autocommit() else None
@@ -256,10 +257,7 @@ def _table_ceiling(work: Path) -> dict[str, Any]:
         connection.commit() if not connection.get_autocommit() else None
         began = time.perf_counter()
         with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with dump.open("rb") as handle, raw.copy("COPY bench_shape FROM STDIN") as copy:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    copy.write(chunk)
+            _copy_in(cursor, "COPY bench_shape FROM STDIN", dump)
             cursor.execute("SELECT count(*) FROM bench_shape")
             rows = cursor.fetchone()[0]
         connection.commit() if not connection.get_autocommit() else None
