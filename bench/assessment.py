@@ -737,7 +737,11 @@ def work(rows: int, steps: list[float], repeat: int) -> dict[str, Any]:
         figures["export"] = export_parquet(directory)
         _log("DuckDB computing the same items and indicators")
         duck_compute(directory, months, indicators)  # warm: the file cache and DuckDB's start-up
-        figures["duckdb"] = duck_compute(directory, months, indicators)
+        # The fastest of three: one run's time varied by 2× between runs on this machine, and the
+        # baseline is meant as the practical limit of a columnar engine.
+        runs = [duck_compute(directory, months, indicators) for _ in range(3)]
+        figures["duckdb"] = min(runs, key=lambda run: run["seconds"])
+        figures["duckdb"]["all_seconds"] = [run["seconds"] for run in runs]
     # (3) one more day of encounters for three institutions, then the incremental job.
     _log("importing one day and refreshing incrementally")
     ids, day, imported = import_one_day()
@@ -811,7 +815,8 @@ def report(args: argparse.Namespace, figures: dict[str, Any], seeding: str) -> N
         for name in ("encounters.started", "encounters.discharged", "insurance.claims")
     )
     print(
-        f"    DuckDB: {duck['seconds']:.2f} s for {duck['unit_rows']:,} unit × period item values and "
+        f"    DuckDB: {duck['seconds']:.2f} s (fastest of "
+        f"{', '.join(f'{seconds:.2f}' for seconds in duck['all_seconds'])} s) for {duck['unit_rows']:,} unit × period item values and "
         f"{duck['rows']:,} indicator values of {len(duck['covered'])} indicators"
     )
     print(

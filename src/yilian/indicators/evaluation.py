@@ -24,7 +24,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, DateField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -181,20 +193,22 @@ def _bound(source: DataSource, field_name: str, day: datetime.date) -> Any:
     return _aware(day) if _is_datetime(source, field_name) else day
 
 
-def _aggregate(item: DataItem) -> Any:
-    condition = item.filter if item.filter else None
-    if item.measure == SUM:
-        return Sum(item.field, filter=condition)
-    # COUNT(1) rather than COUNT(id): a pass that reads only indexed columns can skip the table.
-    return Count(Value(1), filter=condition)
-
-
 # A typed NULL: PostgreSQL reads a bare NULL parameter in a subquery as text.
 _NULL_ID = Cast(Value(None), output_field=BigIntegerField())
 
 
-def _grouped(source: DataSource, items: list[DataItem], records: QuerySet, month: Any) -> QuerySet:
-    """One grouped pass over ``records``: per (month, institution, department, region), one column per item."""
+def _grouped(
+    source: DataSource, items: list[DataItem], records: QuerySet, months: list[datetime.date]
+) -> tuple[str, list[Any]]:
+    """SQL of one grouped pass over ``records``: per (month, institution, department, region), one column per item.
+
+    ``records`` are already limited to ``months``. Each record gets the index of its month
+    (``_month_index``) and, per item, its filter as a boolean and the summed field; the outer
+    query joins the index to the months and aggregates. Grouping by a column of that small list
+    of months rather than by an expression over the record's timestamp lets PostgreSQL's planner
+    count the groups (a few per institution and department, not one per distinct timestamp), so
+    it aggregates in parallel workers; ``_insert_data_values`` runs the pass where it may.
+    """
     if source.is_regional:
         region = F(source.region_field or "pk")
         institution = _NULL_ID
@@ -202,30 +216,91 @@ def _grouped(source: DataSource, items: list[DataItem], records: QuerySet, month
         region = F(f"{source.institution_field}__region_id")
         institution = F(f"{source.institution_field}_id")
     department = F(f"{source.department_field}_id") if source.department_field else _NULL_ID
-    grouped = records.annotate(
-        yl_month=month, yl_institution=institution, yl_department=department, yl_region=region
-    ).values("yl_month", "yl_institution", "yl_department", "yl_region")
-    return grouped.annotate(
-        **{f"yl_v{index}": _aggregate(item) for index, item in enumerate(items)}
-    ).order_by()
+    columns: dict[str, Any] = {}
+    aggregates = []
+    for index, item in enumerate(items):
+        condition = ""
+        if item.filter:
+            columns[f"yl_f{index}"] = ExpressionWrapper(item.filter, output_field=BooleanField())
+            condition = f" FILTER (WHERE agg.yl_f{index})"
+        if item.measure == SUM:
+            columns[f"yl_s{index}"] = F(item.field)
+            aggregates.append(f"SUM(agg.yl_s{index}){condition} AS yl_v{index}")
+        else:
+            # COUNT(*) rather than COUNT(id): a pass that reads only indexed columns can skip the table.
+            aggregates.append(f"COUNT(*){condition} AS yl_v{index}")
+    inner = records.annotate(
+        yl_index=_month_index(source, months),
+        yl_institution=institution,
+        yl_department=department,
+        yl_region=region,
+        **columns,
+    ).values("yl_index", "yl_institution", "yl_department", "yl_region", *columns)
+    inner_sql, params = inner.order_by().query.sql_with_params()
+    month_rows = ", ".join(["(%s, %s)"] * len(months))
+    sql = (
+        # VALUES names its columns column1, column2 on both databases (SQLite takes no column aliases).
+        "SELECT yl_m.column2 AS yl_month, agg.yl_institution, agg.yl_department, agg.yl_region, "
+        f"{', '.join(aggregates)} FROM ({inner_sql}) agg "
+        f"JOIN (VALUES {month_rows}) AS yl_m ON yl_m.column1 = agg.yl_index "
+        "GROUP BY yl_m.column2, agg.yl_institution, agg.yl_department, agg.yl_region"
+    )
+    return sql, [*params, *(value for index, month in enumerate(months) for value in (index, month))]
 
 
-def _insert_data_values(items: list[DataItem], grouped: QuerySet) -> int:
-    sql, params = grouped.query.sql_with_params()
+def _month_index(source: DataSource, months: list[datetime.date]) -> Any:
+    """The position in ``months`` of the month a record falls in (the records are limited to ``months``).
+
+    PostgreSQL finds it with ``width_bucket`` over the months' first moments (aware, in the
+    project's time zone); SQLite compares with each in turn. Truncating the timestamp instead
+    (``date_trunc`` after ``AT TIME ZONE``, a Python function per row on SQLite) cost three times as
+    long over millions of encounters.
+    """
+    if len(months) == 1 or not source.date_field:
+        return Value(0, output_field=IntegerField())
+    field_name = source.date_field
+    bounds = [_bound(source, field_name, month) for month in months[1:]]
+    if connection.vendor == "postgresql":
+        return Func(F(field_name), Value(bounds), function="width_bucket", output_field=IntegerField())
+    return Case(
+        *[When(**{f"{field_name}__lt": bound}, then=Value(index)) for index, bound in enumerate(bounds)],
+        default=Value(len(bounds)),
+        output_field=IntegerField(),
+    )
+
+
+def _insert_data_values(items: list[DataItem], grouped: tuple[str, list[Any]], *, parallel: bool) -> int:
+    """Write the ``DataValue`` rows of one grouped pass (one row per group and item with a value).
+
+    With ``parallel`` on PostgreSQL the pass first fills a temporary table: PostgreSQL runs the
+    ``SELECT`` of a ``CREATE TABLE … AS`` in parallel workers, never that of an ``INSERT``. A full
+    refresh reads millions of records this way on every core; an incremental one reads too few
+    for the workers to pay for themselves.
+    """
+    sql, params = grouped
     selector = " ".join(f"WHEN {index} THEN agg.yl_v{index}" for index in range(len(items)))
     codes = " UNION ALL ".join(
         f"SELECT {index} AS idx, '{item.code}' AS code" for index, item in enumerate(items)
     )
-    statement = (
-        "INSERT INTO indicators_datavalue (item, month, institution_id, department_id, region_id, value) "
-        f"SELECT items.code, agg.yl_month, agg.yl_institution, agg.yl_department, agg.yl_region, "
-        f"CASE items.idx {selector} END "
-        f"FROM ({sql}) agg CROSS JOIN ({codes}) items "
-        f"WHERE CASE items.idx {selector} END <> 0"
-    )
+    staged = parallel and connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return _written(cursor)
+        if staged:
+            cursor.execute(f"CREATE TEMPORARY TABLE yl_grouped ON COMMIT DROP AS {sql}", params)
+            source, params = "yl_grouped", []
+        else:
+            source = f"({sql})"
+        cursor.execute(
+            "INSERT INTO indicators_datavalue (item, month, institution_id, department_id, region_id, value) "
+            f"SELECT items.code, agg.yl_month, agg.yl_institution, agg.yl_department, agg.yl_region, "
+            f"CASE items.idx {selector} END "
+            f"FROM {source} agg CROSS JOIN ({codes}) items "
+            f"WHERE CASE items.idx {selector} END <> 0",
+            params,
+        )
+        written = _written(cursor)
+        if staged:
+            cursor.execute("DROP TABLE yl_grouped")
+    return written
 
 
 def model_label(source: DataSource) -> str:
@@ -303,8 +378,9 @@ def _source_data_values(
                     Q(**{f"{source.ends_field}__isnull": True})
                     | Q(**{f"{source.ends_field}__gte": _bound(source, source.ends_field, end)})
                 )
-            month_value = Value(month, output_field=DateField())
-            written += _insert_data_values(items, _grouped(source, items, in_force, month_value))
+            written += _insert_data_values(
+                items, _grouped(source, items, in_force, [month]), parallel=institution_ids is None
+            )
         return written
     dated = records.filter(
         **{
@@ -312,29 +388,10 @@ def _source_data_values(
             f"{source.date_field}__lt": _bound(source, source.date_field, add_months(last, 1)),
         }
     )
-    written += _insert_data_values(items, _grouped(source, items, dated, _month_of(source, months)))
-    return written
-
-
-def _month_of(source: DataSource, months: list[datetime.date]) -> Any:
-    """The month a record of ``months`` falls in: the month itself for one month, else a CASE on its bounds.
-
-    Comparing the date with each month's first moment (aware, in the project's time zone) costs a
-    few comparisons per row; truncating it (``date_trunc`` after ``AT TIME ZONE`` on PostgreSQL, a
-    Python function per row on SQLite) cost three times as long over millions of encounters. The
-    records are already limited to ``months``, so the last month is the default.
-    """
-    field_name = source.date_field or ""
-    if len(months) == 1:
-        return Value(months[0], output_field=DateField())
-    return Case(
-        *[
-            When(**{f"{field_name}__lt": _bound(source, field_name, add_months(month, 1))}, then=Value(month))
-            for month in months[:-1]
-        ],
-        default=Value(months[-1]),
-        output_field=DateField(),
+    written += _insert_data_values(
+        items, _grouped(source, items, dated, months), parallel=institution_ids is None
     )
+    return written
 
 
 def _periods_of(months: list[datetime.date]) -> list[tuple[str, datetime.date, datetime.date]]:
