@@ -27,11 +27,14 @@ class Encounter(BaseModel):
     person = models.ForeignKey(
         "people.Person", verbose_name=_("患者"), on_delete=models.PROTECT, related_name="encounters"
     )
+    # No index of its own: the three indexes below that begin with the institution serve every
+    # lookup by it, and each index is paid for by every imported row.
     institution = models.ForeignKey(
         "institutions.Institution",
         verbose_name=_("机构"),
         on_delete=models.PROTECT,
         related_name="encounters",
+        db_index=False,
     )
     department = models.ForeignKey(
         "institutions.Department",
@@ -54,6 +57,7 @@ class Encounter(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index (Meta): imported encounters rarely name the doctor
     )
     recovery_phase = models.CharField(_("可下转阶段"), max_length=24, blank=True)
     recovery_flagged_by = models.ForeignKey(
@@ -63,6 +67,7 @@ class Encounter(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index (Meta): only stays flagged for down-referral have one
     )
     recovery_flagged_at = models.DateTimeField(_("标记时间"), null=True, blank=True)
     source_record_id = models.CharField(
@@ -91,6 +96,18 @@ class Encounter(BaseModel):
                 fields=["institution", "started_at"],
                 include=["department", "kind", "is_tcm", "fund_paid", "person"],
                 name="encounter_month_idx",
+            ),
+            # Only the rows that name a user: deleting a user looks them up (SET_NULL), and an
+            # index over the NULLs of every imported encounter would be paid for by each import.
+            models.Index(
+                fields=["attending"],
+                condition=models.Q(attending__isnull=False),
+                name="encounter_attending_idx",
+            ),
+            models.Index(
+                fields=["recovery_flagged_by"],
+                condition=models.Q(recovery_flagged_by__isnull=False),
+                name="encounter_flagged_by_idx",
             ),
         ]
         constraints = [
