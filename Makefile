@@ -32,7 +32,8 @@ demo: seed
 	$(YILIAN) diagnostics_sweep --schedule
 	$(YILIAN) family_doctors_sweep --schedule
 	@echo "打开 http://$(HOST):$(PORT)/  (Ctrl-C 停止)"
-	@trap 'kill 0' INT TERM EXIT; $(YILIAN) db_worker >var/worker.log 2>&1 & $(YILIAN) runserver $(HOST):$(PORT)
+	@# DEBUG off: an error page must not show a visitor the demo's patients (settings, request, locals).
+	@trap 'kill 0' INT TERM EXIT; DEBUG=false $(YILIAN) db_worker >var/worker.log 2>&1 & DEBUG=false $(YILIAN) runserver $(HOST):$(PORT)
 
 ## test: lint, layering contracts, migrations check, API schema diff, the whole test suite
 test: $(STAMP)
