@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.admin_site import ReadOnlyInline, ReadOnlyModelAdmin
 from yilian.diagnostics.models import (
@@ -27,9 +28,14 @@ class OrderEventInline(ReadOnlyInline):
         "side",
         "actor_label",
         "institution_name",
-        "note",
+        "note_text",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("说明"))
+    def note_text(self, event: OrderEvent) -> str:
+        """The note in the administrator's language (system notes are stored untranslated)."""
+        return event.display_note
 
 
 @admin.register(SharedCentre)

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yilian.core.messages import render
 from yilian.core.models import BaseModel
 from yilian.diagnostics.choices import (
     PENDING_STATUSES,
@@ -293,6 +294,7 @@ class OrderEvent(models.Model):
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
     institution_name = models.CharField(_("机构"), max_length=200, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
+    note_params = models.JSONField(_("说明参数"), default=dict, db_default={}, blank=True)
     occurred_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -302,6 +304,17 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"
+
+    @property
+    def display_note(self) -> str:
+        """The note in the active language: a system note rendered from its msgid and ``note_params``,
+        typed text (and notes written before parameters were kept) as stored."""
+        return render(self.note, self.note_params)
+
+    @property
+    def display_actor(self) -> str:
+        """Who acted: the user's name as stored, or "系统" in the active language for the platform's jobs."""
+        return self.actor_label if self.actor_id else render(self.actor_label)
 
 
 def study_upload_to(instance: StudyFile, filename: str) -> str:

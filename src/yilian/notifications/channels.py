@@ -3,6 +3,9 @@
 A channel is a class with ``deliver(notification)``; it runs after the
 sender's transaction commits, so a rolled-back change never sends a message.
 The in-app inbox is the Notification row itself and needs no channel.
+Delivery runs in the sender's request, so a channel that sends the text takes
+it from ``recipient_text`` (the recipient's language), never from the raw
+``title``/``body`` (untranslated msgids) nor the sender's active language.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -21,6 +25,16 @@ class Channel(Protocol):
 
     def deliver(self, notification: Any) -> None:
         """Send one notification; raise to have the failure logged."""
+
+
+def recipient_text(notification: Any) -> tuple[str, str]:
+    """The notification's title and body in its recipient's preferred language (the site's default when
+    they chose none or one the site does not offer)."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    preferred = getattr(notification.recipient, "preferred_language", "") or ""
+    language = preferred if preferred in offered else settings.LANGUAGE_CODE
+    with translation.override(language):
+        return notification.display_title, notification.display_body
 
 
 class LogChannel:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from yilian.core.messages import Message, stored
 from yilian.notifications.channels import deliver_all
 from yilian.notifications.models import Notification
 
@@ -17,23 +18,30 @@ def notify(
     *,
     recipients: Iterable[Any],
     topic: str,
-    title: str,
-    body: str = "",
+    title: str | Message,
+    body: str | Message = "",
     link: str = "",
     object_id: str = "",
 ) -> list[Notification]:
     """Create one in-app notification per recipient (actors are not notified of their own acts by callers).
 
-    Runs in the caller's transaction; other channels get the messages after
-    commit. Returns the created rows. Messages are data, not state changes
-    of the platform, so they are not audited.
+    ``title`` and ``body`` are best a ``core.messages.message`` (an untranslated
+    msgid and its parameters), so each recipient reads them in their own
+    language; plain text is stored and shown as it is. Runs in the caller's
+    transaction; other channels get the messages after commit. Returns the
+    created rows. Messages are data, not state changes of the platform, so
+    they are not audited.
     """
+    title_template, title_params = stored(title)
+    body_template, body_params = stored(body)
     rows = [
         Notification(
             recipient=user,
             topic=topic,
-            title=title[:200],
-            body=body[:500],
+            title=title_template[:200],
+            title_params=title_params,
+            body=body_template[:500],
+            body_params=body_params,
             link=link[:300],
             object_id=object_id,
         )

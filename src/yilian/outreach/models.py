@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yilian.accounts.choices import ProfessionalTitle
+from yilian.core.messages import render
 from yilian.core.models import BaseModel
 from yilian.outreach.choices import (
     BatchSide,
@@ -160,6 +161,7 @@ class OutreachEvent(models.Model):
     )
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
+    note_params = models.JSONField(_("说明参数"), default=dict, db_default={}, blank=True)
     occurred_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -169,6 +171,12 @@ class OutreachEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} {self.action}"
+
+    @property
+    def display_note(self) -> str:
+        """The note in the active language: a system note rendered from its msgid and ``note_params``,
+        typed text (and notes written before parameters were kept) as stored."""
+        return render(self.note, self.note_params)
 
 
 class Posting(BaseModel):

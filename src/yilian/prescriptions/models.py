@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yilian.core.messages import render
 from yilian.core.models import BaseModel, SearchableNameMixin
 from yilian.prescriptions.choices import (
     DeliveryStatus,
@@ -335,6 +336,7 @@ class DeliveryEvent(models.Model):
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     institution_name = models.CharField(_("机构"), max_length=200, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
+    note_params = models.JSONField(_("说明参数"), default=dict, db_default={}, blank=True)
     occurred_at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -344,3 +346,9 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.action}"
+
+    @property
+    def display_note(self) -> str:
+        """The note in the active language: a system note rendered from its msgid and ``note_params``,
+        typed text (and notes written before parameters were kept) as stored."""
+        return render(self.note, self.note_params)

@@ -21,10 +21,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
+from yilian.core.messages import Message, message, stored
 from yilian.core.text import pinyin_full, pinyin_initials
 from yilian.institutions.models import Consortium, Department, Institution
 from yilian.people.choices import PersonLinkReason
@@ -964,7 +966,7 @@ def prescription_void(
                 actor=actor,
                 delivery=delivery,
                 action="cancel",
-                note=_("处方作废：%(reason)s") % {"reason": reason},
+                note=message(gettext_noop("处方作废：{reason}"), reason=reason),
             )
         record_event(
             actor=actor,
@@ -989,11 +991,15 @@ STEP_TIMES = {
 }
 
 
-def _move_delivery(*, actor: Any, delivery: Delivery, action: str, note: str = "") -> Delivery:
+def _move_delivery(*, actor: Any, delivery: Delivery, action: str, note: str | Message = "") -> Delivery:
+    # The timeline keeps a system note untranslated (shown in each reader's language); the delivery's own
+    # note and the audit keep the text as read now.
+    note_template, note_params = stored(note)
+    text = str(note)
     start, end = DELIVERY_STEPS[action]
     now = timezone.now()
     updated = Delivery.objects.filter(pk=delivery.pk, status=start).update(
-        status=end, updated_at=now, **{STEP_TIMES[action]: now}, **({"note": note[:300]} if note else {})
+        status=end, updated_at=now, **{STEP_TIMES[action]: now}, **({"note": text[:300]} if text else {})
     )
     if not updated:
         raise Conflict(_("配送单状态已变化（可能已被他人处理），请刷新后查看。"))
@@ -1007,7 +1013,8 @@ def _move_delivery(*, actor: Any, delivery: Delivery, action: str, note: str = "
         actor=actor,
         actor_label=_actor_label(actor),
         institution_name=side.name,
-        note=note[:300],
+        note=note_template[:300],
+        note_params=note_params,
         occurred_at=now,
     )
     record_event(
@@ -1016,7 +1023,7 @@ def _move_delivery(*, actor: Any, delivery: Delivery, action: str, note: str = "
         obj=delivery,
         before={"status": start},
         after={"status": end},
-        details={"note": note} if note else None,
+        details={"note": text} if text else None,
         institution_public_id=side.public_id,
     )
     return delivery

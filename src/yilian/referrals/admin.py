@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.admin_site import ReadOnlyInline, ReadOnlyModelAdmin
 from yilian.referrals.models import Referral, ReferralCriterion, ReferralEvent, ReservedCapacity
@@ -18,9 +19,14 @@ class ReferralEventInline(ReadOnlyInline):
         "side",
         "actor_label",
         "institution_name",
-        "note",
+        "note_text",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("说明"))
+    def note_text(self, event: ReferralEvent) -> str:
+        """The note in the administrator's language (system notes are stored untranslated)."""
+        return event.display_note
 
 
 @admin.register(Referral)

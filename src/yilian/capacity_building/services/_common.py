@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from yilian.accounts.models import Membership
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
+from yilian.core.messages import Message
 from yilian.institutions.choices import MemberRole
 from yilian.institutions.models import Consortium, ConsortiumMember, Institution
 from yilian.notifications.services import notify
@@ -108,8 +109,11 @@ def audit(
     )
 
 
-def tell(*, actor: Any, recipients: Any, topic: str, title: str, body: str, link: str, obj: Any) -> None:
-    """An in-app notification to ``recipients`` (never to the actor), in the caller's transaction."""
+def tell(
+    *, actor: Any, recipients: Any, topic: str, title: str | Message, body: str | Message, link: str, obj: Any
+) -> None:
+    """An in-app notification to ``recipients`` (never to the actor), in the caller's transaction; a
+    ``core.messages.message`` title reads in each recipient's language."""
     actor_pk = getattr(actor, "pk", None)
     notify(
         recipients=[user for user in recipients if user is not None and user.pk != actor_pk],

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.models import User
 from yilian.accounts.selectors import users_holding
@@ -29,6 +30,7 @@ from yilian.capacity_building.services._common import (
 )
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import message
 from yilian.core.permissions import Role
 from yilian.institutions.models import Institution
 
@@ -220,7 +222,9 @@ def maintenance_request(*, actor: Any, device: SupportedDevice, fault_descriptio
             actor=actor,
             recipients=users_holding(current.donor_id, (Role.TECHNICIAN, Role.INSTITUTION_ADMIN)),
             topic="maintenance.requested",
-            title=_("设备报修 {number}：{device}").format(number=request.number, device=current.name),
+            title=message(
+                gettext_noop("设备报修 {number}：{device}"), number=request.number, device=current.name
+            ),
             body=f"{current.recipient.name} · {text[:200]}",
             link=f"/capacity/maintenance/{request.public_id}/",
             obj=request,
@@ -245,15 +249,15 @@ def _after_change(
         after=snapshot(current, MAINTENANCE_FIELDS),
         **extra,
     )
-    messages = {
-        "take": _("维修单 {number} 已由工程师 {engineer} 接单"),
-        "assign": _("维修单 {number} 已派工给 {engineer}"),
-        "complete": _("维修单 {number} 已处理：{status}"),
+    titles = {
+        "take": gettext_noop("维修单 {number} 已由工程师 {engineer} 接单"),
+        "assign": gettext_noop("维修单 {number} 已派工给 {engineer}"),
+        "complete": gettext_noop("维修单 {number} 已处理：{status}"),
     }
-    if action in messages and current.engineer is not None:
+    if action in titles and current.engineer is not None:
         engineer = current.engineer.full_name or current.engineer.username
-        title = messages[action].format(
-            number=current.number, engineer=engineer, status=current.get_status_display()
+        title = message(
+            titles[action], number=current.number, engineer=engineer, status=MaintenanceStatus(current.status)
         )
         recipients = [current.requested_by]
         if action == "assign":

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.models import User
 from yilian.accounts.selectors import users_holding
@@ -32,6 +33,7 @@ from yilian.capacity_building.services._common import (
 )
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import message
 from yilian.core.permissions import INSTITUTION_ROLES, Role
 from yilian.institutions.models import Department, Institution
 
@@ -126,8 +128,10 @@ def fellowship_apply(
             actor=actor,
             recipients=[*users_holding(host.pk, (Role.INSTITUTION_ADMIN,)), supervisor],
             topic="fellowship.applied",
-            title=_("进修申请：{name}（{institution}）").format(
-                name=trainee.full_name or trainee.username, institution=home_institution.name
+            title=message(
+                gettext_noop("进修申请：{name}（{institution}）"),
+                name=trainee.full_name or trainee.username,
+                institution=home_institution.name,
             ),
             body=f"{host_department.name} · {planned_start} · {planned_months}",
             link=f"/capacity/fellowships/{fellowship.public_id}/",

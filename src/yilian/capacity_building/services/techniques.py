@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.models import User
 from yilian.accounts.selectors import users_holding_in_consortium
@@ -27,6 +28,7 @@ from yilian.capacity_building.services._common import (
 )
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import message
 from yilian.core.permissions import Role
 from yilian.institutions.models import Department, Institution
 
@@ -121,7 +123,7 @@ def technique_record(
             actor=actor,
             recipients=users_holding_in_consortium(consortium.pk, (Role.CONSORTIUM_OFFICE,)),
             topic="technique.recorded",
-            title=_("新技术新项目待确认：{name}").format(name=technique.name),
+            title=message(gettext_noop("新技术新项目待确认：{name}"), name=technique.name),
             body=institution.name,
             link=f"/capacity/techniques/{technique.public_id}/",
             obj=technique,

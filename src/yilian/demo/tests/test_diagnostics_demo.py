@@ -178,7 +178,10 @@ def test_orders_reports_and_timelines_agree(seeded):
             assert after.from_status == before.to_status, (order.number, before.action, after.action)
         # A step that says files were uploaded has them: "上传 N 个文件" promises N StudyFile rows.
         promised = [
-            int(m) for e in events if e.action == "upload" for m in re.findall(r"上传 (\d+) 个文件", e.note)
+            int(m)
+            for e in events
+            if e.action == "upload"
+            for m in re.findall(r"上传 (\d+) 个文件", e.display_note)
         ]
         assert len(order.files.all()) == sum(promised), order.number
         assert all(order.received_at is None or f.created_at >= order.ordered_at for f in order.files.all())

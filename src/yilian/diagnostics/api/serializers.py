@@ -231,9 +231,9 @@ class DiagTimelineEventSerializer(serializers.Serializer):
     from_status = serializers.CharField(read_only=True)
     to_status = serializers.CharField(read_only=True)
     side = EnumField(OrderSide, read_only=True)
-    actor_label = serializers.CharField(read_only=True)
+    actor_label = serializers.CharField(source="display_actor", read_only=True)
     institution_name = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
 
     def get_action_label(self, event: Any) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
+from yilian.core.messages import Message, stored
 from yilian.diagnostics.choices import OrderSide
 from yilian.diagnostics.models import DiagnosticOrder, OrderEvent
 
@@ -23,10 +24,11 @@ def raise_if(errors: dict[str, list[str]]) -> None:
 
 
 def actor_label(actor: Any) -> str:
-    """The name the timeline shows for an actor ("系统" for the platform's jobs)."""
+    """The name the timeline keeps for an actor ("系统", untranslated, for the platform's jobs: the
+    timeline shows it in the reader's language)."""
     if getattr(actor, "is_authenticated", False):
         return getattr(actor, "full_name", "") or actor.get_username()
-    return _("系统")
+    return gettext_noop("系统")
 
 
 def step(
@@ -36,7 +38,7 @@ def step(
     action: str,
     side: str,
     from_status: str = "",
-    note: str = "",
+    note: str | Message = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
@@ -44,8 +46,11 @@ def step(
     """Write the timeline step and the audit event of one change (inside the caller's transaction).
 
     The audit event is filed under the acting side's institution (the centre's
-    hub for the centre) and the centre's consortium.
+    hub for the centre) and the centre's consortium. A system note is a
+    ``core.messages.message`` (shown in each reader's language); text the user
+    typed is a plain string, kept as typed.
     """
+    note_template, note_params = stored(note)
     institution = order.centre.hub_institution if side == OrderSide.CENTRE else order.ordering_institution
     is_user = getattr(actor, "is_authenticated", False)
     OrderEvent.objects.create(
@@ -57,7 +62,8 @@ def step(
         actor=actor if is_user else None,
         actor_label=actor_label(actor),
         institution_name="" if side == OrderSide.SYSTEM else institution.name,
-        note=note[:500],
+        note=note_template[:500],
+        note_params=note_params,
     )
     record_event(
         actor=actor if is_user else "system",

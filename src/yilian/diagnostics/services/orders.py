@@ -11,11 +11,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding, users_holding_in_consortium
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
+from yilian.core.messages import Message, message
 from yilian.core.permissions import Role
 from yilian.diagnostics import policies, workflow
 from yilian.diagnostics.choices import (
@@ -191,11 +193,11 @@ def order_create(
                 order=order,
                 action="create",
                 side=OrderSide.ORDERING,
-                note=_("重复检查：{reason}").format(reason=repeat_reason) if recognition else "",
+                note=message(gettext_noop("重复检查：{reason}"), reason=repeat_reason) if recognition else "",
                 after=snapshot(order, AUDITED_FIELDS),
             )
             if priority != OrderPriority.ROUTINE:
-                _notify_centre(order, _("加急检查申请：{number}"))
+                _notify_centre(order, gettext_noop("加急检查申请：{number}"))
     except IntegrityError as error:
         if key:
             existing = DiagnosticOrder.objects.filter(created_by=actor, idempotency_key=key).first()
@@ -369,21 +371,21 @@ def order_receive_barcode(
 
 def _collect(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     bump(order, status=transition.target, collected_at=timezone.now())
     return ""
 
 
 def _dispatch(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     bump(order, status=transition.target, dispatched_at=timezone.now())
     return ""
 
 
 def _receive(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     now = timezone.now()
     bump(
         order,
@@ -391,12 +393,12 @@ def _receive(
         received_at=now,
         due_at=now + datetime.timedelta(hours=order.item.turnaround_hours),
     )
-    return _("条码 {code}").format(code=order.barcode or "")
+    return message(gettext_noop("条码 {code}"), code=order.barcode or "")
 
 
 def _reject(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     reason = str(fields.get("reason") or "").strip()
     if reason not in RejectionReason.values:
         raise Invalid({"reason": [_("请选择拒收原因。")]})
@@ -412,21 +414,25 @@ def _reject(
         claimed_by=None,
         claimed_at=None,
     )
-    label = RejectionReason(reason).label
-    _notify_orderer(order, _("标本/检查被拒收：{number}"), body=f"{label} {note}".strip())
-    return f"{label}{'：' + note if note else ''}"
+    text = (
+        message(gettext_noop("{reason}：{note}"), reason=RejectionReason(reason), note=note)
+        if note
+        else message(gettext_noop("{reason}"), reason=RejectionReason(reason))
+    )
+    _notify_orderer(order, gettext_noop("标本/检查被拒收：{number}"), body=text)
+    return text
 
 
 def _claim(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     bump(order, status=transition.target, claimed_by=actor, claimed_at=timezone.now())
     return ""
 
 
 def _release(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     bump(order, status=transition.target, claimed_by=None, claimed_at=None)
     return ""
 
@@ -465,13 +471,15 @@ def _write_draft(actor: Any, order: DiagnosticOrder, values: dict[str, Any]) -> 
 
 def _save_preliminary(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     _write_draft(actor, order, _report_values(fields))
     bump(order, status=transition.target)
     return ""
 
 
-def _sign(actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]) -> str:
+def _sign(
+    actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
+) -> str | Message:
     values = _report_values(fields)
     needs_second = order.needs_second_reader or bool(fields.get("request_second_reader"))
     target = workflow.target_of(transition, needs_second_reader=needs_second)
@@ -490,15 +498,15 @@ def _sign(actor: Any, order: DiagnosticOrder, transition: workflow.Transition, f
         changes["final_at"] = now
     bump(order, **changes)
     if target == OrderStatus.FINAL:
-        _notify_orderer(order, _("报告已发布：{number}"))
+        _notify_orderer(order, gettext_noop("报告已发布：{number}"))
         return ""
-    _notify_centre(order, _("报告待复核：{number}"), roles=workflow.READING_ROLES)
-    return _("待第二位医生复核")
+    _notify_centre(order, gettext_noop("报告待复核：{number}"), roles=workflow.READING_ROLES)
+    return gettext_noop("待第二位医生复核")
 
 
 def _second_sign(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     report = order.reports.filter(status=ReportStatus.AWAITING_SECOND).order_by("-version").first()
     if report is None:
         raise Conflict(_("没有待复核的报告。"))
@@ -513,13 +521,13 @@ def _second_sign(
     critical = str(fields.get("critical_value") or "").strip()
     if critical:
         _raise_alert(actor, order, report, critical)
-    _notify_orderer(order, _("报告已发布：{number}"))
+    _notify_orderer(order, gettext_noop("报告已发布：{number}"))
     return ""
 
 
 def _amend(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     reason = str(fields.get("reason") or "").strip()[:300]
     values = _report_values(fields)
     previous = order.reports.filter(status=ReportStatus.FINAL).order_by("-version").first()
@@ -542,13 +550,13 @@ def _amend(
     critical = str(fields.get("critical_value") or "").strip()
     if critical:
         _raise_alert(actor, order, report, critical)
-    _notify_orderer(order, _("报告已修订：{number}"), body=reason)
-    return _("修订为第 {version} 版：{reason}").format(version=report.version, reason=reason)
+    _notify_orderer(order, gettext_noop("报告已修订：{number}"), body=reason)
+    return message(gettext_noop("修订为第 {version} 版：{reason}"), version=report.version, reason=reason)
 
 
 def _cancel(
     actor: Any, order: DiagnosticOrder, transition: workflow.Transition, fields: dict[str, Any]
-) -> str:
+) -> str | Message:
     bump(order, status=transition.target, cancel_reason=str(fields.get("reason") or "").strip()[:200])
     return ""
 
@@ -634,11 +642,11 @@ def study_upload(
                 action="upload",
                 side=OrderSide.ORDERING,
                 from_status=from_status,
-                note=_("上传 {n} 个文件").format(n=len(rows)),
+                note=message(gettext_noop("上传 {n} 个文件"), n=len(rows)),
                 details={"files": len(rows), "bytes": sum(row.size for row in rows)},
             )
             if from_status != OrderStatus.RECEIVED:
-                _notify_centre(locked, _("新检查待诊断：{number}"), roles=workflow.READING_ROLES)
+                _notify_centre(locked, gettext_noop("新检查待诊断：{number}"), roles=workflow.READING_ROLES)
         except BaseException:
             for name in stored:
                 default_storage.delete(name)
@@ -678,7 +686,7 @@ def _raise_alert(
     notify(
         recipients=recipients,
         topic="diagnostics.critical",
-        title=_("危急值：{number} {item}").format(number=order.number, item=order.item_name),
+        title=message(gettext_noop("危急值：{number} {item}"), number=order.number, item=order.item_name),
         body=description[:500],
         link=_link(order),
         object_id=str(order.public_id),
@@ -739,7 +747,8 @@ def critical_alert_acknowledge(
             action="critical_ack",
             side=OrderSide.ORDERING,
             from_status=full.status,
-            note=locked.acknowledgement_note or _("已确认危急值（{minutes} 分钟）").format(minutes=minutes),
+            note=locked.acknowledgement_note
+            or message(gettext_noop("已确认危急值（{minutes} 分钟）"), minutes=minutes),
             details={"minutes": minutes},
         )
     return locked
@@ -781,7 +790,7 @@ def critical_alerts_escalate(*, now: datetime.datetime | None = None) -> dict[st
             notify(
                 recipients=recipients,
                 topic="diagnostics.critical_escalated",
-                title=_("危急值超时未确认：{number}").format(number=order.number),
+                title=message(gettext_noop("危急值超时未确认：{number}"), number=order.number),
                 body=alert.description,
                 link=_link(order),
                 object_id=str(order.public_id),
@@ -793,7 +802,7 @@ def critical_alerts_escalate(*, now: datetime.datetime | None = None) -> dict[st
                 action="critical_escalate",
                 side=OrderSide.SYSTEM,
                 from_status=order.status,
-                note=_("危急值超时未确认，已上报（第 {level} 级）").format(level=level),
+                note=message(gettext_noop("危急值超时未确认，已上报（第 {level} 级）"), level=level),
                 details={"level": level},
             )
     return counts
@@ -806,8 +815,9 @@ def _link(order: DiagnosticOrder) -> str:
     return f"/diagnostics/orders/{order.public_id}/"
 
 
-def _notify_orderer(order: DiagnosticOrder, title: str, body: str = "") -> None:
-    """Tell the ordering doctor (or the ordering institution's doctors when the doctor left)."""
+def _notify_orderer(order: DiagnosticOrder, title: str, body: str | Message = "") -> None:
+    """Tell the ordering doctor (or the ordering institution's doctors when the doctor left); ``title`` is
+    an untranslated msgid (``gettext_noop``) with ``{number}``, read in each recipient's language."""
     if order.ordering_doctor_id and order.ordering_doctor.is_active:
         recipients: list[Any] = [order.ordering_doctor]
     else:
@@ -815,7 +825,7 @@ def _notify_orderer(order: DiagnosticOrder, title: str, body: str = "") -> None:
     notify(
         recipients=recipients,
         topic="diagnostics.order",
-        title=title.format(number=order.number),
+        title=message(title, number=order.number),
         body=body or f"{order.item_name} · {order.centre.name}",
         link=_link(order),
         object_id=str(order.public_id),
@@ -825,7 +835,8 @@ def _notify_orderer(order: DiagnosticOrder, title: str, body: str = "") -> None:
 def _notify_centre(
     order: DiagnosticOrder, title: str, roles: frozenset[str] = workflow.HANDLING_ROLES
 ) -> None:
-    """Tell the centre's staff (its department's when one is set and staffed, else the hub institution's)."""
+    """Tell the centre's staff (its department's when one is set and staffed, else the hub institution's);
+    ``title`` is an untranslated msgid (``gettext_noop``) with ``{number}``."""
     centre = order.centre
     users = users_holding(centre.hub_institution_id, roles, department_id=centre.department_id)
     if centre.department_id is None or not users.exists():
@@ -833,7 +844,7 @@ def _notify_centre(
     notify(
         recipients=users,
         topic="diagnostics.order",
-        title=title.format(number=order.number),
+        title=message(title, number=order.number),
         body=f"{order.ordering_institution.name} · {order.item_name}",
         link=_link(order),
         object_id=str(order.public_id),

@@ -10,8 +10,8 @@ class NotificationSerializer(serializers.Serializer):
 
     public_id = serializers.UUIDField(read_only=True)
     topic = serializers.CharField(read_only=True, help_text="类别，如 referral.new、referral.answered")
-    title = serializers.CharField(read_only=True)
-    body = serializers.CharField(read_only=True)
+    title = serializers.CharField(source="display_title", read_only=True, help_text="标题（请求的语言）")
+    body = serializers.CharField(source="display_body", read_only=True, help_text="内容（请求的语言）")
     link = serializers.CharField(read_only=True, help_text="打开的页面（站内路径）")
     object_id = serializers.CharField(read_only=True, help_text="相关对象的编号（如转诊单 public_id）")
     is_read = serializers.SerializerMethodField()

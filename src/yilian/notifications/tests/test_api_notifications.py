@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from yilian.core.api.testing import api_client, error_of
+from yilian.core.messages import message
 from yilian.notifications.models import Notification
 from yilian.notifications.services import notify
 
@@ -44,6 +47,32 @@ def test_list_shows_only_my_notifications_newest_first(world, api):
     assert api(None).get("/api/v1/notifications").status_code == 401
     bad = api(world.office).get("/api/v1/notifications", {"unread": "perhaps"})
     assert bad.status_code == 400 and "unread" in error_of(bad)["fields"]
+
+
+def test_titles_read_in_the_requests_language_not_the_senders(world, api):
+    Notification.objects.create(
+        recipient=world.office, topic="referral.answered", title="Referral accepted: ZZ0"
+    )
+    for sender_language, number in (("zh-hans", "ZZ1"), ("en", "ZZ2")):
+        with translation.override(sender_language):
+            notify(
+                recipients=[world.office],
+                topic="referral.answered",
+                title=message(gettext_noop("转诊已接收：{number}"), number=number),
+                body="霍邱县城关镇卫生院",
+            )
+    english = _results(api_client(world.office, language="en").get("/api/v1/notifications"))
+    assert [(row["title"], row["body"]) for row in english] == [
+        ("Referral accepted: ZZ2", "霍邱县城关镇卫生院"),
+        ("Referral accepted: ZZ1", "霍邱县城关镇卫生院"),
+        ("Referral accepted: ZZ0", ""),
+    ]
+    chinese = _results(api(world.office).get("/api/v1/notifications"))
+    assert [row["title"] for row in chinese] == [
+        "转诊已接收：ZZ2",
+        "转诊已接收：ZZ1",
+        "Referral accepted: ZZ0",
+    ]
 
 
 def test_unread_count_and_mark_read(world, api):

@@ -6,11 +6,16 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
+from yilian.core.messages import message
+from yilian.notifications.channels import recipient_text
 from yilian.notifications.models import Notification
 from yilian.notifications.services import notify
 
@@ -36,6 +41,56 @@ def _send(user, title, link="/referrals/"):
 
 def _titles(html):
     return re.findall(r'<span class="title">(?:<span class="dot"[^>]*></span>)?([^<]+)</span>', html)
+
+
+def _bodies(html):
+    return re.findall(r'<span class="body muted small">([^<]+)</span>', html)
+
+
+def _send_message(user, language):
+    """A system message sent while ``language`` is active (the sender's), and a row stored translated by
+    older code (no parameters)."""
+    Notification.objects.create(recipient=user, topic="referral.answered", title="Referral accepted: ZZ0")
+    with translation.override(language):
+        return notify(
+            recipients=[user],
+            topic="outreach.session_cancelled",
+            title=message(gettext_noop("新转诊：{number}"), number="ZZ1"),
+            body=message(
+                gettext_noop("{reason}；已取消 {count} 个预约，请通知居民。"), reason="专家临时出诊", count=2
+            ),
+        )[0]
+
+
+def test_a_message_sent_in_chinese_reads_in_english_for_an_english_reader(client_for, world):
+    sent = _send_message(world.hospital_doctor, "zh-hans")
+    assert (sent.title, sent.title_params) == ("新转诊：{number}", {"number": "ZZ1"})
+    client = client_for(world.hospital_doctor)
+    html = client.get(reverse("notifications:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert _titles(html) == ["New referral: ZZ1", "Referral accepted: ZZ0"]
+    # The reason the user typed stays as typed inside the reader's sentence.
+    assert _bodies(html) == ["专家临时出诊; 2 bookings cancelled, please tell the residents."]
+
+
+def test_a_message_sent_in_english_reads_in_chinese_for_a_chinese_reader(client_for, world):
+    _send_message(world.hospital_doctor, "en")
+    client = client_for(world.hospital_doctor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("notifications:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert _titles(html) == ["新转诊：ZZ1", "Referral accepted: ZZ0"]
+    assert _bodies(html) == ["专家临时出诊；已取消 2 个预约，请通知居民。"]
+
+
+def test_other_channels_get_the_text_in_the_recipients_language(world):
+    world.hospital_doctor.preferred_language = "en"
+    sent = _send_message(world.hospital_doctor, "zh-hans")
+    assert recipient_text(sent) == (
+        "New referral: ZZ1",
+        "专家临时出诊; 2 bookings cancelled, please tell the residents.",
+    )
+    world.hospital_doctor.preferred_language = "fr"  # not offered: the site's language
+    with translation.override("en"):
+        assert recipient_text(sent)[0] == "新转诊：ZZ1"
 
 
 def test_anonymous_is_sent_to_login(client, world):

@@ -104,7 +104,7 @@ class OutreachEventSerializer(serializers.Serializer):
     to_status = serializers.CharField(read_only=True)
     side = serializers.CharField(read_only=True)
     actor_label = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
 
     def get_label(self, event: Any) -> str:

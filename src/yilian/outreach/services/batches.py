@@ -8,10 +8,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import Message, message, stored
 from yilian.core.permissions import Role
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
@@ -60,12 +62,14 @@ def _step(
     action: str,
     side: str,
     from_status: str = "",
-    note: str = "",
+    note: str | Message = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write the timeline step and the audit event of one change (inside the caller's transaction);
-    the event is filed under the acting side's institution and the consortium."""
+    the event is filed under the acting side's institution and the consortium. A system note is a
+    ``core.messages.message`` (shown in each reader's language); typed text is kept as typed."""
+    note_template, note_params = stored(note)
     institution = batch.sending_institution if side == BatchSide.SENDING else batch.host_institution
     OutreachEvent.objects.create(
         batch=batch,
@@ -75,7 +79,8 @@ def _step(
         side=side,
         actor=actor,
         actor_label=actor_label(actor),
-        note=note[:500],
+        note=note_template[:500],
+        note_params=note_params,
     )
     record_event(
         actor=actor,
@@ -254,7 +259,11 @@ def visit_add(
             action="visit_add",
             side=BatchSide.SENDING,
             from_status=locked.status,
-            note=f"{values['expert'].full_name or values['expert'].username} {OutreachKind(values['kind']).label}",
+            note=message(
+                gettext_noop("{expert} {kind}"),
+                expert=values["expert"].full_name or values["expert"].username,
+                kind=OutreachKind(values["kind"]),
+            ),
             after={
                 "visit": str(visit.public_id),
                 "kind": values["kind"],
@@ -395,16 +404,16 @@ def _notify(actor: Any, batch: OutreachBatch, action: str) -> None:
     """Tell the other side: the member's administrators of a completed batch, the sender's of a returned
     one (in the same transaction)."""
     if action == "complete":
-        institution_id, title = batch.host_institution_id, _("专家下沉批次 %(number)s 待确认")
+        institution_id, title = batch.host_institution_id, gettext_noop("专家下沉批次 {number} 待确认")
     elif action == "return":
-        institution_id, title = batch.sending_institution_id, _("专家下沉批次 %(number)s 被退回")
+        institution_id, title = batch.sending_institution_id, gettext_noop("专家下沉批次 {number} 被退回")
     else:
         return
     recipients = [u for u in users_holding(institution_id, [Role.INSTITUTION_ADMIN]) if u.pk != actor.pk]
     notify(
         recipients=recipients,
         topic="outreach",
-        title=title % {"number": batch.number},
+        title=message(title, number=batch.number),
         body=batch.purpose,
         link=f"/outreach/batches/{batch.public_id}/",
         object_id=str(batch.public_id),

@@ -14,10 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import message
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
 from yilian.outreach import policies
@@ -207,13 +209,14 @@ def session_cancel(*, actor: Any, session: ExpertClinicSession, reason: str) -> 
         notify(
             recipients=recipients,
             topic="outreach.session_cancelled",
-            title=_("专家门诊停诊：%(expert)s %(time)s")
-            % {
-                "expert": locked.expert.full_name or locked.expert.username,
-                "time": f"{local:%Y-%m-%d %H:%M}",
-            },
-            body=_("%(reason)s；已取消 %(count)s 个预约，请通知居民。")
-            % {"reason": reason, "count": cancelled},
+            title=message(
+                gettext_noop("专家门诊停诊：{expert} {time}"),
+                expert=locked.expert.full_name or locked.expert.username,
+                time=f"{local:%Y-%m-%d %H:%M}",
+            ),
+            body=message(
+                gettext_noop("{reason}；已取消 {count} 个预约，请通知居民。"), reason=reason, count=cancelled
+            ),
             link=f"/outreach/sessions/{locked.public_id}/",
             object_id=str(locked.public_id),
         )

@@ -288,7 +288,7 @@ class DeliveryEventSerializer(serializers.Serializer):
     to_status = serializers.CharField(read_only=True)
     actor_label = serializers.CharField(read_only=True)
     institution_name = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
 
 

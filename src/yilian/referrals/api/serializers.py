@@ -200,9 +200,9 @@ class TimelineEventSerializer(serializers.Serializer):
     to_status_label = serializers.SerializerMethodField()
     side = EnumField(ReferralSide, read_only=True)
     side_label = serializers.CharField(source="get_side_display", read_only=True)
-    actor_name = serializers.CharField(source="actor_label", read_only=True)
+    actor_name = serializers.CharField(source="display_actor", read_only=True)
     institution_name = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
 
     def get_action_label(self, event: Any) -> str:

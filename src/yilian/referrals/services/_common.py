@@ -8,10 +8,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
+from yilian.core.messages import Message, stored
 from yilian.institutions.choices import HospitalGrade, MemberRole
 from yilian.institutions.models import ConsortiumMember, Institution
 from yilian.referrals.choices import ReferralDirection, ReferralSide
@@ -32,7 +33,7 @@ def step(
     action: str,
     side: str,
     from_status: str = "",
-    note: str = "",
+    note: str | Message = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
@@ -42,8 +43,11 @@ def step(
 
     The audit event is filed under the acting side's institution (or
     ``institution`` when the actor acts for another, as on a redirect), and
-    the consortium, so both administrators and the office read it.
+    the consortium, so both administrators and the office read it. A system
+    note is a ``core.messages.message`` (shown in each reader's language);
+    text the user typed is a plain string, kept as typed.
     """
+    note_template, note_params = stored(note)
     if institution is None:
         institution = referral.to_institution if side == ReferralSide.RECEIVER else referral.from_institution
     is_user = getattr(actor, "is_authenticated", False)
@@ -54,9 +58,12 @@ def step(
         to_status=referral.status,
         side=side,
         actor=actor if is_user else None,
-        actor_label=(getattr(actor, "full_name", "") or actor.get_username()) if is_user else _("系统"),
+        actor_label=(getattr(actor, "full_name", "") or actor.get_username())
+        if is_user
+        else gettext_noop("系统"),
         institution_name="" if side == ReferralSide.SYSTEM else institution.name,
-        note=note[:500],
+        note=note_template[:500],
+        note_params=note_params,
     )
     record_event(
         actor=actor if is_user else "system",

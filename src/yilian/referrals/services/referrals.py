@@ -10,11 +10,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
+from yilian.core.messages import message
 from yilian.family_doctors.selectors import active_contract_for
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
@@ -427,9 +429,11 @@ def _submit(
     )
     emergency = referral.priority == ReferralPriority.EMERGENCY or referral.kind == ReferralKind.EMERGENCY
     if emergency:
-        _notify_receiver(referral, "referral.emergency", _("急诊转诊：{number}"), whole_institution=True)
+        _notify_receiver(
+            referral, "referral.emergency", gettext_noop("急诊转诊：{number}"), whole_institution=True
+        )
     else:
-        _notify_receiver(referral, "referral.new", _("新转诊：{number}"))
+        _notify_receiver(referral, "referral.new", gettext_noop("新转诊：{number}"))
 
 
 def _answer_hours(referral: Referral) -> int:
@@ -576,7 +580,7 @@ def _step_details(referral: Referral, action: str) -> dict[str, Any]:
 
 def _accept(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     bump(referral, status=target, answered_at=timezone.now(), answered_by=actor)
-    _notify_sender(referral, "referral.answered", _("转诊已接收：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊已接收：{number}"))
     return referral
 
 
@@ -593,7 +597,7 @@ def _confirm_booking(actor: Any, referral: Referral) -> None:
         action="schedule",
         side=ReferralSide.RECEIVER,
         from_status=ReferralStatus.ACCEPTED,
-        note=_("确认转出方预约的 {day} 号源").format(day=referral.scheduled_for),
+        note=message(gettext_noop("确认转出方预约的 {day} 号源"), day=referral.scheduled_for),
         details={"scheduled_for": str(referral.scheduled_for), "booked": True},
     )
 
@@ -610,7 +614,7 @@ def _decline(actor: Any, referral: Referral, target: str, fields: dict[str, Any]
         ended_at=now,
         booking=None,
     )
-    _notify_sender(referral, "referral.answered", _("转诊被拒绝：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊被拒绝：{number}"))
     return referral
 
 
@@ -684,11 +688,11 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         referral=successor,
         action="submit",
         side=ReferralSide.RECEIVER,
-        note=_("由 {number} 改派").format(number=referral.number),
+        note=message(gettext_noop("由 {number} 改派"), number=referral.number),
         institution=referral.to_institution,
     )
-    _notify_sender(referral, "referral.answered", _("转诊已改派：{number}"))
-    _notify_receiver(successor, "referral.new", _("改派转诊：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊已改派：{number}"))
+    _notify_receiver(successor, "referral.new", gettext_noop("改派转诊：{number}"))
     referral.redirect_successor = successor  # type: ignore[attr-defined]
     return successor
 
@@ -711,7 +715,7 @@ def _schedule(actor: Any, referral: Referral, target: str, fields: dict[str, Any
             raise Invalid({"book": [_("急诊转诊走绿色通道，无需预约号源。")]})
         changes["booking"] = _book(referral, day)
     bump(referral, **changes)
-    _notify_sender(referral, "referral.answered", _("转诊已预约 {day}：{number}"), day=day)
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊已预约 {day}：{number}"), day=day)
     return referral
 
 
@@ -734,13 +738,13 @@ def _arrive(actor: Any, referral: Referral, target: str, fields: dict[str, Any])
                 ),
             ]
         )
-    _notify_sender(referral, "referral.answered", _("患者已到诊：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("患者已到诊：{number}"))
     return referral
 
 
 def _no_show(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     bump(referral, status=target, ended_at=timezone.now())
-    _notify_sender(referral, "referral.answered", _("患者未按预约到诊：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("患者未按预约到诊：{number}"))
     return referral
 
 
@@ -763,7 +767,7 @@ def _complete(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         raise Invalid({"outcome_diagnosis_name": [_("不能超过 {limit} 个字。").format(limit=50)]})
     changes.update(status=target, completed_at=timezone.now(), subsidy_amount=_subsidy(referral))
     bump(referral, **changes)
-    _notify_sender(referral, "referral.answered", _("转诊结果已回传：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊结果已回传：{number}"))
     return referral
 
 
@@ -798,26 +802,26 @@ def _cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any])
         booking=None,
     )
     if was_sent:
-        _notify_receiver(referral, "referral.cancelled", _("转诊已撤销：{number}"))
+        _notify_receiver(referral, "referral.cancelled", gettext_noop("转诊已撤销：{number}"))
     return referral
 
 
 def _request_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     bump(referral, status=target)
-    _notify_receiver(referral, "referral.cancel_requested", _("转出方申请撤销：{number}"))
+    _notify_receiver(referral, "referral.cancel_requested", gettext_noop("转出方申请撤销：{number}"))
     return referral
 
 
 def _confirm_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     _release(referral)
     bump(referral, status=target, ended_at=timezone.now(), booking=None)
-    _notify_sender(referral, "referral.answered", _("接收方已同意撤销：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("接收方已同意撤销：{number}"))
     return referral
 
 
 def _decline_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     bump(referral, status=target)
-    _notify_sender(referral, "referral.answered", _("接收方不同意撤销：{number}"))
+    _notify_sender(referral, "referral.answered", gettext_noop("接收方不同意撤销：{number}"))
     return referral
 
 
@@ -849,7 +853,8 @@ def _notify_receiver(
 ) -> None:
     """Tell the receiving department's clinicians (the whole institution's when none is attached to it).
 
-    ``title`` is a template with ``{number}`` and any ``values``.
+    ``title`` is an untranslated msgid (``gettext_noop``) with ``{number}`` and any ``values``: each
+    recipient reads it in their own language.
     """
     users = list(
         users_holding(
@@ -863,7 +868,7 @@ def _notify_receiver(
     notify(
         recipients=users,
         topic=topic,
-        title=title.format(number=referral.number, **values),
+        title=message(title, number=referral.number, **values),
         body=f"{referral.from_institution.name} → {referral.to_department.name}",
         link=_link(referral),
         object_id=str(referral.public_id),
@@ -873,7 +878,8 @@ def _notify_receiver(
 def _notify_sender(referral: Referral, topic: str, title: str, **values: Any) -> None:
     """Tell the referring doctor (or the sending institution's clinicians when the doctor left).
 
-    ``title`` is a template with ``{number}`` and any ``values``.
+    ``title`` is an untranslated msgid (``gettext_noop``) with ``{number}`` and any ``values``: each
+    recipient reads it in their own language.
     """
     recipients: list[Any] = []
     if referral.from_doctor_id and referral.from_doctor.is_active:
@@ -883,7 +889,7 @@ def _notify_sender(referral: Referral, topic: str, title: str, **values: Any) ->
     notify(
         recipients=recipients,
         topic=topic,
-        title=title.format(number=referral.number, **values),
+        title=message(title, number=referral.number, **values),
         body=f"{referral.to_institution.name} {referral.to_department.name}",
         link=_link(referral),
         object_id=str(referral.public_id),
@@ -945,7 +951,11 @@ def referral_attach(
             action="attach",
             side=side,
             from_status=locked.status,
-            note=f"{Material(material).label}：{attachment.original_filename}",
+            note=message(
+                gettext_noop("{kind}：{filename}"),
+                kind=Material(material),
+                filename=attachment.original_filename,
+            ),
         )
     return attachment
 
@@ -979,7 +989,10 @@ def follow_up_record(*, actor: Any, task: FollowUpTask, note: str) -> FollowUpTa
             action="follow_up",
             side=ReferralSide.RECEIVER,
             from_status=referral.status,
-            note=f"{FollowUpTaskKind(locked.kind).label}{_('（超时）') if late else ''}",
+            note=message(
+                gettext_noop("{kind}（超时）") if late else gettext_noop("{kind}"),
+                kind=FollowUpTaskKind(locked.kind),
+            ),
             details={"kind": locked.kind, "late": late},
         )
     return locked
@@ -1005,14 +1018,14 @@ def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[st
     for referral in list(overdue):
         grace = datetime.timedelta(hours=settings_for(referral.consortium).expiry_grace_hours)
         if referral.answer_due_at + grace < now and _expire(
-            referral.pk, now, ReferralStatus.SUBMITTED, _("接收方未在时限内响应")
+            referral.pk, now, ReferralStatus.SUBMITTED, gettext_noop("接收方未在时限内响应")
         ):
             counts["expired_unanswered"] += 1
     today = timezone.localtime(now).date()
     for referral in Referral.objects.filter(status=ReferralStatus.SCHEDULED).select_related("consortium"):
         grace = settings_for(referral.consortium).arrival_grace_days
         late = referral.scheduled_for and referral.scheduled_for + datetime.timedelta(days=grace) < today
-        if late and _expire(referral.pk, now, ReferralStatus.SCHEDULED, _("患者未在预约日期到诊")):
+        if late and _expire(referral.pk, now, ReferralStatus.SCHEDULED, gettext_noop("患者未在预约日期到诊")):
             counts["expired_not_arrived"] += 1
     overdue = FollowUpTask.objects.filter(
         done_at__isnull=True, due_at__lt=now, overdue_notified_at__isnull=True
@@ -1027,7 +1040,7 @@ def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[st
             if FollowUpTask.objects.filter(pk=task.pk, overdue_notified_at__isnull=True).update(
                 overdue_notified_at=now
             ):
-                title, kind = _("下转{kind}已超时：{number}"), FollowUpTaskKind(task.kind).label
+                title, kind = gettext_noop("下转{kind}已超时：{number}"), FollowUpTaskKind(task.kind)
                 _notify_receiver(task.referral, "referral.overdue", title, kind=kind)
                 _notify_sender(task.referral, "referral.overdue", title, kind=kind)
                 counts["follow_up_overdue"] += 1
@@ -1035,6 +1048,7 @@ def referral_sweep_deadlines(*, now: datetime.datetime | None = None) -> dict[st
 
 
 def _expire(pk: int, now: datetime.datetime, expected_status: str, note: str) -> bool:
+    # ``note`` is an untranslated msgid: the timeline shows it in each reader's language.
     with transaction.atomic():
         locked = (
             Referral.objects.select_for_update(of=("self",))
@@ -1056,7 +1070,7 @@ def _expire(pk: int, now: datetime.datetime, expected_status: str, note: str) ->
             from_status=expected_status,
             note=note,
         )
-        title = _("转诊已超时：{number}")
+        title = gettext_noop("转诊已超时：{number}")
         _notify_sender(locked, "referral.overdue", title)
         _notify_receiver(locked, "referral.overdue", title)
     return True

@@ -16,8 +16,8 @@ from yilian.notifications.models import Notification
 from yilian.people.models import PersonInstitutionLink
 from yilian.people.tests.factories import person
 from yilian.referrals import services
-from yilian.referrals.choices import ReferralStatus
-from yilian.referrals.models import Referral, ReferralAttachment, ReservedCapacity
+from yilian.referrals.choices import ReferralSide, ReferralStatus
+from yilian.referrals.models import Referral, ReferralAttachment, ReferralEvent, ReservedCapacity
 from yilian.referrals.tests.factories import SUMMARY, capacity, draft, referral_world, submitted
 
 pytestmark = pytest.mark.django_db
@@ -500,6 +500,43 @@ def test_redirect_answers_the_original_naming_its_successor(rw, api):
     follow = api(rw.hospital_doctor).get(_url(successor)).json()
     assert follow["redirected_from"]["public_id"] == str(referral.public_id)
     assert follow["to_department"]["public_id"] == str(rw.surgery.public_id)
+
+
+def test_the_timeline_reads_in_the_requests_language_whoever_wrote_it(rw, api):
+    referral = submitted(rw)
+    english = api(rw.hospital_doctor, language="en")
+    redirect = {"to_department": str(rw.surgery.public_id), "reason": "需外科处理"}
+    assert _post(english, _url(referral, "/redirect"), redirect).status_code == 200
+    successor = Referral.objects.get(redirected_from=referral)
+    # A step written before notes kept their parameters: translated then, shown as stored.
+    ReferralEvent.objects.create(
+        referral=successor,
+        action="submit",
+        side=ReferralSide.RECEIVER,
+        actor_label="王医生",
+        note="由 ZZ0 改派",
+    )
+    services.referral_sweep_deadlines(
+        now=timezone.now() + datetime.timedelta(days=30)
+    )  # the system expires it
+
+    def steps(client):
+        timeline = client.get(_url(successor)).json()["timeline"]
+        return [(step["actor_name"], step["note"]) for step in timeline]
+
+    doctor = rw.hospital_doctor.full_name or rw.hospital_doctor.username
+    assert steps(english) == [
+        (doctor, f"Redirected from {referral.number}"),
+        ("王医生", "由 ZZ0 改派"),
+        ("System", "The receiver did not respond in time"),
+    ]
+    assert steps(api(rw.hospital_doctor)) == [
+        (doctor, f"由 {referral.number} 改派"),
+        ("王医生", "由 ZZ0 改派"),
+        ("系统", "接收方未在时限内响应"),
+    ]
+    # The reason the doctor typed stays as typed for every reader.
+    assert english.get(_url(referral)).json()["timeline"][-1]["note"] == "需外科处理"
 
 
 def test_cancel_request_is_answered_by_the_receiver(rw, api):

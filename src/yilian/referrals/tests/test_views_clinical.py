@@ -505,6 +505,24 @@ def test_redirect_offers_departments_and_creates_the_successor(client_for, rw):
     assert successor.number in html
 
 
+def test_timeline_notes_read_in_the_readers_language_and_typed_reasons_as_typed(client_for, rw):
+    referral = submitted(rw)
+    chinese = client_for(rw.hospital_doctor)
+    _act(chinese, referral, "redirect", to_department=str(rw.surgery.public_id), reason="外科处理")
+    successor = Referral.objects.get(redirected_from=referral)
+    english = client_for(rw.hospital_coordinator)
+    page = _html(
+        english.get(reverse("referrals:detail", args=[successor.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    )
+    assert f'<div class="note">Redirected from {referral.number}</div>' in page and "改派</div>" not in page
+    page = _html(chinese.get(reverse("referrals:detail", args=[successor.public_id])))
+    assert f'<div class="note">由 {referral.number} 改派</div>' in page
+    page = _html(
+        english.get(reverse("referrals:detail", args=[referral.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    )
+    assert '<div class="note">外科处理</div>' in page
+
+
 def test_draft_is_edited_and_submitted_from_its_page(client_for, rw):
     referral = draft(rw, reason="初稿")
     client = client_for(rw.township_doctor)

@@ -109,7 +109,7 @@ class TeleconsultationEventSerializer(serializers.Serializer):
     side = EnumField(TeleconsultationSide, read_only=True)
     actor_name = serializers.CharField(source="actor_label", read_only=True)
     institution_name = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
 
     def get_action_label(self, event: Any) -> str:

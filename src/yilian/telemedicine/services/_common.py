@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Invalid
+from yilian.core.messages import Message, stored
 from yilian.institutions.models import Institution
 from yilian.telemedicine.choices import TeleconsultationSide
 from yilian.telemedicine.models import Teleconsultation, TeleconsultationEvent
@@ -38,7 +39,7 @@ def step(
     action: str,
     side: str,
     from_status: str = "",
-    note: str = "",
+    note: str | Message = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
@@ -46,8 +47,11 @@ def step(
     """Write the timeline step and the audit event of one change (inside the caller's transaction).
 
     The audit event is filed under the acting side's institution and the
-    consortium, so both administrators and the office read it.
+    consortium, so both administrators and the office read it. A system
+    note is a ``core.messages.message`` (shown in each reader's language);
+    text the user typed is a plain string, kept as typed.
     """
+    note_template, note_params = stored(note)
     institution: Institution = (
         teleconsultation.inviting_institution
         if side == TeleconsultationSide.INVITING
@@ -62,7 +66,8 @@ def step(
         actor=actor,
         actor_label=actor_label(actor),
         institution_name=institution.name,
-        note=note[:500],
+        note=note_template[:500],
+        note_params=note_params,
     )
     record_event(
         actor=actor,

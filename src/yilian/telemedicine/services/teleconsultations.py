@@ -12,11 +12,13 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
+from yilian.core.messages import message
 from yilian.institutions.choices import DepartmentSpecialty
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
@@ -136,14 +138,14 @@ def _validate_invitation(
         errors["required_specialty"] = [_("无效的专业（诊疗科目）代码。")]
     if (data.get("required_title") or "") not in TITLE_RANK:
         errors["required_title"] = [_("请选择所需的医师职称。")]
-    for name, message in (
+    for name, required in (
         ("reason", _("请填写会诊原因。")),
         ("purpose", _("请填写会诊目的。")),
         ("case_summary", _("请填写病历摘要。")),
     ):
         data[name] = str(data.get(name) or "").strip()
         if not data[name]:
-            errors[name] = [message]
+            errors[name] = [required]
     too_long(data, MAX_TEXT, errors)
     if data.get("diagnosis_code"):
         try:
@@ -277,7 +279,9 @@ def teleconsultation_create(
                 after=snapshot(teleconsultation, AUDITED_FIELDS),
                 details={"fee_amount": str(fee)},
             )
-            _notify_invited(teleconsultation, "teleconsultation.new", _("新的远程会诊邀请：{number}"))
+            _notify_invited(
+                teleconsultation, "teleconsultation.new", gettext_noop("新的远程会诊邀请：{number}")
+            )
     except IntegrityError as error:
         if key:
             existing = Teleconsultation.objects.filter(created_by=actor, idempotency_key=key).first()
@@ -365,8 +369,8 @@ def _accept(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any
     expert = fields["expert"]
     _check_expert(tc, expert)
     bump(tc, status=target, expert=expert, answered_at=timezone.now(), answered_by=actor)
-    _notify_inviting(tc, "teleconsultation.answered", _("远程会诊邀请已接受：{number}"))
-    _notify_expert(tc, _("您被指定为远程会诊专家：{number}"))
+    _notify_inviting(tc, "teleconsultation.answered", gettext_noop("远程会诊邀请已接受：{number}"))
+    _notify_expert(tc, gettext_noop("您被指定为远程会诊专家：{number}"))
     return {"expert": str(expert.public_id)}
 
 
@@ -380,7 +384,7 @@ def _decline(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, An
         answered_by=actor,
         ended_at=now,
     )
-    _notify_inviting(tc, "teleconsultation.answered", _("远程会诊邀请被谢绝：{number}"))
+    _notify_inviting(tc, "teleconsultation.answered", gettext_noop("远程会诊邀请被谢绝：{number}"))
     return {}
 
 
@@ -391,8 +395,8 @@ def _assign(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any
         raise Invalid({"expert": [_("该医师已是本次会诊的专家。")]})
     _release(tc)
     bump(tc, status=target, expert=expert, scheduled_at=None)
-    _notify_expert(tc, _("您被指定为远程会诊专家：{number}"))
-    _notify_inviting(tc, "teleconsultation.answered", _("远程会诊已更换专家：{number}"))
+    _notify_expert(tc, gettext_noop("您被指定为远程会诊专家：{number}"))
+    _notify_inviting(tc, "teleconsultation.answered", gettext_noop("远程会诊已更换专家：{number}"))
     return {"expert": str(expert.public_id)}
 
 
@@ -435,8 +439,8 @@ def _schedule(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, A
     if slot is not None and (held is None or held.pk != slot.pk):
         _book(tc, slot)
     bump(tc, status=target, scheduled_at=when, meeting_link=link)
-    _notify_inviting(tc, "teleconsultation.answered", _("远程会诊已排期：{number}"))
-    _notify_expert(tc, _("远程会诊已排期：{number}"))
+    _notify_inviting(tc, "teleconsultation.answered", gettext_noop("远程会诊已排期：{number}"))
+    _notify_expert(tc, gettext_noop("远程会诊已排期：{number}"))
     return {"scheduled_at": str(when), "booked": slot is not None}
 
 
@@ -447,7 +451,7 @@ def _sign_opinion(actor: Any, tc: Teleconsultation, target: str, fields: dict[st
     now = timezone.now()
     bump(tc, status=target, opinion=opinion, opinion_signed_at=now, opinion_signed_by=actor)
     charged = _charge(tc)
-    _notify_inviting(tc, "teleconsultation.opinion", _("远程会诊意见已签署：{number}"))
+    _notify_inviting(tc, "teleconsultation.opinion", gettext_noop("远程会诊意见已签署：{number}"))
     return {"charged": str(charged)}
 
 
@@ -507,7 +511,9 @@ def _conclude(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, A
         changes["referral"] = referral
         details["referral"] = referral.number
     bump(tc, **changes)
-    _notify_invited(tc, "teleconsultation.concluded", _("远程会诊已完成：{number}"), with_expert=True)
+    _notify_invited(
+        tc, "teleconsultation.concluded", gettext_noop("远程会诊已完成：{number}"), with_expert=True
+    )
     return details
 
 
@@ -545,7 +551,9 @@ def _refer(actor: Any, tc: Teleconsultation, department: Department, fields: dic
 def _cancel(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any]) -> dict[str, Any]:
     _release(tc)
     bump(tc, status=target, decline_reason=str(fields["reason"]).strip()[:200], ended_at=timezone.now())
-    _notify_invited(tc, "teleconsultation.cancelled", _("远程会诊已取消：{number}"), with_expert=True)
+    _notify_invited(
+        tc, "teleconsultation.cancelled", gettext_noop("远程会诊已取消：{number}"), with_expert=True
+    )
     return {}
 
 
@@ -568,14 +576,15 @@ def _link(tc: Teleconsultation) -> str:
 
 
 def _notify_invited(tc: Teleconsultation, topic: str, title: str, *, with_expert: bool = False) -> None:
-    """Tell the invited institution's coordinators (and the expert when asked)."""
+    """Tell the invited institution's coordinators (and the expert when asked); ``title`` is an untranslated
+    msgid (``gettext_noop``) with ``{number}``, read in each recipient's language."""
     recipients = list(users_holding(tc.invited_institution_id, workflow.ANSWERING_ROLES))
     if with_expert and tc.expert_id:
         recipients.append(tc.expert)
     notify(
         recipients=recipients,
         topic=topic,
-        title=title.format(number=tc.number),
+        title=message(title, number=tc.number),
         body=f"{tc.inviting_institution.name} → {tc.invited_institution.name}",
         link=_link(tc),
         object_id=str(tc.public_id),
@@ -591,7 +600,7 @@ def _notify_inviting(tc: Teleconsultation, topic: str, title: str) -> None:
     notify(
         recipients=recipients,
         topic=topic,
-        title=title.format(number=tc.number),
+        title=message(title, number=tc.number),
         body=tc.invited_institution.name,
         link=_link(tc),
         object_id=str(tc.public_id),
@@ -604,7 +613,7 @@ def _notify_expert(tc: Teleconsultation, title: str) -> None:
         notify(
             recipients=[tc.expert],
             topic="teleconsultation.assigned",
-            title=title.format(number=tc.number),
+            title=message(title, number=tc.number),
             body=tc.inviting_institution.name,
             link=_link(tc),
             object_id=str(tc.public_id),
@@ -662,6 +671,10 @@ def teleconsultation_attach(
             action="attach",
             side=side,
             from_status=locked.status,
-            note=f"{AttachmentKind(kind).label}：{attachment.original_filename}",
+            note=message(
+                gettext_noop("{kind}：{filename}"),
+                kind=AttachmentKind(kind),
+                filename=attachment.original_filename,
+            ),
         )
     return attachment
