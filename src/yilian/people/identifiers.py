@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.utils.translation import gettext as _
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import (
     InvalidChecksum,
@@ -38,13 +39,48 @@ class ResidentId:
     region_code: str
 
 
+def address_code_in_use_since(number: str, year: int) -> bool:
+    """Whether the number's 6-digit address code was in use in ``year`` or any year after it.
+
+    python-stdnum (``cn.ric.get_birth_place``) accepts an address code only if it was in use in
+    the birth year. But a number carries the code of the place where it was issued, and most
+    18-digit numbers were issued from 1999 on, long after their holders' birth. A county whose
+    code changed when its prefecture was reorganised (金寨县 became 341524 in 1999, the year 六安
+    became a city) has residents born in 1985 with 341524 (python-stdnum issue #442). So a code
+    counts if it was in use at some time from the birth year on, when the number could have been
+    issued; a code retired before the holder was born still fails. Codes come from stdnum's GB/T
+    2260 list (``cn/loc``).
+    """
+    results = numdb.get("cn/loc").info(number[:6])
+    info = {key: value for _part, props in results for key, value in props.items()}
+    for county in info.get("county", "").split(","):
+        if not county:
+            continue
+        if not county.startswith("["):
+            return True
+        period, _name = county[1:].split("]", 1)
+        _start, end = period.split("-")
+        if not end or int(end) >= year:
+            return True
+    return False
+
+
 def parse_resident_id(value: str) -> ResidentId:
     """Validate an 18-character resident ID number and return its parts.
 
-    Raises Invalid (field ``id_number``) with the specific reason.
+    python-stdnum checks the length, format, check character, birth date and
+    address code, except that an address code first used after the holder's
+    birth is accepted (``address_code_in_use_since``). Raises Invalid (field
+    ``id_number``) with the specific reason.
     """
     try:
-        number = ric.validate(value or "")
+        try:
+            number = ric.validate(value or "")
+        except InvalidComponent:
+            # The birth date is checked again (a bad one raises); only the address code's years differ.
+            number = ric.compact(value or "")
+            if not address_code_in_use_since(number, ric.get_birth_date(number).year):
+                raise
     except InvalidLength:
         message = _("身份证号应为 18 位。")
     except InvalidChecksum:

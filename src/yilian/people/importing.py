@@ -24,7 +24,13 @@ from stdnum.exceptions import ValidationError
 from yilian.core.exceptions import Invalid
 from yilian.core.text import pinyin_full, pinyin_initials
 from yilian.people.choices import InsuranceScheme
-from yilian.people.identifiers import _key, hash_id_number, mask_id_number, parse_resident_id
+from yilian.people.identifiers import (
+    _key,
+    address_code_in_use_since,
+    hash_id_number,
+    mask_id_number,
+    parse_resident_id,
+)
 from yilian.people.models import Person, PersonInstitutionLink
 
 CACHE_LIMIT = 250_000
@@ -101,9 +107,9 @@ def db_date(day: datetime.date | None) -> Any:
 class ResidentIdChecker:
     """Checks resident ID numbers exactly as ``parse_resident_id`` (python-stdnum ``cn.ric``), fast.
 
-    stdnum's birthplace check looks the 6-digit region code up in its table
-    of counties valid in the birth year: by far the slowest step, and it
-    depends on (region code, birth year) only, so its answer is cached per
+    The address-code check (``address_code_in_use_since``) looks the 6-digit
+    region code up in stdnum's table of counties: by far the slowest step, and
+    it depends on (region code, birth year) only, so its answer is cached per
     pair. Numbers that fail any step go through ``parse_resident_id`` itself
     for the reason in Chinese. Returns (number, birth date, gender) or the reason.
     """
@@ -126,11 +132,7 @@ class ResidentIdChecker:
                 key = (number[:6], birth.year)
                 placed = self._places.get(key)
                 if placed is None:
-                    try:
-                        ric.get_birth_place(number)
-                        placed = True
-                    except ValidationError:
-                        placed = False
+                    placed = address_code_in_use_since(number, birth.year)
                     if len(self._places) >= CACHE_LIMIT:
                         self._places.clear()
                     self._places[key] = placed

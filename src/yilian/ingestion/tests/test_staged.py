@@ -182,6 +182,8 @@ def test_resident_id_checker_agrees_with_stdnum():
         resident_id(3, region="999999"),
         resident_id(4, region="110101", birth="19500101"),
         "342423198001011230",
+        "341524198503129441",  # an address code first used after the birth (1999)
+        "34252220050312944X",  # an address code retired before the birth (2000)
         "3424231980010112",
         "34242319800101123Ｘ",
         "",

@@ -87,6 +87,32 @@ def test_register_rejects_bad_numbers_with_a_field_error_and_saves_nothing(world
     assert not Person.objects.exists() and not AuditEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # 金寨县 has been 341524 since 1999 (六安 became a city); 18-digit numbers issued since then
+        # carry it for residents born long before (python-stdnum issue #442 refused them).
+        "34152419850312944",
+        # 郎溪县's code 342522, retired in 2000, on a number of someone born before that.
+        "34252219850312944",
+    ],
+)
+def test_an_address_code_first_used_after_the_birth_is_accepted(world, body):
+    parsed = parse_resident_id(_with_check(body))
+    assert parsed.birth_date == datetime.date(1985, 3, 12) and parsed.region_code == body[:6]
+    person, created = services.person_register(
+        actor=world.hospital_doctor, institution=world.hospital, id_number=_with_check(body), name="甲"
+    )
+    assert created and person.birth_date == datetime.date(1985, 3, 12)
+
+
+def test_an_address_code_retired_before_the_birth_is_refused(world):
+    # 郎溪县's 342522 was retired in 2000: nobody born in 2005 was issued a number with it.
+    with pytest.raises(Invalid) as error:
+        parse_resident_id(_with_check("34252220050312944"))
+    assert "地址码" in error.value.as_text()["id_number"][0]
+
+
 def test_wrong_check_digit_is_reported_as_such(world):
     good = resident_id()
     wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
