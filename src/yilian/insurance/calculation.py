@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from yilian.insurance.choices import SettlementTier
 
@@ -23,6 +24,22 @@ TIERS: tuple[str, ...] = (SettlementTier.LEAD, SettlementTier.TOWNSHIP, Settleme
 def money(value: Decimal | int | str) -> Decimal:
     """``value`` rounded half-up to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A typed or posted number as a finite Decimal; raises ValueError for anything else.
+
+    ``Decimal()`` accepts "NaN", "sNaN" and "Infinity", and a NaN then fails
+    every comparison with InvalidOperation (a 500), so every decimal input of
+    the app is read through here.
+    """
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError(f"not a number: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def split_to_cent(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

@@ -8,7 +8,7 @@ an audit event. Raises NotAllowed / Conflict / Invalid from
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -59,29 +59,39 @@ RULE_PRESETS: dict[str, dict[str, Any]] = {
 """The default tier ratio and the seeds' alternative."""
 
 
-def _decimal(value: Any, field: str, errors: dict[str, list[str]], label: str) -> Decimal | None:
+MAX_MONEY = Decimal("1000000000000")
+"""Money columns hold 14 digits with 2 places: amounts and the fund total must stay below 10¹²."""
+
+
+def _number(value: Any, field: str, label: str, errors: dict[str, list[str]]) -> Decimal | None:
+    """``value`` as a finite Decimal, or None with "…须为数字" added to ``errors``."""
     try:
-        return Decimal(str(value)).quantize(Decimal("0.0001"))
-    except (InvalidOperation, ValueError, TypeError):
+        return calculation.to_decimal(value)
+    except ValueError:
         errors.setdefault(field, []).append(_("%(label)s须为数字") % {"label": label})
         return None
 
 
 def _rate(data: Mapping[str, Any], field: str, label: str, errors: dict[str, list[str]]) -> Decimal | None:
-    value = _decimal(data.get(field), field, errors, label)
-    if value is not None and not (Decimal("0") <= value <= Decimal("1")):
+    value = _number(data.get(field), field, label, errors)
+    if value is None:
+        return None
+    # Range first: quantizing a huge number raises InvalidOperation.
+    if not Decimal("0") <= value <= Decimal("1"):
         errors.setdefault(field, []).append(_("%(label)s须在0到1之间") % {"label": label})
-    return value
+        return None
+    return value.quantize(Decimal("0.0001"))
 
 
 def _money(value: Any, field: str, label: str, errors: dict[str, list[str]]) -> Decimal | None:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        errors.setdefault(field, []).append(_("%(label)s须为金额") % {"label": label})
+    amount = _number(value, field, label, errors)
+    if amount is None:
         return None
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         errors.setdefault(field, []).append(_("%(label)s不能为负数") % {"label": label})
+        return None
+    if amount >= MAX_MONEY:
+        errors.setdefault(field, []).append(_("%(label)s过大") % {"label": label})
         return None
     return calculation.money(amount)
 
@@ -143,7 +153,10 @@ def _clean_budget(
             deductions.append((name[:60], amount))
     if not errors:
         gross = sum((count * fund for _scheme, count, fund in headcounts), Decimal("0"))
-        if sum((amount for _name, amount in deductions), Decimal("0")) > gross:
+        if gross >= MAX_MONEY:
+            # The pool and the settlement's figures are stored in money columns.
+            errors["headcounts"] = [_("基金总额过大")]
+        elif sum((amount for _name, amount in deductions), Decimal("0")) > gross:
             errors["deductions"] = [_("扣除项合计超过基金总额")]
     if errors:
         raise Invalid(errors)
@@ -360,12 +373,12 @@ def settlement_freeze(
     clean_scores: dict[int, Decimal] = {}
     for institution_id, score in (scores or {}).items():
         try:
-            value = Decimal(str(score)).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
+            value = calculation.to_decimal(score)
+        except ValueError:
             raise Invalid({"scores": [_("考核得分须为数字")]}) from None
         if not Decimal("0") <= value <= Decimal("100"):
             raise Invalid({"scores": [_("考核得分须在0到100之间")]})
-        clean_scores[int(institution_id)] = value
+        clean_scores[int(institution_id)] = value.quantize(Decimal("0.01"))
     aggregates = selectors.settlement_aggregates(budget, clean_scores)
     outcome = calculation.settle(aggregates, selectors.rule_parameters(rule))
     try:

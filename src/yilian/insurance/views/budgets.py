@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -351,9 +351,9 @@ def _whatif_columns(request: HttpRequest, budget: GlobalBudget) -> list[dict[str
 def parameters_from(column: dict[str, Any], index: int) -> calculation.Parameters:
     """Calculation parameters from one what-if column; raises Invalid with the column number."""
     try:
-        rates = [Decimal(column[key]) for key in ("share", "alpha", "gamma")]
+        rates = [calculation.to_decimal(column[key]) for key in ("share", "alpha", "gamma")]
         parts = [int(column[key]) for key in ("lead", "township", "village")]
-    except (InvalidOperation, ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError):
         raise Invalid(_("第%(n)s列参数须为数字") % {"n": index + 1}) from None
     if any(not Decimal(0) <= rate <= Decimal(1) for rate in rates):
         raise Invalid(_("第%(n)s列的比例须在0到1之间") % {"n": index + 1})
