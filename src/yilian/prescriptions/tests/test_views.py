@@ -97,6 +97,9 @@ def test_write_a_long_prescription_in_the_form(rw):
     text = page.content.decode()
     assert page.status_code == 200
     assert rw.amlodipine.code in text and rw.amoxicillin.code not in text  # only chronic stocked drugs
+    # The dose is counted in the drug's dose unit: each option carries it and each row shows it.
+    assert f'data-dose-unit="{rw.amlodipine.dose_unit}"' in text
+    assert text.count('data-testid="rx-dose-unit" data-dose-unit-of="items-') == 5
     data = {
         "institution": str(rw.world.township.public_id),
         "kind": "long",

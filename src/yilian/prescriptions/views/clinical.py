@@ -261,7 +261,8 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
             "person": person,
             "source": source,
             "formulary": formulary,
-            "drug_options": [forms.drug_option(d) for d in offered_drugs.values()],
+            # With each option its dose unit: the dose is counted in it (片, ml…), shown beside the field.
+            "drug_options": [(forms.drug_option(d), d.dose_unit) for d in offered_drugs.values()],
             "institution": institution,
             "no_sources": kind == PrescriptionKind.EXTENDED and person is not None and not sources,
         },
