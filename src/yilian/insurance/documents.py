@@ -28,10 +28,16 @@ from yilian.insurance.selectors import BudgetMonthly
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 MONEY_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.00##"
+
+
+def _amount(value: Any) -> Decimal:
+    """A figure kept as a string in ``Settlement.figures`` (or a Decimal) as a Decimal."""
+    return Decimal(str(value))
 
 
 def _yuan(value: Any) -> str:
-    return f"{Decimal(str(value)):,.2f}"
+    return f"{_amount(value):,.2f}"
 
 
 def _place_label(place: str) -> str:
@@ -41,13 +47,21 @@ def _place_label(place: str) -> str:
         return place
 
 
-def _parameter_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+def _rate(value: Any) -> Decimal | str:
+    try:
+        return _amount(value)
+    except ArithmeticError:
+        return str(value or "")
+
+
+def _parameter_rows(figures: dict[str, Any]) -> list[tuple[str, Decimal | str]]:
+    """The rule's parameters: rates as Decimals (numbers in Excel), the name and tier ratio as text."""
     parameters = figures.get("parameters", {})
     return [
         (_("方案"), str(parameters.get("name", ""))),
-        (_("打包比例"), str(parameters.get("consortium_share", ""))),
-        (_("结余留用比例 α"), str(parameters.get("surplus_retained", ""))),
-        (_("合理超支医共体承担比例 γ"), str(parameters.get("overspend_borne", ""))),
+        (_("打包比例"), _rate(parameters.get("consortium_share", ""))),
+        (_("结余留用比例 α"), _rate(parameters.get("surplus_retained", ""))),
+        (_("合理超支医共体承担比例 γ"), _rate(parameters.get("overspend_borne", ""))),
         (
             _("牵头医院 : 乡镇卫生院 : 村卫生室"),
             f"{parameters.get('lead_parts')} : {parameters.get('township_parts')} : {parameters.get('village_parts')}",
@@ -56,18 +70,19 @@ def _parameter_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _summary_rows(settlement: Settlement) -> list[tuple[str, str]]:
+def _summary_rows(settlement: Settlement) -> list[tuple[str, Decimal]]:
+    """The settlement's money figures as Decimals: the PDF formats them, the workbook writes numbers."""
     figures = settlement.figures
     return [
-        (_("基金总额（扣除后）"), _yuan(figures.get("fund_base", "0"))),
-        (_("医共体基金池"), _yuan(settlement.pool)),
-        (_("计入的医保基金支付"), _yuan(figures.get("charged_claims", "0"))),
-        (_("起付线差价补贴"), _yuan(figures.get("subsidies", "0"))),
-        (_("计入支出合计"), _yuan(settlement.spent)),
-        (_("结余（负数为超支）"), _yuan(settlement.result)),
-        (_("不合理费用"), _yuan(figures.get("unreasonable", "0"))),
-        (_("医共体所得（负数为承担）"), _yuan(settlement.consortium_amount)),
-        (_("基金承担"), _yuan(settlement.fund_amount)),
+        (_("基金总额（扣除后）"), _amount(figures.get("fund_base", "0"))),
+        (_("医共体基金池"), _amount(settlement.pool)),
+        (_("计入的医保基金支付"), _amount(figures.get("charged_claims", "0"))),
+        (_("起付线差价补贴"), _amount(figures.get("subsidies", "0"))),
+        (_("计入支出合计"), _amount(settlement.spent)),
+        (_("结余（负数为超支）"), _amount(settlement.result)),
+        (_("不合理费用"), _amount(figures.get("unreasonable", "0"))),
+        (_("医共体所得（负数为承担）"), _amount(settlement.consortium_amount)),
+        (_("基金承担"), _amount(settlement.fund_amount)),
     ]
 
 
@@ -115,7 +130,7 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
     y -= 3 * mm
     line(_("一、基金池与结果"), 12, gap=7 * mm)
     for label, value in _summary_rows(settlement):
-        pair(label, value)
+        pair(label, _yuan(value))
     y -= 3 * mm
     line(_("二、支出去向（基金支付）"), 12, gap=7 * mm)
     for place, amount in settlement.figures.get("spent_by_place", {}).items():
@@ -123,7 +138,7 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
     y -= 3 * mm
     line(_("三、结算方案参数"), 12, gap=7 * mm)
     for label, value in _parameter_rows(settlement.figures):
-        pair(label, value)
+        pair(label, str(value))
     y -= 3 * mm
     line(_("四、成员单位分配"), 12, gap=7 * mm)
     for share in shares:
@@ -191,10 +206,17 @@ def settlement_workbook(
     summary.append([_("年度"), settlement.budget.year])
     summary.append([_("版本"), settlement.version])
     summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
-    for label, value in _summary_rows(settlement) + _parameter_rows(settlement.figures):
+    # Numbers, not formatted text, so the sheet can be summed; the format shows the separators.
+    for label, amount in _summary_rows(settlement):
+        summary.append([label, amount])
+        summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
+    for label, value in _parameter_rows(settlement.figures):
         summary.append([label, value])
+        if isinstance(value, Decimal):
+            summary.cell(row=summary.max_row, column=2).number_format = RATE_FORMAT
     for place, amount in settlement.figures.get("spent_by_place", {}).items():
-        summary.append([_place_label(place), _yuan(amount)])
+        summary.append([_place_label(place), _amount(amount)])
+        summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
     _monthly_sheet(workbook.create_sheet(_("月度")), monthly)
     sheet = workbook.create_sheet(_("分配"))
     _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）")])
