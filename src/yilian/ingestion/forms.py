@@ -30,3 +30,9 @@ class ImportUploadForm(forms.Form):
         self.fields["kind"].choices = [c for c in ImportKind.choices if c[0] in kinds]
         self.fields["institution"].choices = [("", "—")] + [(str(i.public_id), i.name) for i in institutions]
         self.fields["region"].choices = [("", "—")] + [(r.code, str(r)) for r in regions]
+        # One choice is the answer: preselected, so a user of one institution is not sent back (with
+        # the file input emptied, as browsers do) for not picking it.
+        for name in ("institution", "region"):
+            options = self.fields[name].choices
+            if len(options) == 2:
+                self.fields[name].initial = options[1][0]

@@ -29,6 +29,9 @@ def test_upload_list_detail_and_errors(client, world):
     client.force_login(world.hospital_admin)
     page = client.get(reverse("ingestion:new"))
     assert page.status_code == 200 and "全部成功才导入" in page.content.decode()
+    # The administrator's one institution is preselected.
+    assert page.context["form"]["institution"].value() == str(world.hospital.public_id)
+    assert f'<option value="{world.hospital.public_id}" selected>' in page.content.decode()
     rows = [encounter_row(world.hospital, n) for n in range(4)]
     rows.append(encounter_row(world.hospital, 8, 总费用="-5", 基金支付="0", 个人支付="0"))
     response = _upload(client, world, rows)
