@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yilian.core.messages import render
 from yilian.core.models import BaseModel
 from yilian.ingestion.choices import ImportKind, ImportStatus
 
@@ -72,7 +73,7 @@ class ImportJob(BaseModel):
 
 
 class ImportRowError(models.Model):
-    """One rejected row of an import: its row number in the file, the column and the reason in Chinese."""
+    """One rejected row of an import: its row number in the file, the column and the reason (stored untranslated)."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField(_("行号"))
@@ -88,3 +89,8 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row_number} {self.column}: {self.reason}"
+
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language: imports run in the worker, which stores the msgid."""
+        return render(self.reason)

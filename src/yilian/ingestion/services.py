@@ -13,15 +13,17 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.audit import record_event
 from yilian.core.data_items import facts_changed
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.messages import render
 from yilian.encounters.importing import EncounterRows, derive_service_volumes
 from yilian.ingestion import policies, readers, selectors, staging
 from yilian.ingestion.choices import ImportKind, ImportStatus
@@ -243,7 +245,8 @@ def import_job_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | No
     Only a QUEUED job runs (the status flips to RUNNING in one conditional
     update, so two workers never run one job). Any unexpected error marks the
     job FAILED with the reason and is re-raised; committed batches stay and a
-    resume continues after them. ``progress`` is called after every batch.
+    resume continues after them. ``progress`` is called after every batch. Rejected rows'
+    reasons are stored in the source language (``ImportRowError.display_reason``).
     """
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
@@ -252,7 +255,10 @@ def import_job_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | No
     if not claimed:
         raise Conflict(_("该导入任务不在排队状态。"))
     try:
-        _run(job, progress)
+        # In the source language whoever runs it (worker, command, a request with the immediate
+        # backend): the rows' reasons are stored as msgids and shown in each reader's language.
+        with translation.override(settings.LANGUAGE_CODE):
+            _run(job, progress)
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, failure=str(error)[:2000], finished_at=timezone.now()
@@ -522,7 +528,8 @@ def errors_xlsx(job: ImportJob) -> bytes:
         .values_list("row_number", "column", "value", "reason")
         .iterator(chunk_size=2000)
     ):
-        sheet.append(list(row))
+        number, column, value, reason = row
+        sheet.append([number, column, value, render(reason)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -71,9 +71,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportRowErrorSerializer(serializers.ModelSerializer):
-    """One rejected row: row number, column, value, reason in Chinese."""
+    """One rejected row: row number, column (the file's heading), value, reason in the request's language."""
 
     row_number = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(source="display_reason", read_only=True)
 
     class Meta:
         model = ImportRowError

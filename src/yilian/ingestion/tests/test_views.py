@@ -111,3 +111,21 @@ def test_list_page_query_count(client, world, django_assert_max_num_queries):
         _upload(client, world, [encounter_row(world.hospital, n)])
     with django_assert_max_num_queries(15):
         assert client.get(reverse("ingestion:list")).status_code == 200
+
+
+def test_rejected_rows_read_in_the_readers_language(client, world):
+    """The reasons are stored in the source language, whoever ran the job, and shown in the reader's."""
+    from django.utils import translation
+
+    client.force_login(world.hospital_admin)
+    bad = encounter_row(world.hospital, 1, 总费用="-5", 基金支付="0", 个人支付="0")
+    _upload(client, world, [bad])
+    job = ImportJob.objects.get()
+    with translation.override("en"):  # as an English request would with the immediate backend
+        services.import_job_run(job)
+    assert job.row_errors.get().reason == "金额不能为负数。"
+    url = reverse("ingestion:detail", args=[job.public_id])
+    assert "金额不能为负数" in client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "金额不能为负数" not in english and "negative" in english
+    assert "：" not in english.split("<h1>")[1].split("</h1>")[0]  # the heading's colon too

@@ -52,7 +52,9 @@ class Command(BaseCommand):
         if job.failure:
             self.stdout.write(f"failure: {job.failure}")
         for error in selectors.import_row_errors(job)[: options["show_errors"]]:
-            self.stdout.write(f"  row {error.row_number} [{error.column}] {error.value}: {error.reason}")
+            self.stdout.write(
+                f"  row {error.row_number} [{error.column}] {error.value}: {error.display_reason}"
+            )
 
     def _actor(self, username: str) -> Any:
         if not username:
