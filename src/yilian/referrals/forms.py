@@ -7,7 +7,6 @@ value the actor may not use fails like any other bad input.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import forms
@@ -32,7 +31,7 @@ from yilian.referrals.choices import (
 SUMMARY_WIDGET = forms.Textarea(attrs={"rows": 3})
 
 DEPARTMENT_INPUTS = "[name='from_institution'],[name='diagnosis_code'],[name='to_department']"
-BOOKING_INPUTS = "[name='to_department'],[name='kind'],[name='booking_date']"
+BOOKING_INPUTS = "[name='to_department'],[name='kind'],[name='booking']"
 
 
 def _refresh(field: forms.Field, url: Any, target: str, include: str, trigger: str = "change") -> None:
@@ -73,15 +72,31 @@ def department_choices(
     return choices
 
 
-def booking_choices(days: list[Any]) -> list[tuple[str, str]]:
-    """Reserved days as select choices with the places left."""
+def booking_choices(pools: list[Any]) -> list[tuple[str, str]]:
+    """Pools of reserved places as select choices: the pool's public id, its day, whom it is for (a day
+    may have a general pool and one kept for signed residents) and the places left."""
     return [("", _("不预约（由接收方安排）"))] + [
         (
-            day.date.isoformat(),
-            _("%(day)s（剩余 %(left)s 个）") % {"day": day.date.isoformat(), "left": day.remaining},
+            str(pool.public_id),
+            _("%(day)s · %(pool)s（剩余 %(left)s 个）")
+            % {
+                "day": pool.date.isoformat(),
+                "pool": _("仅限签约居民") if pool.signed_residents_only else _("普通号源"),
+                "left": pool.remaining,
+            },
         )
-        for day in days
+        for pool in pools
     ]
+
+
+def _booking(value: str) -> Any:
+    """The chosen pool by public id, or None for no booking (the service checks it fits the referral)."""
+    if not value:
+        return None
+    try:
+        return selectors.reserved_capacity_get(value)
+    except Invalid as error:
+        raise forms.ValidationError(error.as_text()["booking"]) from error
 
 
 def _department(value: str, field: str) -> Department | None:
@@ -91,15 +106,6 @@ def _department(value: str, field: str) -> Department | None:
         return selectors.department_for_referral(value, field=field)
     except Invalid as error:
         raise forms.ValidationError(error.as_text()[field]) from error
-
-
-def _iso_date(value: str) -> datetime.date | None:
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise forms.ValidationError(_("请选择有效的日期。")) from error
 
 
 # Lists --------------------------------------------------------------------------------------
@@ -235,11 +241,14 @@ class ReferralNewForm(ReferralContentForm):
         label=_("转出机构"), queryset=None, to_field_name="public_id", empty_label=None
     )
     encounter = forms.UUIDField(required=False, widget=forms.HiddenInput())
-    booking_date = forms.CharField(
+    booking = forms.CharField(
         label=_("预约接收科室预留号源"),
         required=False,
-        widget=forms.Select(attrs={"data-testid": "booking-date"}),
-        help_text=_("仅医联体内、门诊/住院/检查类转诊可预约；提交时占用一个号源。"),
+        widget=forms.Select(attrs={"data-testid": "booking"}),
+        help_text=_(
+            "仅医联体内、门诊/住院/检查类转诊可预约；提交时占用所选的一个号源。"
+            "“仅限签约居民”的号源只供有生效家庭医生签约的患者预约。"
+        ),
     )
     acknowledge_missing = forms.BooleanField(label=_("资料不全仍提交"), required=False)
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput())
@@ -264,7 +273,7 @@ class ReferralNewForm(ReferralContentForm):
         ]
         person_field.widget.attrs["data-testid"] = "person-select"
         self.fields["from_institution"].queryset = institutions  # type: ignore[attr-defined]
-        self.fields["booking_date"].widget.choices = booking_choices(booking_days)  # type: ignore[attr-defined]
+        self.fields["booking"].widget.choices = booking_choices(booking_days)  # type: ignore[attr-defined]
         _refresh(
             self.fields["from_institution"],
             reverse_lazy("referrals:department-options"),
@@ -275,13 +284,13 @@ class ReferralNewForm(ReferralContentForm):
             _refresh(
                 self.fields[name],
                 reverse_lazy("referrals:booking-options"),
-                "#id_booking_date",
+                "#id_booking",
                 BOOKING_INPUTS,
             )
 
-    def clean_booking_date(self) -> datetime.date | None:
-        """An ISO day (the service checks it is bookable)."""
-        return _iso_date(self.cleaned_data.get("booking_date") or "")
+    def clean_booking(self) -> Any:
+        """The chosen pool (the service checks it is bookable for this referral)."""
+        return _booking(self.cleaned_data.get("booking") or "")
 
 
 def person_label(person: Any) -> str:
@@ -378,22 +387,34 @@ class CompleteActionForm(ActionForm):
 
 
 class SubmitActionForm(ActionForm):
-    """Send a draft: optionally book a reserved place; acknowledge missing materials."""
+    """Send a draft: optionally book a reserved place; confirm the patient's consent when the draft
+    lacks it; acknowledge missing materials."""
 
-    booking_date = forms.CharField(
+    booking = forms.CharField(
         label=_("预约接收科室预留号源"),
         required=False,
-        widget=forms.Select(attrs={"data-testid": "booking-date"}),
+        widget=forms.Select(attrs={"data-testid": "booking"}),
+        help_text=_("“仅限签约居民”的号源只供有生效家庭医生签约的患者预约。"),
+    )
+    patient_consented = forms.BooleanField(
+        label=_("患者（或家属）已知情同意转诊"),
+        required=False,
+        help_text=_("草稿尚未记录知情同意：确认后随提交一并记录。"),
     )
     acknowledge_missing = forms.BooleanField(label=_("资料不全仍提交"), required=False)
 
-    def __init__(self, *args: Any, booking_days: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, booking_days: list[Any], needs_consent: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["booking_date"].widget.choices = booking_choices(booking_days)  # type: ignore[attr-defined]
+        self.fields["booking"].widget.choices = booking_choices(booking_days)  # type: ignore[attr-defined]
+        if not needs_consent:
+            # Consent already on the draft: nothing to confirm here (it is changed on the edit form).
+            del self.fields["patient_consented"]
 
-    def clean_booking_date(self) -> datetime.date | None:
-        """An ISO day (the service checks it is bookable)."""
-        return _iso_date(self.cleaned_data.get("booking_date") or "")
+    def clean_booking(self) -> Any:
+        """The chosen pool (the service checks it is bookable for this referral)."""
+        return _booking(self.cleaned_data.get("booking") or "")
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -77,6 +77,30 @@ def statistics_consortium(actor: Any, public_id: Any) -> Any:
     return pick(selectors.member_consortia_for_statistics(actor), public_id=public_id)
 
 
+class BookingPoolField(ReferenceField):
+    """A pool of reserved places by public id (``referral-capacity/bookable`` lists them). A bad id is a
+    400 on the field; whether the pool fits the referral the service decides."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(self._resolve, **kwargs)
+
+    def _resolve(self, actor: Any, public_id: Any) -> Any:
+        try:
+            return selectors.reserved_capacity_get(public_id, field=self.field_name)
+        except Invalid as error:
+            raise serializers.ValidationError(error.as_text()[self.field_name]) from error
+
+
+BOOKING_HELP = (
+    "提交时预约的预留号源/床位：bookable 列出的某一组号源的 public_id。同一天可能有普通号源和"
+    "仅限签约居民的号源（signed_residents_only），只占用所选的这一组；患者没有生效签约时不能选后者。"
+)
+BOOKING_DATE_HELP = (
+    "按日期预约（不指定哪一组号源）：签约居民先用仅限签约居民的号源，再用普通号源。"
+    "与 booking 同时给出时须是其日期。"
+)
+
+
 class ReferralDepartmentField(ReferenceField):
     """A department to refer to: active, of an institution in operation. A bad id is a 400 on the field."""
 
@@ -176,6 +200,7 @@ class BookingSerializer(serializers.Serializer):
     kind = EnumField(CapacityKind, read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     date = serializers.DateField(read_only=True)
+    signed_residents_only = serializers.BooleanField(read_only=True, help_text="仅限家庭医生签约居民的号源")
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -459,9 +484,8 @@ class ReferralCreateSerializer(ReferralContentSerializer):
     person = ReferenceField(person_for_referral, help_text="患者（本机构可见的居民）")
     from_institution = ReferenceField(institution_by_id, help_text="转出机构（本人有转诊权限的机构）")
     submit = serializers.BooleanField(required=False, default=False, help_text="保存后立即提交")
-    booking_date = serializers.DateField(
-        required=False, allow_null=True, help_text="提交时预约接收科室的预留号源/床位"
-    )
+    booking = BookingPoolField(required=False, allow_null=True, help_text=BOOKING_HELP)
+    booking_date = serializers.DateField(required=False, allow_null=True, help_text=BOOKING_DATE_HELP)
     acknowledge_missing = serializers.BooleanField(
         required=False, default=False, help_text="资料不全仍提交（仅对“提示”类标准有效）"
     )
@@ -476,8 +500,11 @@ class ReferralUpdateSerializer(ReferralContentSerializer):
 class SubmitActionSerializer(serializers.Serializer):
     """Send a draft."""
 
-    booking_date = serializers.DateField(
-        required=False, allow_null=True, help_text="预约接收科室当天的预留号源/床位（医联体内）"
+    booking = BookingPoolField(required=False, allow_null=True, help_text=BOOKING_HELP)
+    booking_date = serializers.DateField(required=False, allow_null=True, help_text=BOOKING_DATE_HELP)
+    patient_consented = serializers.BooleanField(
+        required=False,
+        help_text="提交时确认患者（或家属）已知情同意（草稿未记录时；记入转诊进程）",
     )
     acknowledge_missing = serializers.BooleanField(
         required=False, help_text="资料不全仍提交（仅对“提示”类标准有效）"

@@ -301,8 +301,10 @@ ACTIONS: tuple[tuple[str, type[serializers.Serializer], str], ...] = (
         "submit",
         s.SubmitActionSerializer,
         "Send a draft (its sender). Checks the required fields and the criteria catalogue: missing "
-        "materials block (400 on `materials`) or need `acknowledge_missing`; `booking_date` books a "
-        "reserved place (409 when full).",
+        "materials block (400 on `materials`) or need `acknowledge_missing`; `booking` books exactly "
+        "that pool of reserved places (400 when it is kept for signed residents and the patient has no "
+        "contract in force, 409 when full), `booking_date` a place that day; `patient_consented` records "
+        "the consent a draft lacks.",
     ),
     ("accept", s.NoteActionSerializer, "Accept a submitted referral (the receiving department)."),
     ("decline", s.ReasonActionSerializer, "Decline a submitted referral with a reason (the receiver)."),

@@ -27,6 +27,7 @@ from yilian.referrals.selectors.referrals import (
     referral_settings_for,
     referral_timeline,
     referral_visible_to,
+    reserved_capacity_get,
     specialties_for,
     subsidy_list,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "referral_summary",
     "referral_timeline",
     "referral_visible_to",
+    "reserved_capacity_get",
     "specialties_for",
     "subsidy_list",
     "subsidy_report",

@@ -411,13 +411,23 @@ def capacity_list(
 def bookable_days(
     department: Department, kind: str, first_day: datetime.date | None = None
 ) -> list[ReservedCapacity]:
-    """Days with free reserved places of ``kind`` at the department, from today (what the sender can book)."""
+    """Pools with free reserved places of ``kind`` at the department, from today (what the sender can
+    book): one row per day and pool, the general pool before the one kept for signed residents."""
     first_day = first_day or timezone.localdate()
     return list(
         ReservedCapacity.objects.filter(department=department, kind=kind, date__gte=first_day)
         .filter(booked__lt=F("quantity"))
-        .order_by("date")[:30]
+        .order_by("date", "signed_residents_only")[:30]
     )
+
+
+def reserved_capacity_get(public_id: Any, *, field: str = "booking") -> ReservedCapacity:
+    """One pool of reserved places by public id (the service checks it fits the referral); Invalid on
+    ``field`` when there is none."""
+    try:
+        return ReservedCapacity.objects.get(public_id=public_id)
+    except (ReservedCapacity.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Invalid({field: [_("所选预留号源不存在，请重新选择。")]}) from error
 
 
 def capacity_departments(actor: Any) -> QuerySet[Department]:

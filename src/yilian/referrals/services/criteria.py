@@ -122,13 +122,16 @@ def referral_preview(
     values: dict[str, Any],
     *,
     urgent: bool = False,
+    attached: set[str] | None = None,
 ) -> Preview:
-    """Direction, consortium and criteria check of an unsaved referral (the new-referral form's live check).
+    """Direction, consortium and criteria check of a referral being written (the form's live check).
 
-    ``diagnosis_code`` must already be checked (``core.icd10.parse_icd10``). No writes.
+    ``diagnosis_code`` must already be checked (``core.icd10.parse_icd10``);
+    ``attached`` names the materials of files already on the draft being
+    edited (none for a new referral). No writes.
     """
     consortium, roles = shared_consortium(from_institution, to_department.institution)
     direction = derive_direction(from_institution, to_department.institution, roles)
-    check = evaluate(consortium, direction, diagnosis_code, values, set(), urgent=urgent)
+    check = evaluate(consortium, direction, diagnosis_code, values, attached or set(), urgent=urgent)
     inside = {from_institution.pk, to_department.institution_id} <= set(roles)
     return Preview(direction=direction, inside_consortium=inside, check=check)

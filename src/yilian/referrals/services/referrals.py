@@ -183,6 +183,7 @@ def referral_create(
     person: Person,
     from_institution: Institution,
     submit: bool = False,
+    booking: ReservedCapacity | None = None,
     booking_date: datetime.date | None = None,
     acknowledge_missing: bool = False,
     idempotency_key: str = "",
@@ -191,7 +192,8 @@ def referral_create(
     """Write a referral as a draft of the actor's institution; with ``submit`` send it at once.
 
     ``data`` holds the content fields (``to_department`` a Department,
-    ``from_department`` a Department or None). The same ``idempotency_key``
+    ``from_department`` a Department or None); ``booking`` and
+    ``booking_date`` are as for ``referral_submit``. The same ``idempotency_key``
     from the same user returns the referral made the first time (created
     false) and changes nothing. Audited ``referral.create`` (and
     ``referral.submit``). Raises NotAllowed (no sending role there, patient
@@ -241,6 +243,7 @@ def referral_create(
                 _submit(
                     actor,
                     referral,
+                    booking=booking,
                     booking_date=booking_date,
                     acknowledge_missing=acknowledge_missing,
                     attached=set(),
@@ -333,29 +336,63 @@ def referral_submit(
     actor: Any,
     referral: Referral,
     expected_version: int | None = None,
+    booking: ReservedCapacity | None = None,
     booking_date: datetime.date | None = None,
     acknowledge_missing: bool = False,
+    patient_consented: bool = False,
 ) -> Referral:
     """Send a draft to the receiving department.
 
     Checks the required fields and the criteria catalogue (a blocking
     shortfall raises Invalid on ``materials``; a warning one needs
     ``acknowledge_missing``), stores whether the criteria were met, books
-    reserved capacity on ``booking_date`` (Conflict when full), lets the
-    receiver see the patient, sets the answer deadline of the priority and
-    notifies the receiving department (every receiving clinician of the
-    institution for an emergency). Raises NotAllowed, Invalid, Conflict.
+    reserved capacity, lets the receiver see the patient, sets the answer
+    deadline of the priority and notifies the receiving department (every
+    receiving clinician of the institution for an emergency).
+
+    ``booking`` books exactly that pool of reserved places (Invalid on
+    ``booking`` when it is not the receiving department's for the kind, or
+    is kept for signed residents and the patient has no contract in force;
+    Conflict when full). ``booking_date`` alone books a place that day, a
+    signed resident's kept place first. ``patient_consented`` records the
+    consent the sender confirms while submitting (an ``update`` step, as on
+    the edit form), in the same transaction. Raises NotAllowed, Invalid, Conflict.
     """
     with transaction.atomic():
         locked = _lock(referral, expected_version)
-        _submit(actor, locked, booking_date=booking_date, acknowledge_missing=acknowledge_missing)
+        if patient_consented and not locked.patient_consented:
+            _allowed(actor, locked, "submit")
+            _record_consent(actor, locked)
+        _submit(
+            actor,
+            locked,
+            booking=booking,
+            booking_date=booking_date,
+            acknowledge_missing=acknowledge_missing,
+        )
     return locked
+
+
+def _record_consent(actor: Any, referral: Referral) -> None:
+    """Record on a draft that the patient (or family) consented, audited like the same change on the
+    edit form."""
+    bump(referral, patient_consented=True)
+    step(
+        actor=actor,
+        referral=referral,
+        action="update",
+        side=ReferralSide.SENDER,
+        from_status=referral.status,
+        before={"patient_consented": False},
+        after={"patient_consented": True},
+    )
 
 
 def _submit(
     actor: Any,
     referral: Referral,
     *,
+    booking: ReservedCapacity | None = None,
     booking_date: datetime.date | None,
     acknowledge_missing: bool,
     attached: set[str] | None = None,
@@ -364,7 +401,9 @@ def _submit(
     values = {name: getattr(referral, name) for name in CONTENT_FIELDS}
     errors: dict[str, list[str]] = {}
     _validate_content(values, errors, for_submit=True)
-    if booking_date is not None:
+    if booking is not None:
+        _validate_pool(referral, booking, booking_date, errors)
+    elif booking_date is not None:
         _validate_booking_date(referral, booking_date, errors)
     raise_if(errors)
     referral.diagnosis_code = values["diagnosis_code"]
@@ -404,7 +443,10 @@ def _submit(
     # The green channel of signed residents (Art. 22): stored, so the inbox can put them first.
     signed = _signed(referral)
     changes["signed_resident"] = signed
-    if booking_date is not None:
+    if booking is not None:
+        changes["booking"] = _book_pool(referral, booking, signed=signed)
+        changes["scheduled_for"] = booking.date
+    elif booking_date is not None:
         changes["booking"] = _book(referral, booking_date, signed=signed)
         changes["scheduled_for"] = booking_date
     before_status = referral.status
@@ -445,13 +487,31 @@ def _labels(materials: list[str]) -> str:
     return "、".join(str(Material(m).label) if m in Material.values else m for m in materials)
 
 
-def _validate_booking_date(referral: Referral, day: datetime.date, errors: dict[str, list[str]]) -> None:
+def _validate_booking_date(
+    referral: Referral, day: datetime.date, errors: dict[str, list[str]], field: str = "booking_date"
+) -> None:
     if day < timezone.localdate():
-        errors["booking_date"] = [_("预约日期不能早于今天。")]
+        errors[field] = [_("预约日期不能早于今天。")]
     elif referral.kind not in KIND_CAPACITY:
-        errors["booking_date"] = [_("急诊转诊走绿色通道，无需预约。")]
+        errors[field] = [_("急诊转诊走绿色通道，无需预约。")]
     elif not referral.inside_consortium:
-        errors["booking_date"] = [_("预留号源只对医联体成员单位开放。")]
+        errors[field] = [_("预留号源只对医联体成员单位开放。")]
+
+
+def _validate_pool(
+    referral: Referral,
+    pool: ReservedCapacity,
+    day: datetime.date | None,
+    errors: dict[str, list[str]],
+) -> None:
+    """A chosen pool must be the receiving department's, of the referral's kind, bookable today or later."""
+    _validate_booking_date(referral, pool.date, errors, field="booking")
+    if "booking" in errors:
+        return
+    if pool.department_id != referral.to_department_id or pool.kind != KIND_CAPACITY[referral.kind]:
+        errors["booking"] = [_("所选预留号源不属于接收科室，或与转诊类型不符，请重新选择。")]
+    elif day is not None and day != pool.date:
+        errors["booking_date"] = [_("预约日期与所选预留号源的日期不一致。")]
 
 
 def _signed(referral: Referral) -> bool:
@@ -492,6 +552,27 @@ def _book(referral: Referral, day: datetime.date, *, signed: bool | None = None)
         if taken:
             return capacity
     raise Conflict(_("{day} 的预留号源已被约满，请选择其他日期。").format(day=day))
+
+
+def _book_pool(referral: Referral, pool: ReservedCapacity, *, signed: bool) -> ReservedCapacity:
+    """Take one place of exactly this pool, atomically (the conditional update: of two senders racing for
+    its last place one gets Conflict). A pool kept for signed residents refuses others with Invalid."""
+    if pool.signed_residents_only and not signed:
+        raise Invalid(
+            {
+                "booking": [
+                    _(
+                        "{day} 的这组号源仅限家庭医生签约居民预约，该患者没有生效的签约，请选择普通号源。"
+                    ).format(day=pool.date)
+                ]
+            }
+        )
+    taken = ReservedCapacity.objects.filter(pk=pool.pk, booked__lt=F("quantity")).update(
+        booked=F("booked") + 1
+    )
+    if not taken:
+        raise Conflict(_("{day} 的这组预留号源已被约满，请选择其他号源。").format(day=pool.date))
+    return pool
 
 
 def _release(referral: Referral) -> None:
@@ -538,8 +619,10 @@ def referral_act(
             actor=actor,
             referral=referral,
             expected_version=expected_version,
+            booking=fields.get("booking"),
             booking_date=fields.get("booking_date"),
             acknowledge_missing=bool(fields.get("acknowledge_missing")),
+            patient_consented=bool(fields.get("patient_consented")),
         )
     handler = _HANDLERS.get(action)
     if handler is None:

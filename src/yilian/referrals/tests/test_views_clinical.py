@@ -91,7 +91,7 @@ def _new_data(rw, **overrides):
         "reason": "血压控制不佳",
         "recovery_phase": "",
         "patient_consented": "on",
-        "booking_date": "",
+        "booking": "",
         "idempotency_key": "",
         "intent": "draft",
         **SUMMARY,
@@ -550,9 +550,82 @@ def test_submit_books_a_reserved_place(client_for, rw):
     client = client_for(rw.township_doctor)
     page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
     assert slot.date.isoformat() in page and "剩余 1" in page
-    assert _act(client, referral, "submit", booking_date=slot.date.isoformat()).status_code == 302
+    assert f'value="{slot.public_id}"' in page
+    assert _act(client, referral, "submit", booking=str(slot.public_id)).status_code == 302
     referral = _reload(referral)
     assert referral.scheduled_for == slot.date and referral.booking_id == slot.pk
+
+
+def test_submit_refuses_a_pool_of_another_department_or_an_unknown_one(client_for, rw):
+    elsewhere = capacity(rw.surgery, quantity=1)
+    referral = draft(rw)
+    client = client_for(rw.township_doctor)
+    response = _act(client, referral, "submit", booking=str(elsewhere.public_id))
+    assert response.status_code == 400 and 'data-testid="error-booking"' in _html(response)
+    response = _act(client, referral, "submit", booking="not-a-pool")
+    assert response.status_code == 400 and 'data-testid="error-booking"' in _html(response)
+    elsewhere.refresh_from_db()
+    assert elsewhere.booked == 0 and _reload(referral).status == ReferralStatus.DRAFT
+
+
+def test_submit_panel_records_the_consent_a_draft_lacks(client_for, rw):
+    referral = draft(rw, patient_consented=False)
+    client = client_for(rw.township_doctor)
+    page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    panel = page[page.index('data-testid="action-submit"') :]
+    panel = panel[: panel.index("</form>")]
+    assert 'name="submit-patient_consented"' in panel
+    # Every checkbox of the panel sits on one line with its label.
+    assert panel.count('class="field checkbox-field') == 2
+    refused = _act(client, referral, "submit")
+    assert refused.status_code == 400 and 'data-testid="error-patient_consented"' in _html(refused)
+    assert _reload(referral).status == ReferralStatus.DRAFT
+    assert _act(client, referral, "submit", patient_consented="on").status_code == 302
+    referral = _reload(referral)
+    assert referral.status == ReferralStatus.SUBMITTED and referral.patient_consented
+    recorded = AuditEvent.objects.get(action="referral.update", object_id=str(referral.public_id))
+    assert recorded.after == {"patient_consented": True}
+    assert ReferralEvent.objects.filter(referral=referral, action="update").exists()
+
+
+def test_submit_panel_asks_no_consent_when_the_draft_has_it(client_for, rw):
+    referral = draft(rw)
+    page = _html(client_for(rw.township_doctor).get(reverse("referrals:detail", args=[referral.public_id])))
+    assert 'name="submit-patient_consented"' not in page and 'name="submit-acknowledge_missing"' in page
+
+
+def test_live_check_of_a_draft_counts_its_attachments(client_for, rw, media):
+    ReferralCriterion.objects.create(
+        consortium=rw.world.consortium,
+        name="高血压上转",
+        category="must_up",
+        icd_from="I10",
+        icd_to="I15",
+        required_materials=["history", "exam_results", "medications", "ecg"],
+        completeness_threshold=100,
+        missing_action="block",
+    )
+    referral = draft(rw)
+    client = client_for(rw.township_doctor)
+    edit = _html(client.get(reverse("referrals:edit", args=[referral.public_id])))
+    assert f'name="referral" value="{referral.public_id}"' in edit
+    data = _new_data(rw, referral=str(referral.public_id), expected_version=referral.version)
+    before = _html(client.post(reverse("referrals:check"), data))
+    assert 'data-testid="criteria-completeness">75%' in before and "心电图" in before
+    services.referral_attach(
+        actor=rw.township_doctor,
+        referral=referral,
+        material="ecg",
+        upload=SimpleUploadedFile("ecg.pdf", b"%PDF-1.4", "application/pdf"),
+    )
+    after = _html(client.post(reverse("referrals:check"), data))
+    assert 'data-testid="criteria-completeness">100%' in after and "符合转诊标准" in after
+    assert 'data-testid="criteria-missing"' not in after
+    # The new-referral form has no draft: nothing attached counts.
+    fresh = _html(client.post(reverse("referrals:check"), _new_data(rw)))
+    assert 'data-testid="criteria-completeness">75%' in fresh
+    # Another institution's doctor cannot probe a draft through the check.
+    assert client_for(rw.outsider_doctor).post(reverse("referrals:check"), data).status_code == 404
 
 
 # New referral -------------------------------------------------------------------------------

@@ -334,7 +334,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                         person=data["person"],
                         from_institution=data["from_institution"],
                         submit=submit,
-                        booking_date=data.get("booking_date"),
+                        booking=data.get("booking"),
                         acknowledge_missing=data.get("acknowledge_missing", False),
                         idempotency_key=data.get("idempotency_key") or "",
                         encounter=encounter,
@@ -483,11 +483,11 @@ def department_options(request: HttpRequest) -> HttpResponse:
 @require_GET
 @referral_view
 def booking_options(request: HttpRequest) -> HttpResponse:
-    """Options of the booking select: days with free reserved places at the department for the kind."""
+    """Options of the booking select: pools with free reserved places at the department for the kind."""
     require(policies.can_write_referrals(request.user))
     department = _department_or_none(request.GET.get("to_department"))
     days = _booking_days(department, request.GET.get("kind") or "")
-    return _options(request, forms.booking_choices(days), request.GET.get("booking_date") or "")
+    return _options(request, forms.booking_choices(days), request.GET.get("booking") or "")
 
 
 def _check_context(
@@ -510,12 +510,14 @@ def criteria_check(request: HttpRequest) -> HttpResponse:
     """How the referral being written stands against the consortium's catalogue (nothing is saved).
 
     Direction and consortium come from the two ends as the service derives
-    them on submit; the summary sections typed so far count as materials
-    (attachments can be added once the draft is saved).
+    them on submit; the summary sections typed so far count as materials,
+    and on a draft's edit page (``referral`` names it) so do the files
+    already attached to it.
     """
     actor = request.user
     require(policies.can_write_referrals(actor))
     data = request.POST
+    attached = _draft_attachments(actor, data.get("referral"))
     institution = _pick_institution(_sending_institutions(actor), data.get("from_institution"))
     department = _department_or_none(data.get("to_department"))
     raw = (data.get("diagnosis_code") or "").strip()
@@ -529,11 +531,33 @@ def criteria_check(request: HttpRequest) -> HttpResponse:
     urgent = data.get("priority", "routine") != "routine" or data.get("kind") == "emergency"
     direction, inside, check = "", None, services.CriteriaCheck()
     if institution is not None and department is not None:
-        preview = services.referral_preview(institution, department, code, values, urgent=urgent)
+        preview = services.referral_preview(
+            institution, department, code, values, urgent=urgent, attached=attached
+        )
         direction, inside, check = preview.direction, preview.inside_consortium, preview.check
     context = _check_context(check, direction=direction, inside=inside, code_error=code_error)
-    context.update(preview=True, has_department=department is not None, has_code=bool(code))
+    context.update(
+        preview=True,
+        on_draft=attached is not None,
+        has_department=department is not None,
+        has_code=bool(code),
+    )
     return render(request, "referrals/_criteria_check.html", context)
+
+
+def _draft_attachments(actor: Any, public_id: Any) -> set[str] | None:
+    """Materials of the files attached to the draft being edited (None for a new referral).
+
+    Only a draft whose sender the actor writes for counts: the check is what submitting would find.
+    """
+    if not public_id:
+        return None
+    referral = selectors.referral_get_for(actor, public_id)
+    if referral.status != ReferralStatus.DRAFT or not _held(
+        actor, referral, ReferralSide.SENDER, workflow.SENDING_ROLES
+    ):
+        return None
+    return set(selectors.referral_attachments(referral).values_list("material", flat=True))
 
 
 # One referral -------------------------------------------------------------------------------
@@ -565,6 +589,7 @@ def _action_form(actor: Any, referral: Referral, action: str, data: Any = None) 
         kwargs["booking_days"] = (
             _booking_days(referral.to_department, referral.kind) if referral.inside_consortium else []
         )
+        kwargs["needs_consent"] = not referral.patient_consented
     elif action == "complete":
         kwargs["initial"].update(
             outcome_diagnosis_code=referral.diagnosis_code, outcome_diagnosis_name=referral.diagnosis_name
@@ -707,8 +732,9 @@ def referral_action(request: HttpRequest, public_id: Any, action: str) -> HttpRe
                     actor=actor,
                     referral=referral,
                     expected_version=version,
-                    booking_date=form.cleaned_data.get("booking_date"),
+                    booking=form.cleaned_data.get("booking"),
                     acknowledge_missing=form.cleaned_data.get("acknowledge_missing", False),
+                    patient_consented=form.cleaned_data.get("patient_consented", False),
                 )
             else:
                 services.referral_act(
