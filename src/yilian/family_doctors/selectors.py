@@ -44,6 +44,10 @@ RENEWAL_WINDOW_DAYS = 90
 
 ELDERLY_AGE = 65
 CHILD_MAX_AGE = 6
+# 孕产妇 are women of childbearing age; outside these bounds the group is a slip of the hand. Wide on
+# purpose (births at 12 and at 60 are recorded), so that no real case is refused.
+PREGNANCY_MIN_AGE = 12
+PREGNANCY_MAX_AGE = 60
 
 _ROLES_ATTRIBUTE = "_yilian_care_team_roles"
 
@@ -451,16 +455,20 @@ def person_contract_summary(actor: Any, person: Any) -> FamilyDoctorContract | N
     return active_contract_for(person)
 
 
+def age_on(person: Any, on: datetime.date | None = None) -> int | None:
+    """The person's age in whole years on ``on`` (today by default); None without a birth date."""
+    if person is None or person.birth_date is None:
+        return None
+    day = on or timezone.localdate()
+    born = person.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def suggested_groups(person: Any, on: datetime.date | None = None) -> list[str]:
     """Priority groups the birth date implies: elderly (65+) and children (0–6)."""
-    if person is None or person.birth_date is None:
+    years = age_on(person, on)
+    if years is None:
         return []
-    day = on or timezone.localdate()
-    years = (
-        day.year
-        - person.birth_date.year
-        - ((day.month, day.day) < (person.birth_date.month, person.birth_date.day))
-    )
     groups = []
     if years >= ELDERLY_AGE:
         groups.append(PriorityGroup.ELDERLY)

@@ -42,7 +42,7 @@ from yilian.family_doctors.models import (
     FamilyDoctorContract,
     ServicePackage,
 )
-from yilian.people.choices import PersonLinkReason
+from yilian.people.choices import Gender, PersonLinkReason
 from yilian.people.services import person_link
 
 TEAM_FIELDS = ("name", "grid", "description", "is_active")
@@ -480,16 +480,26 @@ def _clean_groups(groups: Iterable[str] | None, errors: dict[str, list[str]]) ->
     return [g for g in cleaned if g in PriorityGroup.values]
 
 
-def _check_groups_against_age(
+def _check_groups_against_person(
     person: Any, groups: list[str], day: datetime.date, errors: dict[str, list[str]]
 ) -> None:
-    if person.birth_date is None:
-        return
-    implied = selectors.suggested_groups(person, day)
-    if PriorityGroup.ELDERLY in groups and PriorityGroup.ELDERLY not in implied:
-        errors.setdefault("priority_groups", []).append(_("居民未满 65 岁，不属于老年人重点人群。"))
-    if PriorityGroup.CHILDREN in groups and PriorityGroup.CHILDREN not in implied:
-        errors.setdefault("priority_groups", []).append(_("居民已超过 6 岁，不属于 0–6 岁儿童重点人群。"))
+    """Refuse groups the person's age or sex rules out (the coverage figures count them)."""
+    problems = errors.setdefault("priority_groups", [])
+    if PriorityGroup.PREGNANT in groups and person.gender == Gender.MALE:
+        problems.append(_("居民为男性，不属于孕产妇重点人群。"))
+    age = selectors.age_on(person, day)
+    if age is not None:
+        implied = selectors.suggested_groups(person, day)
+        if PriorityGroup.ELDERLY in groups and PriorityGroup.ELDERLY not in implied:
+            problems.append(_("居民未满 65 岁，不属于老年人重点人群。"))
+        if PriorityGroup.CHILDREN in groups and PriorityGroup.CHILDREN not in implied:
+            problems.append(_("居民已超过 6 岁，不属于 0–6 岁儿童重点人群。"))
+        if PriorityGroup.PREGNANT in groups and not (
+            selectors.PREGNANCY_MIN_AGE <= age <= selectors.PREGNANCY_MAX_AGE
+        ):
+            problems.append(_("居民 %(age)s 岁，不在孕产妇重点人群的年龄范围内。") % {"age": age})
+    if not problems:
+        del errors["priority_groups"]
 
 
 def _check_term(starts_on: datetime.date, ends_on: datetime.date, errors: dict[str, list[str]]) -> None:
@@ -554,7 +564,7 @@ def contract_sign(
     _check_term(start, end, errors)
     groups = _clean_groups(priority_groups, errors)
     if person is not None:
-        _check_groups_against_age(person, groups, start, errors)
+        _check_groups_against_person(person, groups, start, errors)
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -672,7 +682,7 @@ def contract_renew(
         groups = None
         if priority_groups is not None:
             groups = _clean_groups(priority_groups, errors)
-            _check_groups_against_age(locked.person, groups, start, errors)
+            _check_groups_against_person(locked.person, groups, start, errors)
         if errors:
             raise Invalid(errors)
         was_expired = locked.status == ContractStatus.EXPIRED

@@ -253,6 +253,7 @@ def test_partial_unique_index_is_the_backstop(fw):
         ({"priority_groups": ["elderly"]}, "priority_groups"),  # 王芳 was born in 1980
         ({"priority_groups": ["children"]}, "priority_groups"),
         ({"priority_groups": ["martians"]}, "priority_groups"),
+        ({"priority_groups": ["pregnant"]}, "priority_groups"),  # the factory's residents are men
     ],
 )
 def test_bad_signing_input_saves_nothing(fw, kwargs, field):
@@ -416,3 +417,19 @@ def test_coverage_counts_groups_with_denominators(fw):
     assert by_institution[0].signed == 2
     by_consortium = selectors.coverage(fw.world.regulator, by="consortium")
     assert by_consortium[0].signed == 2 and by_consortium[0].label == fw.world.consortium.name
+
+
+def test_pregnant_women_are_signed_within_the_childbearing_ages(fw):
+    from yilian.people.tests.factories import person, resident_id
+
+    def woman(name: str, born: datetime.date):
+        return person(name, id_number=resident_id(birth=born, male=False), home_grid=fw.grid)
+
+    elder = woman("孙奶奶", datetime.date(1950, 3, 1))
+    with pytest.raises(Invalid) as error:
+        sign(fw, who=elder, priority_groups=["pregnant", "elderly"])
+    (message,) = error.value.errors["priority_groups"]
+    assert message.endswith("岁，不在孕产妇重点人群的年龄范围内。")
+    mother = woman("周丽", datetime.date(1994, 6, 1))
+    contract = sign(fw, who=mother, priority_groups=["pregnant"])
+    assert [g.group for g in contract.priority_groups.all()] == ["pregnant"]
