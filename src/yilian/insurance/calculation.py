@@ -160,7 +160,7 @@ class ShareOutcome:
 
 @dataclass
 class Outcome:
-    """The result of one rule over one set of aggregates."""
+    """The result of one rule over one set of aggregates; ``spent`` = ``charged`` (claims) + ``subsidies``."""
 
     parameters: Parameters
     pool: Decimal
@@ -171,6 +171,8 @@ class Outcome:
     unreasonable_borne: Decimal
     tier_totals: dict[str, Decimal]
     shares: list[ShareOutcome]
+    charged: Decimal = ZERO
+    subsidies: Decimal = ZERO
 
     def as_figures(self, aggregates: Aggregates) -> dict[str, object]:
         """The JSON snapshot kept on a frozen settlement."""
@@ -271,6 +273,8 @@ def settle(aggregates: Aggregates, parameters: Parameters) -> Outcome:
         unreasonable_borne=unreasonable_borne,
         tier_totals=tier_totals,
         shares=shares,
+        charged=money(aggregates.charged),
+        subsidies=money(aggregates.subsidies),
     )
 
 

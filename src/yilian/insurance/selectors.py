@@ -7,8 +7,10 @@ Every read is scoped by ``yilian.insurance.policies``. Aggregates run in SQL
 from __future__ import annotations
 
 import datetime
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
@@ -169,7 +171,12 @@ class MonthRow:
 
 @dataclass
 class BudgetMonthly:
-    """The budget page: monthly rows, totals, the out-of-county destinations and the projection."""
+    """The budget page: monthly rows, totals, the out-of-county destinations and the projection.
+
+    ``counted_total`` is the counted fund payments (claims) only; ``subsidies``
+    the year's deductible subsidies, which the settlement and the what-if
+    charge too (``spent_total``).
+    """
 
     budget: GlobalBudget
     pool: Decimal
@@ -180,9 +187,20 @@ class BudgetMonthly:
     projected_year_end: Decimal
     projected_result: Decimal
     months_elapsed: int
+    subsidies: Decimal = ZERO
     out_of_county_by_region: list[dict[str, Any]] = field(default_factory=list)
     out_of_county_by_institution: list[dict[str, Any]] = field(default_factory=list)
     in_county_by_institution: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def spent_total(self) -> Decimal:
+        """Counted fund payments so far plus the year's deductible subsidies: what the settlement charges."""
+        return self.counted_total + self.subsidies
+
+    @property
+    def result_to_date(self) -> Decimal:
+        """Pool minus everything charged so far (the what-if's and the settlement's result at today's data)."""
+        return self.pool - self.spent_total
 
 
 def _to_cents(rows: Any, *names: str) -> list[dict[str, Any]]:
@@ -202,7 +220,9 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     Pre-payment is ``prepayment_rate`` × the fund's payments to members that
     month (their actual cost to the fund); the rest is withheld until the
     assessment. The projection runs the months so far (to ``today``) at
-    their rate to December. Five queries whatever the number of claims.
+    their rate to December and adds the deductible subsidies of completed
+    referrals so far, which the settlement charges against the pool too.
+    A fixed number of queries whatever the number of claims.
     """
     pool = budget_pool(budget)
     pools = calculation.monthly_pools(pool)
@@ -253,7 +273,8 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     last_with_data = max((month for month in range(1, 13) if by_month[month]), default=0)
     elapsed = max(elapsed, last_with_data)
     counted_so_far = sum((row.counted for row in rows[:elapsed]), ZERO)
-    projected = calculation.projected_year_end(counted_so_far, elapsed)
+    subsidies = year_subsidies(budget)
+    projected = calculation.projected_year_end(counted_so_far, elapsed) + subsidies
     counted_total = money(cumulative_counted)
     out_total = (
         sum((row.out_of_county for row in rows), ZERO) if ProviderPlace.OUT_OF_COUNTY in counted else ZERO
@@ -269,6 +290,7 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
         projected_year_end=projected,
         projected_result=pool - projected,
         months_elapsed=elapsed,
+        subsidies=subsidies,
         out_of_county_by_region=_to_cents(
             out_claims.values("provider_region__code", "provider_region__name")
             .annotate(paid=Sum("fund_paid"))
@@ -289,17 +311,16 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
 def year_subsidies(budget: GlobalBudget) -> Decimal:
     """The year's deductible subsidies of the consortium's completed referrals (via the referral selectors).
 
-    ``subsidy_report`` is per month, so this is twelve small aggregate queries.
+    ``subsidy_report`` is per month (local dates); the twelve months are
+    OR-ed into one aggregate query.
     """
     from yilian.referrals.selectors import subsidy_report
 
-    total = ZERO
-    for month in range(1, 13):
-        amount = subsidy_report(budget.consortium, datetime.date(budget.year, month, 1)).aggregate(
-            total=Sum("subsidy_amount")
-        )["total"]
-        total += amount or ZERO
-    return money(total)
+    months = [
+        subsidy_report(budget.consortium, datetime.date(budget.year, month, 1)) for month in range(1, 13)
+    ]
+    total = reduce(operator.or_, months).aggregate(total=Sum("subsidy_amount"))["total"]
+    return money(total or ZERO)
 
 
 def settlement_aggregates(

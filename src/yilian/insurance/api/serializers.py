@@ -112,6 +112,9 @@ class MonthlySerializer(serializers.Serializer):
 
     pool = serializers.DecimalField(**MONEY)
     counted_total = serializers.DecimalField(**MONEY)
+    subsidies = serializers.DecimalField(**MONEY)
+    spent_total = serializers.DecimalField(**MONEY)
+    result_to_date = serializers.DecimalField(**MONEY)
     out_of_county_total = serializers.DecimalField(**MONEY)
     leak_share = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
     projected_year_end = serializers.DecimalField(**MONEY)
@@ -197,6 +200,8 @@ class WhatIfOutcomeSerializer(serializers.Serializer):
 
     name = serializers.CharField(source="parameters.name")
     pool = serializers.DecimalField(**MONEY)
+    charged = serializers.DecimalField(**MONEY)
+    subsidies = serializers.DecimalField(**MONEY)
     spent = serializers.DecimalField(**MONEY)
     result = serializers.DecimalField(**MONEY)
     consortium_amount = serializers.DecimalField(**MONEY)

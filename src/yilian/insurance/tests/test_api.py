@@ -115,6 +115,23 @@ def test_rules_whatif_and_freeze(iw, django_assert_max_num_queries):
         outcomes[0]["tier_totals"]["lead"] == "5490000.00"
         and outcomes[1]["tier_totals"]["lead"] == "3660000.00"
     )
+    assert (outcomes[0]["charged"], outcomes[0]["subsidies"], outcomes[0]["spent"]) == (
+        "350000.00",
+        "0.00",
+        "350000.00",
+    )
+    monthly = office.get(f"/api/v1/budgets/{iw.budget.public_id}/monthly").json()
+    assert (
+        monthly["counted_total"],
+        monthly["subsidies"],
+        monthly["spent_total"],
+        monthly["result_to_date"],
+    ) == (
+        "350000.00",
+        "0.00",
+        "350000.00",
+        "9150000.00",
+    )
     frozen = officer.post(
         f"/api/v1/budgets/{iw.budget.public_id}/settlements", {"rule": str(iw.rule.public_id)}, format="json"
     )

@@ -267,3 +267,35 @@ def test_menu_entries_follow_roles(iw):
     assert 'href="/insurance/claims/"' in officer_page
     office_page = client_for(iw.world.office).get("/insurance/budgets/").content.decode()
     assert 'href="/insurance/budgets/"' in office_page and 'href="/insurance/claims/"' not in office_page
+
+
+def test_whatif_at_the_current_rules_reconciles_with_the_budget_page_to_the_cent(iw):
+    """The 起付线差价补贴 is charged on both pages and shown as its own row on both."""
+    import datetime
+
+    from django.utils import timezone
+
+    from yilian.referrals.models import Referral
+    from yilian.referrals.tests.factories import referral_world, submitted
+
+    referral = submitted(referral_world(iw.world))
+    completed = timezone.make_aware(datetime.datetime(2026, 5, 10, 9, 0))
+    Referral.objects.filter(pk=referral.pk).update(completed_at=completed, subsidy_amount=Decimal("300.00"))
+    client = client_for(iw.world.office)
+    page = client.get(f"/insurance/budgets/{iw.budget.public_id}/")
+    monthly = page.context["monthly"]
+    whatif = client.get(f"/insurance/budgets/{iw.budget.public_id}/whatif/")
+    current = whatif.context["outcomes"][0]  # 6:3:1 at the budget's share: the adopted rule
+    assert current.pool == monthly.pool == Decimal("9500000.00")
+    assert current.charged == monthly.counted_total == Decimal("350000.00")
+    assert current.subsidies == monthly.subsidies == Decimal("300.00")
+    assert current.spent == monthly.spent_total == Decimal("350300.00")
+    assert current.result == monthly.result_to_date == Decimal("9149700.00")
+    # The projection charges the subsidies too.
+    assert monthly.projected_result == monthly.pool - monthly.projected_year_end
+    html = whatif.content.decode()
+    assert "起付线差价补贴" in html and "300.00" in html
+    budget_html = page.content.decode()
+    assert "起付线差价补贴" in budget_html and "350300.00" in budget_html and "9149700.00" in budget_html
+    frozen = services.settlement_freeze(actor=iw.officer, budget=iw.budget, rule=iw.rule)
+    assert (frozen.pool, frozen.spent, frozen.result) == (current.pool, current.spent, current.result)
