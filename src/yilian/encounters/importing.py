@@ -119,6 +119,8 @@ def parse_amounts(
         raw = row.get(header, "").strip().replace(",", "")
         try:
             amount = Decimal(raw or "x").quantize(CENT)
+            if not amount.is_finite():  # "NaN" quantizes to itself, and comparing it raises
+                raise InvalidOperation
         except (InvalidOperation, ValueError):
             errors.append((header, raw, _("金额格式不正确。")))
             continue

@@ -222,3 +222,25 @@ def test_the_background_task_runs_the_job(world):
         "duplicates": 0,
         "rejected": 0,
     }
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_non_finite_amount_is_a_rejected_row_not_a_failed_job(world, amount):
+    """A "NaN" amount quantized to itself and comparing it raised: the whole job failed."""
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+
+    rows = [encounter_row(world.hospital, 1), encounter_row(world.hospital, 2, 总费用=amount)]
+    job = services.import_job_run(_job(world, rows))
+    assert (job.status, job.accepted_rows, job.rejected_rows) == (ImportStatus.SUCCEEDED, 1, 1)
+    assert ImportRowError.objects.get(job=job).reason == "金额格式不正确。"
+    officer = user_with_role(Role.INSURANCE_OFFICER, username="officer", region=world.regions["county"])
+    claims = [claim_row(1), claim_row(2, 基金支付=amount)]
+    job = services.import_job_create(
+        actor=officer,
+        kind="claims",
+        upload=upload(csv_bytes(claims, "claims")),
+        region=world.regions["county"],
+    )
+    job = services.import_job_run(job)
+    assert (job.status, job.accepted_rows, job.rejected_rows) == (ImportStatus.SUCCEEDED, 1, 1)
