@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yilian.indicators.choices import PeriodType
+
 
 class SchemeSubject(models.TextChoices):
     """What a scheme grades: the consortium's members, the lead unit's departments, or consortia."""
@@ -65,6 +67,14 @@ class RoundKind(models.TextChoices):
     HALF_YEAR_TARGET = "half_year_target", _("半年目标考核")
     SELF = "self", _("自评")
     REGULATOR_ANNUAL = "regulator_annual", _("年度综合绩效考核")
+
+
+ROUND_KIND_PERIOD = {
+    RoundKind.MONTHLY_RANKING: PeriodType.MONTH,
+    RoundKind.HALF_YEAR_TARGET: PeriodType.HALF_YEAR,
+    RoundKind.REGULATOR_ANNUAL: PeriodType.YEAR,
+}
+"""The period type a round kind's name promises; a self-assessment (not listed) takes any period."""
 
 
 class RoundStatus(models.TextChoices):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from yilian.assessment import computation, policies
 from yilian.assessment.choices import (
+    ROUND_KIND_PERIOD,
     SUBJECT_UNIT_KIND,
     GradingMethod,
     GroupBy,
@@ -276,6 +277,28 @@ def _period_start(value: Any, period_type: str) -> datetime.date:
     return value
 
 
+def _check_kind_period(kind: str, scheme: AssessmentScheme) -> None:
+    """A monthly ranking needs a monthly scheme, a half-year target assessment a half-yearly one and the
+    annual assessment a yearly one: the round reads the figures of the scheme's period type."""
+    wanted = ROUND_KIND_PERIOD.get(RoundKind(kind))
+    if wanted is not None and scheme.period_type != wanted:
+        raise Invalid(
+            {
+                "kind": [
+                    _(
+                        "“%(kind)s”须使用考核周期为“%(wanted)s”的方案；所选方案“%(scheme)s”的考核周期为“%(actual)s”"
+                    )
+                    % {
+                        "kind": RoundKind(kind).label,
+                        "wanted": wanted.label,
+                        "scheme": scheme.name,
+                        "actual": scheme.get_period_type_display(),
+                    }
+                ]
+            }
+        )
+
+
 def _audit_scope(round_: AssessmentRound) -> dict[str, Any]:
     if round_.consortium_id:
         return {"consortium_public_id": round_.consortium.public_id}
@@ -294,8 +317,10 @@ def round_create(
 ) -> AssessmentRound:
     """Open a draft round of ``scheme`` for a consortium (or, assessing consortia, a region) and period.
 
-    Raises NotAllowed, Invalid (kind, period, a consortium scheme used for
-    another consortium, neither consortium nor region).
+    Raises NotAllowed, Invalid (kind, a kind whose period differs from the
+    scheme's (a monthly ranking of a yearly scheme), a period start that is
+    not the first day of one of the scheme's periods, a consortium scheme
+    used for another consortium, neither consortium nor region).
     """
     if kind not in RoundKind.values:
         raise Invalid({"kind": [_("考核类型无效")]})
@@ -306,6 +331,7 @@ def round_create(
     _require(policies.can_create_round(actor, kind, consortium, region))
     if scheme.consortium_id is not None and scheme.consortium_id != getattr(consortium, "pk", None):
         raise Invalid({"scheme": [_("该方案属于其他医联体")]})
+    _check_kind_period(kind, scheme)
     start = _period_start(period_start, scheme.period_type)
     with transaction.atomic():
         round_ = AssessmentRound.objects.create(

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yilian.assessment import schemes as shipped
 from yilian.assessment import selectors, services
-from yilian.assessment.models import AssessmentScheme, RoundResult, RoundTotal
+from yilian.assessment.models import AssessmentRound, AssessmentScheme, RoundResult, RoundTotal
 from yilian.assessment.tests.factories import MONTH, figure, indicator
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.models import AuditEvent
@@ -359,6 +359,71 @@ def test_round_create_rules(aw):
     assert RoundTotal.objects.filter(round=self_round, version=0, subject_id=aw.world.hospital.pk).exists()
     with pytest.raises(NotAllowed):
         services.round_compute(actor=aw.world.hospital_admin, round_=aw.round)
+
+
+@pytest.mark.parametrize(
+    ("period_type", "kind", "start"),
+    [
+        ("month", "regulator_annual", "2025-01-01"),
+        ("month", "half_year_target", "2025-01-01"),
+        ("year", "monthly_ranking", "2025-01-01"),
+        ("half_year", "regulator_annual", "2025-01-01"),
+    ],
+)
+def test_round_kind_must_match_the_schemes_period(aw, period_type, kind, start):
+    """A monthly scheme run as the annual assessment (and the like) is a field error on the kind; nothing saved."""
+    scheme = services.scheme_create(
+        actor=aw.world.office,
+        consortium=aw.world.consortium,
+        data={**shipped_data(), "period_type": period_type},
+        items=[{"indicator": aw.rate, "weight": "100", "rule": "rank"}],
+    )
+    rounds = AssessmentRound.objects.count()
+    events = AuditEvent.objects.filter(action="assessment_round.create").count()
+    with pytest.raises(Invalid) as raised:
+        services.round_create(
+            actor=aw.world.office,
+            scheme=scheme,
+            kind=kind,
+            period_start=start,
+            consortium=aw.world.consortium,
+        )
+    assert list(raised.value.errors) == ["kind"]
+    assert scheme.name in str(raised.value.errors["kind"][0])
+    assert AssessmentRound.objects.count() == rounds
+    assert AuditEvent.objects.filter(action="assessment_round.create").count() == events
+
+
+@pytest.mark.parametrize(
+    ("period_type", "kind", "start"),
+    [
+        ("month", "monthly_ranking", "2025-02-01"),
+        ("half_year", "half_year_target", "2025-07-01"),
+        ("year", "regulator_annual", "2025-01-01"),
+        ("quarter", "self", "2025-04-01"),
+        ("month", "self", "2025-02-01"),
+    ],
+)
+def test_round_kind_matching_the_schemes_period_is_accepted(aw, period_type, kind, start):
+    scheme = services.scheme_create(
+        actor=aw.world.office,
+        consortium=aw.world.consortium,
+        data={**shipped_data(), "period_type": period_type},
+        items=[{"indicator": aw.rate, "weight": "100", "rule": "rank"}],
+    )
+    round_ = services.round_create(
+        actor=aw.world.office, scheme=scheme, kind=kind, period_start=start, consortium=aw.world.consortium
+    )
+    assert (round_.kind, round_.period_type, round_.period_start.isoformat()) == (kind, period_type, start)
+
+
+def shipped_data() -> dict[str, str | dict[str, str]]:
+    return {
+        "name": "周期校验方案",
+        "subject": "members",
+        "grading": "bands",
+        "grade_bands": {"excellent": "90", "good": "70", "fair": "50"},
+    }
 
 
 def test_departments_ranked_apart(aw):

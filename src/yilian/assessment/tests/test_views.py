@@ -99,6 +99,29 @@ def test_the_lead_units_administrator_is_offered_a_new_round(aw, client):
     assert b'data-testid="round-new"' not in member.content
 
 
+def test_round_form_refuses_a_kind_that_contradicts_the_schemes_period(aw, client):
+    """The walkthrough's case: a monthly scheme submitted as 年度综合绩效考核 is refused next to the kind."""
+    c = _client(client, aw.world.office)
+    before = AssessmentRound.objects.count()
+    response = c.post(
+        reverse("assessment:round_new"),
+        {
+            "scheme": str(aw.scheme.public_id),
+            "consortium": str(aw.world.consortium.public_id),
+            "kind": "regulator_annual",
+            "period_start": "2025-01-01",
+            "title": "2025 年度考核",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'data-testid="error-kind"' in body
+    assert "“年度综合绩效考核”须使用考核周期为“年”的方案" in body
+    # What was typed stays in the form.
+    assert 'value="2025 年度考核"' in body
+    assert AssessmentRound.objects.count() == before
+
+
 def test_round_list_query_count(aw, client, django_assert_num_queries):
     for month in ("2025-04-01", "2025-05-01", "2025-06-01"):
         services.round_create(

@@ -260,9 +260,14 @@ def round_new(request: HttpRequest) -> HttpResponse:
             "kinds": RoundKind.choices,
             "values": values,
             "errors": errors,
+            # Errors of these fields are shown next to them; any other above the form.
+            "field_names": ROUND_FORM_FIELDS,
         },
         status=400 if errors else 200,
     )
+
+
+ROUND_FORM_FIELDS = ("scheme", "consortium", "kind", "period_start")
 
 
 def _version_param(request: HttpRequest) -> int | None:
