@@ -72,12 +72,17 @@ def period_label(round_: AssessmentRound) -> str:
     return _("%(y)s年度") % {"y": start.year}
 
 
-def round_heading(round_: AssessmentRound) -> str:
-    """The report title: consortium (or region), scheme and period."""
+def round_scope(round_: AssessmentRound) -> str:
+    """Consortium (or region), scheme and period: what the round assesses."""
     owner = (
         round_.consortium.name if round_.consortium_id else (round_.region.name if round_.region_id else "")
     )
     return f"{owner} {round_.scheme.name}（{period_label(round_)}）"
+
+
+def round_heading(round_: AssessmentRound) -> str:
+    """The report title: the title typed for the round, or else consortium (or region), scheme and period."""
+    return round_.title or round_scope(round_)
 
 
 def _number(value: Any) -> str:
@@ -147,6 +152,8 @@ def round_pdf(
         y -= 5 * mm
 
     line(round_heading(round_), 14, gap=9 * mm)
+    if round_.title:
+        line(round_scope(round_), 10, gap=6 * mm)
     status = _("草稿") if version == 0 else _("第 %(v)s 版") % {"v": version}
     line(
         _("考核类型：%(kind)s　考核周期：%(period)s　版本：%(status)s")
@@ -238,7 +245,8 @@ def round_workbook(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("总分")
-    sheet.append([round_heading(round_)])
+    # A typed title is followed by what the round assesses, in the same row: the tables start on row 3.
+    sheet.append([round_heading(round_), round_scope(round_)] if round_.title else [round_heading(round_)])
     sheet.append([_("版本"), version])
     _sheet(
         sheet,

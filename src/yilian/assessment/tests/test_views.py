@@ -197,6 +197,40 @@ def test_excel_is_a_workbook(aw, client):
     assert names == ["霍邱县城关镇卫生院", "霍邱县周集镇卫生院", "霍邱县冯井镇卫生院"]
 
 
+def test_a_typed_title_heads_the_round_page_breadcrumb_and_exports(aw, client):
+    """The 标题 typed on the round form names the round everywhere, not only in the list."""
+    c = _client(client, aw.world.office)
+    response = c.post(
+        reverse("assessment:round_new"),
+        {
+            "scheme": str(aw.scheme.public_id),
+            "consortium": str(aw.world.consortium.public_id),
+            "kind": "monthly_ranking",
+            "period_start": "2025-04-01",
+            "title": "二季度首月上转率通报",
+        },
+    )
+    assert response.status_code == 302
+    round_ = AssessmentRound.objects.get(title="二季度首月上转率通报")
+    body = c.get(response["Location"]).content.decode()
+    heading = re.search(r'data-testid="round-heading">(.*?)</h1>', body, re.S).group(1)
+    crumb = re.search(r'data-testid="round-crumb">(.*?)</span>', body, re.S).group(1)
+    assert (heading, crumb) == ("二季度首月上转率通报", "二季度首月上转率通报")
+    # What the round assesses still reads under the title.
+    assert "上转率月度排名（2025年4月）" in body
+    services.round_freeze(actor=aw.world.office, round_=round_)
+    pdf = _pdf_strings(c.get(reverse("assessment:round_pdf", args=[round_.public_id])).content)
+    assert pdf.splitlines()[0] == "二季度首月上转率通报"
+    workbook = load_workbook(
+        io.BytesIO(c.get(reverse("assessment:round_xlsx", args=[round_.public_id])).content)
+    )
+    assert workbook["总分"]["A1"].value == "二季度首月上转率通报"
+    # Untitled rounds keep the scheme name.
+    body = c.get(reverse("assessment:round", args=[aw.round.public_id])).content.decode()
+    crumb = re.search(r'data-testid="round-crumb">(.*?)</span>', body, re.S).group(1)
+    assert crumb == "上转率月度排名"
+
+
 def test_outsider_gets_no_downloads(aw, client):
     _published(aw)
     c = _client(client, aw.world.outsider_doctor)
