@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -89,6 +90,72 @@ def _number(value: Any) -> str:
     if value is None:
         return "—"
     return f"{value:,.2f}"
+
+
+PERCENT = "%"
+DEFAULT_DECIMALS = 2
+"""Decimals of a figure whose indicator is gone (results keep its unit, not its decimals)."""
+
+
+def figure_decimals(result: Any) -> int:
+    """How many decimals ``result``'s value shows: its indicator's (``round_results`` annotates them)."""
+    decimals = getattr(result, "decimals", None)
+    return DEFAULT_DECIMALS if decimals is None else int(decimals)
+
+
+def format_figure(value: Decimal | None, unit: str, decimals: int) -> str:
+    """An indicator value as read: rounded half up to ``decimals``, thousands grouped, with its unit
+    (0.208106 % → "0.21%", 12 人次 → "12人次", as the indicator pages write them); "—" for none."""
+    if value is None:
+        return "—"
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{rounded:,f}{unit}"
+
+
+def format_count(value: Decimal | None) -> str:
+    """A numerator or denominator: whole numbers without decimals (9,431), others with two."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def result_value(result: Any) -> str:
+    """The result's value with its unit and its indicator's decimals."""
+    return format_figure(result.value, result.unit, figure_decimals(result))
+
+
+def _decimals_format(decimals: int) -> str:
+    return "0." + "0" * decimals if decimals else "0"
+
+
+def _value_cell(sheet: Any, row: int, column: int, result: Any) -> None:
+    """The value as a number with a number format: a percentage as Excel's own (0.208106 % is stored as
+    0.00208106 and shown 0.21%), any other unit as the number rounded for display."""
+    cell = sheet.cell(row=row, column=column)
+    if result.value is None:
+        return
+    decimals = figure_decimals(result)
+    if result.unit == PERCENT:
+        cell.value = result.value / 100
+        cell.number_format = _decimals_format(decimals) + "%"
+    else:
+        cell.value = result.value
+        cell.number_format = "#,##" + _decimals_format(decimals)
+
+
+SCORE_FORMAT = "0.00"
+"""Scores and totals: two decimals."""
+
+
+def _formats(sheet: Any, first_row: int, columns: dict[int, str]) -> None:
+    """Give ``columns`` (1-based) of every row from ``first_row`` on their number format."""
+    for row in sheet.iter_rows(min_row=first_row):
+        for column, number_format in columns.items():
+            row[column - 1].number_format = number_format
+
+
+def _count_format(value: Decimal | None) -> str:
+    return "#,##0" if value is None or value == value.to_integral_value() else "#,##0.00"
 
 
 def _totals_chart(totals: Sequence[RoundTotal], width: float) -> Drawing:
@@ -199,9 +266,9 @@ def round_pdf(
             [
                 result.subject_name[:18],
                 f"{result.indicator_name[:16]}{mark} v{result.indicator_version}",
-                _number(result.numerator),
-                _number(result.denominator),
-                _number(result.value),
+                format_count(result.numerator),
+                format_count(result.denominator),
+                result_value(result),
                 _number(result.score),
                 str(result.rank or "—"),
             ],
@@ -248,13 +315,17 @@ def round_workbook(
     # A typed title is followed by what the round assesses, in the same row: the tables start on row 3.
     sheet.append([round_heading(round_), round_scope(round_)] if round_.title else [round_heading(round_)])
     sheet.append([_("版本"), version])
+    totals = list(totals)
     _sheet(
         sheet,
         [_("排名"), _("单位"), _("分组"), _("总分"), _("等级"), _("奖惩")],
         ([t.rank, t.subject_name, t.group, t.score, grade_label(t.grade), t.reward] for t in totals),
     )
+    _formats(sheet, first_row=sheet.max_row - len(totals) + 1, columns={4: SCORE_FORMAT})
+    results = list(results)
+    figures = workbook.create_sheet(_("分项指标"))
     _sheet(
-        workbook.create_sheet(_("分项指标")),
+        figures,
         [
             _("单位"),
             _("分组"),
@@ -265,6 +336,7 @@ def round_workbook(
             _("分子"),
             _("分母"),
             _("指标值"),
+            _("计量单位"),
             _("评判"),
             _("分值"),
             _("得分"),
@@ -280,7 +352,8 @@ def round_workbook(
                 _("是") if r.is_working_definition else "",
                 r.numerator,
                 r.denominator,
-                r.value,
+                None,  # written by _value_cell with its number format
+                r.unit,
                 verdict_label(r.verdict) if r.is_qualitative else "",
                 r.weight,
                 r.score,
@@ -289,6 +362,11 @@ def round_workbook(
             for r in results
         ),
     )
+    for row, r in enumerate(results, start=2):
+        figures.cell(row=row, column=7).number_format = _count_format(r.numerator)
+        figures.cell(row=row, column=8).number_format = _count_format(r.denominator)
+        _value_cell(figures, row, 9, r)
+    _formats(figures, first_row=2, columns={12: SCORE_FORMAT, 13: SCORE_FORMAT})
     if comparison is not None:
         _sheet(
             workbook.create_sheet(_("同比")),
@@ -304,6 +382,9 @@ def round_workbook(
                 ]
                 for c in comparison
             ),
+        )
+        _formats(
+            workbook[_("同比")], first_row=2, columns={2: SCORE_FORMAT, 4: SCORE_FORMAT, 6: SCORE_FORMAT}
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -187,10 +187,16 @@ def round_totals(round_: AssessmentRound, version: int | None = None) -> QuerySe
 def round_results(
     round_: AssessmentRound, version: int | None = None, subject_id: int | None = None
 ) -> QuerySet[RoundResult]:
-    """Per-indicator results of one version, scoped like ``round_totals``; optionally of one subject."""
+    """Per-indicator results of one version, scoped like ``round_totals``; optionally of one subject.
+
+    Each row carries ``decimals``, the indicator's display decimals (None once the indicator is gone).
+    """
     chosen = _version(round_, version)
-    results = RoundResult.objects.filter(round=round_, version=chosen).order_by(
-        "group", "subject_name", "indicator_code"
+    results = (
+        RoundResult.objects.filter(round=round_, version=chosen)
+        # How many decimals the indicator's values show (display only, so read live): a join, no query.
+        .annotate(decimals=F("indicator__decimals"))
+        .order_by("group", "subject_name", "indicator_code")
     )
     own = round_.access.visible_subjects()  # type: ignore[attr-defined]
     if own is not None:

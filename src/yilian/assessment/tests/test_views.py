@@ -231,6 +231,74 @@ def test_a_typed_title_heads_the_round_page_breadcrumb_and_exports(aw, client):
     assert crumb == "上转率月度排名"
 
 
+def _figures_round(aw: AssessmentWorld) -> AssessmentRound:
+    """A frozen round of a rate (%, two decimals) and a count (人次, no decimals) with raw-looking values."""
+    from decimal import Decimal
+
+    from yilian.assessment.tests.factories import figure, indicator
+
+    count = indicator("teleconsultations", name="远程会诊人次", unit="人次", factor=Decimal(1), decimals=0)
+    figure(aw.rate, aw.members[0].pk, "0.208106")
+    for member, value in zip(aw.members, ("1234", "7", "0"), strict=True):
+        figure(count, member.pk, value)
+    scheme = services.scheme_create(
+        actor=aw.world.office,
+        consortium=aw.world.consortium,
+        data={"name": "格式方案", "subject": "members", "period_type": "month", "grading": "quartile"},
+        items=[
+            {"indicator": aw.rate, "weight": "60", "rule": "rank"},
+            {"indicator": count, "weight": "40", "rule": "rank"},
+        ],
+    )
+    round_ = services.round_create(
+        actor=aw.world.office,
+        scheme=scheme,
+        kind="monthly_ranking",
+        period_start="2025-03-01",
+        consortium=aw.world.consortium,
+    )
+    return services.round_freeze(actor=aw.world.office, round_=round_)
+
+
+def test_figures_read_with_their_unit_and_decimals_on_the_page_and_in_the_pdf(aw, client):
+    round_ = _figures_round(aw)
+    c = _client(client, aw.world.office)
+    body = c.get(reverse("assessment:round", args=[round_.public_id])).content.decode()
+    shown = re.findall(r'data-testid="figure-value">(.*?)</span>', body)
+    # 城关 (0.208106 %, 1234), 冯井 (4 %, 0), 周集 (8 %, 7), by subject name.
+    assert sorted(shown) == sorted(["0.21%", "1,234人次", "4.00%", "0人次", "8.00%", "7人次"])
+    assert "0.208106" not in body and ".000000" not in body
+    pdf = _pdf_strings(c.get(reverse("assessment:round_pdf", args=[round_.public_id])).content)
+    assert "0.21%" in pdf and "1,234人次" in pdf
+    assert "0.208106" not in pdf and "1,234.00" not in pdf
+
+
+def test_workbook_figures_are_numbers_with_a_number_format(aw, client):
+    from decimal import Decimal
+
+    round_ = _figures_round(aw)
+    response = _client(client, aw.world.office).get(reverse("assessment:round_xlsx", args=[round_.public_id]))
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["分项指标"]
+    header = [cell.value for cell in sheet[1]]
+    column = {name: index for index, name in enumerate(header)}
+    rows = {(row[0].value, row[column["指标编码"]].value): row for row in sheet.iter_rows(min_row=2)}
+    rate = rows[("霍邱县城关镇卫生院", "up_referral_rate")][column["指标值"]]
+    # Excel's own percentage: the cell holds the fraction and shows 0.21%.
+    assert isinstance(rate.value, float) and abs(Decimal(str(rate.value)) - Decimal("0.00208106")) < Decimal(
+        "1e-12"
+    )
+    assert rate.number_format == "0.00%"
+    count = rows[("霍邱县城关镇卫生院", "teleconsultations")]
+    assert (count[column["指标值"]].value, count[column["指标值"]].number_format) == (1234, "#,##0")
+    assert count[column["计量单位"]].value == "人次"
+    assert count[column["分子"]].number_format == "#,##0"
+    assert count[column["得分"]].number_format == "0.00"
+    assert isinstance(count[column["得分"]].value, (int, float))
+    totals = workbook["总分"]
+    assert all(row[3].number_format == "0.00" for row in totals.iter_rows(min_row=4))
+
+
 def test_outsider_gets_no_downloads(aw, client):
     _published(aw)
     c = _client(client, aw.world.outsider_doctor)

@@ -298,6 +298,7 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     by_subject: dict[int, dict[str, Any]] = {}
     for result in results:
         if not result.is_qualitative:
+            result.display_value = documents.result_value(result)
             by_subject.setdefault(result.subject_id, {})[result.indicator_code] = result
     figure_rows = [
         (total, [by_subject.get(total.subject_id, {}).get(code) for code, _name in indicators])
