@@ -78,3 +78,45 @@ def test_grade_by_quartile_with_ties():
     assert grades == ["excellent", "excellent", "good", "good", "fair", "fair", "poor", "poor"]
     assert scoring.grade_by_quartile(None, 8) == "poor"
     assert scoring.grade_by_quartile(1, 1) == "excellent"
+
+
+@pytest.mark.parametrize(
+    ("value", "points"),
+    [
+        # Values are per cent already (factor 100): 2 up-referrals of 9,431 visits = 0.021207 %.
+        (D("0.021207"), D("40.00")),
+        (D("0.349621"), D("40.00")),
+        (D("3.99"), D("40.00")),
+        (D("4"), D("20.00")),
+        (D("5.5"), D("20.00")),
+        (D("6"), D("0.00")),
+        (None, D("0.00")),
+    ],
+)
+def test_up_referral_rate_scored_by_its_shipped_legend(value, points):
+    """The walkthrough's "every unit gets 40": per cent against per-cent thresholds, correctly compared.
+
+    The shipped legend (0–2 优 and 2–4 良 green, 4–6 中 yellow, 6+ 差 red) gives
+    the whole weight under 4 %: a demo county referring up under 0.5 % of its
+    visits gets full marks everywhere. Not a unit mix-up: the demo's own
+    scheme bands its members instead (``demo.assessment.UP_RATE_BANDS``).
+    """
+    from yilian.indicators.catalogue import _UP_RATE_LEGEND
+
+    assert scoring.points(D(40), scoring.band_share(value, [], _UP_RATE_LEGEND)) == points
+
+
+@pytest.mark.parametrize(
+    ("value", "points"),
+    [
+        (D("0"), D("40.00")),
+        (D("0.021207"), D("40.00")),
+        (D("0.063492"), D("30.00")),
+        (D("0.155703"), D("20.00")),
+        (D("0.349621"), D("10.00")),
+    ],
+)
+def test_demo_up_referral_bands_spread_the_demo_county(value, points):
+    from yilian.demo.assessment import UP_RATE_BANDS
+
+    assert scoring.points(D(40), scoring.band_share(value, UP_RATE_BANDS, [])) == points
