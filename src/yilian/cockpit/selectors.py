@@ -30,6 +30,7 @@ from yilian.cockpit import caching
 from yilian.core import generations
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.core.permissions import INSTITUTION_ROLES, Role
+from yilian.indicators import drilldown
 from yilian.indicators import policies as indicator_policies
 from yilian.indicators import selectors as indicator_selectors
 from yilian.indicators.choices import PERIOD_MONTHS, Direction, IndicatorKind, PeriodType, UnitKind
@@ -99,6 +100,12 @@ class KeyIndicator:
     direction: str
     target: Decimal | None
     legend: list[dict[str, Any]]
+    public_id: str = ""
+
+    @property
+    def shown_legend(self) -> list[dict[str, Any]]:
+        """The legend with its labels in the reader's language (see ``shown_legend``)."""
+        return shown_legend(self.legend)
 
 
 def _plain_indicator(indicator: Indicator) -> dict[str, Any]:
@@ -112,18 +119,25 @@ def _plain_indicator(indicator: Indicator) -> dict[str, Any]:
         "direction": str(indicator.direction),
         "target": indicator.target,
         "legend": list(indicator.legend or []),
+        "public_id": str(indicator.public_id),
     }
 
 
 def legend_band(indicator: Indicator | KeyIndicator, value: Decimal | None) -> dict[str, Any] | None:
-    """The indicator's legend band (green/yellow/red) holding ``value``; the first match wins."""
-    if value is None:
-        return None
-    for band in indicator.legend or []:
-        low, high = band.get("from"), band.get("to")
-        if (low is None or value >= Decimal(str(low))) and (high is None or value <= Decimal(str(high))):
-            return band
-    return None
+    """The indicator's legend band (green/yellow/red) holding ``value``: the figures pages' rule
+    (``drilldown.legend_band``), so a tile, a ranking row and a map region of the same value agree."""
+    return drilldown.legend_band(cast(Indicator, indicator), value)
+
+
+def shown_legend(legend: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The legend's bands with their labels as the reader reads them (the shipped labels translated) and
+    their bounds as text ("≥ 65", "55–65", "≤ 55"; where bands touch, the first band listed holds the bound)."""
+    shown = []
+    for band in legend or []:
+        low, high = (None if band.get(end) in (None, "") else str(band[end]) for end in ("from", "to"))
+        bounds = f"{low}–{high}" if low and high else f"≥ {low}" if low else f"≤ {high}" if high else ""
+        shown.append({**band, "label": drilldown.band_label(band.get("label") or ""), "bounds": bounds})
+    return shown
 
 
 def rounded(indicator: Indicator | KeyIndicator, value: Decimal | None) -> Decimal | None:
@@ -197,6 +211,23 @@ def _choose_period(
     return Period(period_type, complete[0] if complete else starts[0])
 
 
+def period_menu(available: list[tuple[str, datetime.date]]) -> dict[str, dict[str, Any]]:
+    """For each period type with figures, its periods newest first as ``[ISO start, label]`` and the one shown
+    when the type is chosen without a period (``_choose_period``'s default): the filter form rebuilds its period
+    list from this when the type changes, so it never sends one type's period with another type."""
+    menu: dict[str, dict[str, Any]] = {}
+    for kind in PERIOD_TYPE_ORDER:
+        starts = sorted({start for found, start in available if found == kind}, reverse=True)
+        if not starts:
+            continue
+        default = _choose_period(available, str(kind), "")
+        menu[str(kind)] = {
+            "default": default.start.isoformat() if default else "",
+            "options": [[start.isoformat(), period_label(str(kind), start)] for start in starts],
+        }
+    return menu
+
+
 def _period_end(period_type: str, start: datetime.date) -> datetime.date:
     """The last day of the period of ``period_type`` beginning on ``start``."""
     months = PERIOD_MONTHS[PeriodType(period_type)]
@@ -246,6 +277,8 @@ class RankRow:
     value: Decimal | None
     colour: str
     own: bool
+    ref: str = ""
+    """The member's public id when the actor sees its figures (its drill-down link), else ""."""
 
 
 RANKING_HEAD = 10
@@ -330,6 +363,7 @@ def _map_data(
                 "code": region.code,
                 "value": None if value is None else float(rounded(indicator, value) or 0),
                 "colour": str(band.get("color", "")) if band else "",
+                "band": drilldown.band_label(str(band.get("label") or "")) if band else "",
             }
         )
     numbers = [row["value"] for row in rows if row["value"] is not None]
@@ -340,7 +374,7 @@ def _map_data(
         "min": min(numbers) if numbers else 0,
         "max": max(numbers) if numbers else 0,
         "higher_is_better": indicator.direction != Direction.LOWER,
-        "legend": indicator.legend or [],
+        "legend": shown_legend(indicator.legend),
     }
 
 
@@ -401,6 +435,10 @@ class Cockpit:
     indicators: list[KeyIndicator]
     may_refresh: bool
     empty: bool = field(default=False)
+    period_menu: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each period type's periods and default, for the filter form (``period_menu``)."""
+    member_refs: dict[int, str] = field(default_factory=dict)
+    """Public ids of the members, by id: the drill-down pages address units by them."""
     cache_key: str = ""
     from_cache: bool = False
     page_key: str = ""
@@ -409,6 +447,21 @@ class Cockpit:
     def unit_value(self) -> str:
         """The unit as the filter form spells it."""
         return "consortium" if self.unit_kind == UnitKind.CONSORTIUM else f"{self.unit_kind}:{self.unit_id}"
+
+    @property
+    def unit_ref(self) -> str:
+        """The unit shown, as the figures pages address it (its public id)."""
+        if self.unit_kind == UnitKind.CONSORTIUM:
+            return str(self.consortium.public_id)
+        return self.member_refs.get(self.unit_id, "")
+
+    def member_visible(self, unit_id: int) -> bool:
+        """Whether the actor sees the member's figures: the unit list holds exactly those members."""
+        return f"{UnitKind.INSTITUTION.value}:{unit_id}" in self._unit_values
+
+    @cached_property
+    def _unit_values(self) -> set[str]:
+        return {value for value, _name in self.unit_choices}
 
     @cached_property
     def rankings(self) -> list[Ranking]:
@@ -427,6 +480,7 @@ class Cockpit:
                         value=value,
                         colour=colour,
                         own=unit_id in self.own,
+                        ref=self.member_refs.get(unit_id, "") if self.member_visible(unit_id) else "",
                     )
                     for rank, unit_id, value, colour in rows
                 ],
@@ -615,6 +669,8 @@ def cockpit(
         indicators=indicators,
         may_refresh=may_refresh,
         empty=chosen_period is None,
+        period_menu=content["period_menu"],
+        member_refs=dict(content["member_refs"]),
         cache_key=key,
         from_cache=hit,
         page_key=page_key,
@@ -637,9 +693,12 @@ def _cockpit_content(
     """
     # consortium_members filters on the foreign key, so the id is enough; plain values, since a county
     # consortium has hundreds of members and model rows (with their regions) would dominate the time.
-    members: dict[int, str] = dict(
-        registry.consortium_members(cast(Any, chosen.pk)).values_list("institution_id", "institution__name")
+    member_rows = list(
+        registry.consortium_members(cast(Any, chosen.pk)).values_list(
+            "institution_id", "institution__name", "institution__public_id"
+        )
     )
+    members: dict[int, str] = {pk: name for pk, name, _ref in member_rows}
     unit_kind, picked = _resolve_unit(unit, members, units)
     unit_id = chosen.pk if picked is None else picked
     indicators = key_indicators(chosen.pk)
@@ -680,10 +739,12 @@ def _cockpit_content(
     chosen_map = _pick(indicators, map_indicator)
     return {
         "members": list(members.items()),
+        "member_refs": [(pk, str(ref)) for pk, _name, ref in member_rows],
         "indicators": [_plain_indicator(indicator) for indicator in indicators],
         "period": None if chosen_period is None else (chosen_period.period_type, chosen_period.start),
         "periods": periods,
         "period_types": [str(kind) for kind in PERIOD_TYPE_ORDER if kind in present],
+        "period_menu": period_menu(available),
         "cards": cards,
         "trend": trend,
         "rankings": rankings,
@@ -717,9 +778,21 @@ def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Pe
                 "unit": indicator.unit,
                 "target": None if indicator.target is None else float(indicator.target),
                 "values": [None if point is None else float(point) for point in points],
+                **_axis(indicator, points),
             }
         )
     return {"months": [month.strftime("%Y-%m") for month in months], "series": series}
+
+
+def _axis(indicator: Indicator, points: list[Decimal | None]) -> dict[str, float | None]:
+    """The y axis of a trend: 0–100 for a percentage whose values (and target) lie in 0–100, so a share
+    never reads as if it could pass 100 %; otherwise None, and the chart scales to the values."""
+    numbers = [point for point in points if point is not None]
+    if indicator.target is not None:
+        numbers.append(indicator.target)
+    if indicator.unit.strip() in ("%", "％") and all(0 <= number <= 100 for number in numbers):
+        return {"y_min": 0.0, "y_max": 100.0}
+    return {"y_min": None, "y_max": None}
 
 
 def _rankings(
@@ -782,6 +855,8 @@ class RegulatorView:
     from_cache: bool = False
     page_key: str = ""
     """Everything the page body shows: the content, the regions to choose from and the consortia's names."""
+    period_menu: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each period type's periods and default, for the filter form (``period_menu``)."""
 
 
 def can_view_regulator(actor: Any) -> bool:
@@ -894,6 +969,7 @@ def regulator_view(
         chart=chart,
         map=content["map"],
         empty=chosen_period is None,
+        period_menu=content["period_menu"],
         cache_key=key,
         from_cache=hit,
         page_key=caching.content_key(
@@ -957,6 +1033,7 @@ def _regulator_content(
         "period": None if chosen_period is None else (chosen_period.period_type, chosen_period.start),
         "periods": periods,
         "period_types": [str(kind) for kind in PERIOD_TYPE_ORDER if kind in present],
+        "period_menu": period_menu(available),
         "cards": cards,
         "chart_indicator": None if chart_indicator is None else indicators.index(chart_indicator),
         "map": _map_data(chart_indicator, region_code, chosen_period, units),

@@ -59,13 +59,27 @@ def _download(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _period(request: HttpRequest) -> str:
+    """The period asked for, unless the form's period list belonged to another period type.
+
+    The filter form sends ``period_for``, the type its period list was built for: a year's start date
+    sent with "month" (the type changed, the list did not follow) is then no choice of a month at all,
+    and the page opens on the type's default period instead of January.
+    """
+    get = request.GET
+    shown_for = get.get("period_for", "")
+    if shown_for and shown_for != get.get("period_type", ""):
+        return ""
+    return get.get("period", "")
+
+
 def _cockpit(request: HttpRequest) -> selectors.Cockpit:
     get = request.GET
     return selectors.cockpit(
         request.user,
         consortium=get.get("consortium", ""),
         period_type=get.get("period_type", ""),
-        period=get.get("period", ""),
+        period=_period(request),
         unit=get.get("unit", ""),
         map_indicator=get.get("map", ""),
     )
@@ -76,7 +90,7 @@ def _cockpit(request: HttpRequest) -> selectors.Cockpit:
 def consortium_cockpit(request: HttpRequest) -> HttpResponse:
     """Key figures, trends, member rankings and the township map of one consortium."""
     view = _cockpit(request)
-    charts: dict[str, Any] = {"trend": view.trend, "map": view.map}
+    charts: dict[str, Any] = {"trend": view.trend, "map": view.map, "periods": view.period_menu}
     body = _body(view.page_key, "cockpit/cockpit_body.html", {"view": view, "charts": charts})
     return render(
         request, "cockpit/cockpit.html", {"view": view, "body": body, "query": request.GET.urlencode()}
@@ -98,7 +112,7 @@ def _regulator(request: HttpRequest) -> selectors.RegulatorView:
         request.user,
         region=get.get("region", ""),
         period_type=get.get("period_type", ""),
-        period=get.get("period", ""),
+        period=_period(request),
         indicator=get.get("indicator", ""),
     )
 
@@ -108,7 +122,7 @@ def _regulator(request: HttpRequest) -> selectors.RegulatorView:
 def regulator(request: HttpRequest) -> HttpResponse:
     """Every consortium of the regulator's region: table, bar chart of one indicator, region map."""
     view = _regulator(request)
-    charts: dict[str, Any] = {"bar": view.chart, "map": view.map}
+    charts: dict[str, Any] = {"bar": view.chart, "map": view.map, "periods": view.period_menu}
     body = _body(view.page_key, "cockpit/regulator_body.html", {"view": view, "charts": charts})
     return render(
         request, "cockpit/regulator.html", {"view": view, "body": body, "query": request.GET.urlencode()}

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.data_items import Column, DataItem, DataSource
@@ -160,6 +161,29 @@ def legend_band(indicator: Indicator, value: Decimal | None) -> dict[str, Any] |
             continue
         return band
     return None
+
+
+SHIPPED_BAND_LABELS = frozenset(
+    {
+        gettext_noop("达标"),
+        gettext_noop("接近"),
+        gettext_noop("未达标"),
+        gettext_noop("较好"),
+        gettext_noop("一般"),
+        gettext_noop("较差"),
+        gettext_noop("优"),
+        gettext_noop("良"),
+        gettext_noop("中"),
+        gettext_noop("差"),
+    }
+)
+"""The legend labels the shipped catalogues write (``catalogue``): stored in Chinese like any catalogue data,
+read in the reader's language. A label an assessor typed stays as typed."""
+
+
+def band_label(label: str) -> str:
+    """A legend band's label as the reader reads it: a shipped label translated, any other as stored."""
+    return _(label) if label in SHIPPED_BAND_LABELS else label
 
 
 def growth(value: Decimal | None, previous: Decimal | None) -> Decimal | None:
@@ -462,6 +486,9 @@ class Records:
     detail_url: str = ""
     _path_index: dict[str, int] = field(default_factory=dict)
     labels: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    averaged: bool = False
+    """A stock over more than a month: its value is the average of the month-end counts, and the rows are
+    the records in force at the end of any of the period's months."""
     """Display labels of columns whose field has choices (status, direction), by column path."""
 
     def cells(self, row: dict[str, Any]) -> list[Any]:
@@ -523,15 +550,26 @@ def _unit_filter(source: DataSource, unit_kind: str, unit_id: int) -> Q | None:
 
 
 def _period_filter(source: DataSource, model: Any, start: datetime.date, end: datetime.date) -> Q:
-    """Flows: dated inside the period. Stocks: in force at the end of the period's last month."""
+    """Flows: dated inside the period. Stocks: in force at the end of one of the period's months.
+
+    A stock's figure over a quarter, half-year or year is the average of its month-end counts
+    (``evaluation``), so a record in force at the end of March but ended in June counts in the year's
+    figure: it is listed, though it is no longer in force at the year's end. The condition is the
+    engine's, once per month end (at most twelve).
+    """
     if source.is_stock or not source.date_field:
+        if not source.date_field and not source.ends_field:
+            return Q()
         condition = Q()
-        if source.date_field:
-            condition &= Q(**{f"{source.date_field}__lt": _bound(model, source.date_field, end)})
-        if source.ends_field:
-            condition &= Q(**{f"{source.ends_field}__isnull": True}) | Q(
-                **{f"{source.ends_field}__gte": _bound(model, source.ends_field, end)}
-            )
+        for month_end in _month_ends(start, end):
+            in_force = Q()
+            if source.date_field:
+                in_force &= Q(**{f"{source.date_field}__lt": _bound(model, source.date_field, month_end)})
+            if source.ends_field:
+                in_force &= Q(**{f"{source.ends_field}__isnull": True}) | Q(
+                    **{f"{source.ends_field}__gte": _bound(model, source.ends_field, month_end)}
+                )
+            condition |= in_force
         return condition
     return Q(
         **{
@@ -539,6 +577,14 @@ def _period_filter(source: DataSource, model: Any, start: datetime.date, end: da
             f"{source.date_field}__lt": _bound(model, source.date_field, end),
         }
     )
+
+
+def _month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first day after each month of the period ``start`` (inclusive) – ``end`` (exclusive)."""
+    ends = [period_end(PeriodType.MONTH, start)]
+    while ends[-1] < end:
+        ends.append(period_end(PeriodType.MONTH, ends[-1]))
+    return ends
 
 
 def shows_full(actor: Any, source: DataSource) -> bool:
@@ -577,7 +623,14 @@ def item_records(
     if use is None:
         raise NotFound("item")
     item, source = use.item, use.item.source
-    result = Records(item=item, columns=source.columns, rows=None, full=False, detail_url=source.detail_url)
+    result = Records(
+        item=item,
+        columns=source.columns,
+        rows=None,
+        full=False,
+        detail_url=source.detail_url,
+        averaged=(source.is_stock or not source.date_field) and period_type != PeriodType.MONTH,
+    )
     if source.visible_to is None:
         result.reason = "aggregate_only"
         return result

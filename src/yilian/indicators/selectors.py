@@ -171,6 +171,24 @@ def indicator_values(
     return values.order_by("unit_id")
 
 
+def first_with_values(actor: Any, indicators: list[Indicator], *, unit_kind: str) -> Indicator | None:
+    """The first of ``indicators`` with a value (in any period) for a unit of ``unit_kind`` the actor sees;
+    None when none has one (one query). The figures page opens on it rather than on an indicator whose
+    figures are all missing (a denominator nobody reports yet)."""
+    if not indicators:
+        return None
+    found = set(
+        IndicatorValue.objects.filter(
+            visible_units(actor).q(unit_kind),
+            indicator_id__in=[indicator.pk for indicator in indicators],
+            value__isnull=False,
+        )
+        .values_list("indicator_id", flat=True)
+        .distinct()
+    )
+    return next((indicator for indicator in indicators if indicator.pk in found), None)
+
+
 def unit_series(
     actor: Any, indicator: Indicator, *, unit_kind: str, unit_id: int, period_type: str
 ) -> QuerySet[IndicatorValue]:

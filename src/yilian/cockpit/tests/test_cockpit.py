@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import io
 import json
 import re
@@ -522,3 +523,114 @@ def test_a_release_that_changes_the_body_template_renders_it_afresh(
         assert caching.figures_cache().get(after)
     finally:
         views._template_digest.cache_clear()
+
+
+# --- the period filter, the map's colours and legend, the trend's axis, the drill-down links ---------------
+
+
+def test_a_period_of_another_type_is_no_choice_the_type_opens_on_its_latest(
+    client: Any, world: Any, figures: Any
+) -> None:
+    # The form's period list was the years' (period_for=year) when the type became "month": the year 2025's
+    # start is then no choice of January 2025, the months open on their latest complete month.
+    view = get(
+        client, world.office, "/cockpit/", period_type="month", period="2025-01-01", period_for="year"
+    ).context["view"]
+    assert view.period.label == "2025-12"
+    # a month chosen from the months' own list is kept, and links without period_for still work
+    assert (
+        get(client, world.office, "/cockpit/", period_type="month", period="2025-03-01", period_for="month")
+        .context["view"]
+        .period.label
+        == "2025-03"
+    )
+    assert get(client, world.office, "/cockpit/", period_type="month", period="2025-03-01").context[
+        "view"
+    ].period.label == ("2025-03")
+
+
+def test_the_period_list_of_every_type_is_in_the_page(client: Any, world: Any, figures: Any) -> None:
+    response = get(client, world.office, "/cockpit/")
+    periods = page_json(response)["periods"]
+    assert set(periods) == {"year", "month"}
+    assert periods["year"] == {"default": "2025-01-01", "options": [["2025-01-01", "2025"]]}
+    assert periods["month"]["default"] == "2025-12-01"
+    assert (
+        periods["month"]["options"][0] == ["2025-12-01", "2025-12"] and len(periods["month"]["options"]) == 12
+    )
+    assert '<input type="hidden" name="period_for" value="year">' in response.content.decode()
+    regulator = get(client, world.regulator, "/cockpit/regulator/")
+    assert set(page_json(regulator)["periods"]) == {"year", "month"}
+
+
+def test_the_map_colours_each_region_by_the_tiles_rule_and_shows_a_translated_legend(
+    client: Any, world: Any, figures: Any
+) -> None:
+    # 60 is where the green band starts and the yellow one ends: the first band listed holds it, on the
+    # tile, in the ranking and on the map alike (the map no longer decides colours in the browser).
+    IndicatorValue.objects.filter(indicator=figures["share"], unit_kind="region").update(value=Decimal(60))
+    IndicatorValue.objects.filter(
+        indicator=figures["share"], unit_kind="consortium", period_type="year"
+    ).update(value=Decimal(60))
+    generations.bump(FIGURES_GENERATION)
+    response = get(client, world.office, "/cockpit/", map="primary_share")
+    card = response.context["view"].cards[0]
+    data = page_json(response)["map"]
+    assert card.colour == "green"
+    assert [(row["colour"], row["band"]) for row in data["rows"]] == [("green", "达标"), ("green", "达标")]
+    assert 'data-testid="cockpit-map-legend"' in response.content.decode()
+    english = client.get("/cockpit/", {"map": "primary_share"}, HTTP_ACCEPT_LANGUAGE="en")
+    legend = page_json(english)["map"]["legend"]
+    assert [band["label"] for band in legend] == ["Met", "Near", "Not met"]
+    assert [band["bounds"] for band in legend] == ["≥ 60", "40–60", "≤ 40"]
+    assert [row["band"] for row in page_json(english)["map"]["rows"]] == ["Met", "Met"]
+    body = english.content.decode()
+    assert "Not met" in body and "未达标" not in body
+
+
+def test_a_share_in_percent_is_drawn_on_a_0_to_100_axis(client: Any, world: Any, figures: Any) -> None:
+    series = page_json(get(client, world.office, "/cockpit/"))["trend"]["series"]
+    share, cost = series
+    assert (share["y_min"], share["y_max"]) == (0.0, 100.0)
+    assert (cost["y_min"], cost["y_max"]) == (None, None)  # 元: scaled to its values
+    IndicatorValue.objects.filter(
+        indicator=figures["share"], period_type="month", period_start=datetime.date(2025, 6, 1)
+    ).update(value=Decimal(140))
+    generations.bump(FIGURES_GENERATION)
+    share = page_json(get(client, world.office, "/cockpit/"))["trend"]["series"][0]
+    assert (share["y_min"], share["y_max"]) == (None, None)  # a "%" above 100 (a growth): no fixed axis
+
+
+def _links(body: str, testid: str) -> list[str]:
+    return [html.unescape(href) for href in re.findall(rf'<a href="([^"]+)" data-testid="{testid}"', body)]
+
+
+def test_tiles_and_ranking_rows_link_to_the_figures_the_reader_may_open(
+    client: Any, world: Any, figures: Any
+) -> None:
+    response = get(client, world.office, "/cockpit/")
+    body = response.content.decode()
+    parts = _links(body, "cockpit-card-parts")
+    assert len(parts) == 2
+    assert f"unit_kind=consortium&unit={world.consortium.public_id}" in parts[0]
+    assert (
+        f"indicator={figures['share'].public_id}" in parts[0]
+        and "period_type=year&period=2025-01-01" in parts[0]
+    )
+    rows = _links(body, "cockpit-ranking-drill")
+    assert len(rows) == 4  # two members in two rankings
+    for url in parts + _links(body, "cockpit-card-figures") + rows:
+        assert client.get(url).status_code == 200, url
+    # a member that may not see the other members' values gets a link to its own row only
+    RankingPolicy.objects.create(
+        consortium=world.consortium, members_see_ranking=True, members_see_others_values=False
+    )
+    member = get(client, world.township_admin, "/cockpit/").content.decode()
+    rows = _links(member, "cockpit-ranking-drill")
+    assert rows and all(f"unit={world.township.public_id}" in url for url in rows)
+    for url in rows + _links(member, "cockpit-card-parts"):
+        assert client.get(url).status_code == 200, url
+    # the hospital's row has no link: its parts page would answer 404 to this member
+    hospital = [url for url in _links(body, "cockpit-ranking-drill") if str(world.hospital.public_id) in url]
+    assert hospital and str(world.hospital.public_id) not in "".join(rows)
+    assert client.get(hospital[0]).status_code == 404

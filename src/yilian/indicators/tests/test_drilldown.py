@@ -108,6 +108,29 @@ def test_stock_records_are_those_in_force_at_the_period_end(world: Any, fake_ite
     assert sorted(row["person__name"] for row in quarter.rows) == ["李在院", "钱跨月"]
 
 
+def test_a_stock_over_a_year_lists_the_records_of_every_month_end(world: Any, fake_items: None) -> None:
+    # The year's figure averages the month-end counts: a stay in force at the end of January counts in it,
+    # so the year's records list it although it ended in February; one that began and ended in March is in
+    # force at no month end and is not listed.
+    _stay(world, datetime.date(2024, 12, 20), datetime.date(2025, 2, 5), "周一月")
+    _stay(world, datetime.date(2025, 3, 1), datetime.date(2025, 3, 15), "赵出院")
+    _stay(world, datetime.date(2025, 11, 3), None, "吴年末")
+    indicator = _indicator(world)
+    year = drilldown.item_records(
+        world.hospital_doctor,
+        indicator,
+        "test_in_hospital",
+        unit_kind="institution",
+        unit_id=world.hospital.pk,
+        period_type="year",
+        period_start=datetime.date(2025, 1, 1),
+    )
+    assert sorted(row["person__name"] for row in year.rows) == ["吴年末", "周一月"]
+    assert year.averaged
+    month = _records(world.hospital_doctor, indicator, "test_in_hospital", world)
+    assert not month.averaged
+
+
 def test_names_in_full_only_where_the_source_shows_them(world: Any, fake_items: None) -> None:
     _stay(world, datetime.date(2025, 3, 10), None, "李在院")
     indicator = _indicator(world)

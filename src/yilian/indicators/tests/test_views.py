@@ -361,6 +361,49 @@ def test_figures_table_values_legend_and_growth(figures_world: Figures) -> None:
     assert "霍邱县河口镇卫生院" in rows
 
 
+def test_the_figures_page_opens_on_an_indicator_with_values(figures_world: Figures) -> None:
+    fw = figures_world
+    # Listed first (its code sorts first) but without a single value: created after the refresh.
+    empty = services.indicator_create(
+        actor=fw.world.regulator,
+        catalogue=fw.share.catalogue,
+        code="aaa_empty",
+        name="无数据",
+        numerator="encounters_visits",
+    )
+    response = client_for(fw.world.office).get(reverse("indicators:figures"))
+    assert response.status_code == 200
+    assert response.context["indicators"][0] == empty
+    assert response.context["indicator"] == fw.visits  # the first listed with values
+    # asked for by name, it is shown all the same
+    asked = client_for(fw.world.office).get(reverse("indicators:figures") + f"?indicator={empty.public_id}")
+    assert asked.context["indicator"] == empty
+
+
+def test_shipped_band_labels_read_in_english_and_others_as_typed(figures_world: Figures) -> None:
+    body = client_for(figures_world.world.regulator).get(
+        _figures_url(figures_world), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = body.content.decode()
+    assert 'data-testid="legend-red">Poor<' in text  # "差", a shipped label
+    assert 'data-testid="legend-green">好<' in text  # typed by an assessor: as typed
+
+
+def test_fractional_numerators_show_two_decimals(figures_world: Figures) -> None:
+    fw = figures_world
+    from yilian.indicators.models import IndicatorValue
+
+    IndicatorValue.objects.filter(
+        indicator=fw.share, unit_kind="consortium", period_type="month", period_start=MARCH
+    ).update(numerator=Decimal("0.666667"))
+    url = reverse("indicators:parts") + (
+        f"?indicator={fw.share.public_id}&unit_kind=consortium&unit={fw.world.consortium.public_id}"
+        "&period_type=month&period=2025-03-01"
+    )
+    body = client_for(fw.world.office).get(url).content.decode()
+    assert 'data-testid="whole-numerator">0.67<' in body and "0.666667" not in body
+
+
 @pytest.mark.parametrize(
     ("who", "expected"),
     [

@@ -40,9 +40,9 @@ def _selection(request: HttpRequest) -> dict[str, Any]:
     indicator: Indicator | None = next((i for i in indicators if str(i.public_id) == wanted), None)
     if indicator is None and wanted:
         indicator = selectors.indicator_get(actor, wanted)
-    if indicator is None and indicators:
-        indicator = indicators[0]
     unit_kind = _choice(request.GET.get("unit_kind", ""), UnitKind.values, UnitKind.INSTITUTION)
+    if indicator is None and indicators:
+        indicator = selectors.first_with_values(actor, indicators, unit_kind=unit_kind) or indicators[0]
     default_type = indicator.period_type if indicator else PeriodType.MONTH
     period_type = _choice(request.GET.get("period_type", ""), PeriodType.values, default_type)
     starts = drilldown.periods(period_type)
@@ -128,7 +128,7 @@ def figures_workbook(indicator: Indicator, period_label: str, kind_label: str, r
                 row.numerator,
                 row.denominator,
                 drilldown.quantize(indicator, row.value),
-                row.band_label or row.color,
+                drilldown.band_label(row.band_label) or row.color,
                 drilldown.quantize(indicator, row.previous_value),
                 row.growth,
             ]

@@ -18,7 +18,10 @@
         tooltip: { trigger: "axis" },
         grid: { left: 48, right: 16, top: 36, bottom: 28 },
         xAxis: { type: "category", data: trend.months },
-        yAxis: { type: "value", scale: true },
+        // A share (unit %, values within 0–100) gets the whole 0–100 axis: the selector says so (y_min/y_max).
+        yAxis: series.y_max === null || series.y_max === undefined
+          ? { type: "value", scale: true }
+          : { type: "value", min: series.y_min, max: series.y_max },
         series: [{ type: "line", name: series.name, data: series.values, connectNulls: false, markLine: marks }]
       });
     });
@@ -29,35 +32,37 @@
     var name = "cockpit-" + data.indicator.code;
     echarts.registerMap(name, data.geojson);
     var low = data.higher_is_better ? "#f04438" : "#12b76a", high = data.higher_is_better ? "#12b76a" : "#f04438";
-    // With a legend the map uses the indicator's own green/yellow/red bands, so it agrees with the cards;
-    // without one, a continuous scale between the townships' lowest and highest values.
-    var visual = data.legend && data.legend.length ? {
-      type: "piecewise", left: "left", bottom: 10,
-      pieces: data.legend.map(function (band) {
-        var piece = { color: COLOURS[band.color] || "#98a2b3", label: band.label || undefined };
-        if (band.from !== null && band.from !== undefined) piece.gte = Number(band.from);
-        if (band.to !== null && band.to !== undefined) piece.lte = Number(band.to);
-        return piece;
-      })
-    } : {
-      min: data.min, max: data.max === data.min ? data.min + 1 : data.max, calculable: true,
-      left: "left", bottom: 10, inRange: { color: [low, "#fdb022", high] }, text: ["", ""]
-    };
-    echarts.init(box).setOption({
+    var banded = data.legend && data.legend.length;
+    // With a legend each region takes the colour the server gave it (row.colour: the indicator's band, the
+    // same rule as the cards and the rankings) and the page shows the legend under the map; without one, a
+    // continuous scale between the regions' lowest and highest values.
+    var option = {
       tooltip: {
         trigger: "item",
         formatter: function (p) {
           var v = p.value === undefined || p.value === null || isNaN(p.value) ? "—" : p.value;
-          return p.name + "<br>" + data.indicator.name + "：" + v + (data.indicator.unit || "");
+          var band = p.data && p.data.band ? "（" + p.data.band + "）" : "";
+          return echarts.format.encodeHTML(p.name) + "<br>" + echarts.format.encodeHTML(data.indicator.name) +
+            "：" + v + (data.indicator.unit || "") + echarts.format.encodeHTML(band);
         }
       },
-      visualMap: visual,
       series: [{
         type: "map", map: name, roam: true, nameProperty: "name",
         label: { show: true, fontSize: 10 },
-        data: data.rows.map(function (row) { return { name: row.name, value: row.value }; })
+        data: data.rows.map(function (row) {
+          var item = { name: row.name, value: row.value, band: row.band || "" };
+          if (banded) item.itemStyle = { areaColor: COLOURS[row.colour] || "#eaecf0" };
+          return item;
+        })
       }]
-    });
+    };
+    if (!banded) {
+      option.visualMap = {
+        min: data.min, max: data.max === data.min ? data.min + 1 : data.max, calculable: true,
+        left: "left", bottom: 10, inRange: { color: [low, "#fdb022", high] }, text: ["", ""]
+      };
+    }
+    echarts.init(box).setOption(option);
   }
 
   function bar(box, chart) {
@@ -87,11 +92,33 @@
     });
   }
 
+  // The period list belongs to the period type shown: choosing another type lists that type's periods
+  // (data.periods, from the selector) with its default chosen, and says which type the list is for
+  // (period_for), so a year's start date is never read as January.
+  function periodFollowsType(periods) {
+    var type = document.querySelector("select[name=period_type]");
+    if (!type || !type.form || !periods) return;
+    var period = type.form.querySelector("select[name=period]");
+    var shownFor = type.form.querySelector("input[name=period_for]");
+    type.addEventListener("change", function () {
+      var menu = periods[type.value];
+      if (!period || !menu) return;
+      while (period.options.length) period.remove(0);
+      menu.options.forEach(function (option) {
+        period.add(new Option(option[1], option[0], false, option[0] === menu.default));
+      });
+      period.value = menu.default;
+      if (shownFor) shownFor.value = type.value;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     consortiumResetsUnit();
     var script = document.getElementById("cockpit-data");
-    if (!script || typeof echarts === "undefined") return;
+    if (!script) return;
     var data = JSON.parse(script.textContent);
+    periodFollowsType(data.periods);
+    if (typeof echarts === "undefined") return;
     trends(document.querySelector("[data-cockpit-trends]"), data.trend);
     map(document.querySelector("[data-cockpit-map]"), data.map);
     bar(document.querySelector("[data-cockpit-bar]"), data.bar);
