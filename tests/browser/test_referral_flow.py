@@ -62,7 +62,7 @@ def test_up_referral_from_township_to_county_hospital_and_back(browser, live_ser
     # The township doctor writes and sends the referral.
     sender = logged_in_tab(browser, live_server, "township_doctor")
     sender.goto(f"{live_server.url}/referrals/new/")
-    with sender.expect_response(lambda response: "/referrals/new/patients/" in response.url):
+    with sender.expect_response(lambda response: "/people/options/" in response.url):
         sender.fill("[data-testid=patient-search]", "李四")
     sender.select_option("#id_person", str(rw.patient.public_id))
     # Typing the diagnosis reloads the receiving departments (suggested specialties first).

@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ from yilian.chronic_care.choices import (
     SideEffects,
 )
 from yilian.core.ui.forms import IsoDateInput
+from yilian.people.forms import PersonChoiceField, chosen_person
 from yilian.referrals.choices import ReferralKind, ReferralPriority
 
 BLANK = [("", "—")]
@@ -32,7 +34,7 @@ def _choices(objects: list[Any], label: Any = str) -> list[tuple[str, str]]:
 class EnrolForm(forms.Form):
     """Enrol a resident: registry, confirmed diagnosis, managing institution, care team, date."""
 
-    person = forms.ChoiceField(label=_("居民"))
+    person = PersonChoiceField(label=_("居民"))
     registry = forms.ChoiceField(label=_("病种"))
     diagnosis_code = forms.CharField(label=_("确诊诊断编码（ICD-10）"), max_length=20)
     diagnosis_name = forms.CharField(label=_("诊断名称"), max_length=100, required=False)
@@ -43,22 +45,20 @@ class EnrolForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        persons: list[Any],
+        persons: QuerySet[Any],
         registries: list[Any],
         institutions: list[Any],
         teams: list[Any],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Any visible person is accepted; only the chosen one is rendered (the picker searches the rest).
+        self.fields["person"].offer(persons, chosen_person(persons, self["person"].value()))
         self.offered = {
-            "person": {str(p.public_id): p for p in persons},
             "registry": {r.code: r for r in registries},
             "institution": {str(i.public_id): i for i in institutions},
             "care_team": {str(t.public_id): t for t in teams},
         }
-        self.fields["person"].choices = BLANK + [
-            (key, f"{p.name}（{p.id_number_masked or '—'}）") for key, p in self.offered["person"].items()
-        ]
         self.fields["registry"].choices = [(r.code, r.name) for r in registries]
         self.fields["institution"].choices = _choices(institutions, lambda i: i.name)
         self.fields["care_team"].choices = BLANK + [
@@ -70,7 +70,7 @@ class EnrolForm(forms.Form):
         """The service's keyword arguments."""
         data = self.cleaned_data
         return {
-            "person": self.offered["person"][data["person"]],
+            "person": data["person"],
             "registry": self.offered["registry"][data["registry"]],
             "institution": self.offered["institution"][data["institution"]],
             "care_team": self.offered["care_team"].get(data.get("care_team") or ""),

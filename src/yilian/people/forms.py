@@ -6,17 +6,71 @@ A resident ID number typed into a form is never echoed back into the page
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.exceptions import Invalid
 from yilian.core.ui.live import enable_live_check
 from yilian.people.choices import Gender, InsuranceScheme
 from yilian.people.identifiers import parse_resident_id
+from yilian.people.models import Person
+
+
+def person_label(person: Person) -> str:
+    """A person as offered in the resident picker: name, sex, birth year and masked ID number."""
+    parts = [person.get_gender_display()]
+    if person.birth_date:
+        parts.append(gettext_now("%(year)s 年生") % {"year": person.birth_date.year})
+    if person.id_number_masked:
+        parts.append(person.id_number_masked)
+    return f"{person.name}（{' · '.join(str(p) for p in parts)}）"
+
+
+def chosen_person(persons: QuerySet[Person], value: Any) -> Person | None:
+    """The person of ``persons`` with public id ``value`` (None for a blank, malformed or unknown id)."""
+    try:
+        public_id = uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+    return persons.filter(public_id=public_id).first() if public_id else None
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person chosen with the resident picker (``people/_person_picker.html``), by public id.
+
+    It validates against the queryset the view scopes to the actor (``people.selectors.person_visible_to``
+    or narrower) but renders only the chosen person: the picker's search fills in the other options, so
+    the page does not grow with the number of residents.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("请先搜索并选择患者"))
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": _("未找到该居民，或该居民与您所在机构无关联。")}
+        )
+        super().__init__(queryset=Person.objects.none(), to_field_name="public_id", **kwargs)
+        self.widget.attrs["data-testid"] = "person-select"
+
+    def offer(self, persons: QuerySet[Person], chosen: Person | None) -> None:
+        """Accept any of ``persons``; render the blank option and ``chosen`` (if any) only."""
+        self.queryset = persons
+        self.widget.choices = [("", self.empty_label)] + (  # type: ignore[attr-defined]
+            [(str(chosen.public_id), person_label(chosen))] if chosen is not None else []
+        )
+
+    def to_python(self, value: Any) -> Person | None:
+        """The person, or the field's not-found error (also for a malformed id)."""
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from error
 
 
 class NoEchoTextInput(forms.TextInput):

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("", views.person_list, name="list"),
     path("new/", views.person_register, name="register"),
     path("check/id-number/", views.check_id_number, name="check-id-number"),
+    path("options/", views.person_options, name="options"),
     path("<uuid:public_id>/", views.person_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.person_edit, name="edit"),
     path("<uuid:public_id>/reveal/", views.person_reveal, name="reveal"),

@@ -35,6 +35,8 @@ from yilian.people.identifiers import parse_resident_id
 from yilian.people.models import Person
 
 PAGE_SIZE = 50
+# The resident picker lists at most this many matches, then says that more match.
+PERSON_OPTIONS_LIMIT = 20
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -215,6 +217,43 @@ def person_reveal(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             return render(request, "people/person_reveal.html", {"person": person, "id_number": number})
     return render(request, "people/person_detail.html", _detail_context(request, person, form), status=400)
+
+
+@sensitive_post_parameters("q")
+@require_POST
+@login_required
+def person_options(request: HttpRequest) -> HttpResponse:
+    """Options of the resident picker: visible persons by name, pinyin initials or (exact) ID number.
+
+    POST, so a typed ID number never lands in a URL or an access log. At most
+    ``PERSON_OPTIONS_LIMIT`` persons, then a disabled option asking to narrow the search.
+    """
+    if not policies.can_view_people(request.user):
+        raise PermissionDenied
+    query = (request.POST.get("q") or "").strip()[:50]
+    persons: list[Person] = []
+    message = ""
+    if query:
+        compact = query.upper()
+        looks_like_id = len(compact) in (15, 18) and compact[:-1].isdigit()
+        try:
+            found = selectors.person_list(
+                request.user, **({"id_number": compact} if looks_like_id else {"query": query})
+            )
+            persons = list(found[: PERSON_OPTIONS_LIMIT + 1])
+        except Invalid as error:
+            message = next(iter(error.as_text().values()))[0]
+        if not persons and not message:
+            message = _("没有找到符合条件的患者。")
+    return render(
+        request,
+        "people/_person_options.html",
+        {
+            "persons": [(p, forms.person_label(p)) for p in persons[:PERSON_OPTIONS_LIMIT]],
+            "more": len(persons) > PERSON_OPTIONS_LIMIT,
+            "message": message,
+        },
+    )
 
 
 @sensitive_post_parameters("id_number")

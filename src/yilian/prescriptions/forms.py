@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.forms import IsoDateInput
+from yilian.people.forms import PersonChoiceField
 from yilian.prescriptions.choices import (
     DeliveryStatus,
     DosageForm,
@@ -59,7 +61,7 @@ class PrescriptionHeadForm(forms.Form):
 
     institution = forms.ChoiceField(label=_("开方机构"))
     kind = forms.ChoiceField(label=_("处方类型"), choices=PrescriptionKind.choices)
-    person = forms.ChoiceField(label=_("患者"))
+    person = PersonChoiceField(label=_("患者"))
     source = forms.ChoiceField(label=_("原处方（牵头医院）"), required=False)
     department = forms.ChoiceField(label=_("科室"), required=False)
     diagnosis_code = forms.CharField(label=_("诊断编码（ICD-10）"), max_length=20, required=False)
@@ -72,14 +74,16 @@ class PrescriptionHeadForm(forms.Form):
         self,
         *args: Any,
         institutions: list[tuple[str, str]],
-        persons: list[tuple[str, str]],
+        persons: QuerySet[Any],
+        person: Any,
         sources: list[tuple[str, str]],
         departments: list[tuple[str, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["institution"].choices = institutions
-        self.fields["person"].choices = _blank(persons, _("请选择患者"))
+        # Any of ``persons`` is accepted; only the chosen one is rendered (the picker searches the rest).
+        self.fields["person"].offer(persons, person)
         self.fields["source"].choices = _blank(sources, _("请选择原处方"))
         self.fields["department"].choices = _blank(departments)
         for name in ("institution", "kind", "person", "source"):

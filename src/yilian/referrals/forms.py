@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from yilian.core.exceptions import Invalid
 from yilian.core.ui.forms import IsoDateInput
 from yilian.institutions.models import Department
+from yilian.people.forms import person_label
 from yilian.referrals import selectors
 from yilian.referrals.choices import (
     ATTACHMENT_MATERIALS,
@@ -291,16 +292,6 @@ class ReferralNewForm(ReferralContentForm):
     def clean_booking(self) -> Any:
         """The chosen pool (the service checks it is bookable for this referral)."""
         return _booking(self.cleaned_data.get("booking") or "")
-
-
-def person_label(person: Any) -> str:
-    """A patient as offered in the picker: name, sex, birth year and masked ID number."""
-    parts = [person.get_gender_display()]
-    if person.birth_date:
-        parts.append(_("%(year)s 年生") % {"year": person.birth_date.year})
-    if person.id_number_masked:
-        parts.append(person.id_number_masked)
-    return f"{person.name}（{' · '.join(str(p) for p in parts)}）"
 
 
 class ReferralEditForm(ReferralContentForm):

@@ -7,7 +7,6 @@ Thin adapters: reads through ``chronic_care.selectors``, writes through ``chroni
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,13 +24,12 @@ from yilian.chronic_care import documents, forms, policies, selectors, services
 from yilian.chronic_care.choices import CaseStatus, Control, Suggestion, SuggestionState
 from yilian.chronic_care.models import FollowUp
 from yilian.chronic_care.selectors.rates import DEFINITIONS, GROUPS, period_of, rates, total
-from yilian.core.exceptions import Conflict, Invalid, NotFound
+from yilian.core.exceptions import Conflict, Invalid
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.institutions.models import Institution
 from yilian.people import selectors as people_selectors
 
-PERSON_CHOICES_LIMIT = 200
 TREND_POINTS = 12
 CASE_FOLLOW_UPS = 50
 
@@ -122,11 +120,6 @@ def _enrol_form(request: HttpRequest, data: Any, initial: dict[str, Any]) -> for
     institutions = [
         i for i in Institution.objects.filter(pk__in=institution_ids).order_by("name") if i.is_primary
     ]
-    persons = list(people_selectors.person_list(actor)[:PERSON_CHOICES_LIMIT])
-    chosen = (data or initial).get("person") or ""
-    if chosen and all(str(p.public_id) != chosen for p in persons):
-        with contextlib.suppress(NotFound):
-            persons.insert(0, people_selectors.person_get_for(actor, chosen))
     teams = list(
         CareTeam.objects.filter(institution__in=institutions, is_active=True)
         .select_related("institution")
@@ -135,7 +128,7 @@ def _enrol_form(request: HttpRequest, data: Any, initial: dict[str, Any]) -> for
     return forms.EnrolForm(
         data,
         initial=initial,
-        persons=persons,
+        persons=people_selectors.person_visible_to(actor),
         registries=_registry_tabs(),
         institutions=institutions,
         teams=teams,

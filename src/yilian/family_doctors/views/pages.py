@@ -28,6 +28,8 @@ from yilian.family_doctors.choices import PriorityGroup
 from yilian.family_doctors.models import CareTeam
 
 PANEL_PAGE_SIZE = 50
+# The signing form's resident finder shows at most this many matches.
+RESIDENT_SEARCH_LIMIT = 20
 
 
 def fd_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -316,7 +318,14 @@ def contract_sign(request: HttpRequest) -> HttpResponse:
     registering = person is None and (request.GET.get("new") == "1" or request.POST.get("new") == "1")
     search = forms.ResidentSearchForm(request.GET or None)
     query = search.cleaned_data.get("q", "") if search.is_valid() else ""
-    found = selectors.residents_of_grid(actor, team, query=query) if query and person is None else []
+    found = (
+        selectors.residents_of_grid(actor, team, query=query, limit=RESIDENT_SEARCH_LIMIT + 1)
+        if query and person is None
+        else []
+    )
+    # One more than shown tells whether more residents match (the page then asks to narrow the search).
+    more_found = len(found) > RESIDENT_SEARCH_LIMIT
+    found = found[:RESIDENT_SEARCH_LIMIT]
     signed = selectors.active_contracts_of([p.pk for p in found]) if found else {}
     packages = list(selectors.packages_for_team(team))
     existing = selectors.active_contract_for(person) if person is not None else None
@@ -370,6 +379,7 @@ def contract_sign(request: HttpRequest) -> HttpResponse:
             "search": search,
             "query": query,
             "found": [(p, signed.get(p.pk), selectors.suggested_groups(p)) for p in found],
+            "more_found": more_found,
             "form": form,
             "existing": existing,
             "no_packages": not packages,

@@ -25,13 +25,13 @@ from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.institutions.models import Department, Institution
+from yilian.people.forms import chosen_person
 from yilian.people.identifiers import mask_name
 from yilian.people.selectors import person_visible_to
 from yilian.prescriptions import documents, forms, policies, selectors, services
 from yilian.prescriptions.choices import DELIVERY_STEPS, PrescriptionKind, PrescriptionStatus
 from yilian.prescriptions.models import Delivery, Drug, Prescription
 
-PERSON_CHOICES_LIMIT = 300
 DRUG_OPTIONS_LIMIT = 2000
 
 DELIVERY_BOXES = (
@@ -143,13 +143,9 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
     kind = data.get("kind") or PrescriptionKind.REGULAR
     if kind not in PrescriptionKind.values:
         kind = PrescriptionKind.REGULAR
-    people = list(person_visible_to(actor).order_by("name", "id")[:PERSON_CHOICES_LIMIT])
-    wanted = data.get("person", "")
-    if wanted and all(str(p.public_id) != wanted for p in people):
-        extra = person_visible_to(actor).filter(public_id__in=[wanted]).first() if _is_uuid(wanted) else None
-        if extra is not None:
-            people.insert(0, extra)
-    person = _pick([(str(p.public_id), p) for p in people], wanted)
+    # Any visible person; the form renders only the chosen one and the picker searches the rest.
+    persons = person_visible_to(actor)
+    person = chosen_person(persons, data.get("person", ""))
     consortium = selectors.consortium_of(institution)
     formulary = selectors.formulary_for(consortium) if consortium is not None else None
     sources: list[Prescription] = []
@@ -179,7 +175,8 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial=initial,
         institutions=[(str(i.public_id), i.name) for i in institutions],
-        persons=[(str(p.public_id), f"{p.name} {p.id_number_masked or ''}".strip()) for p in people],
+        persons=persons,
+        person=person,
         sources=[
             (
                 str(s.public_id),
@@ -267,16 +264,6 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
             "no_sources": kind == PrescriptionKind.EXTENDED and person is not None and not sources,
         },
     )
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _offered_drugs(

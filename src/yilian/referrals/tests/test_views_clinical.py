@@ -742,14 +742,15 @@ def test_criteria_check_reports_a_bad_code_and_unlisted_diagnoses(client_for, rw
 
 def test_htmx_option_endpoints(client_for, rw):
     client = client_for(rw.township_doctor)
-    found = _html(client.post(reverse("referrals:patient-options"), {"q": "ls"}))
+    # The new-referral form's patient picker is the people app's (people:options).
+    form = _html(client.get(reverse("referrals:new")))
+    assert 'data-testid="patient-search"' in form and reverse("people:options") in form
+    found = _html(client.post(reverse("people:options"), {"q": "ls"}))
     assert str(rw.patient.public_id) in found
-    assert str(rw.patient.public_id) in _html(
-        client.post(reverse("referrals:patient-options"), {"q": "李四"})
-    )
-    bad_id = _html(client.post(reverse("referrals:patient-options"), {"q": "34242319580314103X"}))
+    assert str(rw.patient.public_id) in _html(client.post(reverse("people:options"), {"q": "李四"}))
+    bad_id = _html(client.post(reverse("people:options"), {"q": "34242319580314103X"}))
     assert str(rw.patient.public_id) not in bad_id
-    outsider = _html(client_for(rw.outsider_doctor).post(reverse("referrals:patient-options"), {"q": "李四"}))
+    outsider = _html(client_for(rw.outsider_doctor).post(reverse("people:options"), {"q": "李四"}))
     assert str(rw.patient.public_id) not in outsider
     departments = _html(
         client.get(

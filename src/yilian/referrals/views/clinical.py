@@ -53,8 +53,6 @@ from yilian.referrals.choices import (
 from yilian.referrals.models import Referral
 from yilian.referrals.services import criteria
 
-PATIENT_SEARCH_LIMIT = 20
-
 BOXES = (
     ("inbox", gettext_lazy("转入")),
     ("outbox", gettext_lazy("转出")),
@@ -428,37 +426,6 @@ def referral_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 # htmx helpers of the referral form ----------------------------------------------------------
-
-
-@require_POST
-@referral_view
-def patient_options(request: HttpRequest) -> HttpResponse:
-    """Options of the patient picker: visible persons by name, pinyin initials or (exact) ID number.
-
-    POST, so a typed ID number never lands in a URL or an access log.
-    """
-    actor = request.user
-    require(policies.can_write_referrals(actor))
-    query = (request.POST.get("q") or "").strip()[:50]
-    persons: list[Any] = []
-    message = ""
-    if query:
-        compact = query.upper()
-        looks_like_id = len(compact) in (15, 18) and compact[:-1].isdigit()
-        try:
-            found = people_selectors.person_list(
-                actor, **({"id_number": compact} if looks_like_id else {"query": query})
-            )
-            persons = list(found[:PATIENT_SEARCH_LIMIT])
-        except Invalid as error:
-            message = next(iter(error.as_text().values()))[0]
-        if not persons and not message:
-            message = _("没有找到符合条件的患者。")
-    return render(
-        request,
-        "referrals/_person_options.html",
-        {"persons": [(p, forms.person_label(p)) for p in persons], "message": message},
-    )
 
 
 def _options(request: HttpRequest, choices: list[tuple[Any, Any]], selected: str) -> HttpResponse:
@@ -952,7 +919,6 @@ urlpatterns: list[URLPattern] = [
     path("outbox/", _box("outbox"), name="outbox"),
     path("all/", _box("all"), name="all"),
     path("new/", referral_new, name="new"),
-    path("new/patients/", patient_options, name="patient-options"),
     path("new/departments/", department_options, name="department-options"),
     path("new/booking-days/", booking_options, name="booking-options"),
     path("new/check/", criteria_check, name="check"),
