@@ -665,3 +665,9 @@ def test_500_page_is_standalone():
 
     html = get_template("500.html").render({})
     assert 'data-testid="error-500"' in html and "{% extends" not in html and "<html" in html
+    assert '<html lang="zh-hans">' in html
+    # The page is rendered without context processors: it names the request's language itself.
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert '<html lang="en">' in get_template("500.html").render({})
