@@ -120,3 +120,28 @@ def _choices_class(path: str) -> type[Choices] | None:
     except ImportError:
         return None
     return kind if isinstance(kind, type) and issubclass(kind, Choices) else None
+
+
+class RenderedNote:
+    """Mixin of timeline event models with ``note`` and ``note_params``: the note as the reader reads it."""
+
+    note: str
+    note_params: dict[str, Any]
+
+    @property
+    def display_note(self) -> str:
+        """The note in the active language: a system note rendered from its msgid and ``note_params``,
+        typed text (and notes written before parameters were kept) as stored."""
+        return render(self.note, self.note_params)
+
+
+class RenderedActor:
+    """Mixin of timeline event models whose platform jobs act as "系统" (``actor_label`` without ``actor``)."""
+
+    actor_id: Any
+    actor_label: str
+
+    @property
+    def display_actor(self) -> str:
+        """Who acted: the user's name as stored, or "系统" in the active language for the platform's jobs."""
+        return self.actor_label if self.actor_id else render(self.actor_label)

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yilian.core.messages import render
+from yilian.core.messages import RenderedActor, RenderedNote
 from yilian.core.models import BaseModel
 from yilian.diagnostics.choices import (
     PENDING_STATUSES,
@@ -273,7 +273,7 @@ class DiagnosticOrder(BaseModel):
         return self.number
 
 
-class OrderEvent(models.Model):
+class OrderEvent(RenderedNote, RenderedActor, models.Model):
     """One step on an order's timeline: what was done, by whom, on which side, when, with what note.
 
     Users read it on the order; ``AuditEvent`` records the same change for administrators.
@@ -304,17 +304,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"
-
-    @property
-    def display_note(self) -> str:
-        """The note in the active language: a system note rendered from its msgid and ``note_params``,
-        typed text (and notes written before parameters were kept) as stored."""
-        return render(self.note, self.note_params)
-
-    @property
-    def display_actor(self) -> str:
-        """Who acted: the user's name as stored, or "系统" in the active language for the platform's jobs."""
-        return self.actor_label if self.actor_id else render(self.actor_label)
 
 
 def study_upload_to(instance: StudyFile, filename: str) -> str:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yilian.accounts.choices import ProfessionalTitle
-from yilian.core.messages import render
+from yilian.core.messages import RenderedNote
 from yilian.core.models import BaseModel
 from yilian.outreach.choices import (
     BatchSide,
@@ -144,7 +144,7 @@ class OutreachVisit(BaseModel):
         return f"{self.batch_id} {self.kind} {self.visit_on}"
 
 
-class OutreachEvent(models.Model):
+class OutreachEvent(RenderedNote, models.Model):
     """One step on a batch's timeline: what was done, by whom, for which side, when."""
 
     batch = models.ForeignKey(OutreachBatch, on_delete=models.CASCADE, related_name="events")
@@ -171,12 +171,6 @@ class OutreachEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} {self.action}"
-
-    @property
-    def display_note(self) -> str:
-        """The note in the active language: a system note rendered from its msgid and ``note_params``,
-        typed text (and notes written before parameters were kept) as stored."""
-        return render(self.note, self.note_params)
 
 
 class Posting(BaseModel):

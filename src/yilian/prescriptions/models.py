@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yilian.core.messages import render
+from yilian.core.messages import RenderedNote
 from yilian.core.models import BaseModel, SearchableNameMixin
 from yilian.prescriptions.choices import (
     DeliveryStatus,
@@ -323,7 +323,7 @@ class Delivery(BaseModel):
         return self.number
 
 
-class DeliveryEvent(models.Model):
+class DeliveryEvent(RenderedNote, models.Model):
     """One step on a delivery's timeline (both ends read it)."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
@@ -346,9 +346,3 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.action}"
-
-    @property
-    def display_note(self) -> str:
-        """The note in the active language: a system note rendered from its msgid and ``note_params``,
-        typed text (and notes written before parameters were kept) as stored."""
-        return render(self.note, self.note_params)

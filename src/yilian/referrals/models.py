@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yilian.core.messages import render
+from yilian.core.messages import RenderedActor, RenderedNote
 from yilian.core.models import BaseModel
 from yilian.referrals.choices import (
     PRIORITY_RANK,
@@ -386,7 +386,7 @@ class Referral(BaseModel):
         return self.number
 
 
-class ReferralEvent(models.Model):
+class ReferralEvent(RenderedNote, RenderedActor, models.Model):
     """One step on a referral's timeline: what was done, by whom, for which side, when, with what note.
 
     Users read it on the referral; the platform-wide ``AuditEvent`` records
@@ -418,17 +418,6 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.action}"
-
-    @property
-    def display_note(self) -> str:
-        """The note in the active language: a system note rendered from its msgid and ``note_params``,
-        typed text (and notes written before parameters were kept) as stored."""
-        return render(self.note, self.note_params)
-
-    @property
-    def display_actor(self) -> str:
-        """Who acted: the user's name as stored, or "系统" in the active language for the platform's jobs."""
-        return self.actor_label if self.actor_id else render(self.actor_label)
 
 
 def attachment_upload_to(instance: ReferralAttachment, filename: str) -> str:

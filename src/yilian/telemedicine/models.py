@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yilian.core.messages import render
+from yilian.core.messages import RenderedNote
 from yilian.core.models import BaseModel
 from yilian.telemedicine.choices import (
     AttachmentKind,
@@ -276,7 +276,7 @@ class Teleconsultation(BaseModel):
         return self.number
 
 
-class TeleconsultationEvent(models.Model):
+class TeleconsultationEvent(RenderedNote, models.Model):
     """One step on a teleconsultation's timeline: what was done, by whom, for which side, when.
 
     Both ends read it on the teleconsultation; ``AuditEvent`` records the
@@ -308,12 +308,6 @@ class TeleconsultationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teleconsultation_id} {self.action}"
-
-    @property
-    def display_note(self) -> str:
-        """The note in the active language: a system note rendered from its msgid and ``note_params``,
-        typed text (and notes written before parameters were kept) as stored."""
-        return render(self.note, self.note_params)
 
 
 def attachment_upload_to(instance: TeleconsultationAttachment, filename: str) -> str:
