@@ -41,6 +41,12 @@ def whatif(page: Any, base: str) -> str:
     return f"/insurance/budgets/{found}/whatif/" if found else "/insurance/budgets/"
 
 
+def member_tiers(page: Any, base: str) -> str:
+    """Each member's settlement tier: its default and the officer's choice."""
+    found = _budget(page, base)
+    return f"/insurance/budgets/{found}/tiers/" if found else "/insurance/budgets/"
+
+
 def settlement(page: Any, base: str) -> str:
     """The newest frozen settlement, else the versions list."""
     found = _budget(page, base)
@@ -65,6 +71,7 @@ SHOTS: list[dict[str, Any]] = [
     {"name": "insurance-budget-form", "user": "insurance", "target": budget_form, "height": 1100},
     {"name": "insurance-whatif", "user": "insurance", "target": whatif, "height": 1300},
     {"name": "insurance-settlement", "user": "insurance", "target": settlement, "height": 1200},
+    {"name": "insurance-member-tiers", "user": "insurance", "target": member_tiers, "height": 1300},
     {"name": "insurance-claims", "user": "insurance", "target": "/insurance/claims/"},
     {"name": "insurance-claim-aggregates", "user": "office", "target": "/insurance/claims/aggregates/"},
     {"name": "insurance-cost-stories", "user": "office", "target": "/insurance/cost-stories/", "height": 1300},

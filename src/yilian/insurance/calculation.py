@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from yilian.institutions.choices import PRIMARY_CATEGORY_PREFIXES, InstitutionCategory
 from yilian.insurance.choices import SettlementTier
 
 CENT = Decimal("0.01")
@@ -119,7 +120,8 @@ class Parameters:
 
 @dataclass(frozen=True)
 class Member:
-    """A consortium member as the settlement sees it: its tier, in-pool spend, unreasonable amount and score."""
+    """A consortium member as the settlement sees it: its tier (``tier_recorded``: chosen by an officer, not the
+    default), in-pool spend, unreasonable amount and score."""
 
     institution_id: int
     name: str
@@ -127,6 +129,7 @@ class Member:
     spent: Decimal = ZERO
     unreasonable: Decimal = ZERO
     score: Decimal | None = None
+    tier_recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,13 +281,24 @@ def settle(aggregates: Aggregates, parameters: Parameters) -> Outcome:
     )
 
 
-def tier_for(category: str, member_role: str) -> str:
-    """A member's settlement tier: the lead → LEAD; village clinics (WS 218 D600) → VILLAGE; others → TOWNSHIP."""
+def default_tier(category: str, member_role: str) -> str:
+    """A member's settlement tier until an insurance officer records one (``MemberTier``).
+
+    The lead → LEAD; village clinics (WS 218 D600) → VILLAGE; other primary
+    institutions (B, C, D: community and township health centres, clinics) →
+    TOWNSHIP; every other member — a county TCM hospital, a maternal and
+    child health hospital, a CDC — is a county-level institution and shares
+    the LEAD (county) tier: the seeds split only 牵头医院 : 乡镇 : 村, and a
+    county hospital is not a township centre. The officer may choose
+    otherwise per member.
+    """
     if member_role == "lead":
         return SettlementTier.LEAD
-    if category == "D600":
+    if category == InstitutionCategory.VILLAGE_CLINIC:
         return SettlementTier.VILLAGE
-    return SettlementTier.TOWNSHIP
+    if category.startswith(PRIMARY_CATEGORY_PREFIXES):
+        return SettlementTier.TOWNSHIP
+    return SettlementTier.LEAD
 
 
 def projected_year_end(cumulative: Decimal, months_elapsed: int) -> Decimal:

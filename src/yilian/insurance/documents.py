@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from yilian.insurance.choices import ProviderPlace, SettlementTier
 from yilian.insurance.models import Settlement, SettlementShare
-from yilian.insurance.selectors import BudgetMonthly
+from yilian.insurance.selectors import BudgetMonthly, tiers_recorded
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -141,9 +141,14 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
         pair(label, str(value))
     y -= 3 * mm
     line(_("四、成员单位分配"), 12, gap=7 * mm)
+    recorded = tiers_recorded(settlement)
     for share in shares:
         score = f" （{_('得分')} {share.score}）" if share.score is not None else ""
-        pair(f"{share.institution.name} · {SettlementTier(share.tier).label}{score}", _yuan(share.amount))
+        chosen = _("（指定）") if share.institution_id in recorded else ""
+        pair(
+            f"{share.institution.name} · {SettlementTier(share.tier).label}{chosen}{score}",
+            _yuan(share.amount),
+        )
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -156,19 +161,28 @@ def _bold_header(sheet: Any, headers: list[str]) -> None:
 
 
 def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
+    """The monthly table as the budget page shows it; places the budget does not count say so in the header."""
+    budget = monthly.budget
+    not_counted = _("（不计入）")
+
+    def place(label: str, counts: bool) -> str:
+        return label if counts else f"{label}{not_counted}"
+
     _bold_header(
         sheet,
         [
             _("月份"),
             _("月度基金池"),
-            _("医共体内"),
-            _("县域内其他机构"),
-            _("县域外"),
-            _("定点药店"),
+            place(_("医共体内"), budget.counts_members),
+            place(_("县域内其他机构"), budget.counts_in_county_others),
+            place(_("县域外"), budget.counts_out_of_county),
+            place(_("定点药店"), budget.counts_pharmacies),
+            _("起付线差价补贴"),
             _("计入合计"),
             _("当月结余"),
             _("累计基金池"),
             _("累计计入"),
+            _("累计结余"),
             _("月度预付"),
             _("暂扣"),
         ],
@@ -182,10 +196,12 @@ def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
                 row.in_county,
                 row.out_of_county,
                 row.pharmacy,
-                row.counted,
+                row.subsidies,
+                row.charged,
                 row.remaining,
                 row.cumulative_pool,
-                row.cumulative_counted,
+                row.cumulative_charged,
+                row.cumulative_remaining,
                 row.prepayment,
                 row.withheld,
             ]
@@ -193,6 +209,16 @@ def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
     for cells in sheet.iter_rows(min_row=2, min_col=2):
         for cell in cells:
             cell.number_format = MONEY_FORMAT
+    sheet.append([])
+    sheet.append(
+        [
+            _(
+                "计入合计 = 未标“不计入”的各就医去向的医保基金支付 + 起付线差价补贴（按转诊完成月份计）；"
+                "标“不计入”的列按本预算“计入基金池的费用”的设置只作展示，不从基金池中扣除。"
+                "当月结余 = 月度基金池 − 计入合计；12月的累计结余即本预算的结余（负数为超支）。"
+            )
+        ]
+    )
 
 
 def settlement_workbook(
@@ -219,10 +245,12 @@ def settlement_workbook(
         summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
     _monthly_sheet(workbook.create_sheet(_("月度")), monthly)
     sheet = workbook.create_sheet(_("分配"))
-    _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）")])
+    _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）"), _("层级来源")])
+    recorded = tiers_recorded(settlement)
     for share in shares:
+        source = _("医保专员指定") if share.institution_id in recorded else _("默认")
         sheet.append(
-            [share.institution.name, str(SettlementTier(share.tier).label), share.score, share.amount]
+            [share.institution.name, str(SettlementTier(share.tier).label), share.score, share.amount, source]
         )
         sheet.cell(row=sheet.max_row, column=4).number_format = MONEY_FORMAT
     buffer = io.BytesIO()

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from yilian.core.exceptions import required_message
 from yilian.encounters.importing import (
     Column,
     DiagnosisCache,
@@ -137,7 +138,7 @@ class ClaimRows:
         get = row.get
         source = get("结算流水号", "").strip()
         if not source:
-            errors.append(("结算流水号", "", _("必填。")))
+            errors.append(("结算流水号", "", required_message()))
         elif len(source) > 64:
             errors.append(("结算流水号", source[:100], _("不能超过 64 个字符。")))
         identity = self.identities.parse(get("身份证号", "").strip().upper())

@@ -238,6 +238,41 @@ class SettlementRule(BaseModel):
         return self.name
 
 
+class MemberTier(BaseModel):
+    """The settlement tier an insurance officer chose for one consortium member in one budget (结算层级).
+
+    The tier decides which part of the rule's ratio (牵头医院 : 乡镇 : 村, e.g.
+    6 : 3 : 1) the member shares in. A member without a row takes the default
+    of ``calculation.default_tier``; removing the row returns it to the
+    default. Kept per budget like the rules, so a change never moves another
+    year's figures; a frozen settlement keeps the tiers it was computed with.
+    """
+
+    budget = models.ForeignKey(GlobalBudget, on_delete=models.CASCADE, related_name="member_tiers")
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("成员单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    tier = models.CharField(_("结算层级"), max_length=10, choices=SettlementTier.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确定人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["budget", "institution_id"]
+        verbose_name = _("成员结算层级")
+        verbose_name_plural = _("成员结算层级")
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "institution"], name="member_tier_unique_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.tier}"
+
+
 class Settlement(BaseModel):
     """A frozen settlement of a budget under one rule: version n, its figures and each member's share.
 

@@ -29,7 +29,7 @@ from yilian.institutions.selectors import (
 )
 from yilian.insurance import calculation, policies
 from yilian.insurance.calculation import ZERO, money
-from yilian.insurance.choices import ProviderPlace
+from yilian.insurance.choices import ProviderPlace, SettlementTier
 from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementRule, SettlementShare
 
 ACCESS_MANAGE = "manage"
@@ -157,11 +157,23 @@ class MonthRow:
     prepayment: Decimal
     withheld: Decimal
     leak_share: Decimal | None
+    subsidies: Decimal = ZERO
+    cumulative_subsidies: Decimal = ZERO
+
+    @property
+    def charged(self) -> Decimal:
+        """What the month charges against the pool: the counted fund payments plus the month's subsidies."""
+        return self.counted + self.subsidies
+
+    @property
+    def cumulative_charged(self) -> Decimal:
+        """Counted fund payments and subsidies so far."""
+        return self.cumulative_counted + self.cumulative_subsidies
 
     @property
     def cumulative_remaining(self) -> Decimal:
-        """Pool so far minus counted spend so far."""
-        return self.cumulative_pool - self.cumulative_counted
+        """Pool so far minus everything charged so far (December's equals the budget's headline result)."""
+        return self.cumulative_pool - self.cumulative_charged
 
     @property
     def outside(self) -> Decimal:
@@ -215,7 +227,14 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
 
 
 def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) -> BudgetMonthly:
-    """Per month: pool (B/12, the cent remainder in December), spend by place, counted, remaining, pre-payment.
+    """Per month: pool (B/12, the cent remainder in December), spend by place, subsidies, counted, remaining,
+    pre-payment.
+
+    ``counted`` is the fund payments of the places the budget's switches
+    count; ``subsidies`` the deductible subsidies of referrals completed that
+    month. Both are charged against the pool, so ``remaining`` = pool −
+    counted − subsidies and December's cumulative remaining equals
+    ``result_to_date``.
 
     Pre-payment is ``prepayment_rate`` × the fund's payments to members that
     month (their actual cost to the fund); the rest is withheld until the
@@ -236,13 +255,16 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     ):
         by_month[row["month"]][row["provider_place"]] = row["paid"] or ZERO
     counted = set(counted_places(budget))
+    subsidies_by_month = year_subsidies_by_month(budget)
     rows: list[MonthRow] = []
-    cumulative_pool = cumulative_counted = ZERO
+    cumulative_pool = cumulative_counted = cumulative_subsidies = ZERO
     for month in range(1, 13):
         paid = by_month[month]
         month_counted = sum((paid.get(place, ZERO) for place in counted), ZERO)
+        month_subsidies = subsidies_by_month.get(month, ZERO)
         cumulative_pool += pools[month - 1]
         cumulative_counted += month_counted
+        cumulative_subsidies += month_subsidies
         prepayment = money(paid.get(ProviderPlace.MEMBER, ZERO) * budget.prepayment_rate)
         out = paid.get(ProviderPlace.OUT_OF_COUNTY, ZERO) if ProviderPlace.OUT_OF_COUNTY in counted else ZERO
         rows.append(
@@ -254,12 +276,14 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
                 out_of_county=money(paid.get(ProviderPlace.OUT_OF_COUNTY, ZERO)),
                 pharmacy=money(paid.get(ProviderPlace.PHARMACY, ZERO)),
                 counted=money(month_counted),
-                remaining=pools[month - 1] - money(month_counted),
+                remaining=pools[month - 1] - money(month_counted) - month_subsidies,
                 cumulative_pool=cumulative_pool,
                 cumulative_counted=money(cumulative_counted),
                 prepayment=prepayment,
                 withheld=money(paid.get(ProviderPlace.MEMBER, ZERO)) - prepayment,
                 leak_share=_ratio(out, month_counted),
+                subsidies=month_subsidies,
+                cumulative_subsidies=cumulative_subsidies,
             )
         )
     today = today or datetime.date.today()
@@ -273,7 +297,7 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     last_with_data = max((month for month in range(1, 13) if by_month[month]), default=0)
     elapsed = max(elapsed, last_with_data)
     counted_so_far = sum((row.counted for row in rows[:elapsed]), ZERO)
-    subsidies = year_subsidies(budget)
+    subsidies = cumulative_subsidies
     projected = calculation.projected_year_end(counted_so_far, elapsed) + subsidies
     counted_total = money(cumulative_counted)
     out_total = (
@@ -308,19 +332,90 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     )
 
 
-def year_subsidies(budget: GlobalBudget) -> Decimal:
-    """The year's deductible subsidies of the consortium's completed referrals (via the referral selectors).
+def year_subsidies_by_month(budget: GlobalBudget) -> dict[int, Decimal]:
+    """The deductible subsidies of the consortium's referrals completed in each month of the budget's year.
 
     ``subsidy_report`` is per month (local dates); the twelve months are
-    OR-ed into one aggregate query.
+    OR-ed into one query grouped by the (local) completion month. Months
+    without subsidies are absent.
     """
     from yilian.referrals.selectors import subsidy_report
 
     months = [
         subsidy_report(budget.consortium, datetime.date(budget.year, month, 1)) for month in range(1, 13)
     ]
-    total = reduce(operator.or_, months).aggregate(total=Sum("subsidy_amount"))["total"]
-    return money(total or ZERO)
+    rows = (
+        reduce(operator.or_, months)
+        .annotate(month=ExtractMonth("completed_at"))
+        .values("month")
+        .annotate(total=Sum("subsidy_amount"))
+        .order_by()
+    )
+    return {row["month"]: money(row["total"] or ZERO) for row in rows}
+
+
+def year_subsidies(budget: GlobalBudget) -> Decimal:
+    """The year's deductible subsidies of the consortium's completed referrals (via the referral selectors)."""
+    return sum(year_subsidies_by_month(budget).values(), ZERO)
+
+
+@dataclass
+class MemberTierRow:
+    """One active member of a budget's consortium and its settlement tier: the default, the recorded choice."""
+
+    institution_id: int
+    institution_public_id: Any
+    name: str
+    category: str
+    role: str
+    default_tier: str
+    recorded_tier: str = ""
+    decided_by: Any = None
+    decided_at: datetime.datetime | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """True when an insurance officer chose the tier (even if it equals the default)."""
+        return bool(self.recorded_tier)
+
+    @property
+    def tier(self) -> str:
+        """The tier the settlement uses: the recorded one, else the default."""
+        return self.recorded_tier or self.default_tier
+
+
+def member_tiers(budget: GlobalBudget) -> list[MemberTierRow]:
+    """The active members of the budget's consortium with the tier each settles in (two queries).
+
+    Ordered as the split reads: the lead first, then the members whose default tier is the lead's,
+    the township tier's, the village tier's, each by name (a county consortium lists hundreds of
+    village clinics; the few members an officer may move come first).
+
+    Unscoped: callers reach ``budget`` through ``budget_get`` (read level for
+    the page and the API, manage level for changes).
+    """
+    recorded = {row.institution_id: row for row in budget.member_tiers.select_related("decided_by")}
+    rows = []
+    for member in active_members_by_institution_name(budget.consortium):
+        choice = recorded.get(member.institution_id)
+        rows.append(
+            MemberTierRow(
+                institution_id=member.institution_id,
+                institution_public_id=member.institution.public_id,
+                name=member.institution.name,
+                category=member.institution.category,
+                role=member.role,
+                default_tier=calculation.default_tier(member.institution.category, member.role),
+                recorded_tier=choice.tier if choice else "",
+                decided_by=choice.decided_by if choice else None,
+                decided_at=choice.updated_at if choice else None,
+            )
+        )
+    order = list(SettlementTier.values)
+    rows.sort(
+        key=lambda row: (row.role != "lead", order.index(row.default_tier))
+    )  # stable: names stay sorted
+    return rows
 
 
 def settlement_aggregates(
@@ -345,16 +440,17 @@ def settlement_aggregates(
         claims.filter(provider_place__in=counted).aggregate(total=Sum("unreasonable_amount"))["total"] or ZERO
     )
     members = []
-    for member in active_members_by_institution_name(budget.consortium):
+    for member in member_tiers(budget):
         row = member_rows.get(member.institution_id, {})
         members.append(
             calculation.Member(
                 institution_id=member.institution_id,
-                name=member.institution.name,
-                tier=calculation.tier_for(member.institution.category, member.role),
+                name=member.name,
+                tier=member.tier,
                 spent=money(row.get("paid") or ZERO),
                 unreasonable=money(row.get("unreasonable") or ZERO),
                 score=(scores or {}).get(member.institution_id),
+                tier_recorded=member.recorded,
             )
         )
     return calculation.Aggregates(
@@ -429,6 +525,12 @@ def settlement_get(actor: Any, public_id: Any) -> Settlement:
         raise NotFound(_("结算不存在"))
     settlement.access = access  # type: ignore[attr-defined]
     return settlement
+
+
+def tiers_recorded(settlement: Settlement) -> set[int]:
+    """Institutions whose tier an insurance officer had chosen when ``settlement`` was frozen (the rest took
+    the default; settlements frozen before tiers could be chosen have none)."""
+    return {int(key) for key in settlement.figures.get("tiers_recorded", [])}
 
 
 def settlement_shares(actor: Any, settlement: Settlement) -> QuerySet[SettlementShare]:

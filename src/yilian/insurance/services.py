@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yilian.accounts.selectors import scope_for
@@ -21,11 +22,13 @@ from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.permissions import Role
 from yilian.insurance import calculation, policies, selectors
+from yilian.insurance.choices import SettlementTier
 from yilian.insurance.models import (
     BudgetDeduction,
     BudgetHeadcount,
     Claim,
     GlobalBudget,
+    MemberTier,
     Settlement,
     SettlementRule,
     SettlementShare,
@@ -189,12 +192,29 @@ def _rows_snapshot(budget: GlobalBudget) -> dict[str, Any]:
     }
 
 
+def _carry_member_tiers(budget: GlobalBudget) -> None:
+    """A new year starts from the tiers chosen in the consortium's latest earlier budget, not the defaults."""
+    previous = (
+        GlobalBudget.objects.filter(consortium_id=budget.consortium_id, year__lt=budget.year)
+        .order_by("-year")
+        .first()
+    )
+    if previous is not None:
+        MemberTier.objects.bulk_create(
+            MemberTier(
+                budget=budget, institution_id=row.institution_id, tier=row.tier, decided_by=row.decided_by
+            )
+            for row in previous.member_tiers.all()
+        )
+
+
 def budget_create(*, actor: Any, consortium: Any, data: Mapping[str, Any]) -> GlobalBudget:
     """Create a consortium's budget for a year with its headcounts and deductions.
 
     ``data``: year, consortium_share, prepayment_rate, counts_* switches, notes,
     headcounts [{scheme, insured_count, per_capita_fund}], deductions [{name, amount}].
-    Raises NotAllowed (not an insurance officer of it), Invalid, Conflict (a
+    The members' settlement tiers chosen in the consortium's latest earlier
+    budget are carried over. Raises NotAllowed (not an insurance officer of it), Invalid, Conflict (a
     budget for that year exists).
     """
     if not policies.can_manage_budget(actor, consortium):
@@ -204,6 +224,7 @@ def budget_create(*, actor: Any, consortium: Any, data: Mapping[str, Any]) -> Gl
         with transaction.atomic():
             budget = GlobalBudget.objects.create(consortium=consortium, created_by=actor, **cleaned)
             _replace_rows(budget, headcounts, deductions)
+            _carry_member_tiers(budget)
             record_event(
                 actor=actor,
                 action="budget.create",
@@ -313,6 +334,93 @@ def settlement_rule_save(
     return rule
 
 
+def _tier_audit_label(tier: str, default_tier: str) -> str:
+    """A member's tier as the audit log shows it: the tier's label, or 默认（its default's label）.
+
+    The audit log labels values by the changed model field's choices, but this
+    event is keyed by member name, so the labels are stored; in the source
+    language, as the log's other stored text is, whoever makes the change.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        if tier:
+            return str(SettlementTier(tier).label)
+        return _("默认（%(tier)s）") % {"tier": SettlementTier(default_tier).label}
+
+
+def member_tiers_set(*, actor: Any, budget: GlobalBudget, tiers: Mapping[str, Any]) -> list[str]:
+    """Record the settlement tier of members of the budget's consortium; returns the changed members' names.
+
+    ``tiers`` maps an active member's institution public id to a tier
+    (``SettlementTier``: lead, township, village), or to "" / None to return it
+    to the default. Members not named keep theirs. Side effects: the
+    ``MemberTier`` rows, and one audit event ``settlement_tier.update`` on the
+    budget with the changed members' tiers before and after as labels
+    ("默认（牵头医院）" when none is recorded; the codes are kept in its
+    details); nothing when nothing changes. Frozen settlements keep their
+    tiers. Raises NotAllowed (not an insurance officer of the consortium),
+    Invalid (not a member, an unknown tier; nothing is saved), Conflict (a
+    concurrent first choice for the same member).
+    """
+    if not policies.can_manage_budget(actor, budget.consortium):
+        raise NotAllowed(_("只有医保专员可以确定成员结算层级"))
+    rows = {str(row.institution_public_id): row for row in selectors.member_tiers(budget)}
+    errors: dict[str, list[str]] = {}
+    wanted: dict[str, str] = {}
+    for key, value in tiers.items():
+        row = rows.get(str(key))
+        tier = str(value or "").strip()
+        if row is None:
+            errors.setdefault("tiers", []).append(_("“%(key)s”不是本医联体的在册成员") % {"key": key})
+        elif tier and tier not in SettlementTier.values:
+            errors.setdefault("tiers", []).append(
+                _("%(name)s：结算层级“%(tier)s”无效") % {"name": row.name, "tier": tier}
+            )
+        else:
+            wanted[str(key)] = tier
+    if errors:
+        raise Invalid(errors)
+    changed = {key: tier for key, tier in wanted.items() if rows[key].recorded_tier != tier}
+    if not changed:
+        return []
+    try:
+        with transaction.atomic():
+            for key, tier in changed.items():
+                institution_id = rows[key].institution_id
+                if tier:
+                    MemberTier.objects.update_or_create(
+                        budget=budget,
+                        institution_id=institution_id,
+                        defaults={"tier": tier, "decided_by": actor},
+                    )
+                else:
+                    MemberTier.objects.filter(budget=budget, institution_id=institution_id).delete()
+            record_event(
+                actor=actor,
+                action="settlement_tier.update",
+                obj=budget,
+                before={
+                    rows[key].name: _tier_audit_label(rows[key].recorded_tier, rows[key].default_tier)
+                    for key in changed
+                },
+                after={
+                    rows[key].name: _tier_audit_label(tier, rows[key].default_tier)
+                    for key, tier in changed.items()
+                },
+                details={
+                    "institutions": sorted(changed),
+                    "tiers": {
+                        rows[key].name: [rows[key].recorded_tier or "default", tier or "default"]
+                        for key, tier in changed.items()
+                    },
+                },
+                consortium_public_id=budget.consortium.public_id,
+            )
+    except IntegrityError as error:
+        # Two officers recording the same member's first choice at once: the loser retries on fresh rows.
+        raise Conflict(_("结算层级已被他人修改，请刷新后重试")) from error
+    return [rows[key].name for key in changed]
+
+
 def claim_mark_unreasonable(*, actor: Any, claim: Claim, amount: Any, reason: str) -> Claim:
     """Record the amount of a claim the insurance review found unreasonable (borne by the consortium).
 
@@ -396,6 +504,8 @@ def settlement_freeze(
                 figures={
                     **outcome.as_figures(aggregates),
                     "scores": {str(k): str(v) for k, v in clean_scores.items()},
+                    # Which members' tiers an officer chose (the rest took the default), for the reports.
+                    "tiers_recorded": [str(m.institution_id) for m in aggregates.members if m.tier_recorded],
                 },
                 frozen_at=timezone.now(),
                 frozen_by=actor,

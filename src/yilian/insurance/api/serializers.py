@@ -91,10 +91,18 @@ class MonthSerializer(serializers.Serializer):
     in_county = serializers.DecimalField(**MONEY)
     out_of_county = serializers.DecimalField(**MONEY)
     pharmacy = serializers.DecimalField(**MONEY)
-    counted = serializers.DecimalField(**MONEY)
-    remaining = serializers.DecimalField(**MONEY)
+    counted = serializers.DecimalField(**MONEY, help_text="Fund payments of the places the budget counts.")
+    subsidies = serializers.DecimalField(
+        **MONEY, help_text="Deductible subsidies of referrals completed this month (charged too)."
+    )
+    charged = serializers.DecimalField(**MONEY, help_text="counted + subsidies.")
+    remaining = serializers.DecimalField(**MONEY, help_text="pool − charged.")
     cumulative_pool = serializers.DecimalField(**MONEY)
     cumulative_counted = serializers.DecimalField(**MONEY)
+    cumulative_subsidies = serializers.DecimalField(**MONEY)
+    cumulative_remaining = serializers.DecimalField(
+        **MONEY, help_text="Pool so far − counted − subsidies so far; December's equals result_to_date."
+    )
     prepayment = serializers.DecimalField(**MONEY)
     withheld = serializers.DecimalField(**MONEY)
     leak_share = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
@@ -208,6 +216,49 @@ class WhatIfOutcomeSerializer(serializers.Serializer):
     fund_amount = serializers.DecimalField(**MONEY)
     tier_totals = serializers.DictField(child=serializers.DecimalField(**MONEY))
     shares = ShareOutcomeSerializer(many=True)
+
+
+class MemberTierSerializer(serializers.Serializer):
+    """One active member's settlement tier: the default from the institution, the one an officer recorded."""
+
+    institution = serializers.UUIDField(source="institution_public_id")
+    institution_name = serializers.CharField(source="name")
+    category = serializers.CharField(help_text="机构类别（WS 218）")
+    role = serializers.CharField(help_text="医联体内角色：lead、sub_lead、member")
+    default_tier = EnumField(SettlementTier)
+    tier = EnumField(SettlementTier, help_text="结算使用的层级：已确定的层级，否则为默认层级")
+    recorded = serializers.BooleanField(help_text="医保专员已确定（否则为默认）")
+    decided_by = serializers.SerializerMethodField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by(self, row: Any) -> str | None:
+        """Who recorded the tier (None for a default)."""
+        user = row.decided_by
+        if user is None:
+            return None
+        return getattr(user, "full_name", "") or user.get_username()
+
+
+class MemberTierListSerializer(serializers.Serializer):
+    """Every active member of the budget's consortium with its settlement tier."""
+
+    tiers = MemberTierSerializer(many=True)
+
+
+class MemberTierChoiceSerializer(serializers.Serializer):
+    """One member's tier to record; an empty or null tier returns it to the default."""
+
+    institution = serializers.UUIDField()
+    tier = serializers.CharField(
+        allow_blank=True, allow_null=True, help_text="lead、township、village；空值或 null 恢复默认"
+    )
+
+
+class MemberTierWriteSerializer(serializers.Serializer):
+    """Members whose settlement tier to set (members not listed keep theirs)."""
+
+    tiers = MemberTierChoiceSerializer(many=True)
 
 
 class FreezeSerializer(serializers.Serializer):

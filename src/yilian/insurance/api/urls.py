@@ -10,6 +10,7 @@ from yilian.insurance.api import cost_stories as cost_story_api
 from yilian.insurance.api.views import (
     BudgetViewSet,
     ClaimViewSet,
+    MemberTierViewSet,
     RuleViewSet,
     SettlementViewSet,
     WhatIfViewSet,
@@ -34,6 +35,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "budgets/<str:public_id>/rules",
         RuleViewSet.as_view({"get": "list", "post": "create"}),
         name="api-budget-rules",
+    ),
+    path(
+        "budgets/<str:public_id>/tiers",
+        MemberTierViewSet.as_view({"get": "retrieve", "put": "update"}, **ONE),
+        name="api-budget-tiers",
     ),
     path(
         "budgets/<str:public_id>/whatif",

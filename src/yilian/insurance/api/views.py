@@ -118,6 +118,32 @@ class RuleViewSet(InsuranceApiViewSet):
         return self.rendered(rule, s.RuleSerializer, status=201)
 
 
+@extend_schema(tags=TAGS)
+class MemberTierViewSet(InsuranceApiViewSet):
+    """The members' settlement tiers of a budget (结算层级)."""
+
+    serializer_class = s.MemberTierListSerializer
+
+    @extend_schema(responses={200: s.MemberTierListSerializer})
+    def retrieve(self, request: Request, public_id: str) -> Response:
+        """Every active member with its default and recorded tier (budget readers)."""
+        return self.rendered({"tiers": selectors.member_tiers(self.budget())}, s.MemberTierListSerializer)
+
+    @extend_schema(request=s.MemberTierWriteSerializer, responses={200: s.MemberTierListSerializer})
+    def update(self, request: Request, public_id: str) -> Response:
+        """Record the listed members' tiers (insurance officers); all or nothing."""
+        budget = self.budget(selectors.ACCESS_MANAGE)
+        data = self.payload(s.MemberTierWriteSerializer)
+        tiers: dict[str, Any] = {}
+        for row in data["tiers"]:
+            key = str(row["institution"])
+            if key in tiers:
+                raise Invalid({"tiers": [_("成员重复：%(key)s") % {"key": key}]})
+            tiers[key] = row.get("tier")
+        services.member_tiers_set(actor=self.actor, budget=budget, tiers=tiers)
+        return self.rendered({"tiers": selectors.member_tiers(budget)}, s.MemberTierListSerializer)
+
+
 def _scores(raw: dict[str, Any] | None) -> dict[int, Decimal]:
     try:
         return {int(key): Decimal(value) for key, value in (raw or {}).items()}

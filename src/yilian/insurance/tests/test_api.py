@@ -132,6 +132,9 @@ def test_rules_whatif_and_freeze(iw, django_assert_max_num_queries):
         "350000.00",
         "9150000.00",
     )
+    december = monthly["months"][-1]
+    assert december["cumulative_remaining"] == monthly["result_to_date"]
+    assert (december["subsidies"], december["charged"]) == ("0.00", december["counted"])
     frozen = officer.post(
         f"/api/v1/budgets/{iw.budget.public_id}/settlements", {"rule": str(iw.rule.public_id)}, format="json"
     )

@@ -11,10 +11,10 @@ from yilian.insurance.calculation import (
     Aggregates,
     Member,
     Parameters,
+    default_tier,
     monthly_pools,
     settle,
     split_to_cent,
-    tier_for,
 )
 
 D = Decimal
@@ -161,8 +161,12 @@ def test_property_monthly_pools_sum_to_the_pool():
         assert months[11] >= months[0]
 
 
-def test_tiers_from_role_and_category():
-    assert tier_for("A100", "lead") == "lead"
-    assert tier_for("D600", "member") == "village"
-    assert tier_for("C210", "member") == "township"
-    assert tier_for("B100", "sub_lead") == "township"
+def test_default_tiers_from_role_and_category():
+    assert default_tier("A100", "lead") == "lead"
+    assert default_tier("D600", "member") == "village"
+    assert default_tier("C210", "member") == "township"
+    assert default_tier("B100", "sub_lead") == "township"
+    # County-level members are not township centres: a TCM hospital, an MCH hospital, a CDC.
+    assert default_tier("A210", "sub_lead") == "lead"
+    assert default_tier("G100", "member") == "lead"
+    assert default_tier("J100", "member") == "lead"

@@ -155,9 +155,11 @@ def test_whatif_page_reports_non_finite_parameters(iw, raw, key):
     }
     response = client_for(iw.world.office).get(f"/insurance/budgets/{iw.budget.public_id}/whatif/", query)
     assert response.status_code == 200
-    column = int(key[-1]) + 1
-    assert response.context["error"] == f"第{column}列参数须为数字"
-    assert not response.context["outcomes"]
+    # The field is marked; the other column is still calculated.
+    assert response.context["error"] == "有1列参数有误，见标出的输入框；其余各列已计算。"
+    html = response.content.decode()
+    assert f'data-testid="whatif-error-{key}">须为数字<' in html
+    assert len(response.context["outcomes"]) == 1
 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity"])

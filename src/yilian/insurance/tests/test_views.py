@@ -50,7 +50,7 @@ def test_budget_page_shows_months_leak_and_reconciles(iw, django_assert_max_num_
     monthly = response.context["monthly"]
     assert monthly.pool == Decimal("9500000.00")
     for row in monthly.months:
-        assert row.pool == row.counted + row.remaining
+        assert row.pool == row.counted + row.subsidies + row.remaining
     assert sum(row.pool for row in monthly.months) == monthly.pool
     assert monthly.months[2].members == Decimal("300000.00")
     assert monthly.months[3].out_of_county == Decimal("40000.00")
@@ -123,13 +123,58 @@ def test_whatif_page_compares_631_and_433(iw, django_assert_max_num_queries):
         response = client.get(f"/insurance/budgets/{iw.budget.public_id}/whatif/")
     assert response.status_code == 200
     outcomes = response.context["outcomes"]
-    assert [o.parameters.name for o in outcomes] == ["6:3:1", "4:3:3"]
+    # The page starts from the budget's saved rules, named as saved (the adopted one first).
+    assert [o.parameters.name for o in outcomes] == ["默认6:3:1", "4:3:3"]
     assert outcomes[0].tier_totals["lead"] > outcomes[1].tier_totals["lead"]
-    bad = client.get(
-        f"/insurance/budgets/{iw.budget.public_id}/whatif/",
-        {"alpha_0": "2", "share_0": "1", "gamma_0": "0", "lead_0": "1", "township_0": "1", "village_0": "1"},
+    assert 'value="默认6:3:1"' in response.content.decode()
+
+
+def test_whatif_marks_every_bad_input_and_still_computes_the_valid_columns(iw):
+    client = client_for(iw.world.office)
+    good = {"share": "0.95", "alpha": "1", "gamma": "0.5", "lead": "6", "township": "3", "village": "1"}
+    query = {f"{key}_0": value for key, value in good.items()} | {"name_0": "省定"}
+    query |= {f"{key}_1": value for key, value in good.items()} | {
+        "name_1": "四三三",
+        "lead_1": "4",
+        "village_1": "3",
+    }
+    # Column 3: two bad rates and a bad part; column 4: a missing rate and all parts 0.
+    query |= {
+        "share_2": "abc",
+        "alpha_2": "2",
+        "gamma_2": "0.5",
+        "lead_2": "x",
+        "township_2": "3",
+        "village_2": "1",
+    }
+    query |= {
+        "share_3": "0.95",
+        "alpha_3": "",
+        "gamma_3": "0.5",
+        "lead_3": "0",
+        "township_3": "0",
+        "village_3": "0",
+    }
+    response = client.get(f"/insurance/budgets/{iw.budget.public_id}/whatif/", query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ("share_2", "alpha_2", "lead_2", "alpha_3", "lead_3"):
+        assert f'data-testid="whatif-error-{name}"' in html, name
+    for name in ("gamma_2", "township_2", "share_3", "share_0", "lead_1"):
+        assert f'data-testid="whatif-error-{name}"' not in html, name
+    # The bad inputs are kept as typed.
+    assert 'name="share_2" id="id_share_2" value="abc"' in html
+    # The valid columns are computed and shown.
+    outcomes = response.context["outcomes"]
+    assert [o.parameters.name for o in outcomes] == ["省定", "四三三"]
+    assert 'data-testid="whatif-results"' in html
+    assert "2" in response.context["error"]
+
+    # Fewer than two columns filled: say so, still show the one.
+    one = client.get(
+        f"/insurance/budgets/{iw.budget.public_id}/whatif/", {f"{k}_0": v for k, v in good.items()}
     )
-    assert bad.context["error"]
+    assert one.context["error"] and len(one.context["outcomes"]) == 1
 
 
 def test_freeze_needs_confirmation_and_the_manager(iw):
@@ -285,7 +330,7 @@ def test_whatif_at_the_current_rules_reconciles_with_the_budget_page_to_the_cent
     page = client.get(f"/insurance/budgets/{iw.budget.public_id}/")
     monthly = page.context["monthly"]
     whatif = client.get(f"/insurance/budgets/{iw.budget.public_id}/whatif/")
-    current = whatif.context["outcomes"][0]  # 6:3:1 at the budget's share: the adopted rule
+    current = whatif.context["outcomes"][0]  # the adopted rule (6:3:1), first of the saved rules
     assert current.pool == monthly.pool == Decimal("9500000.00")
     assert current.charged == monthly.counted_total == Decimal("350000.00")
     assert current.subsidies == monthly.subsidies == Decimal("300.00")
@@ -299,3 +344,46 @@ def test_whatif_at_the_current_rules_reconciles_with_the_budget_page_to_the_cent
     assert "起付线差价补贴" in budget_html and "350300.00" in budget_html and "9149700.00" in budget_html
     frozen = services.settlement_freeze(actor=iw.officer, budget=iw.budget, rule=iw.rule)
     assert (frozen.pool, frozen.spent, frozen.result) == (current.pool, current.spent, current.result)
+
+
+def test_monthly_table_and_workbook_reconcile_with_the_headline_balance(iw):
+    """The subsidies sit in the month the referral completed; December's cumulative balance is the headline's."""
+    import datetime
+    import io
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from yilian.referrals.models import Referral
+    from yilian.referrals.tests.factories import referral_world, submitted
+
+    referral = submitted(referral_world(iw.world))
+    completed = timezone.make_aware(datetime.datetime(2026, 5, 10, 9, 0))
+    Referral.objects.filter(pk=referral.pk).update(completed_at=completed, subsidy_amount=Decimal("300.00"))
+    client = client_for(iw.officer)
+    page = client.get(f"/insurance/budgets/{iw.budget.public_id}/")
+    monthly = page.context["monthly"]
+    may = monthly.months[4]
+    assert may.subsidies == Decimal("300.00") and may.charged == may.counted + Decimal("300.00")
+    assert sum(row.subsidies for row in monthly.months) == monthly.subsidies
+    december = monthly.months[-1]
+    assert december.cumulative_remaining == monthly.result_to_date == Decimal("9149700.00")
+    for row in monthly.months:
+        assert row.pool == row.charged + row.remaining
+    html = page.content.decode()
+    # The pharmacy column is shown but not counted by this budget's switches, and the page says so.
+    assert not iw.budget.counts_pharmacies
+    assert "（不计入）" in html.split('data-testid="budget-month-head-pharmacy"')[1].split("</th>")[0]
+    assert "（不计入）" not in html.split('data-testid="budget-month-head-members"')[1].split("</th>")[0]
+    assert 'data-testid="budget-months-note"' in html
+
+    response = client.get(f"/insurance/budgets/{iw.budget.public_id}/monthly.xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    assert "定点药店（不计入）" in headers and "起付线差价补贴" in headers
+    rows = {
+        row[0]: dict(zip(headers, row, strict=True))
+        for row in sheet.iter_rows(min_row=2, max_row=13, values_only=True)
+    }
+    assert Decimal(str(rows[5]["起付线差价补贴"])) == Decimal("300.00")
+    assert Decimal(str(rows[12]["累计结余"])) == monthly.result_to_date

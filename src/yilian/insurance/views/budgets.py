@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yilian.core.exceptions import Invalid
+from yilian.core.exceptions import Invalid, required_message
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.insurance import calculation, documents, selectors, services
 from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementTier
@@ -309,84 +309,140 @@ def rule_list(request: HttpRequest, public_id: str, rule_id: str | None = None) 
     )
 
 
+WHATIF_FIELDS = ("share", "alpha", "gamma", "lead", "township", "village")
+"""The inputs of a what-if column that make it a parameter set (its name and the weighting are optional)."""
+
+
+def _blank_column() -> dict[str, Any]:
+    return {"name": "", **dict.fromkeys(WHATIF_FIELDS, ""), "weighted": False}
+
+
+def _rule_column(rule: Any, share: str) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "share": share,
+        "alpha": str(rule.surplus_retained.normalize()),
+        "gamma": str(rule.overspend_borne.normalize()),
+        "lead": str(rule.lead_parts),
+        "township": str(rule.township_parts),
+        "village": str(rule.village_parts),
+        "weighted": rule.weighted_by_score,
+    }
+
+
 def _whatif_columns(request: HttpRequest, budget: GlobalBudget) -> list[dict[str, Any]]:
-    """Parameter columns from the query string, or 6:3:1 and 4:3:3 with the budget's share."""
+    """Parameter columns from the query string; else the budget's saved rules (by their names, the adopted
+    first), topped up to two with the 6:3:1 and 4:3:3 presets they do not already cover, at the budget's
+    share."""
+    if any(f"{key}_{index}" in request.GET for key in WHATIF_FIELDS for index in range(WHATIF_COLUMNS)):
+        return [
+            {key: request.GET.get(f"{key}_{index}", "").strip() for key in ("name", *WHATIF_FIELDS)}
+            | {"weighted": request.GET.get(f"weighted_{index}") == "on"}
+            for index in range(WHATIF_COLUMNS)
+        ]
     share = str(budget.consortium_share.normalize())
-    defaults = [
-        {
-            "name": "6:3:1",
-            "share": share,
-            "alpha": "1",
-            "gamma": "0.5",
-            "lead": "6",
-            "township": "3",
-            "village": "1",
-        },
-        {
-            "name": "4:3:3",
-            "share": share,
-            "alpha": "1",
-            "gamma": "0.5",
-            "lead": "4",
-            "township": "3",
-            "village": "3",
-        },
-        {"name": "", "share": "", "alpha": "", "gamma": "", "lead": "", "township": "", "village": ""},
-        {"name": "", "share": "", "alpha": "", "gamma": "", "lead": "", "township": "", "village": ""},
-    ]
-    if "alpha_0" not in request.GET:
-        return defaults
-    columns = []
-    for index in range(WHATIF_COLUMNS):
+    columns = [_rule_column(rule, share) for rule in list(selectors.rule_list(budget))[:WHATIF_COLUMNS]]
+    covered = {(c["alpha"], c["gamma"], c["lead"], c["township"], c["village"]) for c in columns}
+    for name, parts in services.RULE_PRESETS.items():
+        key = (
+            "1",
+            "0.5",
+            str(parts["lead_parts"]),
+            str(parts["township_parts"]),
+            str(parts["village_parts"]),
+        )
+        if len(columns) >= 2 or key in covered:
+            continue
         columns.append(
             {
-                key: request.GET.get(f"{key}_{index}", "").strip()
-                for key in ("name", "share", "alpha", "gamma", "lead", "township", "village")
+                "name": name,
+                "share": share,
+                "alpha": "1",
+                "gamma": "0.5",
+                "lead": key[2],
+                "township": key[3],
+                "village": key[4],
+                "weighted": False,
             }
-            | {"weighted": request.GET.get(f"weighted_{index}") == "on"}
         )
-    return columns
+    return columns + [_blank_column() for _index in range(WHATIF_COLUMNS - len(columns))]
 
 
-def parameters_from(column: dict[str, Any], index: int) -> calculation.Parameters:
-    """Calculation parameters from one what-if column; raises Invalid with the column number."""
-    try:
-        rates = [calculation.to_decimal(column[key]) for key in ("share", "alpha", "gamma")]
-        parts = [int(column[key]) for key in ("lead", "township", "village")]
-    except (ValueError, TypeError, KeyError):
-        raise Invalid(_("第%(n)s列参数须为数字") % {"n": index + 1}) from None
-    if any(not Decimal(0) <= rate <= Decimal(1) for rate in rates):
-        raise Invalid(_("第%(n)s列的比例须在0到1之间") % {"n": index + 1})
-    if any(part < 0 for part in parts) or not sum(parts):
-        raise Invalid(_("第%(n)s列的份数须为非负整数且不全为0") % {"n": index + 1})
-    return calculation.Parameters(
-        name=column.get("name") or _("方案%(n)s") % {"n": index + 1},
-        consortium_share=rates[0],
-        surplus_retained=rates[1],
-        overspend_borne=rates[2],
-        lead_parts=parts[0],
-        township_parts=parts[1],
-        village_parts=parts[2],
-        weighted_by_score=bool(column.get("weighted")),
+def parameters_from(
+    column: dict[str, Any], index: int
+) -> tuple[calculation.Parameters | None, dict[str, str]]:
+    """Calculation parameters from one what-if column, or None and every bad input's error by field."""
+    errors: dict[str, str] = {}
+    rates: dict[str, Decimal] = {}
+    parts: dict[str, int] = {}
+    for key in ("share", "alpha", "gamma"):
+        value = str(column.get(key) or "").strip()
+        if not value:
+            errors[key] = required_message()
+            continue
+        try:
+            rate = calculation.to_decimal(value)
+        except ValueError:
+            errors[key] = _("须为数字")
+            continue
+        if not Decimal(0) <= rate <= Decimal(1):
+            errors[key] = _("须在0到1之间")
+        else:
+            rates[key] = rate
+    for key in ("lead", "township", "village"):
+        value = str(column.get(key) or "").strip()
+        if not value:
+            errors[key] = required_message()
+        elif not value.isdigit():
+            errors[key] = _("须为非负整数")
+        else:
+            parts[key] = int(value)
+    if len(parts) == 3 and not sum(parts.values()):
+        errors["lead"] = _("三级份数不能全为0")
+    if errors:
+        return None, errors
+    return (
+        calculation.Parameters(
+            name=column.get("name") or _("方案%(n)s") % {"n": index + 1},
+            consortium_share=rates["share"],
+            surplus_retained=rates["alpha"],
+            overspend_borne=rates["gamma"],
+            lead_parts=parts["lead"],
+            township_parts=parts["township"],
+            village_parts=parts["village"],
+            weighted_by_score=bool(column.get("weighted")),
+        ),
+        {},
     )
 
 
 @insurance_view
 @require_GET
 def whatif(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Compare 2–4 parameter sets side by side: pool, result and each member's and tier's outcome."""
+    """Compare 2–4 parameter sets side by side: pool, result and each member's and tier's outcome.
+
+    Every bad input of every column is marked at once and kept as typed; the valid columns are still
+    computed and shown.
+    """
     budget = selectors.budget_get(request.user, public_id)
     columns = _whatif_columns(request, budget)
-    used = [(index, column) for index, column in enumerate(columns) if column.get("alpha")]
+    used = [
+        (index, column)
+        for index, column in enumerate(columns)
+        if any(str(column.get(key) or "").strip() for key in WHATIF_FIELDS)
+    ]
+    parameters: list[calculation.Parameters] = []
+    for index, column in used:
+        valid, column["errors"] = parameters_from(column, index)
+        if valid is not None:
+            parameters.append(valid)
+    invalid = len(used) - len(parameters)
     error = ""
-    outcomes: list[calculation.Outcome] = []
-    try:
-        parameters = [parameters_from(column, index) for index, column in used]
-        if len(parameters) < 2:
-            raise Invalid(_("请至少填写两列方案参数"))
-        outcomes = selectors.whatif_compare(budget, parameters)
-    except Invalid as invalid:
-        error = str(invalid.message)
+    if len(used) < 2:
+        error = _("请至少填写两列方案参数")
+    elif invalid:
+        error = _("有%(n)s列参数有误，见标出的输入框；其余各列已计算。") % {"n": invalid}
+    outcomes = selectors.whatif_compare(budget, parameters) if parameters else []
     members = []
     if outcomes:
         for position, share in enumerate(outcomes[0].shares):
@@ -402,16 +458,89 @@ def whatif(request: HttpRequest, public_id: str) -> HttpResponse:
         {"label": SettlementTier(tier).label, "amounts": [outcome.tier_totals[tier] for outcome in outcomes]}
         for tier in calculation.TIERS
     ]
+    labels = {
+        "name": (_("方案名称"), 14),
+        "share": (_("打包比例"), 6),
+        "alpha": (_("结余留用比例 α"), 6),
+        "gamma": (_("合理超支医共体承担比例 γ"), 6),
+        "lead": (_("牵头医院份数"), 4),
+        "township": (_("乡镇卫生院份数"), 4),
+        "village": (_("村卫生室份数"), 4),
+    }
+    inputs = [
+        {
+            "label": label,
+            "cells": [
+                {
+                    "name": f"{key}_{index}",
+                    "value": column.get(key, ""),
+                    "size": size,
+                    "error": column.get("errors", {}).get(key, ""),
+                }
+                for index, column in enumerate(columns)
+            ],
+        }
+        for key, (label, size) in labels.items()
+    ]
     return render(
         request,
         "insurance/whatif.html",
         {
             "budget": budget,
+            "inputs": inputs,
             "columns": list(enumerate(columns)),
             "outcomes": outcomes,
             "members": members,
             "tiers": tiers,
             "error": error,
+        },
+    )
+
+
+# --- members' settlement tiers ----------------------------------------------------------------------------
+
+
+@insurance_view
+@require_http_methods(["GET", "POST"])
+def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Each member's settlement tier: the default from the institution, the one an officer chose (editable by
+    insurance officers; "" returns a member to its default)."""
+    budget = selectors.budget_get(request.user, public_id)
+    may_manage = budget.access == selectors.ACCESS_MANAGE  # type: ignore[attr-defined]
+    rows = selectors.member_tiers(budget)
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        require(may_manage)
+        posted = {
+            key.removeprefix("tier-"): value for key, value in request.POST.items() if key.startswith("tier-")
+        }
+        try:
+            changed = services.member_tiers_set(actor=request.user, budget=budget, tiers=posted)
+            if changed:
+                messages.success(request, _("已更新%(n)s家成员单位的结算层级") % {"n": len(changed)})
+            else:
+                messages.info(request, _("结算层级没有变化"))
+            return redirect("insurance:member_tiers", budget.public_id)
+        except Invalid as error:
+            errors = error.as_text()
+    return render(
+        request,
+        "insurance/member_tiers.html",
+        {
+            "budget": budget,
+            "rows": [
+                {
+                    "row": row,
+                    "selected": posted.get(str(row.institution_public_id), row.recorded_tier),
+                    "default_label": SettlementTier(row.default_tier).label,
+                    "tier_label": SettlementTier(row.tier).label,
+                }
+                for row in rows
+            ],
+            "tiers": SettlementTier.choices,
+            "errors": errors,
+            "may_manage": may_manage,
         },
     )
 
@@ -452,13 +581,17 @@ def settlement_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """One frozen settlement: figures, rule parameters, shares (own only for member administrators)."""
     settlement = selectors.settlement_get(request.user, public_id)
     figures = settlement.figures
+    shares = list(selectors.settlement_shares(request.user, settlement))
+    recorded = selectors.tiers_recorded(settlement)
+    for share in shares:
+        share.tier_recorded = share.institution_id in recorded  # type: ignore[attr-defined]
     return render(
         request,
         "insurance/settlement_detail.html",
         {
             "settlement": settlement,
             "budget": settlement.budget,
-            "shares": list(selectors.settlement_shares(request.user, settlement)),
+            "shares": shares,
             "full": settlement.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
             "parameters": figures.get("parameters", {}),
             "spent_by_place": [
@@ -580,6 +713,7 @@ urlpatterns: list[URLPattern] = [
     path("budgets/<uuid:public_id>/rules/", rule_list, name="rules"),
     path("budgets/<uuid:public_id>/rules/<uuid:rule_id>/", rule_list, name="rule_edit"),
     path("budgets/<uuid:public_id>/whatif/", whatif, name="whatif"),
+    path("budgets/<uuid:public_id>/tiers/", member_tiers, name="member_tiers"),
     path("budgets/<uuid:public_id>/freeze/", settlement_freeze, name="freeze"),
     path("budgets/<uuid:public_id>/settlements/", settlement_list, name="settlements"),
     path("settlements/<uuid:public_id>/", settlement_detail, name="settlement"),
