@@ -40,7 +40,7 @@ class RegionAdmin(ReadOnlyModelAdmin):
 
 class DepartmentInline(ReadOnlyInline):
     model = Department
-    fields = ("code", "name", "specialty", "is_clinical", "beds", "is_active")
+    fields = ("code", "name", "specialty", "subject", "is_clinical", "beds", "is_active")
     readonly_fields = fields
 
 
@@ -61,8 +61,8 @@ class InstitutionAdmin(ReadOnlyModelAdmin):
 class DepartmentAdmin(ReadOnlyModelAdmin):
     """Departments of institutions."""
 
-    list_display = ("name", "institution", "code", "specialty", "is_clinical", "is_active")
-    list_filter = ("specialty", "is_clinical", "is_active")
+    list_display = ("name", "institution", "code", "specialty", "subject", "is_clinical", "is_active")
+    list_filter = ("specialty", "subject", "is_clinical", "is_active")
     search_fields = ("name", "code", "institution__name")
     list_select_related = ("institution",)
     fields = (
@@ -71,6 +71,7 @@ class DepartmentAdmin(ReadOnlyModelAdmin):
         "name",
         "code",
         "specialty",
+        "subject",
         "is_clinical",
         "beds",
         "phone",

@@ -1,4 +1,4 @@
-"""Code lists of the registry: GB/T 2260 levels, WS 218 categories, hospital level, consortium forms."""
+"""Code lists of the registry: GB/T 2260 levels, WS 218 categories, hospital level, 诊疗科目, consortium forms."""
 
 from __future__ import annotations
 
@@ -150,6 +150,71 @@ class DepartmentSpecialty(models.TextChoices):
     TCM = "50", _("中医科")
     INTEGRATED_MEDICINE = "52", _("中西医结合科")
     OTHER = "69", _("其他业务科室")
+
+
+class DepartmentSubject(models.TextChoices):
+    """Second-level subjects (专业) of 《医疗机构诊疗科目名录》 (卫医发〔1994〕27号) under the first-level
+    subjects of ``DepartmentSpecialty`` that the referral suggestion tells apart (working list).
+
+    A code's first two digits are its first-level subject ("03.04" belongs to "03" 内科); see
+    ``subject_specialty``. Third-level items (transplant projects such as 04.01.01) are not listed.
+    """
+
+    RESPIRATORY = "03.01", _("呼吸内科专业")
+    GASTROENTEROLOGY = "03.02", _("消化内科专业")
+    NEUROLOGY = "03.03", _("神经内科专业")
+    CARDIOLOGY = "03.04", _("心血管内科专业")
+    HAEMATOLOGY = "03.05", _("血液内科专业")
+    NEPHROLOGY = "03.06", _("肾病学专业")
+    ENDOCRINOLOGY = "03.07", _("内分泌专业")
+    IMMUNOLOGY = "03.08", _("免疫学专业")
+    ALLERGY = "03.09", _("变态反应专业")
+    GERIATRICS = "03.10", _("老年病专业")
+    INTERNAL_MEDICINE_OTHER = "03.11", _("内科其他")
+    GENERAL_SURGERY = "04.01", _("普通外科专业")
+    NEUROSURGERY = "04.02", _("神经外科专业")
+    ORTHOPAEDICS = "04.03", _("骨科专业")
+    UROLOGY = "04.04", _("泌尿外科专业")
+    THORACIC_SURGERY = "04.05", _("胸外科专业")
+    CARDIOVASCULAR_SURGERY = "04.06", _("心脏大血管外科专业")
+    BURNS = "04.07", _("烧伤科专业")
+    PLASTIC_SURGERY = "04.08", _("整形外科专业")
+    SURGERY_OTHER = "04.09", _("外科其他")
+    GYNAECOLOGY = "05.01", _("妇科专业")
+    OBSTETRICS = "05.02", _("产科专业")
+    FAMILY_PLANNING = "05.03", _("计划生育专业")
+    EUGENICS = "05.04", _("优生学专业")
+    REPRODUCTIVE_HEALTH = "05.05", _("生殖健康与不孕症专业")
+    OBSTETRICS_GYNAECOLOGY_OTHER = "05.06", _("妇产科其他")
+    ADOLESCENT_HEALTH = "06.01", _("青春期保健专业")
+    PERINATAL_HEALTH = "06.02", _("围产期保健专业")
+    MENOPAUSE_HEALTH = "06.03", _("更年期保健专业")
+    WOMEN_MENTAL_HEALTH = "06.04", _("妇女心理卫生专业")
+    WOMEN_NUTRITION = "06.05", _("妇女营养专业")
+    WOMEN_HEALTH_OTHER = "06.06", _("妇女保健科其他")
+    NEONATOLOGY = "07.01", _("新生儿专业")
+    PAEDIATRIC_INFECTIOUS_DISEASES = "07.02", _("小儿传染病专业")
+    PAEDIATRIC_GASTROENTEROLOGY = "07.03", _("小儿消化专业")
+    PAEDIATRIC_RESPIRATORY = "07.04", _("小儿呼吸专业")
+    PAEDIATRIC_CARDIOLOGY = "07.05", _("小儿心脏病专业")
+    PAEDIATRIC_NEPHROLOGY = "07.06", _("小儿肾病专业")
+    PAEDIATRIC_HAEMATOLOGY = "07.07", _("小儿血液病专业")
+    PAEDIATRIC_NEUROLOGY = "07.08", _("小儿神经病学专业")
+    PAEDIATRIC_ENDOCRINOLOGY = "07.09", _("小儿内分泌专业")
+    PAEDIATRIC_GENETICS = "07.10", _("小儿遗传病专业")
+    PAEDIATRIC_IMMUNOLOGY = "07.11", _("小儿免疫专业")
+    PAEDIATRICS_OTHER = "07.12", _("儿科其他")
+    PAEDIATRIC_GENERAL_SURGERY = "08.01", _("小儿普通外科专业")
+    PAEDIATRIC_ORTHOPAEDICS = "08.02", _("小儿骨科专业")
+    PAEDIATRIC_UROLOGY = "08.03", _("小儿泌尿外科专业")
+    PAEDIATRIC_CARDIOTHORACIC_SURGERY = "08.04", _("小儿胸心外科专业")
+    PAEDIATRIC_NEUROSURGERY = "08.05", _("小儿神经外科专业")
+    PAEDIATRIC_SURGERY_OTHER = "08.06", _("小儿外科其他")
+
+
+def subject_specialty(subject: str) -> str:
+    """The first-level subject a second-level one belongs to ("03.04" → "03"; "" → "")."""
+    return subject.split(".")[0] if subject else ""
 
 
 class ConsortiumType(models.TextChoices):

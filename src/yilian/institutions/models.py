@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,7 @@ from yilian.institutions.choices import (
     ConsortiumStatus,
     ConsortiumType,
     DepartmentSpecialty,
+    DepartmentSubject,
     HospitalClass,
     HospitalGrade,
     InstitutionCategory,
@@ -151,7 +153,14 @@ class Institution(BaseModel, SearchableNameMixin):
 
 
 class Department(BaseModel, SearchableNameMixin):
-    """A department (科室) of an institution, grouped by a subject of the 诊疗科目 list."""
+    """A department (科室) of an institution, grouped by a subject of the 诊疗科目 list.
+
+    ``specialty`` is the first-level subject (03 内科); ``subject`` the
+    optional second-level one (03.04 心血管内科专业), blank for an undivided
+    department (内科) or where none was recorded. The subject always belongs
+    to the specialty (03.04 only under 03): the registry services refuse
+    anything else with a field error and the database checks it too.
+    """
 
     institution = models.ForeignKey(
         Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="departments"
@@ -164,6 +173,16 @@ class Department(BaseModel, SearchableNameMixin):
         choices=DepartmentSpecialty.choices,
         default=DepartmentSpecialty.OTHER,
     )
+    subject = models.CharField(
+        _("二级诊疗科目"),
+        max_length=5,
+        choices=DepartmentSubject.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "《医疗机构诊疗科目名录》的专业，如 03.04 心血管内科专业；须属于所选诊疗科目，未细分的科室留空。"
+        ),
+    )
     is_clinical = models.BooleanField(_("临床科室"), default=True)
     beds = models.PositiveIntegerField(_("床位"), default=0)
     phone = models.CharField(_("联系电话"), max_length=40, blank=True)
@@ -173,7 +192,14 @@ class Department(BaseModel, SearchableNameMixin):
         ordering = ["institution_id", "code", "name"]
         verbose_name = _("科室")
         verbose_name_plural = _("科室")
-        constraints = [models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name"),
+            models.CheckConstraint(
+                condition=Q(subject="") | Q(subject__startswith=Concat("specialty", Value("."))),
+                name="department_subject_within_specialty",
+                violation_error_message=_("二级诊疗科目须属于所选诊疗科目。"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

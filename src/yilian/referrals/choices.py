@@ -156,6 +156,17 @@ KIND_CAPACITY = {
 }
 """Which reserved capacity a referral of each kind books (emergency bypasses booking)."""
 
+ADMITTING_KINDS = frozenset({ReferralKind.ADMISSION, ReferralKind.EMERGENCY})
+"""Kinds whose patient is admitted at the receiving end, so pays the hospitalisation start line (起付线) again.
+
+Only these earn the deductible difference subsidy (`000_` 篇2 §2): the start
+line is paid per admission, so an outpatient or exam referral never pays it
+twice. 住院（住院证直通车） is an admission both ways (up: the member's
+admission slip; down: continued inpatient care or rehabilitation at the
+primary institution). 急诊 counts too: an emergency referral is the green
+channel's transfer of a critical patient, taken in as an inpatient.
+"""
+
 
 class FollowUpTaskKind(models.TextChoices):
     """Closed-loop duties of the primary institution after a down-referral."""

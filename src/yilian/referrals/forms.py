@@ -7,6 +7,7 @@ value the actor may not use fails like any other bad input.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -60,11 +61,16 @@ def department_label(department: Department) -> str:
 
 
 def department_choices(
-    departments: list[Department], suggested: set[str], blank: Any = None
+    departments: list[Department], matches: Mapping[int, str], blank: Any = None
 ) -> list[tuple[Any, Any]]:
-    """Departments as select choices: the suggested specialties first (an optgroup), then the rest."""
-    first = [(str(d.public_id), department_label(d)) for d in departments if d.specialty in suggested]
-    rest = [(str(d.public_id), department_label(d)) for d in departments if d.specialty not in suggested]
+    """Departments as select choices: those recommended for the diagnosis first (an optgroup, the most
+    specific first: see ``selectors.diagnosis_matches``), then the rest in the given order."""
+    order = {selectors.ReceiverMatch.SUBJECT: 0, selectors.ReceiverMatch.SPECIALTY: 1}
+    recommended = sorted(
+        (d for d in departments if matches.get(d.pk) in order), key=lambda d: order[matches[d.pk]]
+    )
+    first = [(str(d.public_id), department_label(d)) for d in recommended]
+    rest = [(str(d.public_id), department_label(d)) for d in departments if matches.get(d.pk) not in order]
     choices: list[tuple[Any, Any]] = [("", blank or _("请选择接收科室"))]
     if first and rest:
         choices += [(_("推荐（与诊断相符的专科）"), first), (_("其他科室"), rest)]
@@ -201,13 +207,13 @@ class ReferralContentForm(forms.Form):
         *args: Any,
         from_departments: QuerySet[Department],
         receiving: list[Department],
-        suggested: set[str],
+        matches: Mapping[int, str],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["from_department"].queryset = from_departments  # type: ignore[attr-defined]
         self.fields["from_department"].empty_label = _("（不指定）")  # type: ignore[attr-defined]
-        self.fields["to_department"].widget.choices = department_choices(receiving, suggested)  # type: ignore[attr-defined]
+        self.fields["to_department"].widget.choices = department_choices(receiving, matches)  # type: ignore[attr-defined]
         self.fields["to_department"].widget.attrs["data-testid"] = "to-department"
         self.fields["diagnosis_code"].widget.attrs["data-testid"] = "diagnosis-code"
         _refresh(
@@ -336,9 +342,11 @@ class RedirectActionForm(ReasonActionForm):
 
     field_order = ["to_department", "reason"]
 
-    def __init__(self, *args: Any, departments: list[Department], suggested: set[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, departments: list[Department], matches: Mapping[int, str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_department"].widget.choices = department_choices(departments, suggested)  # type: ignore[attr-defined]
+        self.fields["to_department"].widget.choices = department_choices(departments, matches)  # type: ignore[attr-defined]
 
     def clean_to_department(self) -> Department | None:
         """The chosen department by public id."""

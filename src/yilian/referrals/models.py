@@ -108,7 +108,10 @@ class ReferralCriterion(BaseModel):
 
 
 class DeductibleSubsidy(models.Model):
-    """The deductible difference subsidy a consortium pays per completed referral, by insurance scheme."""
+    """The deductible difference subsidy a consortium pays per completed admitting referral, by insurance scheme.
+
+    Only kinds in ``ADMITTING_KINDS`` earn it (the patient pays the hospitalisation start line again).
+    """
 
     consortium = models.ForeignKey(
         "institutions.Consortium",

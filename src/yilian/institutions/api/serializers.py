@@ -20,6 +20,7 @@ from yilian.institutions.choices import (
     ConsortiumStatus,
     ConsortiumType,
     DepartmentSpecialty,
+    DepartmentSubject,
     HospitalClass,
     HospitalGrade,
     InstitutionCategory,
@@ -204,6 +205,14 @@ class DepartmentSerializer(serializers.Serializer):
     code = _text(20)
     specialty = EnumField(DepartmentSpecialty, required=False)
     specialty_label = serializers.CharField(source="get_specialty_display", read_only=True)
+    subject = EnumField(
+        DepartmentSubject,
+        required=False,
+        allow_blank=True,
+        help_text="二级诊疗科目（《医疗机构诊疗科目名录》的专业，如 03.04 心血管内科专业），须属于 specialty；"
+        "空字符串表示未细分或未登记。",
+    )
+    subject_label = serializers.CharField(source="get_subject_display", read_only=True)
     is_clinical = serializers.BooleanField(required=False)
     beds = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
     phone = _text(40)

@@ -13,6 +13,7 @@ from yilian.core.ui.live import enable_live_check
 from yilian.institutions import policies, selectors
 from yilian.institutions.choices import (
     DepartmentSpecialty,
+    DepartmentSubject,
     HospitalClass,
     HospitalGrade,
     InstitutionCategory,
@@ -20,6 +21,7 @@ from yilian.institutions.choices import (
     Ownership,
     ProfitStatus,
     RegionLevel,
+    subject_specialty,
 )
 from yilian.institutions.forms.fields import (
     RegionCodeField,
@@ -142,6 +144,17 @@ class InstitutionCreateForm(InstitutionForm):
     )
 
 
+def subject_choices() -> list[tuple[Any, Any]]:
+    """Second-level subjects grouped under their first-level subject ("内科" → 03.01 …), blank first."""
+    specialties = dict(DepartmentSpecialty.choices)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for value, label in DepartmentSubject.choices:
+        groups.setdefault(subject_specialty(value), []).append((value, f"{value} {label}"))
+    choices: list[tuple[Any, Any]] = [("", _("（未细分）"))]
+    choices += [(f"{code} {specialties[code]}", items) for code, items in groups.items()]
+    return choices
+
+
 class DepartmentForm(forms.Form):
     """Add or change a department (科室)."""
 
@@ -149,6 +162,14 @@ class DepartmentForm(forms.Form):
     code = forms.CharField(label=_("科室代码"), max_length=20, required=False)
     specialty = forms.ChoiceField(
         label=_("诊疗科目"), choices=DepartmentSpecialty.choices, initial=DepartmentSpecialty.OTHER
+    )
+    subject = forms.ChoiceField(
+        label=_("二级诊疗科目"),
+        choices=subject_choices,
+        required=False,
+        help_text=_(
+            "《医疗机构诊疗科目名录》的专业，如 03.04 心血管内科专业；须属于所选诊疗科目，未细分的科室留空。"
+        ),
     )
     is_clinical = forms.BooleanField(label=_("临床科室"), required=False, initial=True)
     beds = forms.IntegerField(label=_("床位"), min_value=0, initial=0)

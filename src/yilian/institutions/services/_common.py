@@ -33,7 +33,7 @@ INSTITUTION_FIELDS = (
     "status",
     "description",
 )
-DEPARTMENT_FIELDS = ("name", "code", "specialty", "is_clinical", "beds", "phone", "is_active")
+DEPARTMENT_FIELDS = ("name", "code", "specialty", "subject", "is_clinical", "beds", "phone", "is_active")
 CONSORTIUM_FIELDS = (
     "name",
     "type",

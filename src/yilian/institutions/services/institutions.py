@@ -8,17 +8,19 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from yilian.core.audit import apply_changes, record_event, snapshot
-from yilian.core.exceptions import Conflict, Invalid
+from yilian.core.exceptions import Conflict, Invalid, required_message
 from yilian.institutions import policies
 from yilian.institutions.choices import (
     CROSS_GRID_CATEGORIES,
     DepartmentSpecialty,
+    DepartmentSubject,
     HospitalClass,
     HospitalGrade,
     InstitutionCategory,
     InstitutionStatus,
     Ownership,
     ProfitStatus,
+    subject_specialty,
 )
 from yilian.institutions.codes import validate_credit_code
 from yilian.institutions.models import (
@@ -96,7 +98,7 @@ def institution_create(*, actor: Any, **data: Any) -> Institution:
     errors = _validate_institution(data, instance=None)
     for required in ("category", "ownership"):
         if not data.get(required):
-            errors[required] = [_("此项为必填项。")]
+            errors[required] = [required_message()]
     _raise_if(errors)
     if data.get("may_serve_across_grids") is None:
         data["may_serve_across_grids"] = default_may_serve_across_grids(
@@ -162,13 +164,51 @@ def _validate_department(data: dict[str, Any], institution: Institution, instanc
                 errors["name"] = [_("本机构已有同名科室。")]
     if "specialty" in data:
         _choice(errors, "specialty", data["specialty"], DepartmentSpecialty)
+    if "subject" in data:
+        data["subject"] = data["subject"] or ""
+        if data["subject"]:
+            _choice(errors, "subject", data["subject"], DepartmentSubject)
+    _check_subject_within_specialty(errors, data, instance)
     if "beds" in data and (data["beds"] is None or int(data["beds"]) < 0):
         errors["beds"] = [_("床位数不能为负数。")]
     _raise_if(errors)
 
 
+def _check_subject_within_specialty(
+    errors: dict[str, list[str]], data: dict[str, Any], instance: Department | None
+) -> None:
+    """The (new or kept) second-level subject must belong to the (new or kept) first-level one.
+
+    The error goes to the field being changed: ``subject`` when it is given,
+    else ``specialty`` (moving a 心血管内科 to 外科 without clearing its 03.04).
+    """
+    if "subject" in errors or "specialty" in errors:
+        return
+    default = instance if instance is not None else Department()
+    subject = data.get("subject", default.subject)
+    specialty = data.get("specialty", default.specialty)
+    if not subject or subject_specialty(subject) == specialty:
+        return
+    values = {
+        "subject": f"{subject} {DepartmentSubject(subject).label}",
+        "specialty": f"{specialty} {DepartmentSpecialty(specialty).label}",
+    }
+    if "subject" in data:
+        message = _("二级诊疗科目 %(subject)s 不属于诊疗科目 %(specialty)s，请选择其下的专业或留空。")
+    else:
+        message = _(
+            "科室的二级诊疗科目 %(subject)s 不属于诊疗科目 %(specialty)s，请同时更改或清空二级诊疗科目。"
+        )
+    errors["subject" if "subject" in data else "specialty"] = [message % values]
+
+
 def department_create(*, actor: Any, institution: Institution, **data: Any) -> Department:
-    """Add a department to an institution. Raises NotAllowed, Invalid (duplicate name, bad subject)."""
+    """Add a department to an institution, with an audit event.
+
+    Raises NotAllowed; Invalid for a blank or duplicate name, an unknown
+    specialty or subject, or a subject outside the specialty (03.04 under 04);
+    Conflict when a concurrent write took the name.
+    """
     _require(policies.can_manage_departments(actor, institution))
     data = {k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
     data.setdefault("name", "")
@@ -192,7 +232,11 @@ def department_create(*, actor: Any, institution: Institution, **data: Any) -> D
 
 
 def department_update(*, actor: Any, department: Department, **data: Any) -> Department:
-    """Change a department (including deactivating it). Raises NotAllowed, Invalid."""
+    """Change a department (including deactivating it), with an audit event of what changed.
+
+    Raises NotAllowed; Invalid as ``department_create`` does, also when a new
+    specialty no longer holds the department's recorded subject.
+    """
     institution = department.institution
     _require(policies.can_manage_departments(actor, institution))
     data = {k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}

@@ -634,6 +634,15 @@ class ReceiverSerializer(serializers.Serializer):
     specialty = EnumField(DepartmentSpecialty, read_only=True)
     specialty_label = serializers.CharField(source="get_specialty_display", read_only=True)
     institution = InstitutionSummarySerializer(read_only=True)
+    match = serializers.SerializerMethodField(
+        help_text="与诊断的相符程度：subject 诊断对应的专业（如心血管内科）；specialty 机构未设该专业时"
+        "同一诊疗科目的科室（如内科）；none 不推荐。推荐的科室排在前面，最相符的在最前。"
+    )
+
+    @extend_schema_field(EnumField(selectors.ReceiverMatch))
+    def get_match(self, department: Any) -> str:
+        """The fit computed by the view for the whole list (an institution's fallback depends on its others)."""
+        return str(self.context.get("matches", {}).get(department.pk, selectors.ReceiverMatch.NONE))
 
 
 class ReceiverQuerySerializer(serializers.Serializer):
@@ -801,7 +810,8 @@ class ReferralSettingsSerializer(serializers.Serializer):
 
 
 class SubsidySerializer(serializers.Serializer):
-    """The deductible difference subsidy paid per completed referral for one insurance scheme."""
+    """The deductible difference subsidy paid per completed admitting referral (住院, 急诊; up or down, inside
+    the consortium) for one insurance scheme."""
 
     insurance_scheme = EnumField(InsuranceScheme, help_text="resident 或 employee")
     insurance_scheme_label = serializers.SerializerMethodField()

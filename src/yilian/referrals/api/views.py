@@ -452,15 +452,13 @@ class ReceiverViewSet(ReferralApiViewSet):
 
     @extend_schema(parameters=[s.ReceiverQuerySerializer], responses={200: s.ReceiverSerializer(many=True)})
     def list(self, request: Request) -> Response:
-        """Clinical departments of the other members of the sender's consortia: those of the
-        diagnosis's usual specialty first, then lead institutions first (not paginated)."""
+        """Clinical departments of the other members of the sender's consortia: those fitting the
+        diagnosis first, the most specific first (``match``), then lead institutions first (not paginated)."""
         params = self.query(s.ReceiverQuerySerializer)
-        departments = selectors.receiving_options(
-            self.actor, params["from_institution"], params.get("diagnosis_code", "")
-        )
-        return Response(
-            s.ReceiverSerializer(departments, many=True, context=self.get_serializer_context()).data
-        )
+        code = params.get("diagnosis_code", "")
+        departments = selectors.receiving_options(self.actor, params["from_institution"], code)
+        context = {**self.get_serializer_context(), "matches": selectors.diagnosis_matches(departments, code)}
+        return Response(s.ReceiverSerializer(departments, many=True, context=context).data)
 
 
 @extend_schema(tags=REFERRALS)
@@ -567,7 +565,8 @@ class ConsortiumReferralViewSet(ReferralApiViewSet):
 
     @extend_schema(responses={200: s.SubsidiesSerializer})
     def subsidies(self, request: Request, public_id: str) -> Response:
-        """The deductible difference subsidy per completed referral, for each insurance scheme that gets one."""
+        """The deductible difference subsidy per completed admitting referral (住院, 急诊; up or down, inside the
+        consortium), for each insurance scheme that gets one."""
         return Response(_subsidies(self._readable()))
 
     @extend_schema(request=s.SubsidiesSerializer, responses={200: s.SubsidiesSerializer})

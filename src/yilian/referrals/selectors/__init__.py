@@ -28,7 +28,6 @@ from yilian.referrals.selectors.referrals import (
     referral_timeline,
     referral_visible_to,
     reserved_capacity_get,
-    specialties_for,
     subsidy_list,
 )
 from yilian.referrals.selectors.statistics import (
@@ -40,9 +39,17 @@ from yilian.referrals.selectors.statistics import (
     subsidy_report,
     up_referral_rates,
 )
+from yilian.referrals.selectors.suggestions import (
+    ReceiverMatch,
+    diagnosis_matches,
+    specialties_for,
+    subject_for,
+    suggested_departments,
+)
 
 __all__ = [
     "RateRow",
+    "ReceiverMatch",
     "ReferralFilters",
     "Summary",
     "WorklistRow",
@@ -56,6 +63,7 @@ __all__ = [
     "consortium_referrals",
     "criteria_list",
     "department_for_referral",
+    "diagnosis_matches",
     "down_referral_rates",
     "down_referral_worklist",
     "follow_up_task_get_for",
@@ -73,7 +81,9 @@ __all__ = [
     "referral_visible_to",
     "reserved_capacity_get",
     "specialties_for",
+    "subject_for",
     "subsidy_list",
     "subsidy_report",
+    "suggested_departments",
     "up_referral_rates",
 ]

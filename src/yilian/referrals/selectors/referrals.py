@@ -34,6 +34,7 @@ from yilian.referrals.models import (
     ReservedCapacity,
     priority_rank,
 )
+from yilian.referrals.selectors.suggestions import ReceiverMatch, diagnosis_matches
 
 LIST_RELATED = (
     "person",
@@ -233,9 +234,11 @@ def department_for_referral(public_id: Any, *, field: str = "to_department") -> 
 def receiving_options(
     actor: Any, from_institution: Institution, diagnosis_code: str = ""
 ) -> list[Department]:
-    """Departments to suggest as receivers: those matching the diagnosis's usual specialty first (ICD-10
-    chapter → subject), then the consortium's members (lead institutions first), then hospitals of the
-    same prefecture outside the consortium (referrals out of the consortium are allowed and counted)."""
+    """Departments to suggest as receivers, the best fit for the diagnosis first: those of the diagnosis's
+    specific subject (ICD-10 block → e.g. 03.04 心血管内科专业), then, at institutions without one, those
+    of the broader subject (e.g. 03 内科), then the rest (see ``suggestions.diagnosis_matches``). Within
+    each, the consortium's members (lead institutions first), then hospitals of the same prefecture
+    outside the consortium (referrals out of the consortium are allowed and counted)."""
     consortia = ConsortiumMember.objects.filter(institution=from_institution, is_active=True).values(
         "consortium_id"
     )
@@ -256,46 +259,18 @@ def receiving_options(
         )
         .select_related("institution")
     )
-    wanted = specialties_for(diagnosis_code)
+    matches = diagnosis_matches(departments, diagnosis_code)
     rank = {"lead": 0, "sub_lead": 1, "member": 2}
+    order = {ReceiverMatch.SUBJECT: 0, ReceiverMatch.SPECIALTY: 1, ReceiverMatch.NONE: 2}
     departments.sort(
         key=lambda d: (
-            d.specialty not in wanted,
+            order[matches[d.pk]],
             rank.get(roles.get(d.institution_id, ""), 3),
             d.institution.name,
             d.name,
         )
     )
     return departments
-
-
-_CHAPTER_SPECIALTIES = (
-    ("C00", "D48", ("19",)),
-    ("E00", "E90", ("03",)),
-    ("F00", "F99", ("15",)),
-    ("G00", "G99", ("03",)),
-    ("H00", "H59", ("10",)),
-    ("H60", "H95", ("11",)),
-    ("I00", "I99", ("03",)),
-    ("J00", "J99", ("03",)),
-    ("K00", "K14", ("12",)),
-    ("K20", "K93", ("03", "04")),
-    ("M00", "M99", ("04", "21")),
-    ("N00", "N99", ("03", "04")),
-    ("O00", "O99", ("05",)),
-    ("S00", "T98", ("04", "20")),
-    ("Z50", "Z50", ("21",)),
-)
-
-
-def specialties_for(diagnosis_code: str) -> set[str]:
-    """First-level subjects that usually receive a diagnosis (a suggestion only, never a rule)."""
-    if not diagnosis_code:
-        return set()
-    for first, last, subjects in _CHAPTER_SPECIALTIES:
-        if in_range(diagnosis_code, first, last):
-            return set(subjects)
-    return set()
 
 
 @dataclass

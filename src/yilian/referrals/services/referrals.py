@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import message
 from yilian.family_doctors.selectors import active_contract_for
@@ -26,6 +26,7 @@ from yilian.people.selectors import person_visible_to
 from yilian.people.services import person_link
 from yilian.referrals import policies, workflow
 from yilian.referrals.choices import (
+    ADMITTING_KINDS,
     ATTACHMENT_MATERIALS,
     KIND_CAPACITY,
     FollowUpTaskKind,
@@ -635,7 +636,7 @@ def referral_act(
             values["reason"] = str(values["reason"] or "").strip()
         missing = workflow.missing_fields(transition, values)
         if missing:
-            raise Invalid({name: [_("此项为必填项。")] for name in missing})
+            raise Invalid({name: [required_message()] for name in missing})
         from_status = locked.status
         target = workflow.target_of(transition, from_status, has_schedule=locked.scheduled_for is not None)
         result = handler(actor, locked, target, fields)
@@ -855,8 +856,18 @@ def _complete(actor: Any, referral: Referral, target: str, fields: dict[str, Any
 
 
 def _subsidy(referral: Referral) -> Any:
-    """The deductible difference subsidy due for a completed up- or down-referral inside the consortium."""
-    if not referral.inside_consortium or referral.direction == ReferralDirection.LATERAL:
+    """The deductible difference subsidy due for a completed referral: the consortium's amount for the
+    patient's insurance scheme, or 0.
+
+    Due only for an up- or down-referral inside the consortium whose kind admits the patient
+    (``ADMITTING_KINDS``): the subsidy makes up for a second hospitalisation start line, which an
+    outpatient or exam referral does not pay.
+    """
+    if (
+        not referral.inside_consortium
+        or referral.direction == ReferralDirection.LATERAL
+        or referral.kind not in ADMITTING_KINDS
+    ):
         return 0
     amount = (
         DeductibleSubsidy.objects.filter(

@@ -465,7 +465,7 @@ def test_overdue_duties_show_to_both_ends(rw, api):
 
 def _completed_with_subsidy(rw):
     DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
-    referral = submitted(rw)
+    referral = submitted(rw, kind="admission")
     services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
     services.referral_act(actor=rw.hospital_nurse, referral=referral, action="arrive")
     services.referral_act(

@@ -265,7 +265,7 @@ def test_submit_without_consent_and_schedule_in_the_past_are_400(rw, api):
     assert past.status_code == 400
     assert error_of(past)["fields"] == {"scheduled_for": ["预约日期不能早于今天。"]}
     missing = _post(api(rw.hospital_doctor), _url(referral, "/schedule"), {})
-    assert error_of(missing)["fields"] == {"scheduled_for": ["此项为必填项。"]}
+    assert error_of(missing)["fields"] == {"scheduled_for": ["该字段是必填项。"]}
     not_a_date = _post(api(rw.hospital_doctor), _url(referral, "/schedule"), {"scheduled_for": "明天"})
     assert "scheduled_for" in error_of(not_a_date)["fields"]
     stored = Referral.objects.get(pk=referral.pk)
@@ -276,7 +276,7 @@ def test_decline_needs_a_reason_and_redirect_a_known_department(rw, api):
     referral = submitted(rw)
     client = api(rw.hospital_doctor)
     no_reason = _post(client, _url(referral, "/decline"), {"reason": "  "})
-    assert error_of(no_reason)["fields"] == {"reason": ["此项为必填项。"]}
+    assert error_of(no_reason)["fields"] == {"reason": ["该字段是必填项。"]}
     unknown = _post(
         client, _url(referral, "/redirect"), {"to_department": str(uuid.uuid4()), "reason": "转外科"}
     )

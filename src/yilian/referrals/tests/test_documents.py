@@ -80,7 +80,7 @@ def test_ws445_export_carries_the_de_identifiers(rw):
 
 def test_statistics_and_subsidy_workbooks_open_in_openpyxl(rw):
     DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
-    referral = submitted(rw)
+    referral = submitted(rw, kind="admission")
     for action, fields in (
         ("accept", {}),
         ("arrive", {}),

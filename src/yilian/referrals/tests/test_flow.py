@@ -27,7 +27,7 @@ def rw(world):
 
 def test_up_referral_full_loop(rw):
     DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
-    referral = draft(rw)
+    referral = draft(rw, kind="admission")
     assert referral.status == ReferralStatus.DRAFT
     assert referral.direction == ReferralDirection.UP
     assert referral.inside_consortium and referral.consortium == rw.world.consortium
@@ -145,7 +145,8 @@ def test_cancel_after_acceptance_needs_the_receiver(rw):
     assert referral.status == ReferralStatus.ACCEPTED
 
 
-def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
+def _down_referral(rw, kind):
+    """A submitted down-referral of a stroke patient to the township, after a 12-day stay at the hospital."""
     stay = encounter_record(
         actor=rw.hospital_doctor,
         institution=rw.world.hospital,
@@ -163,7 +164,7 @@ def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
         from_institution=rw.world.hospital,
         from_department=rw.cardiology,
         to_department=rw.township_clinic,
-        kind="outpatient",
+        kind=kind,
         diagnosis_code="I63.9",
         diagnosis_name="脑梗死恢复期",
         reason="恢复期康复",
@@ -172,6 +173,11 @@ def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
         submit=True,
         acknowledge_missing=True,
     )
+    return referral
+
+
+def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
+    referral = _down_referral(rw, "outpatient")
     assert referral.direction == ReferralDirection.DOWN
     services.referral_act(actor=rw.township_doctor, referral=referral, action="accept")
     services.referral_act(actor=rw.township_nurse, referral=referral, action="arrive")
@@ -190,6 +196,35 @@ def test_down_referral_creates_closed_loop_duties_and_sweep_expires(rw):
     )  # past deadline + grace
     assert counts["expired_unanswered"] == 1
     assert Referral.objects.get(pk=late.pk).status == ReferralStatus.EXPIRED
+
+
+def _complete(rw, referral, receiver, nurse):
+    services.referral_act(actor=receiver, referral=referral, action="accept")
+    services.referral_act(actor=nurse, referral=referral, action="arrive")
+    return services.referral_act(actor=receiver, referral=referral, action="complete", outcome_summary="好转")
+
+
+@pytest.mark.parametrize(
+    "kind,expected", [("admission", 200), ("emergency", 200), ("outpatient", 0), ("exam", 0)]
+)
+def test_only_an_admitting_up_referral_earns_the_deductible_subsidy(rw, kind, expected):
+    # The subsidy makes up for a second hospitalisation start line: outpatient and exam referrals pay none.
+    DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
+    referral = _complete(rw, submitted(rw, kind=kind), rw.hospital_doctor, rw.hospital_nurse)
+    assert referral.status == ReferralStatus.COMPLETED
+    assert referral.subsidy_amount == expected
+    assert Referral.objects.get(pk=referral.pk).subsidy_amount == expected
+    month = timezone.localdate()
+    assert list(selectors.subsidy_report(rw.world.consortium, month)) == ([referral] if expected else [])
+
+
+@pytest.mark.parametrize("kind,expected", [("admission", 200), ("outpatient", 0)])
+def test_a_down_referral_earns_the_subsidy_only_for_continued_inpatient_care(rw, kind, expected):
+    DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
+    referral = _down_referral(rw, kind)
+    assert referral.direction == ReferralDirection.DOWN
+    referral = _complete(rw, referral, rw.township_doctor, rw.township_nurse)
+    assert referral.subsidy_amount == expected
 
 
 def test_idempotency_key_returns_the_first_referral(rw):

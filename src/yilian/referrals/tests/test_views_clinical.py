@@ -993,3 +993,13 @@ def test_detail_queries_are_constant(rw, media, who, queries):
             upload=SimpleUploadedFile(f"r{index}.pdf", b"%PDF", "application/pdf"),
         )
     assert first == _detail_queries(user, referral) == queries
+
+
+def test_an_action_says_what_happened_to_which_referral(client_for, rw):
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    response = _act(client, referral, "decline", reason="无床位")
+    assert response.status_code == 302
+    page = client.get(response.url)
+    assert [str(m) for m in page.context["messages"]] == [f"转诊单 {referral.number} 已拒绝。"]
+    assert f"转诊单 {referral.number} 已拒绝。" in _html(page)

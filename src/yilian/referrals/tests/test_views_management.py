@@ -581,7 +581,7 @@ def make_referrals(rw, number, *, start=0, months_back=3):
                 number=f"T{index:08d}",
                 status=ReferralStatus.CLOSED if closed else ReferralStatus.EXPIRED,
                 direction=ReferralDirection.UP if up else ReferralDirection.DOWN,
-                kind="outpatient",
+                kind="admission",  # an admitting kind: the subsidy below is what completing it pays
                 consortium=world.consortium,
                 inside_consortium=True,
                 person=rw.patient,

@@ -81,7 +81,19 @@ DANGER_ACTIONS = frozenset({"cancel", "decline", "no_show", "request_cancel", "c
 DONE_MESSAGES = {
     "submit": gettext_lazy("已提交转诊，等待接收方响应。"),
     "redirect": gettext_lazy("已改派，已生成新的转诊单。"),
+    "cancel": gettext_lazy("转诊单 %(number)s 已撤销。"),
+    "accept": gettext_lazy("转诊单 %(number)s 已接收。"),
+    "decline": gettext_lazy("转诊单 %(number)s 已拒绝。"),
+    "schedule": gettext_lazy("转诊单 %(number)s 已预约。"),
+    "arrive": gettext_lazy("转诊单 %(number)s：已登记患者到诊。"),
+    "no_show": gettext_lazy("转诊单 %(number)s：已登记患者未到诊。"),
+    "complete": gettext_lazy("转诊单 %(number)s 的诊疗结果已回传。"),
+    "close": gettext_lazy("转诊单 %(number)s 已确认闭环。"),
+    "request_cancel": gettext_lazy("转诊单 %(number)s 的撤销申请已发出，等待对方确认。"),
+    "confirm_cancel": gettext_lazy("已同意撤销，转诊单 %(number)s 已撤销。"),
+    "decline_cancel": gettext_lazy("已不同意撤销，转诊单 %(number)s 继续办理。"),
 }
+"""What the page says after each action, naming the referral (those without %(number)s need none)."""
 
 # Down-referrals go first to a general-practice or rehabilitation department of the primary institution.
 DOWN_SPECIALTIES = ("02", "21")
@@ -222,7 +234,7 @@ def _content_kwargs(actor: Any, data: Any, institutions: list[Institution]) -> d
     return {
         "from_departments": _from_departments(actor, institutions),
         "receiving": receiving,
-        "suggested": selectors.specialties_for(_valid_code(code)),
+        "matches": selectors.diagnosis_matches(receiving, _valid_code(code)),
     }
 
 
@@ -443,7 +455,7 @@ def department_options(request: HttpRequest) -> HttpResponse:
     institution = _pick_institution(institutions, request.GET.get("from_institution"))
     code = (request.GET.get("diagnosis_code") or "").strip()
     receiving = selectors.receiving_options(actor, institution, code) if institution else []
-    choices = forms.department_choices(receiving, selectors.specialties_for(_valid_code(code)))
+    choices = forms.department_choices(receiving, selectors.diagnosis_matches(receiving, _valid_code(code)))
     return _options(request, choices, request.GET.get("to_department") or "")
 
 
@@ -550,8 +562,8 @@ def _action_form(actor: Any, referral: Referral, action: str, data: Any = None) 
     form_class = forms.ACTION_FORMS[action]
     kwargs: dict[str, Any] = {"initial": {"expected_version": referral.version}, "prefix": action}
     if action == "redirect":
-        kwargs["departments"] = _redirect_departments(actor, referral)
-        kwargs["suggested"] = selectors.specialties_for(referral.diagnosis_code)
+        kwargs["departments"] = departments = _redirect_departments(actor, referral)
+        kwargs["matches"] = selectors.diagnosis_matches(departments, referral.diagnosis_code)
     elif action == "submit":
         kwargs["booking_days"] = (
             _booking_days(referral.to_department, referral.kind) if referral.inside_consortium else []
@@ -718,11 +730,7 @@ def referral_action(request: HttpRequest, public_id: Any, action: str) -> HttpRe
             context = _detail_context(request, current, action_error=str(error.message))
             return render(request, "referrals/referral_detail.html", context, status=409)
         else:
-            messages.success(
-                request,
-                DONE_MESSAGES.get(action)
-                or _("已完成操作：%(action)s。") % {"action": ACTION_LABELS[action]},
-            )
+            messages.success(request, DONE_MESSAGES[action] % {"number": referral.number})
             return redirect("referrals:detail", public_id=referral.public_id)
     context = _detail_context(request, referral, bound={f"action:{action}": form})
     return render(request, "referrals/referral_detail.html", context, status=400)
