@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from reportlab.graphics import renderPDF
@@ -78,7 +79,11 @@ def round_scope(round_: AssessmentRound) -> str:
     owner = (
         round_.consortium.name if round_.consortium_id else (round_.region.name if round_.region_id else "")
     )
-    return f"{owner} {round_.scheme.name}（{period_label(round_)}）"
+    return _("%(owner)s %(scheme)s（%(period)s）") % {
+        "owner": owner,
+        "scheme": round_.scheme.name,
+        "period": period_label(round_),
+    }
 
 
 def round_heading(round_: AssessmentRound) -> str:
@@ -158,6 +163,31 @@ def _count_format(value: Decimal | None) -> str:
     return "#,##0" if value is None or value == value.to_integral_value() else "#,##0.00"
 
 
+CHART_LABEL_CHARACTERS = 8
+"""Characters of a subject's name under its bar (more overlap the next bar's label)."""
+
+
+def chart_labels(names: Sequence[str]) -> list[str]:
+    """Short labels of the subjects' names: the prefix they all share dropped ("金寨县"), then the start kept.
+
+    The names' tails are alike ("镇中心卫生院" five times in one consortium), so the part that tells
+    the subjects apart is the one right after the shared prefix.
+    """
+    shared = 0
+    if len(names) > 1:
+        for letters in zip(*names, strict=False):
+            if len(set(letters)) > 1:
+                break
+            shared += 1
+    labels = []
+    for name in names:
+        rest = name[shared:] or name
+        labels.append(
+            rest if len(rest) <= CHART_LABEL_CHARACTERS else rest[: CHART_LABEL_CHARACTERS - 1] + "…"
+        )
+    return labels
+
+
 def _totals_chart(totals: Sequence[RoundTotal], width: float) -> Drawing:
     """A bar chart of total scores, one bar per subject (names shortened)."""
     height = 60 * mm
@@ -166,7 +196,7 @@ def _totals_chart(totals: Sequence[RoundTotal], width: float) -> Drawing:
     chart.x, chart.y = 12 * mm, 14 * mm
     chart.width, chart.height = width - 20 * mm, height - 22 * mm
     chart.data = [[float(total.score) for total in totals] or [0.0]]
-    chart.categoryAxis.categoryNames = [total.subject_name[-6:] for total in totals] or [""]
+    chart.categoryAxis.categoryNames = chart_labels([total.subject_name for total in totals]) or [""]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 30
@@ -221,7 +251,8 @@ def round_pdf(
     line(round_heading(round_), 14, gap=9 * mm)
     if round_.title:
         line(round_scope(round_), 10, gap=6 * mm)
-    status = _("草稿") if version == 0 else _("第 %(v)s 版") % {"v": version}
+    # After "版本：" the English header reads "Version: 2", not "Version: Version 2".
+    status = _("草稿") if version == 0 else pgettext("report header", "第 %(v)s 版") % {"v": version}
     line(
         _("考核类型：%(kind)s　考核周期：%(period)s　版本：%(status)s")
         % {"kind": RoundKind(round_.kind).label, "period": period_label(round_), "status": status}
@@ -265,7 +296,7 @@ def round_pdf(
         row(
             [
                 result.subject_name[:18],
-                f"{result.indicator_name[:16]}{mark} v{result.indicator_version}",
+                f"{result.display_indicator_name[:16]}{mark} v{result.indicator_version}",
                 format_count(result.numerator),
                 format_count(result.denominator),
                 result_value(result),
@@ -284,8 +315,14 @@ def round_pdf(
     for result in qualitative:
         comment = comments.get((result.indicator_id, result.subject_id), "")
         line(
-            f"{result.subject_name[:20]} · {result.indicator_name[:20]}：{verdict_label(result.verdict)}"
-            f"（{_('得分')} {_number(result.score)}）{comment[:30]}",
+            _("%(subject)s · %(indicator)s：%(verdict)s（得分 %(score)s）%(comment)s")
+            % {
+                "subject": result.subject_name[:20],
+                "indicator": result.display_indicator_name[:20],
+                "verdict": verdict_label(result.verdict),
+                "score": _number(result.score),
+                "comment": comment[:30],
+            },
             8,
         )
     canvas.showPage()
@@ -347,7 +384,7 @@ def round_workbook(
                 r.subject_name,
                 r.group,
                 r.indicator_code,
-                r.indicator_name,
+                r.display_indicator_name,
                 r.indicator_version,
                 _("是") if r.is_working_definition else "",
                 r.numerator,

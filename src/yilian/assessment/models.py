@@ -27,6 +27,7 @@ from yilian.assessment.choices import (
 )
 from yilian.core.models import BaseModel
 from yilian.indicators.choices import PeriodType
+from yilian.indicators.models import shown_name
 
 SCORE_DIGITS = {"max_digits": 12, "decimal_places": 2}
 VALUE_DIGITS = {"max_digits": 24, "decimal_places": 6}
@@ -193,6 +194,7 @@ class RoundResult(models.Model):
     )
     indicator_code = models.CharField(_("指标编码"), max_length=60)
     indicator_name = models.CharField(_("指标名称"), max_length=200)
+    indicator_name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     indicator_version = models.PositiveIntegerField(_("指标版本"))
     is_working_definition = models.BooleanField(_("工作定义"), default=False)
     is_qualitative = models.BooleanField(_("定性"), default=False)
@@ -213,6 +215,11 @@ class RoundResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round_id} v{self.version} {self.subject_name} {self.indicator_code}"
+
+    @property
+    def display_indicator_name(self) -> str:
+        """The snapshot indicator name in the reader's language (English when one was snapshot)."""
+        return shown_name(self.indicator_name, self.indicator_name_en)
 
 
 class RoundTotal(models.Model):

@@ -9,6 +9,10 @@
   version of their consortium's rounds: their own results always, the
   others' rows only when the consortium publishes its ranking
   (``indicators.selectors.ranking_visible``).
+* A regulator's published round over consortia (the annual assessment, whose
+  results are public) is read by each assessed consortium's office and its
+  members' administrators: their own consortium's rows of the published
+  version only (``selectors.assessed_consortia``).
 """
 
 from __future__ import annotations

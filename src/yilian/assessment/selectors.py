@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from yilian.accounts.selectors import scope_for
 from yilian.assessment import policies
@@ -89,12 +89,41 @@ def round_list(actor: Any) -> QuerySet[AssessmentRound]:
         return rounds
     prefixes = scope.region_prefixes_with(Role.REGULATOR)
     member_of = set(consortia_of_institutions(scope.institutions_with()))
+    assessed = assessed_consortia(actor)
     return rounds.filter(
         _prefix_q("consortium__region__code", prefixes)
         | _prefix_q("region__code", prefixes)
         | Q(consortium_id__in=scope.consortia_with(Role.CONSORTIUM_OFFICE))
         | Q(consortium_id__in=member_of, kind="self")
         | Q(consortium_id__in=member_of, published_version__isnull=False)
+        | _published_about(assessed)
+    )
+
+
+def assessed_consortia(actor: Any) -> set[int]:
+    """Consortia whose published regional results the actor reads: those it runs the office of, and those
+    its institutions (where it is the administrator) are members of."""
+    scope = scope_for(actor)
+    administered = scope.institutions_with(Role.INSTITUTION_ADMIN)
+    return set(scope.consortia_with(Role.CONSORTIUM_OFFICE)) | set(consortia_of_institutions(administered))
+
+
+def _published_about(consortia: set[int]) -> Q:
+    """A regulator's published round over consortia (the annual assessment, whose results are public) in
+    whose published version one of ``consortia`` is assessed; drafts and unpublished versions stay hidden."""
+    if not consortia:
+        return Q(pk__in=[])
+    assessed = RoundTotal.objects.filter(
+        round=OuterRef("pk"),
+        version=OuterRef("published_version"),
+        subject_kind=SUBJECT_UNIT_KIND[SchemeSubject.CONSORTIA],
+        subject_id__in=consortia,
+    )
+    return Q(
+        Exists(assessed),
+        consortium__isnull=True,
+        published_version__isnull=False,
+        scheme__subject=SchemeSubject.CONSORTIA,
     )
 
 
@@ -138,6 +167,9 @@ def round_access(actor: Any, round_: AssessmentRound) -> RoundAccess:
         subjects = set(own)
     elif kind == "department":
         subjects = departments_of_institutions(own)
+    elif round_.consortium_id is None:
+        # A regulator's round over consortia: each assessed consortium reads its own rows only.
+        subjects = assessed_consortia(actor)
     else:
         member = round_.consortium_id and consortia_of_institutions(own).get(round_.consortium_id)
         subjects = {round_.consortium_id} if member else set()
@@ -182,6 +214,11 @@ def round_totals(round_: AssessmentRound, version: int | None = None) -> QuerySe
     )
     own = round_.access.visible_subjects()  # type: ignore[attr-defined]
     return totals if own is None else totals.filter(subject_id__in=sorted(own))
+
+
+def unjudged_count(round_: AssessmentRound, version: int) -> int:
+    """Qualitative items of a version without a judgement (each scored 0 in its totals), for its managers."""
+    return RoundResult.objects.filter(round=round_, version=version, is_qualitative=True, verdict="").count()
 
 
 def round_results(

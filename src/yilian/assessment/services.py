@@ -320,19 +320,32 @@ def round_create(
     Raises NotAllowed, Invalid (kind, a kind whose period differs from the
     scheme's (a monthly ranking of a yearly scheme), a period start that is
     not the first day of one of the scheme's periods, a consortium scheme
-    used for another consortium, neither consortium nor region).
+    used for another consortium, neither consortium nor region), with every
+    field's error at once.
     """
+    # Every field is checked before raising, so one submit shows all of the form's errors.
+    errors: dict[str, list[str]] = {}
     if kind not in RoundKind.values:
-        raise Invalid({"kind": [_("考核类型无效")]})
+        errors["kind"] = [_("考核类型无效")]
     if consortium is None and region is None:
-        raise Invalid({"consortium": [_("请选择医联体或行政区划")]})
-    if consortium is None and scheme.subject != SchemeSubject.CONSORTIA:
-        raise Invalid({"consortium": [_("该方案考核医联体内的单位，请选择医联体")]})
+        errors["consortium"] = [_("请选择医联体或行政区划")]
+    elif consortium is None and scheme.subject != SchemeSubject.CONSORTIA:
+        errors["consortium"] = [_("该方案考核医联体内的单位，请选择医联体")]
+    if "kind" not in errors:
+        try:
+            _check_kind_period(kind, scheme)
+        except Invalid as error:
+            errors.update(error.as_text())
+    start = None
+    try:
+        start = _period_start(period_start, scheme.period_type)
+    except Invalid as error:
+        errors.update(error.as_text())
+    if errors or start is None:
+        raise Invalid(errors)
     _require(policies.can_create_round(actor, kind, consortium, region))
     if scheme.consortium_id is not None and scheme.consortium_id != getattr(consortium, "pk", None):
         raise Invalid({"scheme": [_("该方案属于其他医联体")]})
-    _check_kind_period(kind, scheme)
-    start = _period_start(period_start, scheme.period_type)
     with transaction.atomic():
         round_ = AssessmentRound.objects.create(
             scheme=scheme,
@@ -366,6 +379,7 @@ def _store(round_: AssessmentRound, version: int, outcome: computation.Outcome) 
             indicator=row.item.indicator,
             indicator_code=row.item.indicator.code,
             indicator_name=row.item.indicator.name,
+            indicator_name_en=row.item.indicator.name_en,
             indicator_version=row.indicator_version,
             is_working_definition=row.item.indicator.is_working_definition,
             is_qualitative=row.item.indicator.is_qualitative,

@@ -37,7 +37,7 @@ from django.core.cache import BaseCache, caches
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "figures"
-CONTENT_VERSION = 1
+CONTENT_VERSION = 2
 """Part of every key: raise it when the shape of the cached content changes, so a deployment never reads
 entries an older release wrote."""
 

@@ -34,7 +34,7 @@ def _number(value: Decimal | None) -> Any:
 def _card_row(card: Card) -> list[Any]:
     return [
         card.indicator.code,
-        card.indicator.name,
+        card.indicator.display_name,
         card.indicator.unit,
         _number(card.value),
         _number(card.indicator.target),
@@ -94,7 +94,13 @@ def cockpit_workbook(view: Cockpit) -> bytes:
         for table in view.rankings:
             for row in table.rows:
                 ranking.append(
-                    [table.indicator.name, row.rank, row.name, _number(row.value), _colour(row.colour)]
+                    [
+                        table.indicator.display_name,
+                        row.rank,
+                        row.name,
+                        _number(row.value),
+                        _colour(row.colour),
+                    ]
                 )
     _map_sheet(workbook, view.map)
     return _save(workbook)
@@ -107,7 +113,7 @@ def regulator_workbook(view: RegulatorView) -> bytes:
     sheet.title = _("医联体对比")
     sheet.append([_("行政区划"), view.region_name])
     sheet.append([_("周期"), view.period.label if view.period else ""])
-    _header(sheet, [_("医联体"), *(indicator.name for indicator in view.indicators)])
+    _header(sheet, [_("医联体"), *(indicator.display_name for indicator in view.indicators)])
     for row in view.rows:
         sheet.append([row.consortium.name, *(_number(card.value) for card in row.cards)])
     _map_sheet(workbook, view.map)

@@ -34,7 +34,7 @@ from yilian.indicators import drilldown
 from yilian.indicators import policies as indicator_policies
 from yilian.indicators import selectors as indicator_selectors
 from yilian.indicators.choices import PERIOD_MONTHS, Direction, IndicatorKind, PeriodType, UnitKind
-from yilian.indicators.models import Indicator, IndicatorValue
+from yilian.indicators.models import Indicator, IndicatorValue, shown_name
 from yilian.institutions import selectors as registry
 from yilian.institutions.boundaries import boundary_features, map_regions
 
@@ -101,6 +101,12 @@ class KeyIndicator:
     target: Decimal | None
     legend: list[dict[str, Any]]
     public_id: str = ""
+    name_en: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language, as ``Indicator.display_name``."""
+        return shown_name(self.name, self.name_en)
 
     @property
     def shown_legend(self) -> list[dict[str, Any]]:
@@ -114,6 +120,7 @@ def _plain_indicator(indicator: Indicator) -> dict[str, Any]:
         "pk": indicator.pk,
         "code": indicator.code,
         "name": indicator.name,
+        "name_en": indicator.name_en,
         "unit": indicator.unit,
         "decimals": indicator.decimals,
         "direction": str(indicator.direction),
@@ -370,7 +377,7 @@ def _map_data(
     return {
         "geojson": boundary_features(regions),
         "rows": rows,
-        "indicator": {"code": indicator.code, "name": indicator.name, "unit": indicator.unit},
+        "indicator": {"code": indicator.code, "name": indicator.display_name, "unit": indicator.unit},
         "min": min(numbers) if numbers else 0,
         "max": max(numbers) if numbers else 0,
         "higher_is_better": indicator.direction != Direction.LOWER,
@@ -774,7 +781,7 @@ def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Pe
         series.append(
             {
                 "code": indicator.code,
-                "name": indicator.name,
+                "name": indicator.display_name,
                 "unit": indicator.unit,
                 "target": None if indicator.target is None else float(indicator.target),
                 "values": [None if point is None else float(point) for point in points],
@@ -950,7 +957,7 @@ def regulator_view(
             "colours": [row.cards[chart_position].colour for row in rows],
             "indicator": {
                 "code": chart_indicator.code,
-                "name": chart_indicator.name,
+                "name": chart_indicator.display_name,
                 "unit": chart_indicator.unit,
             },
         }

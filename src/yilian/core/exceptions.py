@@ -8,6 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+
+def required_message() -> str:
+    """The one wording of a missing value, translated now in the active language.
+
+    It is what forms and the API already say for a required field: Django's "This field is
+    required.", which the REST framework's catalogue (ahead of Django's) renders "该字段是必填项。".
+    """
+    return gettext("该字段是必填项。")
 
 
 class DomainError(Exception):

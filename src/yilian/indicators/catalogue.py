@@ -143,7 +143,7 @@ NCM_2024: dict[str, Any] = {
             "area": "同质化",
             "description": (
                 "每万常住人口中，二级及以上医疗卫生机构主治医师及以上职称医师派驻基层医疗卫生机构的人数。"
-                "派驻人数为各月末在岗人数的平均；未按“派驻满6个月”筛选（第三方做法只计满183天的长期派驻）。"
+                "派驻人数为各月末在岗人数的平均，只计派驻满183天的长期派驻（按实际结束日期，未结束按计划结束日期）。"
                 "常住人口取乡镇级区划登记数，因此只对区划、医联体（按其区划）有值，不对单个机构计算。"
             ),
             "numerator": "outreach_postings_senior_to_primary",
@@ -550,6 +550,26 @@ SEEDS: dict[str, Any] = {
             "direction": Direction.HIGHER,
             "period_type": PeriodType.MONTH,
             "decimals": 0,
+            "is_working_definition": True,
+        },
+        {
+            "code": "seed_postings_received",
+            "name": "接收派驻人数",
+            "name_en": "Senior physicians posted in (counted at the receiving primary institution)",
+            "area": "资源下沉",
+            "description": (
+                "基层医疗卫生机构接收的、二级及以上医疗卫生机构主治医师及以上职称医师的派驻在岗人数，"
+                "计入接收机构（派出机构不计）；医联体、区划为其成员或辖区内接收机构之和。"
+                "月末在岗人数，季度、年度取各月末的平均；只计派驻满183天的长期派驻。"
+                "与指标4“每万常住人口派驻人数”的分子相同：指标4的分母常住人口只属于区划，"
+                "单个机构没有指标4的值，机构的派驻情况看本指标。"
+            ),
+            "numerator": "outreach_postings_senior_to_primary",
+            "numerator_description": "二级及以上机构中级及以上医师派驻基层在岗人数（月末，期内平均）",
+            "unit": "人",
+            "direction": Direction.HIGHER,
+            "period_type": PeriodType.MONTH,
+            "decimals": 1,
             "is_working_definition": True,
         },
         {

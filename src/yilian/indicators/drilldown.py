@@ -20,7 +20,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 from yilian.accounts.selectors import scope_for
 from yilian.core.data_items import Column, DataItem, DataSource
 from yilian.core.exceptions import Invalid, NotAllowed, NotFound
-from yilian.core.paginator import KeyedRows
+from yilian.core.paginator import KeyedRows, Split
 from yilian.core.permissions import Role
 from yilian.indicators import expressions, policies, registry, selectors
 from yilian.indicators.choices import PERIOD_MONTHS, PeriodType, UnitKind
@@ -490,6 +490,20 @@ class Records:
     """A stock over more than a month: its value is the average of the month-end counts, and the rows are
     the records in force at the end of any of the period's months."""
     """Display labels of columns whose field has choices (status, direction), by column path."""
+    in_scope: QuerySet | None = None
+    """The unit's records of the period before the source's policy narrowed them (None: nothing narrowed)."""
+
+    def hidden_by_policy(self) -> bool:
+        """Whether the unit has records in the period that the source's policy keeps from the actor.
+
+        Asked only when the actor sees no row, to tell "none you may see" from "none at all" (one query).
+        """
+        return self.in_scope is not None and self.in_scope.exists()
+
+    @property
+    def holds_patient_data(self) -> bool:
+        """The source's records name patients (a sensitive column): their details are the treating side's."""
+        return any(column.sensitive for column in self.columns)
 
     def cells(self, row: dict[str, Any]) -> list[Any]:
         """The row's values in column order, sensitive ones masked unless the actor sees them in full."""
@@ -547,6 +561,25 @@ def _unit_filter(source: DataSource, unit_kind: str, unit_id: int) -> Q | None:
         unit_kind=unit_kind, unit_id=unit_id, institution_id__isnull=False
     ).values("institution_id")
     return Q(**{f"{source.institution_field}_id__in": members})
+
+
+def _split(source: DataSource, model: Any, unit_kind: str, unit_id: int) -> Split | None:
+    """A unit of many institutions whose records are indexed by institution, then date: read its pages
+    institution by institution (``Split``). A county consortium's year of visits is millions of rows;
+    one list would sort them all for each page."""
+    if (
+        source.is_regional
+        or not source.date_field
+        or unit_kind in (UnitKind.INSTITUTION, UnitKind.DEPARTMENT)
+    ):
+        return None
+    wanted = [source.institution_field, source.date_field]
+    if not any([name.lstrip("-") for name in index.fields[:2]] == wanted for index in model._meta.indexes):
+        return None
+    institutions = UnitMember.objects.filter(
+        unit_kind=unit_kind, unit_id=unit_id, institution_id__isnull=False
+    ).values_list("institution_id", flat=True)
+    return Split(field=f"{source.institution_field}_id", values=institutions)
 
 
 def _period_filter(source: DataSource, model: Any, start: datetime.date, end: datetime.date) -> Q:
@@ -646,6 +679,7 @@ def item_records(
     if readable.query.where:
         # An unfiltered queryset (a platform administrator's) would only add a semi-join with every
         # record of the source: millions of keys hashed for nothing.
+        result.in_scope = records
         records = records.filter(pk__in=readable.values("pk"))
     order = f"-{source.date_field}" if source.date_field else "-pk"
     paths = [column.path for column in source.columns]
@@ -653,7 +687,9 @@ def item_records(
     if source.detail_url and any(f.name == "public_id" for f in model._meta.get_fields()):
         extra.append("public_id")
     ordered = records.order_by(order, "-pk")
-    result.rows = KeyedRows(keys=ordered, rows=ordered.values(*paths, *extra))
+    result.rows = KeyedRows(
+        keys=ordered, rows=ordered.values(*paths, *extra), split=_split(source, model, unit_kind, unit_id)
+    )
     result.labels = {path: labels for path in paths if (labels := _choice_labels(model, path)) is not None}
     result.full = shows_full(actor, source)
     return result

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.models import BaseModel
@@ -34,6 +35,18 @@ from yilian.indicators.choices import (
 )
 
 VALUE_DIGITS = {"max_digits": 24, "decimal_places": 6}
+
+
+def shown_name(name: str, name_en: str) -> str:
+    """``name_en`` for a reader of English when it is set, else ``name`` (the Chinese name).
+
+    Indicators an office types in may have no English name; their readers
+    then see the Chinese one rather than an empty cell.
+    """
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if language.split("-")[0] == "en" and name_en.strip():
+        return name_en
+    return name
 
 
 class IndicatorCatalogue(BaseModel):
@@ -58,6 +71,11 @@ class IndicatorCatalogue(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``shown_name``)."""
+        return shown_name(self.name, self.name_en)
 
 
 class Indicator(BaseModel):
@@ -131,6 +149,11 @@ class Indicator(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``shown_name``): English when set and asked for, else Chinese."""
+        return shown_name(self.name, self.name_en)
 
     @property
     def is_qualitative(self) -> bool:
@@ -315,7 +338,9 @@ class IndicatorValue(models.Model):
     refresh's transaction, so readers see either the old or the new figures.
     """
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values")
+    # No index of its own: indicator_id leads indicatorvalue_cell_unique and indicatorvalue_period, which
+    # serve every lookup by indicator (including the cascade when an indicator is deleted).
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values", db_index=False)
     unit_kind = models.CharField(_("单元类型"), max_length=12, choices=UnitKind.choices)
     unit_id = models.BigIntegerField(_("单元"))
     period_type = models.CharField(_("周期类型"), max_length=10, choices=PeriodType.choices)

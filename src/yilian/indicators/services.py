@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from yilian.core import generations
 from yilian.core.audit import record_event
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.indicators import evaluation, expressions, policies, registry
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType, RefreshKind, RefreshStatus
 from yilian.indicators.models import (
@@ -121,7 +121,7 @@ def _clean(data: dict[str, Any], current: Indicator | None) -> dict[str, Any]:
             return
         value = str(data[name] or "").strip()
         if required and not value:
-            errors.setdefault(name, []).append(_("必填"))
+            errors.setdefault(name, []).append(required_message())
         elif len(value) > limit:
             errors.setdefault(name, []).append(_("最多 %(n)s 个字符") % {"n": limit})
         cleaned[name] = value

@@ -519,3 +519,201 @@ def test_qualitative_items_filter_page_and_bring_the_assessor_back(aw, client, m
     assert names(state="judged") == ["霍邱县周集镇卫生院"]
     assert sorted(names(state="pending")) == sorted([aw.members[0].name, aw.members[2].name])
     assert names(indicator="no_such") == []
+
+
+def test_round_form_lists_every_field_error_in_one_submit(aw, client):
+    """No consortium and no period start: the form named only the consortium, then on the next submit
+    the period start; both are field errors of the one submit now, and nothing is saved."""
+    c = _client(client, aw.world.office)
+    before = AssessmentRound.objects.count()
+    response = c.post(
+        reverse("assessment:round_new"),
+        {"scheme": str(aw.scheme.public_id), "consortium": "", "kind": "monthly_ranking", "period_start": ""},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'data-testid="error-consortium"' in body and 'data-testid="error-period_start"' in body
+    assert AssessmentRound.objects.count() == before
+
+
+def test_round_pages_read_as_english_in_english(aw, client, settings, tmp_path):
+    """The create button read "Created", the single scheme and consortium fields had plural labels, and
+    the heading, the published status and the PDF's judgement lines kept full-width parentheses; the
+    PDF header read "Version: Version 1"."""
+    settings.MEDIA_ROOT = tmp_path
+    c = _client(client, aw.world.office)
+    form = c.get(reverse("assessment:round_new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Create</button>" in form and "Created" not in form
+    assert "Assessment scheme <select" in form and "Medical consortium <select" in form
+    c.post(
+        reverse("assessment:round_judge", args=[aw.round.public_id]),
+        {
+            "indicator": "unified_management",
+            "subject_id": aw.members[0].pk,
+            "verdict": "met",
+            "comment": "ok",
+        },
+    )
+    _published(aw)
+    page = c.get(reverse("assessment:round", args=[aw.round.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    heading = page.content.decode().split('data-testid="round-heading">')[1].split("</h1>")[0]
+    status = page.content.decode().split('data-testid="round-status">')[1].split("</dd>")[0]
+    assert "（" not in heading and "(" in heading
+    assert status.endswith(" (version 1 published)")
+    pdf = c.get(reverse("assessment:round_pdf", args=[aw.round.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    text = _pdf_strings(pdf.content)
+    assert "Version: 1" in text and "Version: Version" not in text
+    assert ": Met (score 20.00) ok" in text
+    assert "（" not in text
+    chinese = _pdf_strings(c.get(reverse("assessment:round_pdf", args=[aw.round.public_id])).content)
+    assert "版本：第 1 版" in chinese and "：达到（得分 20.00）ok" in chinese
+
+
+def test_the_pdf_charts_bars_are_told_apart_by_their_labels():
+    """Labels were each name's last six characters: five township centres all read "镇中心卫生院"."""
+    from types import SimpleNamespace
+
+    from reportlab.lib.units import mm
+
+    from yilian.assessment.documents import _totals_chart
+
+    names = ["金寨县南溪镇中心卫生院", "金寨县双河镇中心卫生院", "金寨县古碑镇中心卫生院", "金寨县中医医院"]
+    totals = [SimpleNamespace(subject_name=name, score=80, grade="good") for name in names]
+    drawing = _totals_chart(totals, 180 * mm)
+    labels = drawing.contents[0].categoryAxis.categoryNames
+    assert labels == ["南溪镇中心卫生院", "双河镇中心卫生院", "古碑镇中心卫生院", "中医医院"]
+
+
+def test_freezing_with_unjudged_qualitative_items_warns_that_they_count_as_zero(aw, client):
+    """A round frozen before its qualitative items were judged said only "已冻结为第 1 版": its totals
+    silently scored every unjudged item 0."""
+    c = _client(client, aw.world.office)
+    freeze = reverse("assessment:round_action", args=[aw.round.public_id, "freeze"])
+    body = c.post(freeze, {"version": "0"}, follow=True).content.decode()
+    assert "已冻结为第 1 版" in body
+    assert "第 1 版有 3 项定性指标尚未评判，按 0 分计入总分" in body
+    english = c.post(freeze, {"version": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Version 2 has 3 qualitative items not judged yet" in english
+    judge = reverse("assessment:round_judge", args=[aw.round.public_id])
+    for member in aw.members:
+        c.post(judge, {"indicator": "unified_management", "subject_id": member.pk, "verdict": "met"})
+    body = c.post(freeze, {"version": "2"}, follow=True).content.decode()
+    assert "已冻结为第 3 版" in body and "尚未评判" not in body
+
+
+def test_english_readers_see_the_indicators_english_name_on_the_page_and_in_the_exports(aw, client):
+    from yilian.indicators.models import Indicator
+
+    # The checklist indicator has no English name (typed by an office): it reads in Chinese.
+    Indicator.objects.filter(pk=aw.rate.pk).update(name_en="Up-referral rate")
+    _published(aw)
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round", args=[aw.round.public_id])
+    english = c.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Up-referral rate" in english and "上转率<" not in english and "统一管理" in english
+    assert "Up-referral rate" not in c.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    workbook = load_workbook(
+        io.BytesIO(
+            c.get(
+                reverse("assessment:round_xlsx", args=[aw.round.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+            ).content
+        )
+    )
+    cells = {cell for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert "Up-referral rate" in cells and "上转率" not in cells and "统一管理" in cells
+    pdf = c.get(reverse("assessment:round_pdf", args=[aw.round.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Up-referral rate" in _pdf_strings(pdf.content)
+    scheme = c.get(
+        reverse("assessment:scheme", args=[aw.round.scheme.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Up-referral rate" in scheme
+
+
+def _annual_round(aw):
+    """A regulator's annual round over the consortia of the county (two of them), computed, not published."""
+    import datetime
+
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.assessment.tests.factories import figure, indicator
+    from yilian.core.permissions import Role
+    from yilian.institutions.tests.factories import ConsortiumFactory, region
+
+    annual = indicator("inside_share", target=50, period_type="year")
+    second = ConsortiumFactory(
+        name="霍邱县中医院医共体", region=aw.world.regions["county"], lead=aw.world.outsider
+    )
+    elsewhere = ConsortiumFactory(name="外省医共体", region=region("320000", "江苏省", "province"))
+    for consortium, value in ((aw.world.consortium, "45"), (second, "60")):
+        figure(
+            annual,
+            consortium.pk,
+            value,
+            kind="consortium",
+            period_type="year",
+            start=datetime.date(2025, 1, 1),
+        )
+    scheme = services.scheme_create(
+        actor=aw.world.regulator,
+        consortium=None,
+        data={
+            "name": "年度综合绩效考核",
+            "description": "结果公开",
+            "subject": "consortia",
+            "period_type": "year",
+            "grading": "bands",
+            "grade_bands": {"excellent": "90", "good": "70", "fair": "60"},
+        },
+        items=[{"indicator": annual, "weight": "100", "rule": "target"}],
+    )
+    round_ = services.round_create(
+        actor=aw.world.regulator,
+        scheme=scheme,
+        kind="regulator_annual",
+        period_start="2025-01-01",
+        region=aw.world.regions["county"],
+    )
+    services.round_freeze(actor=aw.world.regulator, round_=round_)
+    users = {
+        "second_office": user_with_role(Role.CONSORTIUM_OFFICE, consortium=second),
+        "elsewhere_office": user_with_role(Role.CONSORTIUM_OFFICE, consortium=elsewhere),
+    }
+    return round_, second, users
+
+
+def test_the_assessed_consortia_read_their_own_published_annual_result(aw, client):
+    round_, second, users = _annual_round(aw)
+    url = reverse("assessment:round", args=[round_.public_id])
+    readers = {
+        "office": aw.world.office,
+        "hospital_admin": aw.world.hospital_admin,
+        "township_admin": aw.world.township_admin,
+        "second_office": users["second_office"],
+    }
+    for who, user in readers.items():  # not published yet: nobody assessed reads it
+        client.force_login(user)
+        assert client.get(url).status_code == 404, who
+    services.round_publish(actor=aw.world.regulator, round_=AssessmentRound.objects.get(pk=round_.pk))
+    for who, user in readers.items():
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, who
+        names = {total.subject_name for total in response.context["totals"]}
+        own = second.name if who == "second_office" else aw.world.consortium.name
+        assert names == {own}, who  # its own consortium's row, never the other's
+        assert client.get(reverse("assessment:round_xlsx", args=[round_.public_id])).status_code == 200
+        assert round_.public_id in {r.public_id for r in services_round_list(user)}
+    # Neither a doctor of a member, nor another region's consortium, nor someone without a role.
+    for who, user in (
+        ("hospital_doctor", aw.world.hospital_doctor),
+        ("elsewhere_office", users["elsewhere_office"]),
+        ("outsider_doctor", aw.world.outsider_doctor),
+    ):
+        client.force_login(user)
+        assert client.get(url).status_code == 404, who
+        assert client.get(reverse("assessment:round_pdf", args=[round_.public_id])).status_code == 404, who
+
+
+def services_round_list(user):
+    from yilian.assessment import selectors
+
+    return list(selectors.round_list(user))

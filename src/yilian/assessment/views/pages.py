@@ -293,8 +293,9 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     results = list(selectors.round_results(round_, version)) if shown is not None else []
     indicators: list[tuple[str, str]] = []
     for result in results:
-        if not result.is_qualitative and (result.indicator_code, result.indicator_name) not in indicators:
-            indicators.append((result.indicator_code, result.indicator_name))
+        shown_pair = (result.indicator_code, result.display_indicator_name)
+        if not result.is_qualitative and shown_pair not in indicators:
+            indicators.append(shown_pair)
     by_subject: dict[int, dict[str, Any]] = {}
     for result in results:
         if not result.is_qualitative:
@@ -332,7 +333,7 @@ def round_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             ),
             "qualitative_filters": qualitative_filters,
             "qualitative_indicators": list(
-                dict.fromkeys((r.indicator_code, r.indicator_name) for r in qualitative)
+                dict.fromkeys((r.indicator_code, r.display_indicator_name) for r in qualitative)
             ),
             "qualitative_pending": sum(1 for r in qualitative if r.judgement is None),
             "back": _back_query(request.GET).urlencode(),
@@ -412,6 +413,14 @@ def round_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     if action == "freeze":
         frozen = services.round_freeze(actor=request.user, round_=round_, expected_version=expected)
         messages.success(request, _("已冻结为第 %(v)s 版") % {"v": frozen.version})
+        unjudged = selectors.unjudged_count(frozen, frozen.version)
+        if unjudged:
+            # Freezing before judging is allowed (a snapshot), but its totals count those items as 0.
+            messages.warning(
+                request,
+                _("第 %(v)s 版有 %(n)s 项定性指标尚未评判，按 0 分计入总分；评判后请重新冻结。")
+                % {"v": frozen.version, "n": unjudged},
+            )
         return _back(frozen)
     if action == "publish":
         services.round_publish(actor=request.user, round_=round_, expected_version=expected)

@@ -634,3 +634,46 @@ def test_tiles_and_ranking_rows_link_to_the_figures_the_reader_may_open(
     hospital = [url for url in _links(body, "cockpit-ranking-drill") if str(world.hospital.public_id) in url]
     assert hospital and str(world.hospital.public_id) not in "".join(rows)
     assert client.get(hospital[0]).status_code == 404
+
+
+def test_english_readers_see_english_indicator_names_and_a_warm_cache_keeps_languages_apart(
+    client: Any, world: Any, figures: Any
+) -> None:
+    # "cost_growth" has no English name, as an indicator an office typed in may not: it stays Chinese.
+    Indicator.objects.filter(pk=figures["share"].pk).update(name_en="Primary share")
+    generations.bump(FIGURES_GENERATION)
+    client.force_login(world.office)
+    for _round in range(2):  # the second round is served from the cache
+        chinese = client.get("/cockpit/", {"map": "primary_share"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        english = client.get("/cockpit/", {"map": "primary_share"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert "指标primary_share" in chinese.content.decode()
+        assert "Primary share" not in chinese.content.decode()
+        body = english.content.decode()
+        assert "Primary share" in body and "指标primary_share" not in body
+        assert "指标cost_growth" in body
+        data = page_json(english)
+        assert data["map"]["indicator"]["name"] == "Primary share"
+        assert page_json(chinese)["map"]["indicator"]["name"] == "指标primary_share"
+    assert english.context["view"].from_cache
+    export = client.get("/cockpit/export.xlsx", {"map": "primary_share"}, HTTP_ACCEPT_LANGUAGE="en")
+    book = load_workbook(io.BytesIO(export.content))
+    cells = {cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert "Primary share" in cells and "指标primary_share" not in cells and "指标cost_growth" in cells
+
+
+def test_the_regulator_view_names_indicators_in_english_for_english_readers(
+    client: Any, world: Any, figures: Any
+) -> None:
+    Indicator.objects.filter(pk=figures["share"].pk).update(name_en="Primary share")
+    generations.bump(FIGURES_GENERATION)
+    client.force_login(world.regulator)
+    params = {"region": "341522", "indicator": "primary_share"}
+    chinese = client.get("/cockpit/regulator/", params, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = client.get("/cockpit/regulator/", params, HTTP_ACCEPT_LANGUAGE="en")
+    assert "指标primary_share" in chinese.content.decode()
+    body = english.content.decode()
+    assert "Primary share" in body and "指标primary_share" not in body and "指标cost_growth" in body
+    assert page_json(english)["bar"]["indicator"]["name"] == "Primary share"
+    export = client.get("/cockpit/regulator/export.xlsx", {"region": "341522"}, HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(load_workbook(io.BytesIO(export.content)).worksheets[0].iter_rows(values_only=True))
+    assert any(row[1:] == ("Primary share", "指标cost_growth") for row in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.paginator import EmptyPage, Paginator
+from django.db import connection
 
 from yilian.core.models import AuditEvent
 from yilian.core.paginator import (
@@ -84,3 +85,36 @@ def test_keys_first_reads_values_rows_and_pages_past_the_cap(twelve, django_asse
     assert [row["object_id"] for row in last] == ["2", "1", "0"] and not last.has_next()
     below = CappedKeysFirstPaginator(rows, 5, cap=20)
     assert not below.capped and [row["object_id"] for row in below.page(3)] == ["1", "0"]
+
+
+def test_a_split_list_reads_the_same_pages_as_the_single_list(django_assert_num_queries):
+    # On PostgreSQL the pages' keys come from one lateral walk per actor, merged; elsewhere, and past
+    # SPLIT_MAX_STOP, from the single list. Either way the pages are the single list's.
+    from django.contrib.auth import get_user_model
+
+    from yilian.core.paginator import SPLIT_MAX_STOP, KeyedRows, Split, _split_keys
+
+    actors = [get_user_model().objects.create(username=f"split-{n}") for n in range(3)]
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(action="test.split", object_type="test", object_id=f"{n % 7:02d}", actor=actors[n % 3])
+            for n in range(40)
+        ]
+        + [AuditEvent(action="test.split", object_type="test", object_id="00", actor=None)]
+    )
+    listed = AuditEvent.objects.filter(action="test.split", actor__in=actors).order_by("-object_id", "-pk")
+    split = Split(
+        field="actor_id",
+        values=AuditEvent.objects.filter(actor__in=actors).values_list("actor_id", flat=True),
+    )
+    rows = KeyedRows(keys=listed, rows=listed.values("object_id", "pk"), split=split)
+    single = list(listed.values_list("pk", flat=True))
+    for start, stop in ((0, 6), (6, 12), (35, 45), (0, 40)):
+        with django_assert_num_queries(2):  # the keys, then the rows
+            page = rows_by_keys(rows, start, stop)
+        assert [row["pk"] for row in page] == single[start:stop]
+    assert [row["pk"] for row in rows_by_keys(rows, SPLIT_MAX_STOP, SPLIT_MAX_STOP + 5)] == []
+    if connection.vendor == "postgresql":  # the lateral read really ran
+        assert _split_keys(rows, 6, 12) == single[6:12]
+    else:
+        assert _split_keys(rows, 6, 12) is None

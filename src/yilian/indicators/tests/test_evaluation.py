@@ -132,7 +132,9 @@ class County:
         }
         derive_service_volumes(months)
 
-    def posting(self, host: Any, start: datetime.date, title: str = "attending_physician") -> Posting:
+    def posting(
+        self, host: Any, start: datetime.date, title: str = "attending_physician", days: int = 365
+    ) -> Posting:
         return Posting.objects.create(
             status="active",
             consortium=self.consortium,
@@ -141,7 +143,7 @@ class County:
             host_institution=host,
             title_at_posting=title,
             planned_start=start,
-            planned_end=start + datetime.timedelta(days=365),
+            planned_end=start + datetime.timedelta(days=days),
             actual_start=start,
         )
 
@@ -407,6 +409,41 @@ def test_population_is_summed_from_townships_and_averaged_over_months(county: Co
     assert value("ncm2024_04", "institution", c.township.pk, "year", YEAR) is None
     # Annual indicators have no monthly values.
     assert cell("ncm2024_04", "region", c.county.pk, "month", JAN) is None
+
+
+def test_the_postings_received_belong_to_the_receiving_member(county: County) -> None:
+    c = county
+    H, T, OUT, C, K = c.hospital.pk, c.township.pk, c.outsider.pk, c.consortium.pk, c.county.pk
+    # H posts an attending physician to T from 15 January and to O from 10 February (see ``county``).
+    # T received one, in force at the end of January, February and March; the sender H counts none.
+    assert value("seed_postings_received", "institution", T) == d("1.0000")
+    assert value("seed_postings_received", "institution", T, "month", FEB) == d("1.0000")
+    assert value("seed_postings_received", "institution", T, "year", YEAR) == d("1.0000")
+    assert not IndicatorValue.objects.filter(
+        indicator__code="seed_postings_received", unit_kind="institution", unit_id=H, value__gt=0
+    ).exists()
+    # O: none at the end of January, one at the end of February and March → Q1 average 2/3.
+    assert value("seed_postings_received", "institution", OUT, "month", FEB) == d("1.0000")
+    assert value("seed_postings_received", "institution", OUT, "quarter", Q1) == d("0.6667")
+    # The consortium (H, T) has T's one; the county T's and O's: 1 + 0, then 1 + 1 → Q1 (1 + 2 + 2) / 3.
+    assert value("seed_postings_received", "consortium", C, "month", FEB) == d("1.0000")
+    assert value("seed_postings_received", "region", K, "month", JAN) == d("1.0000")
+    assert value("seed_postings_received", "region", K, "month", FEB) == d("2.0000")
+    assert value("seed_postings_received", "region", K, "quarter", Q1) == d("1.6667")
+
+
+def test_only_long_term_postings_count_as_posted(county: County) -> None:
+    # 派驻 counts postings of at least 183 days (actual end, else planned end), as the outreach
+    # report's indicator does: a 182-day posting is outreach, not a posting; a 183-day one counts.
+    c = county
+    T = c.township.pk
+    c.posting(c.township, datetime.date(2025, 2, 1), days=181)  # 1 February – 1 August: 182 days
+    evaluation.refresh(MONTHS)
+    assert value("seed_postings_received", "institution", T, "month", FEB) == d("1.0000")
+    c.posting(c.township, datetime.date(2025, 2, 1), days=182)  # 1 February – 2 August: 183 days
+    evaluation.refresh(MONTHS)
+    assert value("seed_postings_received", "institution", T, "month", FEB) == d("2.0000")
+    assert value("seed_postings_received", "institution", T, "month", JAN) == d("1.0000")
 
 
 def test_a_stock_averages_over_every_month_of_the_period_including_empty_ones(county: County) -> None:

@@ -521,6 +521,19 @@ def test_records_follow_the_source_policy_and_mask_names(figures_world: Figures)
     assert office.status_code == 200 and office.context["table"] == []
 
 
+def test_records_of_a_consortium_are_its_institutions_records_in_the_same_order(
+    figures_world: Figures,
+) -> None:
+    # On PostgreSQL a consortium's records are read institution by institution, then merged.
+    fw = figures_world
+    client = client_for(fw.world.hospital_doctor)
+    whole = client.get(_records_url(fw, fw.world.consortium, kind="consortium"))
+    own = client.get(_records_url(fw, fw.world.hospital))
+    assert whole.status_code == own.status_code == 200
+    assert len(own.context["table"]) == 4
+    assert list(whole.context["table"]) == list(own.context["table"])
+
+
 def test_records_queries_are_constant(figures_world: Figures) -> None:
     fw = figures_world
     client = client_for(fw.world.hospital_doctor)
@@ -586,3 +599,72 @@ def test_menu_entries_follow_roles(figures_world: Figures) -> None:
         client_for(figures_world.world.hospital_doctor).get(reverse("indicators:catalogue")).content.decode()
     )
     assert reverse("indicators:figures") in doctor and reverse("indicators:refresh_runs") not in doctor
+
+
+def test_english_readers_see_the_english_name_and_a_blank_one_falls_back_to_chinese(
+    figures_world: Figures,
+) -> None:
+    fw = figures_world
+    Indicator.objects.filter(pk=fw.share.pk).update(name_en="Share of visits")
+    client = client_for(fw.world.office)
+    english = client.get(_figures_url(fw), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Share of visits" in english and "门急诊占比" not in english
+    assert "门急诊人次" in english  # no English name: the Chinese one, not an empty option
+    assert (
+        "Share of visits" not in client.get(_figures_url(fw), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    )
+    catalogue = client.get(reverse("indicators:catalogue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Share of visits" in catalogue and "门急诊人次" in catalogue
+    url = _figures_url(fw).replace(reverse("indicators:figures"), reverse("indicators:figures_export"))
+    sheet = load_workbook(io.BytesIO(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content)).active
+    assert next(sheet.iter_rows(values_only=True))[0] == "Share of visits（visit_share）"
+    parts = client.get(
+        reverse("indicators:parts"),
+        {
+            "indicator": str(fw.share.public_id),
+            "unit_kind": "consortium",
+            "unit": str(fw.world.consortium.public_id),
+            "period_type": "month",
+            "period": "2025-03-01",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert parts.status_code == 200 and "Share of visits" in parts.content.decode()
+
+
+def test_period_types_read_as_capitalised_labels_in_english() -> None:
+    from django.utils import translation
+
+    from yilian.indicators.choices import PeriodType
+
+    with translation.override("en"):
+        # "月" read "month" beside "Quarter", "Half-year" and "Year" in the same select.
+        assert [str(label) for _value, label in PeriodType.choices] == [
+            "Month",
+            "Quarter",
+            "Half-year",
+            "Year",
+        ]
+
+
+def test_records_say_why_a_reader_sees_none_apart_from_a_period_without_records(
+    figures_world: Figures,
+) -> None:
+    fw = figures_world
+    office = client_for(fw.world.office)
+    # The office sees the figure (4 visits) but encounters are patient data of the treating institutions.
+    hidden = office.get(_records_url(fw, fw.world.hospital), HTTP_ACCEPT_LANGUAGE="en")
+    empty = hidden.content.decode().split('data-testid="records-empty">')[1].split("</td>")[0]
+    assert hidden.context["table"] == [] and hidden.context["hidden_by_policy"]
+    assert "patient data" in empty and "institutions that see patients" in empty and "aggregate" in empty
+    chinese = office.get(_records_url(fw, fw.world.hospital)).content.decode()
+    assert "明细只对接诊患者的机构开放" in chinese
+    # A month without a visit is no secret: the doctor, who may read visits, is told there are none.
+    april = _records_url(fw, fw.world.hospital).replace("2025-03-01", "2025-04-01")
+    none = client_for(fw.world.hospital_doctor).get(april, HTTP_ACCEPT_LANGUAGE="en")
+    assert none.status_code == 200 and not none.context["hidden_by_policy"]
+    text = none.content.decode().split('data-testid="records-empty">')[1].split("</td>")[0]
+    assert text == "No records in this period."
+    # The office is told the same for a month without records: nothing is hidden from it there.
+    office_april = office.get(april, HTTP_ACCEPT_LANGUAGE="en")
+    assert not office_april.context["hidden_by_policy"]

@@ -107,7 +107,7 @@ def figures_workbook(indicator: Indicator, period_label: str, kind_label: str, r
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("指标值")
-    sheet.append([f"{indicator.name}（{indicator.code}）", period_label, kind_label])
+    sheet.append([f"{indicator.display_name}（{indicator.code}）", period_label, kind_label])
     sheet.append([])
     header = [
         _("单元"),
@@ -234,10 +234,13 @@ def records(request: HttpRequest) -> HttpResponse:
                 except NoReverseMatch:
                     url = ""
             table.append({"cells": found.cells(row), "url": url})
+    # An empty table reads differently when the unit has records the source's policy keeps from this
+    # reader (an office sees encounter counts, never the patients behind them) than when it has none.
+    hidden = found.rows is not None and not table and found.hidden_by_policy()
     return render(
         request,
         "indicators/records.html",
-        {**cell, "records": found, "page_obj": page, "table": table},
+        {**cell, "records": found, "page_obj": page, "table": table, "hidden_by_policy": hidden},
     )
 
 
