@@ -25,9 +25,11 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from yilian.core.exceptions import Invalid
+from yilian.core.exceptions import Invalid, required_message
 from yilian.core.icd10 import parse_icd10
+from yilian.core.messages import Message, message
 from yilian.encounters.choices import VISIT_KINDS, EncounterKind
 from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.institutions.models import Department, Institution
@@ -48,8 +50,11 @@ MAX_AMOUNT = Decimal("9999999999.99")
 EARLIEST = datetime.date(2000, 1, 1)
 LOCAL = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
-RowError = tuple[str, str, str]
-"""(column header, value as read, reason in Chinese)."""
+RowError = tuple[str, str, "str | Message"]
+"""(column header, value as read, reason in Chinese: a msgid, or a Message when it names a value)."""
+
+UNKNOWN_CODE = gettext_noop("ICD-10 编码 {code} 不存在。")
+"""core.icd10's reason for a well-formed code that does not exist, kept as a msgid with its code."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ def parse_amounts(
             (
                 headers[0],
                 str(total),
-                _("基金支付与个人支付之和（{sum}）与总费用不符。").format(sum=fund + own),
+                message(gettext_noop("基金支付与个人支付之和（{sum}）与总费用不符。"), sum=fund + own),
             )
         )
         return None
@@ -180,18 +185,27 @@ class DiagnosisCache:
     """Checked ICD-10 codes of one job: raw → normalised code, or the reason it failed."""
 
     def __init__(self) -> None:
-        self._codes: dict[str, tuple[bool, str]] = {}
+        self._codes: dict[str, tuple[bool, str | Message]] = {}
 
-    def parse(self, raw: str) -> tuple[bool, str]:
+    def parse(self, raw: str) -> tuple[bool, str | Message]:
         """(True, code) or (False, reason)."""
         found = self._codes.get(raw)
         if found is None:
             try:
                 found = (True, parse_icd10(raw).code)
             except Invalid as error:
-                found = (False, str(next(iter(error.errors.values()))[0]))
+                found = (False, _unknown_code_reason(raw, str(next(iter(error.errors.values()))[0])))
             self._codes[raw] = found
         return found
+
+
+def _unknown_code_reason(raw: str, reason: str) -> str | Message:
+    """core.icd10 formats the unknown code into its reason; a row error keeps the msgid and the code instead,
+    so that a reader in another language than the worker's reads it translated."""
+    code = "".join(str(raw).split()).upper().replace("．", ".")
+    if reason == _(UNKNOWN_CODE).format(code=code):
+        return message(UNKNOWN_CODE, code=code)
+    return reason
 
 
 # ---- encounters -------------------------------------------------------------------------------------
@@ -247,7 +261,7 @@ class EncounterRows:
         code = get("机构统一社会信用代码", "").strip().upper()
         institution_id = self._institution(code) if code else None
         if not code:
-            errors.append(("机构统一社会信用代码", code, _("必填。")))
+            errors.append(("机构统一社会信用代码", code, required_message()))
         elif institution_id is None:
             errors.append(("机构统一社会信用代码", code, _("未登记的机构。")))
         elif institution_id not in self.allowed_institution_ids:
@@ -260,7 +274,7 @@ class EncounterRows:
                 errors.append(("科室", department, _("该机构没有此科室。")))
         source = get("源系统记录号", "").strip()
         if not source:
-            errors.append(("源系统记录号", "", _("必填。")))
+            errors.append(("源系统记录号", "", required_message()))
         elif len(source) > 64:
             errors.append(("源系统记录号", source[:100], _("不能超过 64 个字符。")))
         raw_id = get("身份证号", "").strip().upper()
@@ -269,7 +283,7 @@ class EncounterRows:
             errors.append(("身份证号", "", identity))  # the number itself is never stored in errors
         name = get("姓名", "").strip()
         if not name:
-            errors.append(("姓名", "", _("必填。")))
+            errors.append(("姓名", "", required_message()))
         elif len(name) > 50:
             errors.append(("姓名", name[:100], _("不能超过 50 个字符。")))
         kind_text = get("类型", "").strip()
@@ -300,7 +314,7 @@ class EncounterRows:
             errors.append(("主要诊断编码", raw_code.strip()[:100], diagnosis))
         diagnosis_name = get("主要诊断名称", "").strip()
         if not diagnosis_name:
-            errors.append(("主要诊断名称", "", _("必填。")))
+            errors.append(("主要诊断名称", "", required_message()))
         tcm_text = get("中医", "").strip()
         is_tcm = YES.get(tcm_text)
         if is_tcm is None:

@@ -71,15 +71,23 @@ class ImportJob(BaseModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_filename}"
 
+    @property
+    def display_failure(self) -> str:
+        """Why the job failed, in the reader's language: the worker stores a file's problem ("无法识别 CSV
+        文件的编码…") in the source language, as a msgid when it names no value."""
+        return render(self.failure)
+
 
 class ImportRowError(models.Model):
-    """One rejected row of an import: its row number in the file, the column and the reason (stored untranslated)."""
+    """One rejected row of an import: its row number in the file, the column and the reason (stored untranslated,
+    with the parameters of a reason that names a value, such as an unknown code or a sum)."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField(_("行号"))
     column = models.CharField(_("列"), max_length=60, blank=True)
     value = models.CharField(_("值"), max_length=100, blank=True)
     reason = models.CharField(_("原因"), max_length=300)
+    reason_params = models.JSONField(_("原因参数"), default=dict, blank=True)
 
     class Meta:
         ordering = ["job", "row_number", "id"]
@@ -92,5 +100,6 @@ class ImportRowError(models.Model):
 
     @property
     def display_reason(self) -> str:
-        """The reason in the reader's language: imports run in the worker, which stores the msgid."""
-        return render(self.reason)
+        """The reason in the reader's language: imports run in the worker, which stores the msgid and its
+        parameters."""
+        return render(self.reason, self.reason_params)

@@ -61,10 +61,25 @@ def iter_rows(handle: IO[bytes], fmt: str) -> Iterator[list[str]]:
     if fmt == CSV:
         encoding = csv_encoding(handle)
         text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
+        reader = csv.reader(text)
+        # The codec's and the csv module's own messages ("'gb18030' codec can't decode byte 0xff in
+        # position 0…") are English internals: the user is told what to do with his file instead.
         try:
-            yield from csv.reader(text)
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise Invalid({"file": [_("无法读取 CSV 文件：{error}").format(error=error)]}) from error
+            yield from reader
+        except UnicodeDecodeError as error:
+            raise Invalid(
+                {"file": [_("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GBK 编码的 CSV 文件后再上传。")]}
+            ) from error
+        except csv.Error as error:
+            raise Invalid(
+                {
+                    "file": [
+                        _("CSV 文件第 {line} 行格式不正确：请用 Excel 另存为 CSV 文件后再上传。").format(
+                            line=reader.line_num
+                        )
+                    ]
+                }
+            ) from error
         finally:
             if not text.closed:
                 text.detach()  # leave the caller's handle open

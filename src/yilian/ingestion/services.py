@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from yilian.accounts.selectors import scope_for
 from yilian.core.audit import record_event
 from yilian.core.data_items import facts_changed
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
-from yilian.core.messages import render
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
+from yilian.core.messages import Message, render, stored
 from yilian.encounters.importing import EncounterRows, derive_service_volumes
 from yilian.ingestion import policies, readers, selectors, staging
 from yilian.ingestion.choices import ImportKind, ImportStatus
@@ -74,7 +74,9 @@ def import_job_create(
         raise Invalid({"kind": [_("未知的导入类型。")]})
     if operator:
         if (institution if kind == ImportKind.ENCOUNTERS else region) is None:
-            raise Invalid({"institution" if kind == ImportKind.ENCOUNTERS else "region": [_("必填。")]})
+            raise Invalid(
+                {"institution" if kind == ImportKind.ENCOUNTERS else "region": [required_message()]}
+            )
         if kind == ImportKind.ENCOUNTERS:
             region = None
         else:
@@ -230,13 +232,25 @@ def _count_rows(job: ImportJob) -> int:
             workbook.close()
 
 
-def _error_rows(job: ImportJob, number: int, errors: list[tuple[str, str, str]]) -> list[ImportRowError]:
-    return [
-        ImportRowError(
-            job=job, row_number=number, column=column[:60], value=str(value)[:100], reason=reason[:300]
+def _error_rows(
+    job: ImportJob, number: int, errors: list[tuple[str, str, str | Message]]
+) -> list[ImportRowError]:
+    rows = []
+    for column, value, reason in errors:
+        # A reason naming a value ("ICD-10 编码 X 不存在。") keeps its msgid and parameters, so each
+        # reader sees it in his own language rather than in the worker's.
+        template, params = stored(reason)
+        rows.append(
+            ImportRowError(
+                job=job,
+                row_number=number,
+                column=column[:60],
+                value=str(value)[:100],
+                reason=template[:300],
+                reason_params=params,
+            )
         )
-        for column, value, reason in errors
-    ]
+    return rows
 
 
 def import_job_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
@@ -476,11 +490,12 @@ def _audit_finish(job: ImportJob) -> None:
         actor=job.created_by,
         action="import.finish",
         obj=job,
+        # Keyed by the job's field names, so the audit log shows them under the fields' labels.
         after={
             "status": job.status,
-            "accepted": job.accepted_rows,
-            "duplicates": job.duplicate_rows,
-            "rejected": job.rejected_rows,
+            "accepted_rows": job.accepted_rows,
+            "duplicate_rows": job.duplicate_rows,
+            "rejected_rows": job.rejected_rows,
         },
         institution_public_id=job.institution.public_id if job.institution_id else None,
         region_code=job.region.code if job.region_id else "",
@@ -525,11 +540,11 @@ def errors_xlsx(job: ImportJob) -> bytes:
     for row in (
         ImportRowError.objects.filter(job=job)
         .order_by("row_number", "id")
-        .values_list("row_number", "column", "value", "reason")
+        .values_list("row_number", "column", "value", "reason", "reason_params")
         .iterator(chunk_size=2000)
     ):
-        number, column, value, reason = row
-        sheet.append([number, column, value, render(reason)])
+        number, column, value, reason, params = row
+        sheet.append([number, column, value, render(reason, params)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

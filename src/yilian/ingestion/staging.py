@@ -153,7 +153,10 @@ def load(handle: IO[bytes], fmt: str, table: str, header: list[str], raw_width: 
         handle.seek(0)
         columns = ", ".join(f"c{i}" for i in range(width))
         statement = f"COPY {table} (ordinal, line, {columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        # In a savepoint: a file that turns out unreadable half-way aborts the COPY, and inside a caller's
+        # transaction (a request, a test) PostgreSQL would refuse every later statement, even the one
+        # marking the job failed.
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for row in _parsed_rows(handle, fmt, width):
                 copy.write_row(row)
                 stage.rows = row[0]

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from yilian.core import messages
 from yilian.encounters.importing import LOCAL, EncounterRows
 from yilian.encounters.models import Encounter
 from yilian.ingestion import services
@@ -110,7 +111,7 @@ def test_sql_checks_match_the_python_rules(world, all_or_nothing):
     for number, row in enumerate(rows, start=2):
         values, errors = python.validate(row)
         if values is None:
-            expected_errors.update((number, c, v[:100], r) for c, v, r in errors)
+            expected_errors.update((number, c, v[:100], messages.stored(r)[0]) for c, v, r in errors)
         else:
             expected[values["source_record_id"]] = values
     got = set(ImportRowError.objects.filter(job=job).values_list("row_number", "column", "value", "reason"))
