@@ -23,6 +23,10 @@ SPECIMEN_KINDS = frozenset({CentreKind.LAB, CentreKind.PATHOLOGY, CentreKind.STE
 STUDY_KINDS = frozenset({CentreKind.IMAGING, CentreKind.ECG})
 """Centres whose study is acquired at the ordering institution and uploaded."""
 
+PATIENT_KINDS = frozenset({CentreKind.IMAGING, CentreKind.ECG, CentreKind.LAB, CentreKind.PATHOLOGY})
+"""Centres that serve patients: only their items are ordered for a resident. The sterilisation
+supply centre reprocesses the institutions' instrument packages; nobody is its patient."""
+
 
 class OrderStatus(models.TextChoices):
     """States of a diagnostic order; which may follow which is ``diagnostics.workflow.TRANSITIONS``."""
@@ -63,7 +67,8 @@ PRIORITY_RANK = {OrderPriority.STAT: 0, OrderPriority.URGENT: 1, OrderPriority.R
 
 
 class RejectionReason(models.TextChoices):
-    """Why a centre refuses a specimen or study (the sender sees it)."""
+    """Why a centre refuses a specimen or study (the sender sees it); which apply depends on the centre
+    kind (``rejection_reasons_for``)."""
 
     HAEMOLYSED = "haemolysed", _("溶血")
     WRONG_TUBE = "wrong_tube", _("采集管错误")
@@ -72,7 +77,38 @@ class RejectionReason(models.TextChoices):
     CLOTTED = "clotted", _("凝血")
     LEAKED = "leaked", _("容器破损渗漏")
     DELAYED = "delayed", _("送检超时")
+    IMAGE_QUALITY = "image_quality", _("图像质量不合格")
+    WRONG_BODY_PART = "wrong_body_part", _("检查部位不符")
+    INCOMPLETE = "incomplete", _("影像上传不完整")
+    PATIENT_MISMATCH = "patient_mismatch", _("患者信息不符")
     OTHER = "other", _("其他")
+
+
+SPECIMEN_REJECTION_REASONS = (
+    RejectionReason.HAEMOLYSED,
+    RejectionReason.WRONG_TUBE,
+    RejectionReason.UNLABELLED,
+    RejectionReason.INSUFFICIENT,
+    RejectionReason.CLOTTED,
+    RejectionReason.LEAKED,
+    RejectionReason.DELAYED,
+    RejectionReason.OTHER,
+)
+"""Reasons to refuse a specimen or package that travelled (lab, pathology, sterilisation supply)."""
+
+STUDY_REJECTION_REASONS = (
+    RejectionReason.IMAGE_QUALITY,
+    RejectionReason.WRONG_BODY_PART,
+    RejectionReason.INCOMPLETE,
+    RejectionReason.PATIENT_MISMATCH,
+    RejectionReason.OTHER,
+)
+"""Reasons to refuse an uploaded study (imaging, ECG): nothing was drawn into a tube."""
+
+
+def rejection_reasons_for(kind: str) -> tuple[RejectionReason, ...]:
+    """The rejection reasons that apply to a centre of ``kind``."""
+    return STUDY_REJECTION_REASONS if kind in STUDY_KINDS else SPECIMEN_REJECTION_REASONS
 
 
 class RecognitionScope(models.TextChoices):

@@ -13,6 +13,7 @@ from yilian.diagnostics.choices import (
     OrderStatus,
     RecognitionScope,
     RejectionReason,
+    rejection_reasons_for,
 )
 from yilian.institutions.models import Institution
 
@@ -70,8 +71,11 @@ class ActionForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-def action_form(action: str, data: Any = None, initial: dict[str, Any] | None = None) -> ActionForm:
-    """The form of ``action`` with the fields it takes."""
+def action_form(
+    action: str, data: Any = None, initial: dict[str, Any] | None = None, *, kind: str = ""
+) -> ActionForm:
+    """The form of ``action`` with the fields it takes; ``kind`` (the order's centre kind) picks the
+    rejection reasons that apply (all of them without it)."""
     form = ActionForm(data, initial=initial, prefix=action)
     text = forms.Textarea(attrs={"rows": 4})
     if action in ("save_preliminary", "sign", "amend"):
@@ -93,7 +97,10 @@ def action_form(action: str, data: Any = None, initial: dict[str, Any] | None = 
     if action == "cancel":
         form.fields["reason"] = forms.CharField(label=_("撤销原因"), max_length=200)
     if action == "reject":
-        form.fields["reason"] = forms.ChoiceField(label=_("拒收原因"), choices=RejectionReason.choices)
+        reasons = rejection_reasons_for(kind) if kind else tuple(RejectionReason)
+        form.fields["reason"] = forms.ChoiceField(
+            label=_("拒收原因"), choices=[(reason.value, reason.label) for reason in reasons]
+        )
         form.fields["note"] = forms.CharField(label=_("说明"), max_length=300, required=False)
     return form
 
@@ -130,9 +137,14 @@ class ReceiveForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    """Acknowledge a critical value."""
+    """Acknowledge a critical value with the record of what was done (required)."""
 
-    note = forms.CharField(label=_("处置说明"), max_length=300, required=False)
+    note = forms.CharField(
+        label=_("处置记录"),
+        max_length=300,
+        help_text=_("已对患者采取了哪些措施（必填）"),
+        error_messages={"required": _("请填写处置记录：已对患者采取了哪些措施。")},
+    )
 
 
 class CentreForm(forms.Form):

@@ -2,7 +2,8 @@
 
 Persons, institutions, departments, experts and free times arrive as public
 ids; the forms turn them into objects among the choices offered to the actor,
-so a value the actor may not use fails like any other bad input.
+so a value the actor may not use fails like any other bad input. The patient
+is chosen with the people app's resident picker (``people/_person_picker.html``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.forms import IsoDateInput
 from yilian.institutions.choices import DepartmentSpecialty
+from yilian.people.forms import PersonChoiceField, chosen_person
 from yilian.telemedicine.choices import (
     REQUIRED_TITLE_CHOICES,
     AttachmentKind,
@@ -94,8 +97,8 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
     kind = forms.ChoiceField(label=_("会诊类型"), choices=TeleconsultationKind.choices)
     inviting_institution = forms.CharField(label=_("邀请机构"), widget=forms.Select())
     inviting_department = forms.CharField(label=_("申请科室"), required=False, widget=forms.Select())
-    person = forms.CharField(
-        label=_("患者"), required=False, widget=forms.Select(), help_text=_("远程教学可不选患者")
+    person = PersonChoiceField(
+        label=_("患者"), required=False, empty_label=_("不关联患者"), help_text=_("远程教学可不选患者")
     )
     invited_institution = forms.CharField(label=_("受邀机构"), widget=forms.Select())
     required_specialty = forms.ChoiceField(
@@ -132,7 +135,7 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
         *args: Any,
         institutions: list[Any],
         departments: list[Any],
-        persons: list[Any],
+        persons: QuerySet[Any],
         invited: list[Any],
         slots: list[Any],
         free_times_url: str,
@@ -146,9 +149,10 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
             "inviting_department": _offer(
                 self.fields["inviting_department"], departments, lambda d: f"{d.institution.name} · {d.name}"
             ),
-            "person": _offer(self.fields["person"], persons, lambda p: p.name, _("不关联患者")),
             "invited_institution": _offer(self.fields["invited_institution"], invited, lambda i: i.name),
         }
+        # Any visible person is accepted; only the chosen one is rendered (the picker searches the rest).
+        self.fields["person"].offer(persons, chosen_person(persons, self["person"].value()))
         if len(institutions) == 1:
             # The only institution the user may invite from is chosen for them.
             self.fields["inviting_institution"].initial = str(institutions[0].public_id)
@@ -172,10 +176,6 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
     def clean_inviting_department(self) -> Any:
         """The applying department (optional)."""
         return self._pick("inviting_department")
-
-    def clean_person(self) -> Any:
-        """The patient among those the actor sees (optional for teaching)."""
-        return self._pick("person")
 
     def clean_invited_institution(self) -> Any:
         """The invited institution."""

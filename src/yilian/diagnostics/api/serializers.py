@@ -150,6 +150,11 @@ class DiagItemQuerySerializer(serializers.Serializer):
 
     centre = ReferenceField(centre_by_id, required=False)
     active = serializers.BooleanField(required=False, default=False)
+    orderable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="只列出可为患者开单的项目（启用的、服务患者的中心的项目；不含消毒供应中心）",
+    )
 
 
 class DiagRuleSerializer(serializers.Serializer):
@@ -449,9 +454,9 @@ class DiagCriticalValueSerializer(serializers.Serializer):
 
 
 class DiagAcknowledgeSerializer(serializers.Serializer):
-    """Acknowledge a critical value."""
+    """Acknowledge a critical value with the record of what was done."""
 
-    note = _text(300)
+    note = serializers.CharField(max_length=300, help_text="处置记录（必填）：已对患者采取了哪些措施")
 
 
 class DiagAlertSerializer(serializers.Serializer):

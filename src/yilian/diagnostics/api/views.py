@@ -161,9 +161,15 @@ class ItemViewSet(DiagnosticsApiViewSet):
 
     @extend_schema(parameters=[s.DiagItemQuerySerializer], responses={200: s.DiagItemSerializer(many=True)})
     def list(self, request: Request) -> Response:
-        """Items of visible centres (one centre with ``centre``)."""
+        """Items of visible centres (one centre with ``centre``; what may be ordered for a patient with
+        ``orderable``)."""
         params = self.query(s.DiagItemQuerySerializer)
-        items = selectors.item_list(self.actor, centre=params.get("centre"), active_only=params["active"])
+        items = selectors.item_list(
+            self.actor,
+            centre=params.get("centre"),
+            active_only=params["active"],
+            orderable_only=params["orderable"],
+        )
         return self.paginated(items, s.DiagItemSerializer)
 
     @extend_schema(request=s.DiagItemWriteSerializer, responses={201: s.DiagItemSerializer})
@@ -298,7 +304,8 @@ class OrderViewSet(DiagnosticsApiViewSet):
 
     @extend_schema(request=s.DiagReceiveSerializer, parameters=[PREFER], responses={200: WRITTEN})
     def receive(self, request: Request) -> Response:
-        """Receive a specimen by its barcode at a centre (400 on ``barcode`` when unknown there)."""
+        """Receive a specimen by its barcode at a centre (400 on ``barcode`` when unknown there or already
+        received, saying when and by whom)."""
         data = self.payload(s.DiagReceiveSerializer)
         order = services.order_receive_barcode(
             actor=self.actor, centre=data["centre"], barcode=data["barcode"]

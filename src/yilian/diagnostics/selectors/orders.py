@@ -24,7 +24,13 @@ from django.utils import timezone
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.diagnostics import policies, workflow
-from yilian.diagnostics.choices import PENDING_STATUSES, OrderStatus, RecognitionScope, ReportStatus
+from yilian.diagnostics.choices import (
+    PATIENT_KINDS,
+    PENDING_STATUSES,
+    OrderStatus,
+    RecognitionScope,
+    ReportStatus,
+)
 from yilian.diagnostics.models import (
     CriticalValueAlert,
     DiagnosticItem,
@@ -103,16 +109,23 @@ def centre_get_for(actor: Any, public_id: Any) -> SharedCentre:
 
 
 def item_list(
-    actor: Any, *, centre: SharedCentre | None = None, active_only: bool = False
+    actor: Any,
+    *,
+    centre: SharedCentre | None = None,
+    active_only: bool = False,
+    orderable_only: bool = False,
 ) -> QuerySet[DiagnosticItem]:
-    """Catalogue items of visible centres."""
+    """Catalogue items of visible centres; ``orderable_only`` keeps what may be ordered for a patient
+    (active items of active centres that serve patients)."""
     items = DiagnosticItem.objects.select_related("centre").filter(
         centre__in=centre_visible_to(actor).values("pk")
     )
     if centre is not None:
         items = items.filter(centre=centre)
-    if active_only:
+    if active_only or orderable_only:
         items = items.filter(is_active=True, centre__is_active=True)
+    if orderable_only:
+        items = items.filter(centre__kind__in=PATIENT_KINDS)
     return items.order_by("centre_id", "code")
 
 
@@ -125,13 +138,14 @@ def item_get_for(actor: Any, public_id: Any) -> DiagnosticItem:
 
 
 def orderable_items(actor: Any, institution_id: int) -> QuerySet[DiagnosticItem]:
-    """Active items of active centres that serve (or are run by) ``institution_id``."""
+    """Active items of active centres that serve (or are run by) ``institution_id`` and serve patients
+    (not the sterilisation supply centre's packages)."""
     served = SharedCentre.served_institutions.through.objects.filter(
         sharedcentre_id=OuterRef("centre_id"), institution_id=institution_id
     )
     return (
         DiagnosticItem.objects.select_related("centre")
-        .filter(is_active=True, centre__is_active=True)
+        .filter(is_active=True, centre__is_active=True, centre__kind__in=PATIENT_KINDS)
         .filter(Q(centre__hub_institution_id=institution_id) | Q(Exists(served)))
         .order_by("centre__kind", "code")
     )

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from yilian.core.audit import record_event, snapshot
-from yilian.core.exceptions import Conflict, NotAllowed
+from yilian.core.exceptions import Conflict, NotAllowed, required_message
 from yilian.diagnostics import policies
 from yilian.diagnostics.choices import CentreKind, RecognitionScope
 from yilian.diagnostics.models import DiagnosticItem, RecognitionRule, SharedCentre
@@ -132,7 +132,7 @@ def _validate_item(data: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("code", "name"):
         if name in data and not str(data[name] or "").strip():
-            errors[name] = [_("此项为必填项。")]
+            errors[name] = [required_message()]
     if "price" in data:
         try:
             price = Decimal(str(data["price"]))
@@ -203,7 +203,7 @@ def _validate_rule(data: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("item_code", "name"):
         if name in data and not str(data[name] or "").strip():
-            errors[name] = [_("此项为必填项。")]
+            errors[name] = [required_message()]
     days = data.get("validity_days")
     if "validity_days" in data and (not isinstance(days, int) or days < 1 or days > 3650):
         errors["validity_days"] = [_("有效期应为 1–3650 天。")]

@@ -11,24 +11,27 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from yilian.accounts.selectors import users_holding, users_holding_in_consortium
 from yilian.core.audit import record_event, snapshot
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import Message, message
 from yilian.core.permissions import Role
 from yilian.diagnostics import policies, workflow
 from yilian.diagnostics.choices import (
+    PATIENT_KINDS,
     PRIORITY_RANK,
     SPECIMEN_KINDS,
+    CentreKind,
     OrderPriority,
     OrderSide,
     OrderStatus,
     RecognitionOutcome,
     RejectionReason,
     ReportStatus,
+    rejection_reasons_for,
 )
 from yilian.diagnostics.models import (
     CriticalValueAlert,
@@ -79,6 +82,12 @@ class RecognisedResultExists(Invalid):
 # --- ordering --------------------------------------------------------------------------------------
 
 
+def _not_for_patients(item: DiagnosticItem) -> str:
+    return _("“{item}”是{kind}的项目，不为患者提供，不能为居民开单。").format(
+        item=item.name, kind=CentreKind(item.centre.kind).label
+    )
+
+
 def _check_orderer(actor: Any, person: Person, institution: Institution, item: DiagnosticItem) -> None:
     if not policies.can_order_at(actor, item.centre, institution.pk):
         raise NotAllowed(_("您不能在该机构向此诊断中心开单（仅限中心服务的成员单位的医生）。"))
@@ -103,7 +112,8 @@ def order_create(
     """Order a catalogue item for a patient at the actor's institution, for the centre running the item.
 
     A doctor of an institution the centre serves; the item and centre must
-    be active; the ICD-10 code is checked. When the patient already has a
+    be active and the centre one that serves patients (not the sterilisation
+    supply centre: Invalid on ``item``); the ICD-10 code is checked. When the patient already has a
     valid recognised result of the item in scope, a ``repeat_reason`` is
     required (RecognisedResultExists otherwise, carrying the prior result)
     and a "repeated" decision is recorded. Specimen centres get a barcode.
@@ -120,7 +130,9 @@ def order_create(
     centre = item.centre
     _check_orderer(actor, person, institution, item)
     errors: dict[str, list[str]] = {}
-    if not (item.is_active and centre.is_active):
+    if centre.kind not in PATIENT_KINDS:
+        errors["item"] = [_not_for_patients(item)]
+    elif not (item.is_active and centre.is_active):
         errors["item"] = [_("该项目或诊断中心已停用。")]
     if priority not in OrderPriority.values:
         errors["priority"] = [_("无效的优先级。")]
@@ -217,6 +229,8 @@ def recognition_use(
     Invalid (no valid recognised result now).
     """
     _check_orderer(actor, person, institution, item)
+    if item.centre.kind not in PATIENT_KINDS:
+        raise Invalid({"item": [_not_for_patients(item)]})
     recognition = recognised_result_for(person, item.code, institution)
     if recognition is None:
         raise Invalid({"item": [_("该患者没有可互认的有效结果。")]})
@@ -334,7 +348,7 @@ def order_act(
         values = {name: str(fields.get(name) or "").strip() for name in transition.required}
         missing = workflow.missing_fields(transition, values)
         if missing:
-            raise Invalid({name: [_("此项为必填项。")] for name in missing})
+            raise Invalid({name: [required_message()] for name in missing})
         from_status = locked.status
         note = handler(actor, locked, transition, fields)
         step(
@@ -357,8 +371,9 @@ def order_receive_barcode(
 ) -> DiagnosticOrder:
     """Receive a specimen at ``centre`` by scanning its barcode.
 
-    Raises Invalid on ``barcode`` when no order of the centre carries it
-    (nothing changes); otherwise as ``order_act(action="receive")``.
+    Raises Invalid on ``barcode`` when no order of the centre carries it or
+    its specimen was already received (saying when and by whom; nothing
+    changes); otherwise as ``order_act(action="receive")``.
     """
     if not policies.works_at_centre(actor, centre):
         raise NotAllowed(_("只有诊断中心的工作人员可以接收标本。"))
@@ -366,7 +381,24 @@ def order_receive_barcode(
     order = find_by_barcode(centre, code) if code else None
     if order is None:
         raise Invalid({"barcode": [_("条码 {code} 不存在或不属于本中心。").format(code=code or "—")]})
+    if order.received_at is not None:
+        raise Invalid({"barcode": [_already_received(order)]})
     return order_act(actor=actor, order=order, action="receive", expected_version=expected_version)
+
+
+def _already_received(order: DiagnosticOrder) -> str:
+    """A second scan of a received specimen: say so, with when and by whom (from the timeline)."""
+    event = order.events.filter(action="receive").order_by("-occurred_at", "-id").first()
+    values = {
+        "code": order.barcode,
+        "number": order.number,
+        "at": timezone.localtime(order.received_at).strftime("%Y-%m-%d %H:%M"),
+    }
+    if event is not None and event.actor_label:
+        return _("标本 {code}（申请单 {number}）已于 {at} 由 {who} 接收，无需再次扫码。").format(
+            who=event.display_actor, **values
+        )
+    return _("标本 {code}（申请单 {number}）已于 {at} 接收，无需再次扫码。").format(**values)
 
 
 def _collect(
@@ -402,6 +434,20 @@ def _reject(
     reason = str(fields.get("reason") or "").strip()
     if reason not in RejectionReason.values:
         raise Invalid({"reason": [_("请选择拒收原因。")]})
+    if reason not in rejection_reasons_for(order.centre.kind):
+        raise Invalid(
+            {
+                "reason": [
+                    _("“{reason}”不适用于{kind}的申请单，请选择：{choices}。").format(
+                        reason=RejectionReason(reason).label,
+                        kind=CentreKind(order.centre.kind).label,
+                        choices=pgettext("punctuation", "、").join(
+                            str(r.label) for r in rejection_reasons_for(order.centre.kind)
+                        ),
+                    )
+                ]
+            }
+        )
     note = str(fields.get("note") or "").strip()[:300]
     if reason == RejectionReason.OTHER and not note:
         raise Invalid({"note": [_("原因为“其他”时请填写说明。")]})
@@ -724,7 +770,10 @@ def critical_alert_acknowledge(
 ) -> CriticalValueAlert:
     """The ordering doctor (or a doctor of the ordering institution) acknowledges a critical value.
 
-    Audited ``diagnostics.critical_ack``. Raises NotAllowed, Conflict (already acknowledged).
+    ``note`` is the record of what was done (处置记录) and is required: critical-value handling
+    rules ask for the measures taken, not only that someone saw the alert. Audited
+    ``diagnostics.critical_ack``. Raises NotAllowed, Conflict (already acknowledged),
+    Invalid on ``note`` (empty or over 300 characters; nothing saved).
     """
     order = alert.order
     if not policies.sides_of(actor, order).get(OrderSide.ORDERING, frozenset()) & workflow.ORDERING_ROLES:
@@ -733,9 +782,14 @@ def critical_alert_acknowledge(
         locked = CriticalValueAlert.objects.select_for_update().get(pk=alert.pk)
         if locked.acknowledged_at is not None:
             raise Conflict(_("该危急值已被确认。"))
+        text = (note or "").strip()
+        if not text:
+            raise Invalid({"note": [_("请填写处置记录：已对患者采取了哪些措施。")]})
+        if len(text) > 300:
+            raise Invalid({"note": [_("不能超过 {limit} 个字。").format(limit=300)]})
         locked.acknowledged_at = timezone.now()
         locked.acknowledged_by = actor
-        locked.acknowledgement_note = (note or "").strip()[:300]
+        locked.acknowledgement_note = text
         locked.save(
             update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note", "updated_at"]
         )
@@ -747,8 +801,7 @@ def critical_alert_acknowledge(
             action="critical_ack",
             side=OrderSide.ORDERING,
             from_status=full.status,
-            note=locked.acknowledgement_note
-            or message(gettext_noop("已确认危急值（{minutes} 分钟）"), minutes=minutes),
+            note=locked.acknowledgement_note,
             details={"minutes": minutes},
         )
     return locked

@@ -215,3 +215,24 @@ def ago(**kwargs: Any) -> datetime.timedelta:
 
 
 PRICE = Decimal("8.00")
+
+
+def sterilisation_item(dw: DiagWorld) -> DiagnosticItem:
+    """The hospital's sterilisation supply centre (serving the township) and one instrument-package item."""
+    centre = services.centre_create(
+        actor=dw.world.office,
+        consortium=dw.world.consortium,
+        kind="sterilisation",
+        name="县域消毒供应中心",
+        hub_institution=dw.world.hospital,
+        served_institutions=[dw.world.township],
+    )
+    return services.item_create(
+        actor=dw.world.office,
+        centre=centre,
+        code="XG001",
+        name="基础器械包灭菌",
+        price="35.00",
+        turnaround_hours=24,
+        specimen="器械包",
+    )

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yilian.core.api.testing import api_client, error_of
 from yilian.diagnostics import services
-from yilian.diagnostics.models import DiagnosticOrder
+from yilian.diagnostics.models import CriticalValueAlert, DiagnosticOrder
 from yilian.diagnostics.tests.factories import (
     PNG,
     corrupt_dicom_upload,
@@ -122,6 +122,12 @@ def test_lab_flow_over_http_with_versions(dw):
         format="json",
     )
     assert received.status_code == 200 and received.json()["status"] == "received"
+    again = tech.post(
+        "/api/v1/diagnostic-orders/receive",
+        {"centre": str(dw.lab.public_id), "barcode": created.barcode},
+        format="json",
+    )
+    assert again.status_code == 400 and "已于" in error_of(again)["fields"]["barcode"][0]
     doctor = api_client(dw.hospital_doctor)
     assert doctor.post(_url(created, "/claim"), {}, format="json").status_code == 200
     other = api_client(dw.second_doctor).post(_url(created, "/claim"), {}, format="json")
@@ -272,11 +278,16 @@ def test_alerts_and_statistics(dw):
     doctor = api_client(dw.township_doctor)
     alerts = _results(doctor.get("/api/v1/critical-alerts?open=true"))
     assert alerts[0]["description"] == "K 7.1" and alerts[0]["patient"]["name"] == "王五"
+    url = f"/api/v1/critical-alerts/{alerts[0]['public_id']}/acknowledge"
+    for body in ({}, {"note": "  "}):
+        empty = doctor.post(url, body, format="json")
+        assert empty.status_code == 400 and "note" in error_of(empty)["fields"]
+    assert CriticalValueAlert.objects.get(order=received).acknowledged_at is None
     ack = doctor.post(
         f"/api/v1/critical-alerts/{alerts[0]['public_id']}/acknowledge", {"note": "已处理"}, format="json"
     )
     assert ack.status_code == 200 and ack.json()["acknowledged_by"]["username"] == "township_doctor"
-    again = doctor.post(f"/api/v1/critical-alerts/{alerts[0]['public_id']}/acknowledge", {}, format="json")
+    again = doctor.post(url, {"note": "再次处理"}, format="json")
     assert again.status_code == 409
     assert api_client(dw.hospital_doctor).get("/api/v1/diagnostics/statistics").status_code == 403
     stats = api_client(dw.world.office).get("/api/v1/diagnostics/statistics")

@@ -174,7 +174,25 @@ def test_critical_value_acknowledge(dw):
     )
     assert acknowledged.acknowledged_by == dw.township_doctor
     with pytest.raises(Conflict):
-        services.critical_alert_acknowledge(actor=dw.township_doctor, alert=alert)
+        services.critical_alert_acknowledge(actor=dw.township_doctor, alert=alert, note="再次确认")
+
+
+@pytest.mark.parametrize("note", ["", "   "])
+def test_critical_value_acknowledgement_needs_a_record_of_what_was_done(dw, note):
+    received = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=received, action="claim")
+    services.order_act(
+        actor=dw.hospital_doctor, order=received, action="sign", conclusion="x", critical_value="K 7.0"
+    )
+    alert = CriticalValueAlert.objects.get(order=received)
+    events = OrderEvent.objects.filter(order=received).count()
+    with pytest.raises(Invalid) as caught:
+        services.critical_alert_acknowledge(actor=dw.township_doctor, alert=alert, note=note)
+    assert list(caught.value.as_text()) == ["note"]
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None and alert.acknowledged_by is None
+    assert OrderEvent.objects.filter(order=received).count() == events
+    assert not AuditEvent.objects.filter(action="diagnostics.critical_ack").exists()
 
 
 def test_unacknowledged_critical_value_escalates(dw):
@@ -227,7 +245,7 @@ def test_acknowledged_alert_does_not_escalate(dw):
         actor=dw.hospital_doctor, order=received, action="sign", conclusion="x", critical_value="K 7.0"
     )
     alert = CriticalValueAlert.objects.get(order=received)
-    services.critical_alert_acknowledge(actor=dw.township_doctor, alert=alert)
+    services.critical_alert_acknowledge(actor=dw.township_doctor, alert=alert, note="已通知患者返院")
     counts = services.critical_alerts_escalate(now=timezone.now() + datetime.timedelta(hours=2))
     assert counts == {"institution": 0, "office": 0}
 

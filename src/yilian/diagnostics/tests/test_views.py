@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from yilian.diagnostics import services
+from yilian.diagnostics.choices import OrderStatus
 from yilian.diagnostics.models import CriticalValueAlert, DiagnosticOrder, RecognitionDecision, SharedCentre
 from yilian.diagnostics.tests.factories import (
     PDF,
@@ -115,6 +116,14 @@ def test_reading_list_and_receive_pages(dw):
     done = desk.post(url, {"barcode": created.barcode})
     assert done.status_code == 200 and 'data-testid="received"' in done.content.decode()
     services.order_act(actor=dw.hospital_doctor, order=created, action="claim")
+    # Scanned again (the doctor has claimed it meanwhile): already received, when and by whom.
+    again = desk.post(url, {"barcode": created.barcode})
+    text = again.content.decode()
+    assert again.status_code == 400 and 'data-testid="error-barcode"' in text
+    assert f"标本 {created.barcode}（申请单 {created.number}）已于" in text
+    assert f"由 {dw.hospital_technician.full_name} 接收" in text and "可能已被他人处理" not in text
+    created.refresh_from_db()
+    assert created.status == OrderStatus.READING
     reading = client_for(dw.second_doctor).get(f"/diagnostics/reading/{dw.lab.public_id}/")
     assert reading.status_code == 200 and dw.hospital_doctor.full_name in reading.content.decode()
     assert client_for(dw.township_doctor).get(f"/diagnostics/reading/{dw.lab.public_id}/").status_code == 403
@@ -129,6 +138,7 @@ def test_actions_from_the_order_page(dw):
     page = doctor.get(base + "/").content.decode()
     assert 'data-testid="action-claim"' in page
     assert doctor.post(base + "/act/claim/", {"claim-expected_version": created.version}).status_code == 302
+    assert f"申请单 {created.number} 已由您领取诊断。" in doctor.get(base + "/").content.decode()
     other = client_for(dw.second_doctor).post(base + "/act/claim/", {})
     assert other.status_code == 409 and dw.hospital_doctor.full_name in other.content.decode()
     empty = doctor.post(base + "/act/sign/", {"sign-findings": "x"})
@@ -152,6 +162,13 @@ def test_actions_from_the_order_page(dw):
         client_for(dw.hospital_doctor).post(f"/diagnostics/alerts/{alert.public_id}/acknowledge/").status_code
         == 403
     )
+    empty = client_for(dw.township_doctor).post(
+        f"/diagnostics/alerts/{alert.public_id}/acknowledge/", {"note": " "}
+    )
+    assert empty.status_code == 400 and 'data-testid="error-note"' in empty.content.decode()
+    assert "请填写处置记录" in empty.content.decode()
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
     ack = client_for(dw.township_doctor).post(
         f"/diagnostics/alerts/{alert.public_id}/acknowledge/", {"note": "已处理"}
     )
@@ -172,6 +189,7 @@ def test_upload_and_viewer(dw):
         {"files": [dicom_upload(), SimpleUploadedFile("a.png", PNG), SimpleUploadedFile("r.pdf", PDF)]},
     )
     assert ok.status_code == 302
+    assert f"申请单 {created.number}：已上传 3 个检查文件。" in nurse.get(ok["Location"]).content.decode()
     files = {f.kind: f for f in created.files.all()}
     doctor = client_for(dw.hospital_doctor)
     image = doctor.get(f"/diagnostics/files/{files['image'].public_id}/").content.decode()
@@ -209,6 +227,9 @@ def test_order_form_with_recognition(dw):
     assert 'data-testid="recognised-result"' in body and prior.number in body
     used = doctor.post("/diagnostics/new/", {**data, "use_recognised": "1"})
     assert used.status_code == 302 and RecognitionDecision.objects.filter(outcome="used").count() == 1
+    # The page opens the prior order whose result is used, naming it.
+    assert used["Location"] == f"/diagnostics/orders/{prior.public_id}/"
+    assert f"申请单 {prior.number}" in doctor.get(used["Location"]).content.decode()
     repeated = doctor.post("/diagnostics/new/", {**data, "repeat_reason": "病情变化"})
     assert repeated.status_code == 302
     assert DiagnosticOrder.objects.filter(repeat_reason="病情变化").count() == 1
@@ -240,6 +261,7 @@ def test_management_page_creates_and_toggles(dw):
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert "诊断中心“县域心电中心”已创建。" in office.get("/diagnostics/manage/").content.decode()
     centre = SharedCentre.objects.get(name="县域心电中心")
     assert list(centre.served_institutions.all()) == [dw.world.township]
     item = office.post(
@@ -254,6 +276,7 @@ def test_management_page_creates_and_toggles(dw):
         },
     )
     assert item.status_code == 302
+    assert "项目 ECG 心电图 已添加到“县域心电中心”。" in office.get("/diagnostics/manage/").content.decode()
     duplicate = office.post(
         "/diagnostics/manage/",
         {
@@ -269,6 +292,7 @@ def test_management_page_creates_and_toggles(dw):
     assert office.post(f"/diagnostics/manage/centre/{centre.public_id}/toggle/").status_code == 302
     centre.refresh_from_db()
     assert not centre.is_active
+    assert "诊断中心“县域心电中心”已停用。" in office.get("/diagnostics/manage/").content.decode()
     assert (
         client_for(dw.hospital_doctor)
         .post(f"/diagnostics/manage/centre/{centre.public_id}/toggle/")
@@ -336,6 +360,7 @@ def test_critical_value_form_and_person_filter(dw):
     assert empty.status_code == 400
     done = doctor.post(f"/diagnostics/orders/{received.public_id}/critical-value/", {"description": "K 7"})
     assert done.status_code == 302 and CriticalValueAlert.objects.filter(order=received).count() == 1
+    assert f"申请单 {received.number} 已报告危急值" in doctor.get(done["Location"]).content.decode()
     listed = (
         client_for(dw.township_doctor).get(f"/diagnostics/?person={dw.patient.public_id}").content.decode()
     )
@@ -422,3 +447,46 @@ def test_critical_value_form_is_a_labelled_textarea(dw):
     assert empty.status_code == 400
     assert 'data-testid="error-description"' in empty.content.decode()
     assert not CriticalValueAlert.objects.filter(order=received).exists()
+
+
+def test_order_page_sends_the_centre_to_the_barcode_desk_instead_of_a_receive_form(dw):
+    """The order page must not offer a receive form whose action view refuses it (404)."""
+    created = order(dw)
+    services.order_act(actor=dw.township_nurse, order=created, action="collect")
+    services.order_act(actor=dw.township_nurse, order=created, action="dispatch")
+    page = client_for(dw.hospital_technician).get(f"/diagnostics/orders/{created.public_id}/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"/diagnostics/orders/{created.public_id}/act/receive/" not in body
+    assert 'data-testid="receive-at-desk"' in body
+    assert f'href="/diagnostics/receive/{dw.lab.public_id}/"' in body
+    assert 'data-testid="action-reject"' in body
+
+
+def test_order_page_in_english_has_no_chinese_brackets_around_its_own_words(dw):
+    """The reading doctor's claim time and the history's institutions were set in full-width
+    brackets, and the claim was not translated."""
+    created = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=created, action="claim")
+    page = client_for(dw.hospital_doctor).get(
+        f"/diagnostics/orders/{created.public_id}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = page.content.decode()
+    assert page.status_code == 200
+    holder = text.split('data-testid="order-holder">', 1)[1].split("</dd>", 1)[0]
+    assert "claimed" in holder and "（" not in holder and "领取" not in holder
+    assert f"（{created.ordering_institution.name}）" not in text
+
+
+def test_specimen_reception_only_for_centres_that_receive_specimens(dw):
+    desk = client_for(dw.hospital_technician)
+    page = desk.get("/diagnostics/centres/").content.decode()
+    rows = page.split('data-testid="centre-row"')[1:]
+    by_name = {row.split("<td>")[1].split("</td>")[0]: row for row in rows}
+    assert 'data-testid="receive-link"' in by_name[dw.lab.name]
+    assert 'data-testid="receive-link"' in by_name[dw.pathology.name]
+    assert 'data-testid="receive-link"' not in by_name[dw.imaging.name]
+    reading = desk.get(f"/diagnostics/reading/{dw.imaging.public_id}/").content.decode()
+    assert 'data-testid="receive-link"' not in reading
+    assert desk.get(f"/diagnostics/receive/{dw.imaging.public_id}/").status_code == 404
+    assert desk.get(f"/diagnostics/receive/{dw.lab.public_id}/").status_code == 200

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +22,7 @@ from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.diagnostics import documents, forms, policies, selectors, services, workflow
-from yilian.diagnostics.choices import OrderStatus
+from yilian.diagnostics.choices import SPECIMEN_KINDS, OrderStatus
 from yilian.diagnostics.models import DiagnosticOrder
 from yilian.people import selectors as people_selectors
 
@@ -124,11 +124,10 @@ def order_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             if request.POST.get("use_recognised"):
-                services.recognition_use(
+                decision = services.recognition_use(
                     actor=actor, person=person, institution=data["institution"], item=data["item"]
                 )
-                messages.success(request, _("已采用既往互认结果，未重复开单。"))
-                return redirect("diagnostics:orders")
+                return _prior_result_page(request, decision.prior_order)
             order, _created = services.order_create(
                 actor=actor,
                 person=person,
@@ -167,6 +166,18 @@ def order_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _prior_result_page(request: HttpRequest, prior: DiagnosticOrder) -> HttpResponse:
+    """After using a recognised result: the prior order whose result now stands for this one, or the
+    patient's orders when the doctor may not open an order of another institution."""
+    messages.success(
+        request,
+        _("已采用既往互认结果（申请单 %(number)s），未重复开单。") % {"number": prior.number},
+    )
+    if selectors.order_visible_to(request.user).filter(pk=prior.pk).exists():
+        return redirect("diagnostics:detail", prior.public_id)
+    return redirect(f"{reverse('diagnostics:orders')}?person={prior.person.public_id}")
+
+
 ACTION_LABELS = {
     "collect": gettext_lazy("已采集并贴码"),
     "dispatch": gettext_lazy("送出标本"),
@@ -181,11 +192,28 @@ ACTION_LABELS = {
     "cancel": gettext_lazy("撤销申请"),
 }
 
+DONE_MESSAGES = {
+    "collect": gettext_lazy("申请单 %(number)s：标本已采集并贴码。"),
+    "dispatch": gettext_lazy("申请单 %(number)s：标本已送出。"),
+    "reject": gettext_lazy("申请单 %(number)s 已拒收。"),
+    "claim": gettext_lazy("申请单 %(number)s 已由您领取诊断。"),
+    "release": gettext_lazy("已放弃领取申请单 %(number)s，其他医师可以领取。"),
+    "save_preliminary": gettext_lazy("申请单 %(number)s 的初步报告已保存。"),
+    "sign": gettext_lazy("申请单 %(number)s 的报告已签名。"),
+    "second_sign": gettext_lazy("申请单 %(number)s 的报告已复核签发。"),
+    "amend": gettext_lazy("申请单 %(number)s 的报告已修订。"),
+    "cancel": gettext_lazy("申请单 %(number)s 已撤销。"),
+}
+"""What the page says after each action, naming the order."""
+
 
 def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) -> dict[str, Any]:
     actor = request.user
     sees = policies.sees_patient(actor, order)
-    actions = [a for a in selectors.available_actions(actor, order) if a != "upload"]
+    available = selectors.available_actions(actor, order)
+    # Upload has its own panel; a specimen is received by scanning its barcode at the centre's desk,
+    # so the order page links there instead of offering a form the action view refuses.
+    actions = [a for a in available if a not in ("upload", "receive")]
     current = selectors.current_report(order) if sees else None
     bound: dict[str, Any] = extra.pop("bound", {})
     critical_form = extra.pop("critical_form", None)
@@ -196,7 +224,7 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
             initial.update(
                 findings=current.findings, conclusion=current.conclusion, is_abnormal=current.is_abnormal
             )
-        form = bound.get(action) or forms.action_form(action, initial=initial)
+        form = bound.get(action) or forms.action_form(action, initial=initial, kind=order.centre.kind)
         action_forms.append(
             {
                 "name": action,
@@ -205,7 +233,7 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
                 "danger": action in DANGER,
             }
         )
-    may_upload = "upload" in selectors.available_actions(actor, order)
+    may_upload = "upload" in available
     may_raise_critical = order.status in CRITICAL_STATUSES and bool(
         policies.sides_of(actor, order).get("centre", frozenset()) & workflow.READING_ROLES
     )
@@ -215,6 +243,7 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
         "patient_label": selectors.patient_label(actor, order),
         "action_forms": action_forms,
         "may_upload": may_upload,
+        "may_receive": "receive" in available,
         "may_raise_critical": may_raise_critical,
         "upload_form": forms.UploadForm(initial={"expected_version": order.version}),
         "critical_form": critical_form if critical_form is not None else forms.CriticalValueForm(),
@@ -249,7 +278,7 @@ def order_action(request: HttpRequest, public_id: Any, action: str) -> HttpRespo
     if transition is None or action in ("upload", "receive"):
         raise Http404
     require(bool(policies.sides_of(actor, order).get(transition.side, frozenset()) & transition.roles))
-    form = forms.action_form(action, request.POST)
+    form = forms.action_form(action, request.POST, kind=order.centre.kind)
     if form.is_valid():
         try:
             services.order_act(
@@ -270,7 +299,7 @@ def order_action(request: HttpRequest, public_id: Any, action: str) -> HttpRespo
                 status=409,
             )
         else:
-            messages.success(request, _("已完成操作：%(action)s。") % {"action": ACTION_LABELS[action]})
+            messages.success(request, DONE_MESSAGES[action] % {"number": order.number})
             return redirect("diagnostics:detail", order.public_id)
     return render(
         request,
@@ -295,7 +324,9 @@ def critical_value(request: HttpRequest, public_id: Any) -> HttpResponse:
         except Invalid as error:
             add_domain_errors(form, error)
         else:
-            messages.success(request, _("已报告危急值，已通知开单医生。"))
+            messages.success(
+                request, _("申请单 %(number)s 已报告危急值，已通知开单医生。") % {"number": order.number}
+            )
             return redirect("diagnostics:detail", order.public_id)
     context = _detail_context(request, order, critical_form=form)
     return render(request, "diagnostics/order_detail.html", context, status=400)
@@ -310,7 +341,7 @@ def order_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = forms.UploadForm(request.POST)
     version = form.cleaned_data.get("expected_version") if form.is_valid() else None
     try:
-        services.study_upload(
+        uploaded = services.study_upload(
             actor=actor, order=order, files=request.FILES.getlist("files"), expected_version=version
         )
     except Invalid as error:
@@ -318,7 +349,15 @@ def order_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
             request, order, upload_errors=[m for ms in error.as_text().values() for m in ms]
         )
         return render(request, "diagnostics/order_detail.html", context, status=400)
-    messages.success(request, _("检查文件已上传。"))
+    messages.success(
+        request,
+        ngettext(
+            "申请单 %(number)s：已上传 %(count)s 个检查文件。",
+            "申请单 %(number)s：已上传 %(count)s 个检查文件。",
+            len(uploaded),
+        )
+        % {"number": order.number, "count": len(uploaded)},
+    )
     return redirect("diagnostics:detail", order.public_id)
 
 
@@ -390,7 +429,10 @@ def centre_desk(request: HttpRequest) -> HttpResponse:
     """The centres the actor works at, with their pending counts: links to reading lists and receipt."""
     actor = request.user
     require(bool(policies.patient_institutions(actor)))
-    return render(request, "diagnostics/centres.html", {"centres": list(selectors.working_centres(actor))})
+    centres = list(selectors.working_centres(actor))
+    for centre in centres:
+        centre.receives_specimens = centre.kind in SPECIMEN_KINDS  # type: ignore[attr-defined]
+    return render(request, "diagnostics/centres.html", {"centres": centres})
 
 
 @diagnostics_view
@@ -407,6 +449,7 @@ def reading_list(request: HttpRequest, public_id: Any) -> HttpResponse:
         "diagnostics/reading_list.html",
         {
             "centre": centre,
+            "receives_specimens": centre.kind in SPECIMEN_KINDS,
             "page_obj": page,
             "status": status,
             "statuses": [
@@ -425,10 +468,13 @@ def reading_list(request: HttpRequest, public_id: Any) -> HttpResponse:
 @diagnostics_view
 @require_http_methods(["GET", "POST"])
 def receive(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """Receive specimens by scanning their barcodes; an unknown barcode is shown and nothing changes."""
+    """Receive specimens by scanning their barcodes; an unknown barcode is shown and nothing changes.
+    Imaging and ECG centres receive uploaded studies, not specimens: they have no such page."""
     actor = request.user
     centre = selectors.centre_get_for(actor, public_id)
     require(policies.works_at_centre(actor, centre))
+    if centre.kind not in SPECIMEN_KINDS:
+        raise Http404
     form = forms.ReceiveForm(request.POST or None)
     received = None
     if request.method == "POST" and form.is_valid():
@@ -454,33 +500,70 @@ def receive(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
-@diagnostics_view
-@require_GET
-def alert_list(request: HttpRequest) -> HttpResponse:
-    """Critical values of visible orders, unacknowledged first, with the acknowledge form for the orderers."""
+def _may_acknowledge(actor: Any, alert: Any) -> bool:
+    return alert.acknowledged_at is None and bool(
+        policies.sides_of(actor, alert.order).get("ordering", frozenset()) & workflow.ORDERING_ROLES
+    )
+
+
+def _alert_page(
+    request: HttpRequest, *, failed: Any = None, form: forms.AcknowledgeForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The alert list; ``failed`` is the alert whose acknowledgement was refused, shown with ``form``'s errors."""
     actor = request.user
-    require(bool(policies.patient_institutions(actor)))
     page = paginate(request, selectors.critical_alert_list(actor))
     page.object_list = list(page.object_list)
     for alert in page.object_list:
         alert.patient_label = selectors.patient_label(actor, alert.order)
-        alert.may_acknowledge = alert.acknowledged_at is None and bool(
-            policies.sides_of(actor, alert.order).get("ordering", frozenset()) & workflow.ORDERING_ROLES
-        )
-    return render(request, "diagnostics/alerts.html", {"page_obj": page, "form": forms.AcknowledgeForm()})
+        alert.may_acknowledge = _may_acknowledge(actor, alert)
+        alert.ack_errors = form.errors.get("note", []) if form is not None and alert.pk == failed else []
+        alert.ack_note = form.data.get("note", "") if form is not None and alert.pk == failed else ""
+    return render(
+        request,
+        "diagnostics/alerts.html",
+        {"page_obj": page, "form": forms.AcknowledgeForm()},
+        status=status,
+    )
+
+
+@diagnostics_view
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """Critical values of visible orders, unacknowledged first, with the acknowledge form for the orderers."""
+    require(bool(policies.patient_institutions(request.user)))
+    return _alert_page(request)
 
 
 @require_POST
 @diagnostics_view
 def alert_acknowledge(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """Acknowledge a critical value (a doctor of the ordering institution)."""
+    """Acknowledge a critical value with the record of what was done (a doctor of the ordering institution);
+    an empty record is shown on the alert's row and nothing is saved."""
     actor = request.user
     alert = selectors.critical_alert_get_for(actor, public_id)
     form = forms.AcknowledgeForm(request.POST)
-    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
-    services.critical_alert_acknowledge(actor=actor, alert=alert, note=note)
-    messages.success(request, _("已确认危急值。"))
-    return redirect("diagnostics:alerts")
+    if form.is_valid():
+        try:
+            services.critical_alert_acknowledge(actor=actor, alert=alert, note=form.cleaned_data["note"])
+        except Invalid as error:
+            add_domain_errors(form, error)
+        except Conflict as error:
+            # Back to the list (the decorator would redirect to this POST-only address).
+            messages.error(request, str(error.message))
+            return redirect("diagnostics:alerts")
+        else:
+            messages.success(
+                request,
+                _("申请单 %(number)s 的危急值已确认，处置记录已保存。") % {"number": alert.order.number},
+            )
+            return redirect("diagnostics:alerts")
+    elif alert.acknowledged_at is not None:
+        messages.error(request, _("该危急值已被确认。"))
+        return redirect("diagnostics:alerts")
+    else:
+        # The rules first: whoever may not acknowledge learns that, not that the record is missing.
+        require(_may_acknowledge(actor, alert))
+    return _alert_page(request, failed=alert.pk, form=form, status=400)
 
 
 urlpatterns: list[URLPattern] = [

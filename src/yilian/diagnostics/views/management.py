@@ -76,22 +76,32 @@ def manage(request: HttpRequest) -> HttpResponse:
             try:
                 if which == "centre":
                     consortium = built["consortia"][data.pop("consortium")]
-                    services.centre_create(
+                    centre = services.centre_create(
                         actor=actor,
                         consortium=consortium,
                         served_institutions=list(data.pop("served_institutions")),
                         **data,
                     )
+                    done = _("诊断中心“%(name)s”已创建。") % {"name": centre.name}
                 elif which == "item":
                     centre = selectors.centre_get_for(actor, data.pop("centre"))
-                    services.item_create(actor=actor, centre=centre, **data)
+                    item = services.item_create(actor=actor, centre=centre, **data)
+                    done = _("项目 %(code)s %(name)s 已添加到“%(centre)s”。") % {
+                        "code": item.code,
+                        "name": item.name,
+                        "centre": centre.name,
+                    }
                 else:
                     consortium = built["consortia"][data.pop("consortium")]
-                    services.rule_create(actor=actor, consortium=consortium, **data)
+                    rule = services.rule_create(actor=actor, consortium=consortium, **data)
+                    done = _("互认项目 %(code)s %(name)s 已添加。") % {
+                        "code": rule.item_code,
+                        "name": rule.name,
+                    }
             except Invalid as error:
                 add_domain_errors(form, error)
             else:
-                messages.success(request, _("已保存。"))
+                messages.success(request, done)
                 return redirect("diagnostics:manage")
         return render(request, "diagnostics/manage.html", _context(actor, built), status=400)
     return render(request, "diagnostics/manage.html", _context(actor, built))
@@ -104,16 +114,28 @@ def toggle(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
     actor = request.user
     if kind == "centre":
         centre = selectors.centre_get_for(actor, public_id)
-        services.centre_update(actor=actor, centre=centre, is_active=not centre.is_active)
+        centre = services.centre_update(actor=actor, centre=centre, is_active=not centre.is_active)
+        values = {"name": centre.name}
+        done = _("诊断中心“%(name)s”已启用。") if centre.is_active else _("诊断中心“%(name)s”已停用。")
     elif kind == "item":
         item = selectors.item_get_for(actor, public_id)
-        services.item_update(actor=actor, item=item, is_active=not item.is_active)
+        item = services.item_update(actor=actor, item=item, is_active=not item.is_active)
+        values = {"code": item.code, "name": item.name}
+        done = (
+            _("项目 %(code)s %(name)s 已启用。") if item.is_active else _("项目 %(code)s %(name)s 已停用。")
+        )
     elif kind == "rule":
         rule = selectors.rule_get_for(actor, public_id)
-        services.rule_update(actor=actor, rule=rule, is_active=not rule.is_active)
+        rule = services.rule_update(actor=actor, rule=rule, is_active=not rule.is_active)
+        values = {"code": rule.item_code, "name": rule.name}
+        done = (
+            _("互认项目 %(code)s %(name)s 已启用。")
+            if rule.is_active
+            else _("互认项目 %(code)s %(name)s 已停用。")
+        )
     else:
         raise NotFound(kind)
-    messages.success(request, _("已更新。"))
+    messages.success(request, done % values)
     return redirect("diagnostics:manage")
 
 

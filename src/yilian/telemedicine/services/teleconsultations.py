@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
-from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import message
 from yilian.institutions.choices import DepartmentSpecialty
@@ -350,7 +350,7 @@ def teleconsultation_act(
                 values[name] = value.strip()
         missing = workflow.missing_fields(transition, values)
         if missing:
-            raise Invalid({name: [_("此项为必填项。")] for name in missing})
+            raise Invalid({name: [required_message()] for name in missing})
         from_status = locked.status
         details = handler(actor, locked, transition.target, fields) or {}
         step(

@@ -443,3 +443,20 @@ def test_statistics_page_for_oversight(tw, world):
         page = _client(user).get("/telemedicine/statistics/")
         assert page.status_code == 200 and "100.0%" in page.content.decode()
     assert _client(tw.township_doctor).get("/telemedicine/statistics/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh-hans", "会诊单 {number}：已谢绝邀请。"), ("en", "Teleconsultation {number}: invitation declined.")],
+)
+def test_an_action_says_what_happened_to_which_teleconsultation(tw, language, expected):
+    tc = requested(tw)
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(tw.coordinator)
+    response = client.post(
+        f"/telemedicine/{tc.public_id}/act/decline/",
+        {"decline-expected_version": 1, "decline-reason": "本周无专家"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [expected.format(number=tc.number)]

@@ -44,7 +44,6 @@ from yilian.telemedicine.choices import (
 )
 from yilian.telemedicine.models import Teleconsultation
 
-PERSON_CHOICES_LIMIT = 200
 FREE_TIMES_LIMIT = 50
 
 BOXES = (
@@ -64,6 +63,17 @@ ACTION_LABELS = {
     "cancel": gettext_lazy("取消会诊"),
 }
 """Button labels of the workflow actions."""
+
+DONE_MESSAGES = {
+    "accept": gettext_lazy("会诊单 %(number)s：已接受邀请并指定专家。"),
+    "decline": gettext_lazy("会诊单 %(number)s：已谢绝邀请。"),
+    "assign": gettext_lazy("会诊单 %(number)s：已更换会诊专家。"),
+    "schedule": gettext_lazy("会诊单 %(number)s：会诊时间已安排。"),
+    "sign_opinion": gettext_lazy("会诊单 %(number)s：会诊意见已签署。"),
+    "conclude": gettext_lazy("会诊单 %(number)s：诊疗决定已记录。"),
+    "cancel": gettext_lazy("会诊单 %(number)s 已取消。"),
+}
+"""What the page says after each action, naming the teleconsultation."""
 
 DANGER_ACTIONS = frozenset({"decline", "cancel"})
 
@@ -190,12 +200,7 @@ def _new_form(request: HttpRequest, data: Any, initial: dict[str, Any]) -> forms
         for department in institution_selectors.department_list(actor, institution).filter(is_clinical=True):
             department.institution = institution
             departments.append(department)
-    persons = list(people_selectors.person_list(actor)[:PERSON_CHOICES_LIMIT])
     values = data if data is not None else initial
-    chosen = _value(values, "person")
-    if chosen and all(str(p.public_id) != chosen for p in persons):
-        with contextlib.suppress(NotFound):
-            persons.insert(0, people_selectors.person_get_for(actor, chosen))
     invited = list(
         institution_selectors.institution_list(actor, status="active").exclude(
             pk__in=[i.pk for i in institutions]
@@ -206,7 +211,7 @@ def _new_form(request: HttpRequest, data: Any, initial: dict[str, Any]) -> forms
         initial=initial,
         institutions=institutions,
         departments=departments,
-        persons=persons,
+        persons=people_selectors.person_visible_to(actor),
         invited=invited,
         slots=_free_times(actor, values),
         free_times_url=reverse("telemedicine:free-times"),
@@ -438,7 +443,7 @@ def teleconsultation_action(request: HttpRequest, public_id: Any, action: str) -
             context = _detail_context(request, current, action_error=str(error.message))
             return render(request, "telemedicine/teleconsultation_detail.html", context, status=409)
         else:
-            messages.success(request, _("已完成操作：%(action)s。") % {"action": ACTION_LABELS[action]})
+            messages.success(request, DONE_MESSAGES[action] % {"number": tc.number})
             return redirect("telemedicine:detail", public_id=tc.public_id)
     context = _detail_context(request, tc, bound={f"action:{action}": form})
     return render(request, "telemedicine/teleconsultation_detail.html", context, status=400)
