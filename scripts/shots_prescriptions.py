@@ -50,10 +50,12 @@ def long_form(page: Any, base: str) -> str:
 
 def fill_too_many_days(page: Any) -> None:
     """Pick the first patient and drug, ask for 120 days and submit: the limit comes back inline."""
-    options = page.locator("[name=person] option")
-    if options.count() > 1:
-        page.select_option("[name=person]", index=1)
-        page.wait_for_load_state("networkidle")
+    # The resident picker lists no one until searched: a common surname brings the doctor's residents.
+    page.fill("[data-testid=patient-search]", "张")
+    page.wait_for_function("document.querySelectorAll('select[name=person] option').length > 1")
+    page.select_option("[name=person]", index=1)
+    page.wait_for_url("**person=**")  # choosing the patient reloads the form with their drugs
+    page.wait_for_load_state("networkidle")
     drug = page.locator("#drug-options option").first
     if drug.count():
         page.fill("[name=items-0-drug]", drug.get_attribute("value") or "")

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -699,6 +699,35 @@ def _stable_case(person: Person, on: datetime.date) -> Any:
     return stable_case_for(person, on=on)
 
 
+def _active_long_items(
+    person: Person, cleaned: list[dict[str, Any]], prescribed_on: datetime.date
+) -> QuerySet[PrescriptionItem]:
+    # The rule is per generic name (通用名), not per catalogue product: 依那普利片 5mg and 10mg are the
+    # same drug for the patient, and two long prescriptions of it would double the dose.
+    return (
+        PrescriptionItem.objects.filter(
+            person=person,
+            kind=PrescriptionKind.LONG,
+            is_current=True,
+            drug__name__in={item["drug"].name for item in cleaned},
+            ends_on__gte=prescribed_on,
+        )
+        .select_related("drug", "prescription")
+        .order_by("ends_on", "id")
+    )
+
+
+def _overlap_message(row: PrescriptionItem) -> str:
+    return _(
+        "患者已有同一药品“%(drug)s”的有效长处方 %(number)s（%(start)s 至 %(end)s），同一药品不得与有效长处方重叠。"
+    ) % {
+        "drug": row.drug,
+        "number": row.prescription.number,
+        "start": row.starts_on.isoformat(),
+        "end": row.ends_on.isoformat(),
+    }
+
+
 def prescription_create(
     *,
     actor: Any,
@@ -717,8 +746,9 @@ def prescription_create(
 
     Regular: days within the formulary's regular limit; valid three days. Long (长处方): the person has a
     stable chronic case, every drug is a chronic-disease drug on the consortium's reference list and
-    stocked here, days within the long limit, and no active long prescription of the same drug overlaps
-    (Conflict). Extended (延伸处方): a member (not the lead) continues ``source``, an active prescription of
+    stocked here, days within the long limit, and no active long prescription of the same generic name
+    (通用名, any strength) overlaps (Invalid on the item's drug, naming that prescription; Conflict when a
+    concurrent write got there first). Extended (延伸处方): a member (not the lead) continues ``source``, an active prescription of
     the consortium's lead hospital for the same person written within the formulary's months, for drugs
     on it that this institution does not stock; a delivery from the lead's pharmacy is requested. Audited
     as ``prescription.create``. Raises NotAllowed, Invalid, Conflict.
@@ -777,6 +807,12 @@ def prescription_create(
                 errors[key] = [_("本机构未配备“%(drug)s”，可改开延伸处方。") % {"drug": drug}]
         if not errors and _stable_case(person, prescribed_on) is None:
             errors["person"] = [_("患者没有病情稳定的慢病管理档案（近 3 个月随访控制满意），不能开长处方。")]
+        if not errors:
+            active = {row.drug.name: row for row in _active_long_items(person, cleaned, prescribed_on)}
+            for index, item in enumerate(cleaned):
+                row = active.get(item["drug"].name)
+                if row is not None:
+                    errors[f"items.{index}.drug"] = [_overlap_message(row)]
     if kind == PrescriptionKind.EXTENDED:
         if source is None:
             errors["source"] = [_("延伸处方须选择牵头医院的原处方。")]
@@ -821,26 +857,10 @@ def prescription_create(
         if kind == PrescriptionKind.LONG:
             # Serialise long prescriptions of one person so the overlap check below sees the winner's rows.
             Person.objects.select_for_update().filter(pk=person.pk).first()
-            overlapping = (
-                PrescriptionItem.objects.filter(
-                    person=person,
-                    kind=PrescriptionKind.LONG,
-                    is_current=True,
-                    drug_id__in=drug_ids,
-                    ends_on__gte=prescribed_on,
-                )
-                .select_related("drug", "prescription")
-                .first()
-            )
+            # Checked again under the lock: a concurrent writer may have committed since the check above.
+            overlapping = _active_long_items(person, cleaned, prescribed_on).first()
             if overlapping is not None:
-                raise Conflict(
-                    _("患者已有“%(drug)s”的有效长处方（%(number)s，至 %(end)s），不能重复开具。")
-                    % {
-                        "drug": overlapping.drug,
-                        "number": overlapping.prescription.number,
-                        "end": overlapping.ends_on.isoformat(),
-                    }
-                )
+                raise Conflict(_overlap_message(overlapping))
         prescription = Prescription(
             kind=kind,
             consortium=consortium,

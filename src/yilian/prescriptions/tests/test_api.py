@@ -47,7 +47,8 @@ def test_create_read_void(rw):
     assert data["kind"] == "long" and data["items"][0]["quantity"] == 3
     assert data["patient"]["name"] == "王老汉"
     again = client.post("/api/v1/prescriptions", _body(rw), format="json")
-    assert again.status_code == 409
+    assert again.status_code == 400
+    assert data["number"] in again.json()["error"]["fields"]["items.0.drug"][0]
     url = f"/api/v1/prescriptions/{data['public_id']}"
     office = api_client(rw.world.office).get(url).json()
     assert office["patient"]["name"] == "王**" and office["patient"]["visible"] is False

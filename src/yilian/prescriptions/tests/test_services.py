@@ -169,12 +169,32 @@ def test_long_needs_a_stable_chronic_case(world):
 
 def test_no_overlapping_long_prescription_of_the_same_drug(rw):
     first = prescribe(rw)
-    with pytest.raises(Conflict) as excinfo:
-        prescribe(rw, items=[item(rw.amlodipine, days=28), item(rw.metformin, days=28)])
-    assert first.number in str(excinfo.value.message)
+    with pytest.raises(Invalid) as excinfo:
+        prescribe(rw, items=[item(rw.metformin, days=28), item(rw.amlodipine, days=28)])
+    errors = _errors(excinfo)
+    assert list(errors) == ["items.1.drug"]
+    assert first.number in errors["items.1.drug"][0]
     assert prescribe(rw, items=[item(rw.metformin, days=28)]).kind == "long"
     services.prescription_void(actor=rw.gp, prescription=first, reason="剂量调整")
     assert prescribe(rw).kind == "long"
+
+
+def test_no_overlapping_long_prescription_of_the_same_generic_drug_in_another_strength(rw):
+    enalapril_5 = make_drug("马来酸依那普利片", atc="C09AA", strength="5mg")
+    enalapril_10 = make_drug("马来酸依那普利片", atc="C09AA", strength="10mg")
+    stock(rw.world.hospital, enalapril_5, enalapril_10)
+    stock(rw.world.township, enalapril_5, enalapril_10)
+    first = prescribe(rw, items=[item(enalapril_5, days=84)])
+    with pytest.raises(Invalid) as excinfo:
+        prescribe(rw, items=[item(enalapril_10, days=84)])
+    message = _errors(excinfo)["items.0.drug"][0]
+    assert first.number in message
+    assert first.prescribed_on.isoformat() in message and first.valid_until.isoformat() in message
+    assert Prescription.objects.count() == 1
+    # another generic drug is fine, and so is the same one once the first is voided
+    assert prescribe(rw, items=[item(rw.amlodipine, days=84)]).kind == "long"
+    services.prescription_void(actor=rw.gp, prescription=first, reason="剂量调整")
+    assert prescribe(rw, items=[item(enalapril_10, days=84)]).kind == "long"
 
 
 # --- extended -----------------------------------------------------------------------------------

@@ -174,6 +174,7 @@ def test_delivery_buttons(rw):
     assert 'data-testid="delivery-dispatch"' not in client_for(rw.gp).get(url).content.decode()
     assert client_for(rw.gp).post(f"{url}dispatch/").status_code == 403
     assert pharmacy.post(f"{url}dispatch/", {"note": "已装箱"}).status_code == 302
+    assert f"配送单 {delivery.number}：药品已发出。" in pharmacy.get(url).content.decode()
     response = pharmacy.post(f"{url}dispatch/", follow=True)
     assert "状态已变化" in response.content.decode()
     client_for(rw.nurse).post(f"{url}receive/")
@@ -310,3 +311,40 @@ def test_list_queries_do_not_grow(rw, who, url):
             requested_at=requested_at,
         )
     assert _count(client, url) == few
+
+
+def test_drug_count_reads_in_the_plural_in_english(rw):
+    """“2 drug available.” was the English plural of the form's drug count."""
+    page = client_for(rw.gp).get("/prescriptions/new/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200 and "drugs available." in text and " drug available." not in text
+
+
+def test_pages_in_english_use_plain_brackets(rw):
+    """The diagnosis "name（code）", the void reason's time, the extensions and the delivery's prescription
+    were set in full-width brackets outside any msgid, so English pages kept them."""
+    extended = extend(rw)
+    source = extended.source
+    specialist = client_for(rw.specialist)
+    page = specialist.get(f"/prescriptions/{source.public_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{source.diagnosis_name} ({source.diagnosis_code})" in page
+    assert f"{source.diagnosis_name}（" not in page
+    assert f"{extended.number}</a> ({rw.world.township.name}, {extended.prescribed_on:%Y-%m-%d})" in page
+    chinese = specialist.get(f"/prescriptions/{source.public_id}/").content.decode()
+    assert f"{source.diagnosis_name}（{source.diagnosis_code}）" in chinese
+    assert f"（{rw.world.township.name}，{extended.prescribed_on:%Y-%m-%d}）" in chinese
+    delivery = client_for(rw.pharmacist).get(
+        f"/prescriptions/deliveries/{extended.delivery.public_id}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert f"{extended.number}</a> ({extended.prescriber_name}, " in delivery.content.decode()
+    long = prescribe(rw)
+    client = client_for(rw.gp)
+    client.post(f"/prescriptions/{long.public_id}/void/", {"reason": "剂量调整", "version": long.version})
+    voided = client.get(f"/prescriptions/{long.public_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "剂量调整 (" in voided and "剂量调整（" not in voided
+    stock = client_for(rw.world.township_admin).get(
+        f"/prescriptions/stock/{rw.world.township.public_id}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    headings = [line for line in stock.content.decode().splitlines() if "<h2>" in line]
+    assert any("drugs missing (1" in line for line in headings), headings
+    assert not any("（" in line or "种" in line for line in headings), headings

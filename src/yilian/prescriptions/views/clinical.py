@@ -45,6 +45,13 @@ STEP_LABELS = {
     "hand_over": gettext_lazy("交付患者"),
     "cancel": gettext_lazy("取消配送"),
 }
+DONE_MESSAGES = {
+    "dispatch": gettext_lazy("配送单 %(number)s：药品已发出。"),
+    "receive": gettext_lazy("配送单 %(number)s 已签收。"),
+    "hand_over": gettext_lazy("配送单 %(number)s：药品已交付患者。"),
+    "cancel": gettext_lazy("配送单 %(number)s 已取消。"),
+}
+"""What the delivery page says after each step, naming the delivery."""
 
 
 def prescriptions_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -441,7 +448,7 @@ def delivery_step(request: HttpRequest, public_id: str, action: str) -> HttpResp
     except Invalid as error:
         messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
     else:
-        messages.success(request, _("已%(action)s。") % {"action": STEP_LABELS[action]})
+        messages.success(request, DONE_MESSAGES[action] % {"number": delivery.number})
     return redirect("prescriptions:delivery", delivery.public_id)
 
 

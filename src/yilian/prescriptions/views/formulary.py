@@ -111,16 +111,16 @@ def formulary(request: HttpRequest) -> HttpResponse:
 @prescriptions_view
 @require_GET
 def formulary_export(request: HttpRequest) -> HttpResponse:
-    """The gap report as Excel (summary + the missing drugs of each member)."""
+    """The gap report as Excel (summary + the drugs lacking, one column per member)."""
     actor = request.user
     require(policies.can_use_formulary(actor))
     consortium, _consortia = _consortium(actor, request)
     settings_row, gaps = selectors.gap_report(actor, consortium)
-    missing = {}
+    drugs: list[Drug] = []
+    missing: dict[int, set[int]] = {}
     if settings_row is not None:
-        for gap in gaps:
-            missing[gap.institution.pk] = list(selectors.missing_drugs(settings_row, gap.institution))
-    content = documents.gap_workbook(consortium, gaps, missing, selectors.category_label)
+        drugs, missing = selectors.missing_by_member(settings_row, [gap.institution.pk for gap in gaps])
+    content = documents.gap_workbook(consortium, gaps, drugs, missing, selectors.category_label)
     return _xlsx(content, f"formulary-gap-{timezone.localdate():%Y%m%d}.xlsx")
 
 
