@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from yilian.accounts.models import ApiToken, Membership, User, api_key_hash
@@ -228,3 +228,37 @@ def users_holding_in_consortium(consortium_id: int, roles: Any) -> QuerySet[User
     """
     memberships = Membership.objects.filter(consortium_id=consortium_id, role__in=list(roles), is_active=True)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
+STAFF_INSTITUTIONS_ATTRIBUTE = "staff_institution_memberships"
+"""Where ``with_staff_institutions`` puts each user's active institution memberships."""
+
+
+def with_staff_institutions(users: QuerySet[User]) -> QuerySet[User]:
+    """The users with their active institution memberships (and institutions) prefetched, in one more
+    query, for labels such as "name · title · institution" (see ``staff_institution_names``)."""
+    memberships = (
+        Membership.objects.filter(is_active=True, institution__isnull=False)
+        .select_related("institution")
+        .order_by("institution__name", "pk")
+    )
+    return users.prefetch_related(
+        Prefetch("memberships", queryset=memberships, to_attr=STAFF_INSTITUTIONS_ATTRIBUTE)
+    )
+
+
+def staff_institution_names(user: User) -> list[str]:
+    """Names of the institutions where the user holds an active role, each once, by name; uses the
+    prefetch of ``with_staff_institutions`` when present."""
+    rows = getattr(user, STAFF_INSTITUTIONS_ATTRIBUTE, None)
+    if rows is None:
+        rows = list(
+            Membership.objects.filter(user=user, is_active=True, institution__isnull=False)
+            .select_related("institution")
+            .order_by("institution__name", "pk")
+        )
+    names: list[str] = []
+    for membership in rows:
+        if membership.institution.name not in names:
+            names.append(membership.institution.name)
+    return names

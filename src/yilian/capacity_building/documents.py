@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -70,7 +71,7 @@ def statistics_workbook(report: StatisticsReport) -> bytes:
     _sheet(
         workbook,
         _("按培训形式"),
-        [_("培训形式"), _("期数"), _("人次"), _("学时")],
+        [_("培训形式"), pgettext("number of courses held", "期数"), _("人次"), _("学时")],
         [
             [str(row["label"]), row["sessions"], row["person_times"], float(row["hours"])]
             for row in report.by_kind
@@ -100,6 +101,6 @@ def sign_in_workbook(course: Any, attendances: list[Any]) -> bytes:
         first=True,
     )
     sheet.insert_rows(1)
-    sheet["A1"] = f"{course.title}（{course.starts_on:%Y-%m-%d}）"
+    sheet["A1"] = _("%(name)s（%(title)s）") % {"name": course.title, "title": f"{course.starts_on:%Y-%m-%d}"}
     sheet["A1"].font = HEADER_FONT
     return _save(workbook)

@@ -12,7 +12,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
+from yilian.accounts import selectors as account_selectors
 from yilian.capacity_building.choices import (
     AssessmentResult,
     CourseKind,
@@ -35,19 +37,37 @@ def _blank(choices: Any, label: Any = "") -> list[tuple[str, Any]]:
 
 
 def person_label(user: Any) -> str:
-    """A person as offered: name (login name)."""
-    return f"{user.full_name or user.username}（{user.username}）"
+    """A person as offered: name · title · institution(s). The login name is internal: it stands in
+    only for a missing full name."""
+    parts = [user.full_name or user.username]
+    if user.professional_title:
+        parts.append(str(user.get_professional_title_display()))
+    institutions = account_selectors.staff_institution_names(user)
+    if institutions:
+        parts.append(pgettext("punctuation", "、").join(institutions))
+    return " · ".join(parts)
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    """A staff account by public id, shown by name."""
+class _StaffQueryset:
+    """Prefetches the staff's institutions with the queryset, so labelling costs one query in all."""
+
+    def _set_staff_queryset(self, queryset: Any) -> None:
+        if queryset is not None:
+            queryset = account_selectors.with_staff_institutions(queryset)
+        forms.ModelChoiceField._set_queryset(self, queryset)  # type: ignore[arg-type]
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_staff_queryset)
+
+
+class PersonChoiceField(_StaffQueryset, forms.ModelChoiceField):
+    """A staff account by public id, shown by name, title and institution."""
 
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    """Several staff accounts by public id, shown by name."""
+class PeopleChoiceField(_StaffQueryset, forms.ModelMultipleChoiceField):
+    """Several staff accounts by public id, shown by name, title and institution."""
 
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)

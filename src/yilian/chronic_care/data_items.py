@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.chronic_care.choices import Control
 from yilian.chronic_care.models import ChronicCase, FollowUp
@@ -28,7 +29,7 @@ MANAGED = DataSource(
     visible_to=case_visible_to,
     columns=(
         Column(_("病种"), "registry__name"),
-        Column(_("管理机构"), "institution__name"),
+        Column(pgettext_lazy("chronic-disease case's managing institution", "管理机构"), "institution__name"),
         Column(_("纳入管理日期"), "enrolled_on"),
         Column(_("结案日期"), "closed_on"),
         Column(_("患者"), "person__name", sensitive=True),

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.chronic_care.choices import (
     Adherence,
@@ -21,6 +22,7 @@ from yilian.chronic_care.choices import (
     SideEffects,
 )
 from yilian.core.ui.forms import IsoDateInput
+from yilian.family_doctors import selectors as family_doctor_selectors
 from yilian.people.forms import PersonChoiceField, chosen_person
 from yilian.referrals.choices import ReferralKind, ReferralPriority
 
@@ -38,7 +40,9 @@ class EnrolForm(forms.Form):
     registry = forms.ChoiceField(label=_("病种"))
     diagnosis_code = forms.CharField(label=_("确诊诊断编码（ICD-10）"), max_length=20)
     diagnosis_name = forms.CharField(label=_("诊断名称"), max_length=100, required=False)
-    institution = forms.ChoiceField(label=_("管理机构"))
+    institution = forms.ChoiceField(
+        label=pgettext_lazy("chronic-disease case's managing institution", "管理机构")
+    )
     care_team = forms.ChoiceField(label=_("家庭医生团队"), required=False)
     enrolled_on = forms.DateField(label=_("纳入管理日期"), widget=IsoDateInput())
 
@@ -62,7 +66,7 @@ class EnrolForm(forms.Form):
         self.fields["registry"].choices = [(r.code, r.name) for r in registries]
         self.fields["institution"].choices = _choices(institutions, lambda i: i.name)
         self.fields["care_team"].choices = BLANK + [
-            (str(t.public_id), f"{t.name}（{t.institution.name}）") for t in teams
+            (str(t.public_id), family_doctor_selectors.team_label(t)) for t in teams
         ]
         self.fields["enrolled_on"].initial = timezone.localdate()
 

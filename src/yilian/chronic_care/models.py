@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.chronic_care.choices import (
     Adherence,
@@ -98,7 +99,7 @@ class ChronicCase(BaseModel):
     )
     institution = models.ForeignKey(
         "institutions.Institution",
-        verbose_name=_("管理机构"),
+        verbose_name=pgettext_lazy("chronic-disease case's managing institution", "管理机构"),
         on_delete=models.PROTECT,
         related_name="chronic_cases",
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from yilian.chronic_care import policies, rules
 from yilian.chronic_care.choices import (
@@ -314,7 +314,7 @@ FIELD_LABELS = {
 UNITS = {
     "systolic": "mmHg",
     "diastolic": "mmHg",
-    "heart_rate": "次/分",
+    "heart_rate": pgettext_lazy("unit", "次/分"),
     "fasting_glucose": "mmol/L",
     "random_glucose": "mmol/L",
     "hba1c": "%",

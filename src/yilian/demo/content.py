@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass
 
 from yilian.institutions.choices import DepartmentSpecialty as S
+from yilian.institutions.choices import DepartmentSubject as Subject
 
 PROVINCE_CODE = "340000"
 PREFECTURE_CODE = "341500"
@@ -150,26 +151,28 @@ GRID_ASSIGNED_FROM = datetime.date(2021, 1, 1)
 
 @dataclass(frozen=True)
 class Dept:
-    """A department: name, subject of the 诊疗科目 list, clinical or not, beds."""
+    """A department: name, first- and (where it has one) second-level subject of the 诊疗科目 list,
+    clinical or not, beds."""
 
     name: str
     specialty: str
     clinical: bool = True
     beds: int = 0
+    subject: str = ""
 
 
 CITY_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
-    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=120),
-    Dept("呼吸与危重症医学科", S.INTERNAL_MEDICINE, beds=90),
-    Dept("消化内科", S.INTERNAL_MEDICINE, beds=80),
-    Dept("神经内科", S.INTERNAL_MEDICINE, beds=100),
-    Dept("肾内科", S.INTERNAL_MEDICINE, beds=50),
-    Dept("内分泌科", S.INTERNAL_MEDICINE, beds=50),
-    Dept("普外科", S.SURGERY, beds=110),
-    Dept("骨科", S.SURGERY, beds=100),
-    Dept("神经外科", S.SURGERY, beds=70),
+    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=120, subject=Subject.CARDIOLOGY),
+    Dept("呼吸与危重症医学科", S.INTERNAL_MEDICINE, beds=90, subject=Subject.RESPIRATORY),
+    Dept("消化内科", S.INTERNAL_MEDICINE, beds=80, subject=Subject.GASTROENTEROLOGY),
+    Dept("神经内科", S.INTERNAL_MEDICINE, beds=100, subject=Subject.NEUROLOGY),
+    Dept("肾内科", S.INTERNAL_MEDICINE, beds=50, subject=Subject.NEPHROLOGY),
+    Dept("内分泌科", S.INTERNAL_MEDICINE, beds=50, subject=Subject.ENDOCRINOLOGY),
+    Dept("普外科", S.SURGERY, beds=110, subject=Subject.GENERAL_SURGERY),
+    Dept("骨科", S.SURGERY, beds=100, subject=Subject.ORTHOPAEDICS),
+    Dept("神经外科", S.SURGERY, beds=70, subject=Subject.NEUROSURGERY),
     Dept("心胸外科", S.SURGERY, beds=50),
-    Dept("泌尿外科", S.SURGERY, beds=60),
+    Dept("泌尿外科", S.SURGERY, beds=60, subject=Subject.UROLOGY),
     Dept("妇产科", S.OBSTETRICS_GYNAECOLOGY, beds=90),
     Dept("儿科", S.PAEDIATRICS, beds=80),
     Dept("眼科", S.OPHTHALMOLOGY, beds=30),
@@ -187,13 +190,13 @@ CITY_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
 )
 
 COUNTY_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
-    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=60),
-    Dept("呼吸内科", S.INTERNAL_MEDICINE, beds=50),
-    Dept("消化内科", S.INTERNAL_MEDICINE, beds=45),
-    Dept("神经内科", S.INTERNAL_MEDICINE, beds=60),
-    Dept("普外科", S.SURGERY, beds=60),
-    Dept("骨科", S.SURGERY, beds=60),
-    Dept("泌尿外科", S.SURGERY, beds=35),
+    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=60, subject=Subject.CARDIOLOGY),
+    Dept("呼吸内科", S.INTERNAL_MEDICINE, beds=50, subject=Subject.RESPIRATORY),
+    Dept("消化内科", S.INTERNAL_MEDICINE, beds=45, subject=Subject.GASTROENTEROLOGY),
+    Dept("神经内科", S.INTERNAL_MEDICINE, beds=60, subject=Subject.NEUROLOGY),
+    Dept("普外科", S.SURGERY, beds=60, subject=Subject.GENERAL_SURGERY),
+    Dept("骨科", S.SURGERY, beds=60, subject=Subject.ORTHOPAEDICS),
+    Dept("泌尿外科", S.SURGERY, beds=35, subject=Subject.UROLOGY),
     Dept("妇产科", S.OBSTETRICS_GYNAECOLOGY, beds=50),
     Dept("儿科", S.PAEDIATRICS, beds=45),
     Dept("急诊科", S.EMERGENCY, beds=20),
@@ -205,8 +208,8 @@ COUNTY_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
     Dept("检验科", S.LABORATORY, clinical=False),
     Dept("病理科", S.PATHOLOGY, clinical=False),
     # Added with two-way referral (appended so the earlier departments keep their codes):
-    Dept("内分泌科", S.INTERNAL_MEDICINE, beds=30),
-    Dept("神经外科", S.SURGERY, beds=40),
+    Dept("内分泌科", S.INTERNAL_MEDICINE, beds=30, subject=Subject.ENDOCRINOLOGY),
+    Dept("神经外科", S.SURGERY, beds=40, subject=Subject.NEUROSURGERY),
 )
 
 TCM_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
@@ -234,9 +237,9 @@ MCH_DEPARTMENTS: tuple[Dept, ...] = (
 )
 
 PRIVATE_HOSPITAL_DEPARTMENTS: tuple[Dept, ...] = (
-    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=30),
-    Dept("普外科", S.SURGERY, beds=30),
-    Dept("骨科", S.SURGERY, beds=30),
+    Dept("心血管内科", S.INTERNAL_MEDICINE, beds=30, subject=Subject.CARDIOLOGY),
+    Dept("普外科", S.SURGERY, beds=30, subject=Subject.GENERAL_SURGERY),
+    Dept("骨科", S.SURGERY, beds=30, subject=Subject.ORTHOPAEDICS),
     Dept("妇产科", S.OBSTETRICS_GYNAECOLOGY, beds=20),
     Dept("医学影像科", S.IMAGING, clinical=False),
     Dept("检验科", S.LABORATORY, clinical=False),

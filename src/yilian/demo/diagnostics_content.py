@@ -543,11 +543,11 @@ REJECTIONS: dict[str, tuple[tuple[str, str, int], ...]] = {
         (RejectionReason.UNLABELLED, "标本瓶标签与申请单不符", 20),
     ),
     CentreKind.IMAGING: (
-        (RejectionReason.OTHER, "图像运动伪影明显，无法诊断，请重新摄片", 60),
-        (RejectionReason.OTHER, "上传序列不完整，缺少矢状位重建", 40),
+        (RejectionReason.IMAGE_QUALITY, "图像运动伪影明显，无法诊断，请重新摄片", 60),
+        (RejectionReason.INCOMPLETE, "上传序列不完整，缺少矢状位重建", 40),
     ),
     CentreKind.ECG: (
-        (RejectionReason.OTHER, "基线漂移及肌电干扰严重，请重新描记", 70),
+        (RejectionReason.IMAGE_QUALITY, "基线漂移及肌电干扰严重，请重新描记", 70),
         (RejectionReason.OTHER, "导联接反（左右手反接），请重新描记", 30),
     ),
 }

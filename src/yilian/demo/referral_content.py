@@ -27,7 +27,7 @@ GRADE_BOUNDS = {"up_rate": [0.1, 0.2, 0.4], "down_rate": [8.0, 5.0, 2.0]}
 hundred up-referrals a month against ~150 000 member visits); the down-referral ones are the defaults."""
 
 SUBSIDIES = {"resident": 200, "employee": 240}
-"""Deductible difference subsidy per completed referral inside the consortium (`000_` 篇2 §2)."""
+"""Deductible difference subsidy per completed admitting referral inside the consortium (`000_` 篇2 §2)."""
 
 
 @dataclass(frozen=True)

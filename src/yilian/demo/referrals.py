@@ -56,6 +56,7 @@ from yilian.encounters.models import Encounter, ServiceVolume
 from yilian.institutions import services as registry
 from yilian.institutions.choices import DepartmentSpecialty as S
 from yilian.institutions.choices import (
+    DepartmentSubject,
     HospitalClass,
     HospitalGrade,
     InstitutionCategory,
@@ -75,6 +76,7 @@ from yilian.people.identifiers import hash_id_number
 from yilian.people.models import Person, PersonInstitutionLink
 from yilian.referrals import services as referral_services
 from yilian.referrals.choices import (
+    ADMITTING_KINDS,
     KIND_CAPACITY,
     SUMMARY_MATERIALS,
     CapacityKind,
@@ -542,8 +544,13 @@ class ReferralSeeder:
                 description="省级三级甲等综合医院，不属于任何演示医联体；县域疑难危重患者的上转去向。",
             )
         have = set(existing.departments.values_list("name", flat=True))
-        for number, (name, specialty) in enumerate(
-            (("心血管内科", S.INTERNAL_MEDICINE), ("神经外科", S.SURGERY), ("肿瘤科", S.ONCOLOGY)), start=1
+        for number, (name, specialty, subject) in enumerate(
+            (
+                ("心血管内科", S.INTERNAL_MEDICINE, DepartmentSubject.CARDIOLOGY),
+                ("神经外科", S.SURGERY, DepartmentSubject.NEUROSURGERY),
+                ("肿瘤科", S.ONCOLOGY, ""),
+            ),
+            start=1,
         ):
             if name not in have:
                 registry.department_create(
@@ -552,6 +559,7 @@ class ReferralSeeder:
                     name=name,
                     code=f"{specialty}{number:02d}",
                     specialty=specialty,
+                    subject=subject,
                     beds=120,
                 )
         self.departments.pop(existing.pk, None)
@@ -1693,7 +1701,12 @@ class ReferralSeeder:
                 spec.ended_at = step.at
 
     def _subsidy(self, spec: Spec) -> Decimal:
-        if not spec.inside or spec.direction == ReferralDirection.LATERAL or spec.consortium != self.county:
+        if (
+            not spec.inside
+            or spec.direction == ReferralDirection.LATERAL
+            or spec.kind not in ADMITTING_KINDS
+            or spec.consortium != self.county
+        ):
             return Decimal("0")
         return Decimal(rc.SUBSIDIES.get(spec.patient.plan.insurance_scheme, 0))
 

@@ -452,6 +452,7 @@ class _Seeder:
                     name=department.name,
                     code=f"{department.specialty}{numbers[department.specialty]:02d}",
                     specialty=department.specialty,
+                    subject=department.subject,
                     is_clinical=department.clinical,
                     beds=department.beds,
                 )

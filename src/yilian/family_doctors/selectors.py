@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yilian.accounts.models import Membership
 from yilian.accounts.selectors import scope_for
@@ -691,9 +692,19 @@ def status_counts(actor: Any) -> dict[str, int]:
 
 
 def team_member_label(member: CareTeamMember) -> str:
-    """ "Name（role）" for lists."""
+    """ "Name（role）" for lists ("Name (role)" in English)."""
     name = member.user.full_name or member.user.username
-    return f"{name}（{TeamMemberRole(member.role).label}）"
+    return gettext("%(name)s（%(title)s）") % {"name": name, "title": TeamMemberRole(member.role).label}
+
+
+def team_label(team: CareTeam) -> str:
+    """A team as offered outside its own pages: its name, then its institution unless the name already
+    carries it (team names are often "<institution>家庭医生团队（<leader>团队）"; a second bracket read
+    "…（何俊团队）（…卫生院）"). The short name counts too: "麻埠镇中心卫生院家庭医生团队" names 金寨县麻埠镇中心卫生院."""
+    institution = team.institution
+    if any(name and name in team.name for name in (institution.name, institution.short_name)):
+        return team.name
+    return f"{team.name} · {institution.name}"
 
 
 def grid_resident_get(actor: Any, team: CareTeam, public_id: Any) -> Person:

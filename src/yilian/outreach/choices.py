@@ -83,6 +83,18 @@ INTERMEDIATE_PHYSICIAN_TITLES = frozenset(
 )
 """中级及以上医师: 主治医师 and above — the physicians the national posting indicator counts."""
 
+PHYSICIAN_TITLES = frozenset(
+    {
+        ProfessionalTitle.CHIEF_PHYSICIAN,
+        ProfessionalTitle.ASSOCIATE_CHIEF_PHYSICIAN,
+        ProfessionalTitle.ATTENDING_PHYSICIAN,
+        ProfessionalTitle.RESIDENT_PHYSICIAN,
+        ProfessionalTitle.ASSISTANT_PHYSICIAN,
+    }
+)
+"""医师系列职称: the titles a posted physician (派驻医师) may hold; nurses, technicians and village doctors
+are not posted."""
+
 SECONDARY_AND_ABOVE_GRADES = frozenset({"2", "3"})
 """Hospital grades (``Institution.grade``) of secondary-and-above institutions."""
 

@@ -18,6 +18,7 @@ from yilian.core.data_items import SUM, Column, DataItem, DataSource
 from yilian.outreach.choices import BatchStatus, PostingStatus
 from yilian.outreach.models import OutreachVisit, Posting
 from yilian.outreach.selectors import batch_visible_to, posting_visible_to
+from yilian.outreach.selectors.reports import LONG_TERM_Q
 
 
 def _visits() -> QuerySet[OutreachVisit]:
@@ -137,11 +138,14 @@ DATA_ITEMS = [
         code="outreach_postings_senior_to_primary",
         name=_("二级及以上机构中级及以上医师派驻基层人数"),
         description=_(
-            "月末在岗、派出机构为二级及以上医院、派驻时职称为主治医师及以上、接收机构为基层医疗卫生机构的派驻人数"
-            "（存量）。未按“派驻满6个月”筛选，年度值为各月末人数的平均。"
+            "月末在岗、派出机构为二级及以上医院、派驻时职称为主治医师及以上、接收机构为基层医疗卫生机构、"
+            "派驻满183天（按实际结束日期，未结束按计划结束日期）的长期派驻人数（存量）。年度值为各月末人数的平均。"
         ),
         source=POSTED,
-        filter=Q(title_at_posting__in=_SENIOR_PHYSICIAN_TITLES) & _SECONDARY_PLUS_HOME & _PRIMARY_HOST,
+        filter=Q(title_at_posting__in=_SENIOR_PHYSICIAN_TITLES)
+        & _SECONDARY_PLUS_HOME
+        & _PRIMARY_HOST
+        & LONG_TERM_Q,
         unit=_("人"),
     ),
 ]

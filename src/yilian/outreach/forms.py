@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.core.ui.forms import IsoDateInput
 from yilian.outreach.choices import BatchStatus, OutreachKind, PostingStatus
@@ -33,7 +34,7 @@ def user_label(user: Any) -> str:
     """A person as offered: name and title."""
     name = user.full_name or user.username
     title = user.get_professional_title_display() if user.professional_title else ""
-    return f"{name}（{title}）" if title else name
+    return _("%(name)s（%(title)s）") % {"name": name, "title": title} if title else name
 
 
 class PickField(forms.ChoiceField):
@@ -226,7 +227,9 @@ class SessionForm(forms.Form):
     host_institution = PickField(label=_("坐诊单位"))
     host_department = PickField(label=_("坐诊科室"), required=False)
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=DateTimeLocalInput())
-    ends_at = forms.DateTimeField(label=_("结束时间"), widget=DateTimeLocalInput())
+    ends_at = forms.DateTimeField(
+        label=pgettext_lazy("end of a scheduled time span", "结束时间"), widget=DateTimeLocalInput()
+    )
     slot_minutes = forms.TypedChoiceField(
         label=_("每号时长"), choices=SLOT_MINUTE_CHOICES, coerce=int, initial=15
     )
@@ -250,14 +253,25 @@ class BookingForm(forms.Form):
     person = PickField(label=_("居民"))
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
-    def __init__(self, *args: Any, slots: list[Any], persons: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, slots: list[Any], persons: list[Any], searched: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slot"].offer(
             slots, lambda s: f"{timezone.localtime(s.starts_at):%H:%M}–{timezone.localtime(s.ends_at):%H:%M}"
         )  # type: ignore[attr-defined]
+        # The blank option says what to do next: search, choose among the residents found, or search again.
+        if persons:
+            blank = _("请选择居民")
+        elif searched:
+            blank = _("没有找到符合条件的居民。")
+        else:
+            blank = _("请先搜索居民")
         self.fields["person"].offer(  # type: ignore[attr-defined]
-            persons, lambda p: f"{p.name} {p.id_number_masked}".strip(), blank=_("请先搜索居民")
+            persons, lambda p: f"{p.name} {p.id_number_masked}".strip(), blank=blank
         )
+        if len(persons) == 1:
+            self.fields["person"].initial = str(persons[0].public_id)
 
 
 class ReasonForm(forms.Form):

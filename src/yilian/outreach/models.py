@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.accounts.choices import ProfessionalTitle
 from yilian.core.messages import RenderedNote
@@ -309,7 +310,7 @@ class ExpertClinicSession(BaseModel):
     )
     title_at_session = models.CharField(_("职称"), max_length=32, blank=True)
     starts_at = models.DateTimeField(_("开始时间"), db_index=True)
-    ends_at = models.DateTimeField(_("结束时间"))
+    ends_at = models.DateTimeField(pgettext_lazy("end of a scheduled time span", "结束时间"))
     slot_minutes = models.PositiveSmallIntegerField(_("每号时长（分钟）"), default=15)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     cancel_reason = models.CharField(_("停诊原因"), max_length=200, blank=True)
@@ -338,7 +339,7 @@ class ClinicSlot(BaseModel):
 
     session = models.ForeignKey(ExpertClinicSession, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField(_("开始时间"))
-    ends_at = models.DateTimeField(_("结束时间"))
+    ends_at = models.DateTimeField(pgettext_lazy("end of a scheduled time span", "结束时间"))
     is_booked = models.BooleanField(_("已预约"), default=False)
 
     class Meta:

@@ -19,6 +19,7 @@ from typing import Any
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.permissions import INSTITUTION_ROLES, Role
+from yilian.outreach.choices import PHYSICIAN_TITLES
 from yilian.people.policies import PATIENT_ROLES
 
 OVERSIGHT_ROLES = frozenset({Role.CONSORTIUM_OFFICE, Role.QUALITY_OFFICER})
@@ -47,6 +48,17 @@ def managed_institutions(actor: Any) -> set[int]:
 def expert_institutions(actor: Any) -> set[int]:
     """Institutions where the actor may go out as an expert."""
     return scope_for(actor).institutions_with(*EXPERT_ROLES)
+
+
+def posting_institutions(actor: Any) -> set[int]:
+    """Institutions from which the actor may be posted long-term: where they hold the doctor role."""
+    return scope_for(actor).institutions_with(Role.DOCTOR)
+
+
+def may_be_posted(user: Any, institution_id: int) -> bool:
+    """A long-term posting (派驻) is of a physician: the doctor role at the sending institution and a
+    physician title (医师系列), whatever other roles the user holds."""
+    return institution_id in posting_institutions(user) and user.professional_title in PHYSICIAN_TITLES
 
 
 def booking_institutions(actor: Any) -> set[int]:

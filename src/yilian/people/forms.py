@@ -30,7 +30,10 @@ def person_label(person: Person) -> str:
         parts.append(gettext_now("%(year)s 年生") % {"year": person.birth_date.year})
     if person.id_number_masked:
         parts.append(person.id_number_masked)
-    return f"{person.name}（{' · '.join(str(p) for p in parts)}）"
+    return gettext_now("%(name)s（%(title)s）") % {
+        "name": person.name,
+        "title": " · ".join(str(p) for p in parts),
+    }
 
 
 def chosen_person(persons: QuerySet[Person], value: Any) -> Person | None:

@@ -87,6 +87,34 @@ def _link(person: Person, institution: Any, reason: str) -> bool:
     return created
 
 
+def _registration_problems(data: dict[str, Any], id_number: str) -> tuple[dict[str, list[str]], Any]:
+    """Every field problem of a registration at once, and the parsed ID number (None if blank or bad)."""
+    errors = _validate(data)
+    parsed = None
+    if id_number:
+        try:
+            parsed = parse_resident_id(id_number)
+        except Invalid as error:
+            errors.update(error.as_text())
+    if parsed is not None:
+        if data.get("birth_date") and data["birth_date"] != parsed.birth_date:
+            errors["birth_date"] = [_("出生日期与身份证号不一致。")]
+        if data.get("gender") in (Gender.MALE, Gender.FEMALE) and data["gender"] != parsed.gender:
+            errors["gender"] = [_("性别与身份证号不一致。")]
+    return errors, parsed
+
+
+def registration_problems(*, id_number: str = "", **data: Any) -> dict[str, list[str]]:
+    """The field problems ``person_register`` would raise for these values, without saving anything.
+
+    Only the fields given are checked (a form passes the ones it accepted, so its own errors are not
+    repeated); the existing-person name check needs the database and stays in ``person_register``.
+    No side effects; raises nothing.
+    """
+    data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    return _registration_problems(data, id_number)[0]
+
+
 def person_register(*, actor: Any, institution: Any, id_number: str = "", **data: Any) -> tuple[Person, bool]:
     """Register a person at an institution, or link the existing person with the same ID number.
 
@@ -101,18 +129,7 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
         raise NotAllowed(_("您没有在该机构登记居民的权限。"))
     data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
     data.setdefault("name", "")
-    errors = _validate(data)
-    parsed = None
-    if id_number:
-        try:
-            parsed = parse_resident_id(id_number)
-        except Invalid as error:
-            errors.update(error.as_text())
-    if parsed is not None:
-        if data.get("birth_date") and data["birth_date"] != parsed.birth_date:
-            errors["birth_date"] = [_("出生日期与身份证号不一致。")]
-        if data.get("gender") in (Gender.MALE, Gender.FEMALE) and data["gender"] != parsed.gender:
-            errors["gender"] = [_("性别与身份证号不一致。")]
+    errors, parsed = _registration_problems(data, id_number)
     if errors:
         raise Invalid(errors)
     with transaction.atomic():

@@ -75,6 +75,32 @@ def _with_region(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _person_data(
+    request: HttpRequest, form: forms.PersonRegisterForm | forms.PersonEditForm
+) -> dict[str, Any] | None:
+    """The person's fields (region resolved) when the form and region are valid; else None, every problem on the form.
+
+    The form stops at its own errors and would hide the service's checks (phone, birth date and gender
+    against the ID number, ...) until the next submit; those of the fields it accepted are added now.
+    """
+    valid = form.is_valid()
+    data = form.person_data()
+    try:
+        data = _with_region(request, data)
+    except Invalid as error:
+        add_domain_errors(form, error)
+        data.pop("address_region", None)
+        valid = False
+    if valid:
+        return data
+    problems = services.registration_problems(id_number=form.cleaned_data.get("id_number") or "", **data)
+    for field, messages_ in problems.items():
+        if field in form.fields and not form.has_error(field):
+            for message in messages_:
+                form.add_error(field, message)
+    return None
+
+
 @sensitive_post_parameters("id_number")
 @login_required
 @domain_errors
@@ -117,13 +143,14 @@ def person_register(request: HttpRequest) -> HttpResponse:
     _require_people_access(request)
     institutions = _registration_institutions(request)
     form = forms.PersonRegisterForm(_posted(request), institutions=institutions, grids=_grids(request))
-    if request.method == "POST" and form.is_valid():
+    data = _person_data(request, form) if request.method == "POST" else None
+    if data is not None:
         try:
             person, created = services.person_register(
                 actor=request.user,
                 institution=form.cleaned_data["institution"],
                 id_number=form.cleaned_data["id_number"],
-                **_with_region(request, form.person_data()),
+                **data,
             )
         except Invalid as error:
             add_domain_errors(form, error)
@@ -181,11 +208,10 @@ def person_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = forms.PersonEditForm(
         _posted(request), initial=initial, grids=_grids(request), has_id_number=bool(person.id_number_hash)
     )
-    if request.method == "POST" and form.is_valid():
+    data = _person_data(request, form) if request.method == "POST" else None
+    if data is not None:
         try:
-            services.person_update(
-                actor=request.user, person=person, **_with_region(request, form.person_data())
-            )
+            services.person_update(actor=request.user, person=person, **data)
         except Invalid as error:
             add_domain_errors(form, error)
         else:

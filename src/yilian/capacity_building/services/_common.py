@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from yilian.accounts.models import Membership
 from yilian.core.audit import record_event
-from yilian.core.exceptions import Invalid
+from yilian.core.exceptions import Invalid, required_message
 from yilian.core.messages import Message
 from yilian.institutions.choices import MemberRole
 from yilian.institutions.models import Consortium, ConsortiumMember, Institution
@@ -32,11 +32,15 @@ def too_long(data: dict[str, Any], limits: dict[str, int], errors: dict[str, lis
 
 
 def required(data: dict[str, Any], labels: dict[str, str], errors: dict[str, list[str]]) -> None:
-    """Add an error for every empty required value."""
+    """Add the forms' "required" error under every empty required value (``labels`` names the fields).
+
+    The error shows under its field, so it does not repeat the field's name: a name differing from the
+    form's label, and capitalised mid-sentence in English ("Please enter Institution name."), read badly.
+    """
     for name in labels:
         value = data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            errors.setdefault(name, []).append(_("请填写{label}。").format(label=labels[name]))
+            errors.setdefault(name, []).append(required_message())
 
 
 def not_future(value: Any, field: str, errors: dict[str, list[str]]) -> None:

@@ -386,3 +386,53 @@ def test_list_query_counts_do_not_grow(cw, world, url, django_assert_max_num_que
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries), url
+
+
+def test_statistics_count_of_courses_is_not_called_term_in_english(cw, world):
+    """期数 (how many courses were held) read “Term” — the family-doctor contract's word."""
+    held = course(cw)
+    attend(held, cw.township_doctor, world.township)
+    query = f"consortium={world.consortium.public_id}&year={TODAY().year}"
+    office = _client(world.office)
+    page = office.get(f"/capacity/statistics/?{query}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Courses held</th>" in page and ">Term</th>" not in page
+    export = office.get(f"/capacity/statistics/export.xlsx?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    by_kind = load_workbook(io.BytesIO(export.content)).worksheets[1]
+    assert next(by_kind.iter_rows(values_only=True))[:2] == ("Kind", "Courses held")
+
+
+def test_people_pickers_show_name_title_and_institution_not_the_login_name(cw, world):
+    cw.township_doctor.professional_title = "attending_physician"
+    cw.township_doctor.save()
+    cw.township_nurse.full_name = ""
+    cw.township_nurse.save()
+    doctor = f"李医生 · 主治医师 · {world.township.name}"
+    page = _client(world.township_admin).get("/capacity/fellowships/new/").content.decode()
+    assert doctor in page and "（township_doctor）" not in page
+    page = _client(world.township_admin).get("/capacity/techniques/new/").content.decode()
+    assert f"王主任 · {world.hospital.name}" in page and "（teacher）" not in page
+    created = course(cw)
+    page = _client(world.hospital_admin).get(f"/capacity/courses/{created.public_id}/").content.decode()
+    assert doctor in page and "（township_doctor）" not in page
+    # A user without a full name is shown by the login name, once.
+    assert f"township_nurse · {world.township.name}" in page and "township_nurse（" not in page
+
+
+def test_sign_in_in_english_plain_brackets_and_the_forms_required_wording(cw, world):
+    created = course(cw)
+    client = _client(world.hospital_admin)
+    missing = client.post(
+        f"/capacity/courses/{created.public_id}/act/sign_in/",
+        {"sign_in-name": "张三", "sign_in-institution_name": ""},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    text = missing.content.decode()
+    assert missing.status_code == 400 and "This field is required." in text
+    assert "Please enter Institution name." not in text
+    client.post(
+        f"/capacity/courses/{created.public_id}/act/sign_in/",
+        {"sign_in-name": "张三", "sign_in-institution_name": "某某诊所"},
+    )
+    sheet = client.get(f"/capacity/courses/{created.public_id}/sign-in-sheet.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    title = load_workbook(io.BytesIO(sheet.content)).active["A1"].value
+    assert title == f"{created.title} ({created.starts_on:%Y-%m-%d})"

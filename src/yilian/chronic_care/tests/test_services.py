@@ -317,3 +317,15 @@ def test_registered_counts_by_grid_for_family_doctors(world):
     enrol(cw)
     enrol(cw, registry="diabetes_t2")
     assert selectors.registered_counts_by_grid([grid.pk]) == {grid.pk: {"hypertension": 1, "diabetes": 1}}
+
+
+def test_out_of_range_heart_rate_reads_its_unit_in_english(world):
+    """The unit in the range message follows the reader's language (was “次/分” in English)."""
+    from django.utils import translation
+
+    cw = care_world(world)
+    case = enrol(cw)
+    with translation.override("en"), pytest.raises(Invalid) as error:
+        visit(cw, case, heart_rate=5)
+    message = str(error.value.errors["heart_rate"][0])
+    assert "次/分" not in message and "bpm" in message

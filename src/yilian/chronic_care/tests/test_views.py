@@ -265,3 +265,50 @@ def test_office_adds_a_registry_in_the_page(world):
     assert good.status_code == 302
     edit = office.get(reverse("chronic_care:registry-edit", args=["copd"]))
     assert edit.status_code == 200 and "J44" in edit.content.decode()
+
+
+def test_suggestions_offer_the_referral_only_to_those_who_may_send_it(world):
+    """A nurse of the managing institution sees the suggestion, but 'send referral' would answer 403."""
+    cw = care_world(world)
+    case = enrol(cw)
+    follow_up = visit(cw, case, complications="worse", complications_note="肾功能下降")
+    refer_url = reverse("chronic_care:refer", args=[follow_up.public_id])
+    nurse_page = client_for(cw.nurse).get(reverse("chronic_care:suggestions")).content.decode()
+    assert 'data-testid="suggestion-row"' in nurse_page
+    assert client_for(cw.nurse).get(refer_url).status_code == 403
+    assert refer_url not in nurse_page
+    doctor_page = client_for(cw.gp).get(reverse("chronic_care:suggestions")).content.decode()
+    assert refer_url in doctor_page
+
+
+def test_managing_institution_is_not_called_management_bodies_in_english(world):
+    """管理机构 shares its msgid with the consortium's management bodies; a case's is its institution."""
+    cw = care_world(world)
+    case = enrol(cw)
+    gp = client_for(cw.gp)
+    enrol_page = gp.get(reverse("chronic_care:enrol"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    case_page = gp.get(reverse("chronic_care:case", args=[case.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    for text in (enrol_page, case_page.content.decode()):
+        assert "Managing institution" in text and "Management bodies" not in text
+
+
+def test_english_care_team_option_and_follow_up_units(world):
+    """The care-team option carries the institution once, without a second bracket; measurements
+    show their units."""
+    from yilian.family_doctors.models import CareTeam
+
+    cw = care_world(world)
+    CareTeam.objects.filter(pk=cw.team.pk).update(name=f"{world.township.name}家庭医生团队（何俊团队）")
+    world.township.short_name = "城关镇卫生院"
+    world.township.save()
+    CareTeam.objects.filter(pk=cw.other_team.pk).update(name="城关镇卫生院家庭医生二队")
+    gp = client_for(cw.gp)
+    page = gp.get(reverse("chronic_care:enrol"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{world.township.name}家庭医生团队（何俊团队）</option>" in page
+    assert "城关镇卫生院家庭医生二队</option>" in page and "）（" not in page
+    follow_up = visit(cw, enrol(cw), heart_rate=88)
+    page = gp.get(reverse("chronic_care:follow-up", args=[follow_up.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "88 bpm" in page.content.decode()
+    from yilian.family_doctors.selectors import team_label
+
+    assert team_label(CareTeam(institution=world.township, name="一队")) == f"一队 · {world.township.name}"

@@ -459,6 +459,8 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     rows = list(page_obj.object_list)
     for row in rows:
         row.reason_labels = _reason_labels(row)  # type: ignore[attr-defined]
+        # Team specialists and nurses see the suggestion but only the managing institution's doctors send it.
+        row.may_refer = policies.can_refer(actor, row.case)  # type: ignore[attr-defined]
     page_obj.object_list = rows
     return render(
         request,

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yilian.accounts.models import User
 from yilian.core.models import AuditEvent
@@ -159,6 +159,11 @@ def test_the_lists_have_content(seeded):
     check_live_orders_are_in_the_audit_log()
 
 
+def _in_chinese(render):
+    with translation.override("zh-hans"):
+        return str(render())
+
+
 def test_orders_reports_and_timelines_agree(seeded):
     now = timezone.now()
     numbers = set()
@@ -181,7 +186,8 @@ def test_orders_reports_and_timelines_agree(seeded):
             int(m)
             for e in events
             if e.action == "upload"
-            for m in re.findall(r"上传 (\d+) 个文件", e.display_note)
+            # The note renders in the active language; another test may have left English active.
+            for m in re.findall(r"上传 (\d+) 个文件", _in_chinese(lambda e=e: e.display_note))
         ]
         assert len(order.files.all()) == sum(promised), order.number
         assert all(order.received_at is None or f.created_at >= order.ordered_at for f in order.files.all())

@@ -23,7 +23,7 @@ from yilian.institutions.models import Consortium, Institution
 from yilian.people.identifiers import decrypt_id_number
 from yilian.people.models import PersonInstitutionLink
 from yilian.referrals import policies, selectors
-from yilian.referrals.choices import OPEN_STATUSES, ReferralStatus
+from yilian.referrals.choices import ADMITTING_KINDS, OPEN_STATUSES, ReferralStatus
 from yilian.referrals.models import (
     DeductibleSubsidy,
     FollowUpTask,
@@ -201,7 +201,12 @@ def check_every_timeline_agrees_with_its_referral() -> None:
         if referral.status == ReferralStatus.CLOSED:
             assert referral.closed_at == referral.ended_at
             assert actions[-1] in ("close", "follow_up")
-        if referral.completed_at and referral.inside_consortium and referral.direction != "lateral":
+        if (
+            referral.completed_at
+            and referral.inside_consortium
+            and referral.direction != "lateral"
+            and referral.kind in ADMITTING_KINDS
+        ):
             if referral.consortium == county():
                 expected = {"resident": 200, "employee": 240}.get(referral.person.insurance_scheme, 0)
                 assert referral.subsidy_amount == expected, referral.number

@@ -21,6 +21,7 @@ from yilian.institutions.models import (
     Agreement,
     Consortium,
     ConsortiumMember,
+    Department,
     Grid,
     GridArea,
     Institution,
@@ -81,6 +82,11 @@ def test_registry_objects_are_created_through_the_services_by_the_platform_admin
     assert AuditEvent.objects.filter(action="grid.assign").count() == 7
     assert AuditEvent.objects.filter(action="user.create").count() == User.objects.count()
     assert AuditEvent.objects.filter(action="person.bulk_create").get().details["count"] == 40
+    # departments record their second-level 诊疗科目 where they have one; undivided ones leave it blank
+    subjects = dict(
+        Department.objects.filter(institution__name="金寨县人民医院").values_list("name", "subject")
+    )
+    assert (subjects["心血管内科"], subjects["神经外科"], subjects["妇产科"]) == ("03.04", "04.02", "")
 
 
 def test_county_community_has_lead_sub_lead_and_members():

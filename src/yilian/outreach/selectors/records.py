@@ -13,9 +13,11 @@ from django.utils import timezone
 from yilian.accounts.models import User
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotFound
+from yilian.core.permissions import Role
 from yilian.institutions.models import ConsortiumMember, Department, Institution
 from yilian.outreach import policies, workflow
-from yilian.outreach.choices import BookingStatus, SessionStatus
+from yilian.outreach.choices import PHYSICIAN_TITLES, BookingStatus, SessionStatus
+from yilian.outreach.levels import below_level, service_level
 from yilian.outreach.models import (
     ClinicBooking,
     ClinicSlot,
@@ -188,6 +190,13 @@ def partner_institutions(institution_ids: set[int], *, primary_only: bool = Fals
     return rows.order_by("region__code", "name")
 
 
+def receiving_members(senders: list[Institution]) -> QuerySet[Institution]:
+    """Partners that may receive a batch from one of ``senders``: below the highest sender's level
+    (``yilian.outreach.levels``; the service checks the chosen pair)."""
+    top = max(service_level(sender) for sender in senders)
+    return partner_institutions({sender.pk for sender in senders}).filter(below_level(top))
+
+
 def experts_of(institution_ids: set[int]) -> QuerySet[User]:
     """Active users who may go out as experts from the institutions (doctors, nurses, technicians)."""
     from yilian.accounts.models import Membership
@@ -196,6 +205,19 @@ def experts_of(institution_ids: set[int]) -> QuerySet[User]:
         institution_id__in=institution_ids, role__in=list(policies.EXPERT_ROLES), is_active=True
     ).values("user_id")
     return User.objects.filter(pk__in=members, is_active=True).order_by("full_name", "username")
+
+
+def physicians_of(institution_ids: set[int]) -> QuerySet[User]:
+    """Active users who may be posted long-term from the institutions: the doctor role there and a
+    physician title (see ``policies.may_be_posted``)."""
+    from yilian.accounts.models import Membership
+
+    members = Membership.objects.filter(
+        institution_id__in=institution_ids, role=Role.DOCTOR, is_active=True
+    ).values("user_id")
+    return User.objects.filter(
+        pk__in=members, is_active=True, professional_title__in=list(PHYSICIAN_TITLES)
+    ).order_by("full_name", "username")
 
 
 def departments_of(institution_ids: set[int]) -> QuerySet[Department]:

@@ -40,6 +40,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +119,15 @@ def _postings_in_year(rows: QuerySet[Posting], start: datetime.date, cutoff: dat
             length=DaysBetween(end, F("actual_start")) + 1,
         )
     )
+
+
+LONG_TERM_Q = Q(
+    GreaterThanOrEqual(
+        DaysBetween(Coalesce(F("actual_end"), F("planned_end")), F("actual_start")) + 1, LONG_TERM_DAYS
+    )
+)
+"""A long-term posting (派驻): at least 183 days from the actual start to the actual end, else the planned end.
+Without annotations, so the indicator engine's data item filters with the same rule as this report."""
 
 
 def counting_q() -> Q:

@@ -70,16 +70,17 @@ def posting_create(
 
     The sending institution's administrator. The expert's current
     professional title is copied onto the posting. Audited
-    ``outreach_posting.create``. Raises NotAllowed, Invalid (not staff of
-    the sender, host not a primary institution or not in a shared
+    ``outreach_posting.create``. Raises NotAllowed, Invalid (not a physician
+    of the sender — the doctor role there and a physician title, see
+    ``policies.may_be_posted`` —, department of another institution, host not a primary institution or not in a shared
     consortium, planned period shorter than 183 days or longer than three
     years, overlapping another posting of the expert).
     """
     if home_institution is None or not policies.is_sending_manager(actor, home_institution.pk):
         raise NotAllowed(_("只有派出单位的管理员可以登记长期派驻。"))
     errors: dict[str, list[str]] = {}
-    if expert is None or home_institution.pk not in policies.expert_institutions(expert):
-        errors["expert"] = [_("派驻人员必须是派出单位的医务人员。")]
+    if expert is None or not policies.may_be_posted(expert, home_institution.pk):
+        errors["expert"] = [_("派驻医师必须是派出单位的医生，且具有医师系列职称。")]
     consortium = None
     if host_institution is None:
         errors["host_institution"] = [_("请选择派驻单位。")]

@@ -204,3 +204,41 @@ def test_visibility(world):
     with pytest.raises(NotFound):
         selectors.batch_get_for(world.outsider_doctor, b.public_id)
     assert not selectors.batch_visible_to(None).exists()
+
+
+def test_a_batch_goes_only_to_members_below_the_sender(world):
+    """A 三级 hospital sends to a 二级 member and a township centre; a 二级 county hospital sends to the
+    township centre only — not up to the 三级 lead nor sideways to another 二级 hospital."""
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+    from yilian.institutions.tests.factories import ConsortiumMemberFactory, HospitalFactory
+
+    outreach_world(world)
+    county = HospitalFactory(name="霍邱县第二人民医院", region=world.regions["county"], grade="2")
+    peer = HospitalFactory(name="霍邱县中医院", region=world.regions["county"], grade="2")
+    for member in (county, peer):
+        ConsortiumMemberFactory(consortium=world.consortium, institution=member)
+    county_admin = user_with_role(Role.INSTITUTION_ADMIN, username="county_admin", institution=county)
+    assert set(selectors.receiving_members([world.hospital])) == {world.township, county, peer}
+    assert set(selectors.receiving_members([county])) == {world.township}
+    start = today() + datetime.timedelta(days=1)
+    for host in (world.hospital, peer):
+        with pytest.raises(Invalid) as error:
+            services.batch_create(
+                actor=county_admin,
+                sending_institution=county,
+                host_institution=host,
+                starts_on=start,
+                ends_on=start,
+                purpose="坐诊",
+            )
+        assert set(error.value.errors) == {"host_institution"}, host.name
+    assert not OutreachBatch.objects.exists()
+    services.batch_create(
+        actor=county_admin,
+        sending_institution=county,
+        host_institution=world.township,
+        starts_on=start,
+        ends_on=start,
+        purpose="坐诊",
+    )

@@ -178,3 +178,46 @@ def test_indicator_is_for_oversight_and_administrators(world):
         ).value
         == 0
     )
+
+
+def test_only_physicians_of_the_sender_are_posted(world):
+    """A technician (an equipment engineer), a nurse or a doctor without a physician title is not posted."""
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+    from yilian.institutions.tests.factories import DepartmentFactory
+
+    ow = outreach_world(world)
+    engineer = user_with_role(Role.TECHNICIAN, username="engineer", institution=world.hospital)
+    nurse = user_with_role(Role.NURSE, username="ward_nurse", institution=world.hospital)
+    nurse.professional_title = "supervising_nurse"
+    nurse.save()
+    untitled = user_with_role(Role.DOCTOR, username="untitled", institution=world.hospital)
+    other_department = DepartmentFactory(institution=world.township, name="全科医疗科")
+    start = today() + datetime.timedelta(days=1)
+    for person in (engineer, nurse, untitled):
+        with pytest.raises(Invalid) as error:
+            services.posting_create(
+                actor=world.hospital_admin,
+                expert=person,
+                home_institution=world.hospital,
+                host_institution=world.township,
+                planned_start=start,
+                planned_end=start + datetime.timedelta(days=200),
+                home_department=ow.cardiology,
+            )
+        assert set(error.value.errors) == {"expert"}, person.username
+    with pytest.raises(Invalid) as error:
+        services.posting_create(
+            actor=world.hospital_admin,
+            expert=ow.expert,
+            home_institution=world.hospital,
+            host_institution=world.township,
+            planned_start=start,
+            planned_end=start + datetime.timedelta(days=200),
+            home_department=other_department,
+        )
+    assert set(error.value.errors) == {"home_department"}
+    assert not Posting.objects.exists()
+    offered = set(selectors.physicians_of({world.hospital.pk}))
+    assert ow.expert in offered and ow.junior in offered
+    assert not offered & {engineer, nurse, untitled}

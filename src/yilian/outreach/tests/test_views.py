@@ -137,6 +137,7 @@ def test_record_a_batch_in_the_browser_forms(ow, world):
     b.refresh_from_db()
     response = township.post(f"/outreach/batches/{b.public_id}/act/confirm/", {"expected_version": b.version})
     assert response.status_code == 302
+    assert f"派出批次 {b.number} 已确认。" in township.get(response.url).content.decode()
     assert OutreachBatch.objects.get().status == "confirmed"
     assert (
         client.post(
@@ -176,6 +177,9 @@ def test_posting_pages(ow, world):
         f"/outreach/postings/{p.public_id}/act/start/", {"expected_version": p.version, "date": str(start)}
     )
     assert response.status_code == 302
+    expert = ow.expert.full_name or ow.expert.username
+    said = f"{expert} 派驻{world.township.name}：已登记到岗。"
+    assert said in client.get(response.url).content.decode()
     p.refresh_from_db()
     response = client.post(
         f"/outreach/postings/{p.public_id}/act/end/", {"expected_version": p.version, "date": str(start)}
@@ -280,3 +284,139 @@ def test_person_page_shows_the_bookings(ow, world):
     services.booking_create(actor=ow.township_doctor, slot=s.slots.first(), person=ow.resident)
     page = _client(ow.township_doctor).get(f"/people/{ow.resident.public_id}/").content.decode()
     assert 'data-testid="record-outreach-rows"' in page
+
+
+def test_posting_list_links_the_indicator_only_for_its_readers(ow):
+    """Doctors see the postings but the indicator answers them 403: no link to it."""
+    for name, user in _users(ow).items():
+        if user is None:
+            continue
+        page = _client(user).get("/outreach/postings/").content.decode()
+        assert ('href="/outreach/indicator/"' in page) == (name in READERS), name
+
+
+def test_the_received_tab_reads_received_in_english(ow):
+    """The member's tab of batches it received read “Accept” (the diagnostics button's word)."""
+    page = _client(ow.world.township_admin).get("/outreach/?box=received", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="tab-received">Received</a>' in text
+
+
+def test_session_form_labels_the_end_time_not_ended_at(ow):
+    """结束时间 of a clinic still to come read “Ended at” in English."""
+    page = _client(ow.expert).get("/outreach/sessions/new/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">End time</label>" in page and "Ended at" not in page
+
+
+def test_batch_and_session_pages_in_english_use_plain_brackets(ow, world):
+    """Expert options “name（title）”, the hazards “found（fixed）” and the slot length were set in
+    full-width brackets in English."""
+    b = batch(ow)
+    from yilian.outreach.tests.factories import visit
+
+    visit(ow, b)
+    admin = _client(world.hospital_admin)
+    page = admin.get(f"/outreach/batches/{b.public_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 (0)" in page and "0（0）" not in page
+    assert f"{ow.expert.full_name} (" in page and f"{ow.expert.full_name}（" not in page
+    s = session(ow)
+    detail = admin.get(f"/outreach/sessions/{s.public_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "minutes per slot)" in detail and "（15 minutes per slot）" not in detail
+
+
+def test_posting_form_offers_and_accepts_only_physicians(ow, world):
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+
+    engineer = user_with_role(Role.TECHNICIAN, username="engineer", institution=world.hospital)
+    engineer.full_name = "鲍志刚"
+    engineer.save()
+    client = _client(world.hospital_admin)
+    page = client.get("/outreach/postings/new/").content.decode()
+    assert ow.expert.full_name in page and "鲍志刚" not in page
+    start = today() + datetime.timedelta(days=1)
+    response = client.post(
+        "/outreach/postings/new/",
+        {
+            "home_institution": str(world.hospital.public_id),
+            "expert": str(engineer.public_id),
+            "home_department": str(ow.cardiology.public_id),
+            "host_institution": str(world.township.public_id),
+            "planned_start": str(start),
+            "planned_end": str(start + datetime.timedelta(days=200)),
+        },
+    )
+    assert response.status_code == 400 and "expert" in response.context["form"].errors
+    assert not Posting.objects.exists()
+
+
+def test_booking_resident_select_says_what_to_do_after_a_search(ow):
+    s = session(ow)
+    doctor = _client(ow.township_doctor)
+    before = doctor.get(f"/outreach/sessions/{s.public_id}/").content.decode()
+    assert "请先搜索居民" in before
+    found = doctor.get(f"/outreach/sessions/{s.public_id}/", {"q": "张"}).content.decode()
+    assert "张三" in found and "请先搜索居民" not in found and "请选择居民" in found
+    assert f'<option value="{ow.resident.public_id}" selected>' in found  # the only match is chosen
+    none = doctor.get(f"/outreach/sessions/{s.public_id}/", {"q": "不存在的人"}).content.decode()
+    assert "请先搜索居民" not in none and "没有找到符合条件的居民。" in none
+
+
+def _said(response):
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_messages_name_what_happened_to_which_record(ow, world):
+    admin = _client(world.hospital_admin)
+    b = batch(ow)
+    response = admin.post(
+        f"/outreach/batches/{b.public_id}/visits/",
+        {
+            "expected_version": b.version,
+            "expert": str(ow.expert.public_id),
+            "kind": "clinic",
+            "visit_on": str(b.starts_on),
+            "sessions": 1,
+            "patients_seen": 10,
+            "attendees": 0,
+            "surgeries": 0,
+            "records_reviewed": 0,
+            "hazards_found": 0,
+            "hazards_fixed": 0,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    said = _said(response)
+    assert any(b.number in m and "王主任" in m for m in said), said
+    v = OutreachVisit.objects.get()
+    response = admin.post(f"/outreach/visits/{v.public_id}/remove/")
+    assert any(b.number in m and "王主任" in m and "已删除" in m for m in _said(response))
+    s = session(ow)
+    doctor = _client(ow.township_doctor)
+    slot = s.slots.order_by("starts_at").first()
+    response = doctor.post(
+        f"/outreach/sessions/{s.public_id}/book/",
+        {"slot": str(slot.public_id), "person": str(ow.resident.public_id)},
+    )
+    assert any("张三" in m and "王主任" in m for m in _said(response)), _said(response)
+    booking = ClinicBooking.objects.get()
+    response = doctor.post(f"/outreach/bookings/{booking.public_id}/cancel/")
+    assert any("已取消张三" in m for m in _said(response)), _said(response)
+    response = _client(ow.expert).post(f"/outreach/sessions/{s.public_id}/cancel/", {"reason": "临时手术"})
+    assert any(world.township.name in m and "已停诊" in m for m in _said(response)), _said(response)
+
+
+def test_indicator_period_reads_with_plain_brackets_in_english(ow, world):
+    year = today().year - 1
+    zh = _client(world.office).get("/outreach/indicator/", {"year": year}).content.decode()
+    assert f"{year}-12-31（365 天）" in zh or f"{year}-12-31（366 天）" in zh
+    en = (
+        _client(world.office)
+        .get("/outreach/indicator/", {"year": year}, HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert f"{year}-12-31 (365 days)" in en or f"{year}-12-31 (366 days)" in en

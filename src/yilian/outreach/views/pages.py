@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.audit import action_label
@@ -35,7 +35,7 @@ from yilian.people.identifiers import mask_name
 
 BOXES = (
     ("sent", gettext_lazy("派出")),
-    ("received", gettext_lazy("接收")),
+    ("received", pgettext_lazy("outreach batches received by the member", "接收")),
     ("mine", gettext_lazy("我的下沉")),
     ("all", gettext_lazy("全部")),
 )
@@ -50,6 +50,25 @@ POSTING_ACTIONS = {
     "end": gettext_lazy("登记结束"),
     "cancel": gettext_lazy("取消派驻"),
 }
+BATCH_DONE_MESSAGES = {
+    "complete": gettext_lazy("派出批次 %(number)s 已标记为完成，等待确认。"),
+    "confirm": gettext_lazy("派出批次 %(number)s 已确认。"),
+    "return": gettext_lazy("派出批次 %(number)s 已退回修改。"),
+    "cancel": gettext_lazy("派出批次 %(number)s 已取消。"),
+}
+POSTING_DONE_MESSAGES = {
+    "start": gettext_lazy("%(expert)s 派驻%(host)s：已登记到岗。"),
+    "end": gettext_lazy("%(expert)s 派驻%(host)s：已登记结束。"),
+    "cancel": gettext_lazy("%(expert)s 派驻%(host)s：已取消。"),
+}
+"""What the pages say after each action, naming the batch or posting."""
+
+
+def _person(user: Any) -> str:
+    """A staff member as named in a message."""
+    return user.full_name or user.username
+
+
 EXCLUSION_LABELS = {
     "title": gettext_lazy("职称低于主治医师"),
     "home": gettext_lazy("派出单位非二级及以上"),
@@ -131,7 +150,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 def _batch_form(actor: Any, data: Any) -> forms.BatchForm:
     senders = list(selectors.sending_institutions(actor))
-    hosts = list(selectors.partner_institutions({s.pk for s in senders})) if senders else []
+    hosts = list(selectors.receiving_members(senders)) if senders else []
     return forms.BatchForm(data, senders=senders, hosts=hosts)
 
 
@@ -152,7 +171,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             except Invalid as error:
                 add_domain_errors(form, error)
             else:
-                messages.success(request, _("已登记派出批次，请添加专家的下沉工作。"))
+                messages.success(
+                    request,
+                    _("已登记派出批次 %(number)s（%(host)s），请添加专家的下沉工作。")
+                    % {"number": batch.number, "host": batch.host_institution.name},
+                )
                 return redirect("outreach:batch-detail", public_id=batch.public_id)
     return render(request, "outreach/batch_form.html", {"form": form}, status=status)
 
@@ -248,7 +271,15 @@ def visit_add(request: HttpRequest, public_id: Any) -> HttpResponse:
         except Conflict as error:
             form.add_error(None, str(error.message))
         else:
-            messages.success(request, _("已添加专家下沉记录。"))
+            messages.success(
+                request,
+                _("派出批次 %(number)s：已添加%(expert)s的%(kind)s记录。")
+                % {
+                    "number": batch.number,
+                    "expert": _person(form.cleaned_data["expert"]),
+                    "kind": OutreachKind(form.cleaned_data["kind"]).label,
+                },
+            )
             return redirect("outreach:batch-detail", public_id=batch.public_id)
     batch = selectors.batch_get_for(actor, public_id)
     return render(
@@ -304,7 +335,15 @@ def visit_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                 form.add_error(None, str(error.message))
                 status = 409
             else:
-                messages.success(request, _("已保存修改。"))
+                messages.success(
+                    request,
+                    _("派出批次 %(number)s：已保存%(expert)s的%(kind)s记录。")
+                    % {
+                        "number": batch.number,
+                        "expert": _person(form.cleaned_data["expert"]),
+                        "kind": OutreachKind(form.cleaned_data["kind"]).label,
+                    },
+                )
                 return redirect("outreach:batch-detail", public_id=batch.public_id)
     return render(
         request, "outreach/visit_form.html", {"form": form, "batch": batch, "visit": visit}, status=status
@@ -318,7 +357,11 @@ def visit_remove(request: HttpRequest, public_id: Any) -> HttpResponse:
     actor = request.user
     visit = selectors.visit_get_for(actor, public_id)
     services.visit_remove(actor=actor, visit=visit)
-    messages.success(request, _("已删除该下沉记录。"))
+    messages.success(
+        request,
+        _("派出批次 %(number)s：已删除%(expert)s的%(kind)s记录。")
+        % {"number": visit.batch.number, "expert": _person(visit.expert), "kind": visit.get_kind_display()},
+    )
     return redirect("outreach:batch-detail", public_id=visit.batch.public_id)
 
 
@@ -350,7 +393,7 @@ def batch_action(request: HttpRequest, public_id: Any, action: str) -> HttpRespo
             context = _batch_context(request, current, action_error=str(error.message))
             return render(request, "outreach/batch_detail.html", context, status=409)
         else:
-            messages.success(request, _("已完成操作：%(action)s。") % {"action": ACTION_LABELS[action]})
+            messages.success(request, BATCH_DONE_MESSAGES[action] % {"number": batch.number})
             return redirect("outreach:batch-detail", public_id=batch.public_id)
     context = _batch_context(request, batch, bound={f"action:{action}": form})
     return render(request, "outreach/batch_detail.html", context, status=400)
@@ -377,6 +420,7 @@ def posting_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page_obj": paginate(request, rows),
             "may_create": policies.can_manage_postings(actor),
+            "may_view_indicator": policies.can_view_indicator(actor),
         },
     )
 
@@ -392,7 +436,7 @@ def posting_new(request: HttpRequest) -> HttpResponse:
     form = forms.PostingForm(
         _posted(request),
         homes=homes,
-        experts=list(selectors.experts_of(home_ids)),
+        experts=list(selectors.physicians_of(home_ids)),
         departments=list(selectors.departments_of(home_ids)),
         hosts=list(selectors.partner_institutions(home_ids, primary_only=True)),
     )
@@ -405,7 +449,16 @@ def posting_new(request: HttpRequest) -> HttpResponse:
             except Invalid as error:
                 add_domain_errors(form, error)
             else:
-                messages.success(request, _("已登记长期派驻。"))
+                messages.success(
+                    request,
+                    _("已登记%(expert)s派驻%(host)s（%(start)s 至 %(end)s）。")
+                    % {
+                        "expert": _person(posting.expert),
+                        "host": posting.host_institution.name,
+                        "start": posting.planned_start,
+                        "end": posting.planned_end,
+                    },
+                )
                 return redirect("outreach:posting-detail", public_id=posting.public_id)
     return render(request, "outreach/posting_form.html", {"form": form}, status=status)
 
@@ -485,7 +538,11 @@ def posting_action(request: HttpRequest, public_id: Any, action: str) -> HttpRes
             form.add_error(None, str(error.message))
             status = 409
         else:
-            messages.success(request, _("已完成操作：%(action)s。") % {"action": POSTING_ACTIONS[action]})
+            expert = posting.expert.full_name or posting.expert.username
+            messages.success(
+                request,
+                POSTING_DONE_MESSAGES[action] % {"expert": expert, "host": posting.host_institution.name},
+            )
             return redirect("outreach:posting-detail", public_id=posting.public_id)
     posting = selectors.posting_get_for(actor, public_id)
     return render(
@@ -608,7 +665,15 @@ def session_new(request: HttpRequest) -> HttpResponse:
             except Invalid as error:
                 add_domain_errors(form, error)
             else:
-                messages.success(request, _("已发布专家门诊。"))
+                messages.success(
+                    request,
+                    _("已发布%(expert)s在%(host)s的专家门诊（%(when)s）。")
+                    % {
+                        "expert": _person(session.expert),
+                        "host": session.host_institution.name,
+                        "when": f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
+                    },
+                )
                 return redirect("outreach:session-detail", public_id=session.public_id)
     return render(request, "outreach/session_form.html", {"form": form}, status=status)
 
@@ -631,7 +696,7 @@ def _session_context(
             list(people_selectors.person_list(actor, query=query)[:PERSON_CHOICES_LIMIT]) if query else []
         )
         free = [s for s in slots if not s.is_booked and s.starts_at > timezone.now()]
-        booking_form = forms.BookingForm(slots=free, persons=persons)
+        booking_form = forms.BookingForm(slots=free, persons=persons, searched=bool(query))
     return {
         "session": session,
         "slots": slots,
@@ -674,7 +739,7 @@ def booking_new(request: HttpRequest, public_id: Any) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            services.booking_create(
+            booking = services.booking_create(
                 actor=actor,
                 slot=form.cleaned_data["slot"],
                 person=form.cleaned_data["person"],
@@ -686,7 +751,15 @@ def booking_new(request: HttpRequest, public_id: Any) -> HttpResponse:
             form.add_error(None, str(error.message))
             status = 409
         else:
-            messages.success(request, _("预约成功。"))
+            messages.success(
+                request,
+                _("已为%(person)s预约%(expert)s的专家门诊（%(when)s）。")
+                % {
+                    "person": booking.person.name,
+                    "expert": _person(session.expert),
+                    "when": f"{timezone.localtime(booking.slot.starts_at):%Y-%m-%d %H:%M}",
+                },
+            )
             return redirect("outreach:session-detail", public_id=session.public_id)
     return render(
         request,
@@ -703,7 +776,14 @@ def booking_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
     actor = request.user
     booking = selectors.booking_get_for(actor, public_id)
     services.booking_cancel(actor=actor, booking=booking, reason=request.POST.get("reason", ""))
-    messages.success(request, _("已取消预约。"))
+    messages.success(
+        request,
+        _("已取消%(person)s的专家门诊预约（%(when)s）。")
+        % {
+            "person": booking.person.name,
+            "when": f"{timezone.localtime(booking.slot.starts_at):%Y-%m-%d %H:%M}",
+        },
+    )
     return redirect("outreach:session-detail", public_id=booking.session.public_id)
 
 
@@ -722,7 +802,15 @@ def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
         except Invalid as error:
             add_domain_errors(form, error)
         else:
-            messages.success(request, _("已停诊，相关预约已取消并通知预约人。"))
+            messages.success(
+                request,
+                _("%(expert)s在%(host)s的专家门诊（%(when)s）已停诊，相关预约已取消并通知预约人。")
+                % {
+                    "expert": _person(session.expert),
+                    "host": session.host_institution.name,
+                    "when": f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
+                },
+            )
             return redirect("outreach:session-detail", public_id=session.public_id)
     return render(
         request,

@@ -402,3 +402,50 @@ def test_register_shows_id_number_and_other_errors_together(client_for, world):
     assert response.status_code == 400
     assert 'data-testid="error-id_number"' in html and 'data-testid="error-name"' in html
     assert not Person.objects.exists()
+
+
+def test_register_shows_every_field_error_in_one_submit(client_for, world):
+    # A wrong checksum, a bad phone, no name and an unknown region code: all four at once, nothing saved.
+    body = resident_id(birth=BIRTH)[:17]
+    wrong = body + ("1" if ric.calc_check_digit(body + "0") != "1" else "2")
+    response = client_for(world.hospital_doctor).post(
+        reverse("people:register"),
+        _register_data(world, wrong, name="", phone="12ab", address_region="999999999"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    for field in ("id_number", "name", "phone", "address_region"):
+        assert f'data-testid="error-{field}"' in html, field
+    assert "联系电话应为 7–12 位数字。" in html and "未找到该行政区划。" in html
+    assert wrong not in html
+    assert not Person.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_register_shows_the_id_number_disagreements_with_the_form_errors(client_for, world):
+    # A good number the entered birth date and sex disagree with, and no name: every error in one submit.
+    number = resident_id(birth=BIRTH, male=True)
+    response = client_for(world.hospital_doctor).post(
+        reverse("people:register"),
+        _register_data(world, number, name="", birth_date="1970-05-07", gender="2"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    for field in ("name", "birth_date", "gender"):
+        assert f'data-testid="error-{field}"' in html, field
+    assert html.count('data-testid="error-name"') == 1
+    assert not Person.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_edit_shows_every_field_error_in_one_submit(client_for, world, patient):
+    # No name, a bad phone and an unknown region: all three at once, nothing changed or audited.
+    response = client_for(world.hospital_doctor).post(
+        reverse("people:edit", args=[patient.public_id]),
+        {"name": "", "phone": "12ab", "address_region": "999999999", "insurance_scheme": "employee"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    for field in ("name", "phone", "address_region"):
+        assert f'data-testid="error-{field}"' in html, field
+    assert "联系电话应为 7–12 位数字。" in html and "未找到该行政区划。" in html
+    patient.refresh_from_db()
+    assert patient.name == "张桂英" and not AuditEvent.objects.filter(action="person.update").exists()

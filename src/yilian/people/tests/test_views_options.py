@@ -98,3 +98,23 @@ def test_capped_with_a_hint_and_constant_queries(world):
     assert 'data-testid="person-options-more"' in many and "selected" not in many
     assert "还有更多居民符合条件" in many and f"找到超过 {PERSON_OPTIONS_LIMIT} 位患者" in many
     assert many_queries == few_queries
+
+
+def test_english_picker_reads_with_plain_brackets_and_spaces(world, patient):
+    from django import forms
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    class Form(forms.Form):
+        person = forms.ChoiceField(choices=[("", "—")], required=False)
+
+    request = RequestFactory().get("/")
+    request.user = world.hospital_doctor
+    with translation.override("en"):
+        html = render_to_string("people/_person_picker.html", {"field": Form()["person"]}, request=request)
+    assert "Register new resident</a> (register in a new window" in html
+    options = _client(world.hospital_doctor).post(
+        reverse("people:options"), {"q": "李四"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "李四 (" in options.content.decode() and "李四（" not in options.content.decode()
