@@ -157,6 +157,16 @@ def referred_teleconsultation(page: Page, base: str) -> str:
     return f"/telemedicine/{chosen['public_id']}/"
 
 
+def _pick_person(page: Page, name: str) -> None:
+    """Find a resident with the resident picker (people:options) and choose them."""
+    page.fill("[data-testid=patient-search]", name)
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('select[name=person] option')].some(o => o.innerText.includes(name))",
+        arg=name,
+    )
+    _select_option_containing(page, "select[name=person]", name)
+
+
 def _select_option_containing(page: Page, select: str, text: str) -> None:
     labels = page.eval_on_selector_all(f"{select} option", "els => els.map(e => [e.value, e.innerText])")
     page.select_option(select, next(value for value, label in labels if text in label))
@@ -201,7 +211,7 @@ def invite_county_hospital(page: Page) -> None:
     page.select_option("select[name=kind]", "consultation")
     _select_option_containing(page, "select[name=inviting_institution]", "麻埠镇中心卫生院")
     _select_option_containing(page, "select[name=inviting_department]", "全科医疗科")
-    _select_option_containing(page, "select[name=person]", "丁长林")
+    _pick_person(page, "丁长林")
     _select_option_containing(page, "select[name=invited_institution]", COUNTY_HOSPITAL)
     page.wait_for_timeout(800)
     page.select_option("select[name=required_specialty]", "03")

@@ -80,7 +80,8 @@ def _act(page: Any, action: str, **fields: str | bool) -> None:
             field.fill(value)
     form.locator(f"[data-testid=action-{action}-submit]").click()
     page.wait_for_load_state("networkidle")
-    assert "已完成操作" in page.inner_text(".messages"), page.inner_text("main")
+    # The message names what happened to which 申请单.
+    assert re.search(r"申请单 \S+", page.inner_text(".messages")), page.inner_text("main")
 
 
 def _timeline(page: Any) -> str:
@@ -214,7 +215,7 @@ def test_lab_order_from_township_to_centre_with_critical_value(browser, live_ser
     alert_row.locator("input[name=note]").fill("已电话通知患者立即返院，静推葡萄糖")
     alert_row.locator("[data-testid=acknowledge-submit]").click()
     township.wait_for_load_state("networkidle")
-    assert "已确认危急值" in township.inner_text(".messages")
+    assert "的危急值已确认" in township.inner_text(".messages")
     alert_row = township.locator("[data-testid=alert-row]", has_text=lab_order.number)
     expect(alert_row.locator("[data-testid=acknowledge-form]")).to_have_count(0)
     assert dw.township_doctor.full_name in alert_row.inner_text()
@@ -272,7 +273,7 @@ def test_imaging_study_upload_second_reader_and_amendment(browser, live_server, 
     township.set_input_files("[data-testid=upload-files]", str(study))
     township.click("[data-testid=upload-submit]")
     township.wait_for_load_state("networkidle")
-    assert "检查文件已上传" in township.inner_text(".messages")
+    assert "个检查文件" in township.inner_text(".messages")
     assert _status(township) == OrderStatus.RECEIVED
     files = township.locator("[data-testid=file-list]")
     assert "head-ct.dcm" in files.inner_text() and "CT" in files.inner_text()
@@ -485,8 +486,9 @@ def test_recognised_result_is_shown_and_used(browser, live_server, dw):
 
     # The doctor uses the prior result: no order, a "used" decision with the money saved.
     township.click("[data-testid=use-recognised]")
-    township.wait_for_url(re.compile(r"/diagnostics/$"))
-    assert "已采用既往互认结果，未重复开单" in township.inner_text(".messages")
+    # It opens the prior order whose result now stands.
+    township.wait_for_url(re.compile(rf"/diagnostics/orders/{prior.public_id}/$"))
+    assert f"已采用既往互认结果（申请单 {prior.number}），未重复开单" in township.inner_text(".messages")
     assert DiagnosticOrder.objects.count() == 1
     decision = RecognitionDecision.objects.get()
     assert decision.outcome == RecognitionOutcome.USED and decision.saved_amount == Decimal("8.00")

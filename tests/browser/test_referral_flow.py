@@ -41,7 +41,8 @@ def _act(page: Any, action: str, **fields: str) -> None:
         form.locator(f"[name={action}-{name}]").fill(value)
     form.locator(f"[data-testid=action-{action}-submit]").click()
     page.wait_for_load_state("networkidle")
-    assert "已完成操作" in page.inner_text(".messages"), page.inner_text("main")
+    # The message names what happened to which 转诊单.
+    assert re.search(r"转诊单 \S+", page.inner_text(".messages")), page.inner_text("main")
 
 
 def test_up_referral_from_township_to_county_hospital_and_back(browser, live_server, world):

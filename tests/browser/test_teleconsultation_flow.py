@@ -73,7 +73,8 @@ def _act(page: Any, action: str, **fields: str) -> None:
             field.fill(value)
     form.locator(f"[data-testid=action-{action}-submit]").click()
     page.wait_for_load_state("networkidle")
-    assert "已完成操作" in page.inner_text(".messages"), page.inner_text("main")
+    # The message names what happened to which 会诊单.
+    assert re.search(r"会诊单 \S+", page.inner_text(".messages")), page.inner_text("main")
 
 
 def _open_from_list(page: Any, box: str, number: str) -> Any:
@@ -89,6 +90,9 @@ def _fill_invitation(page: Any, tw: TeleWorld, *, consent: bool) -> None:
     page.select_option("#id_kind", label="会诊")
     page.select_option("#id_inviting_institution", str(tw.world.township.public_id))
     page.select_option("#id_inviting_department", str(tw.township_clinic.public_id))
+    # The patient is found with the resident picker (its search answers from people:options).
+    with page.expect_response(lambda response: "/people/options/" in response.url):
+        page.fill("[data-testid=patient-search]", "李四")
     page.select_option("#id_person", str(tw.patient.public_id))
     # Choosing the invited institution, specialty and title reloads the experts' free times (htmx).
     for selector, value in (
