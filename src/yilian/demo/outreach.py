@@ -18,8 +18,9 @@ What ``seed-demo`` adds, deterministically from the seed and relative to today:
   older batches confirmed, the last fortnight's done and waiting, the next
   fortnight's planned;
 * a dozen long-term postings to township centres: cross-year ones, an early
-  end with a reason, a cancelled and a planned one, and postings of a
-  resident physician and a nurse, which the national indicator must not count;
+  end with a reason, a cancelled and a planned one, and postings of
+  resident physicians, which the national indicator must not count — every
+  one a physician the posting service would accept (``posting_problems``);
 * expert clinic sessions of ``doctor``, ``endocrinologist`` and
   ``neurologist`` at township centres over the next two weeks, published by
   the experts through the service, with slots booked through the real
@@ -526,8 +527,12 @@ class OutreachSeeder:
     # Postings --------------------------------------------------------------------------------
 
     def _postings(self, county: Consortium) -> int:
-        """A dozen postings to township centres (cross-year ones, early end, cancelled, planned, titles and
-        a nurse the indicator does not count), written directly as their history."""
+        """A dozen postings to township centres (cross-year ones, early end, cancelled, planned, resident
+        physicians the indicator does not count), written directly as their history — each checked first
+        with the service's own rules (``posting_problems``: a physician of the sender, a primary host,
+        the length, no overlap), so the demo holds nothing the posting form would refuse.
+
+        Raises RuntimeError when a specification breaks those rules (a bug of this module)."""
         hospital = self.institutions.get("county_hospital")
         if hospital is None:
             return 0
@@ -544,7 +549,7 @@ class OutreachSeeder:
             ("od_county_04", 3, D(y - 1, 5, 1), 300, "early"),
             ("od_county_06", 4, D(y, 1, 10), 200, ""),
             ("od_county_05", 5, D(y, 3, 1), 366, ""),
-            ("nurse", 6, D(y - 1, 7, 1), 200, ""),
+            ("od_county_06", 6, D(y - 1, 7, 1), 190, ""),
             ("od_county_07", 7, D(y - 1, 1, 15), 365, ""),
             ("od_county_07", 0, D(y, 6, 1), 183, ""),
             ("od_county_01", 8, self.today + datetime.timedelta(days=20), 200, ""),
@@ -564,6 +569,17 @@ class OutreachSeeder:
             if membership is None:
                 continue
             end = start + datetime.timedelta(days=days - 1)
+            host = hosts[host_index % len(hosts)]
+            problems = outreach.posting_problems(
+                expert=expert,
+                home_institution=hospital,
+                host_institution=host,
+                planned_start=start,
+                planned_end=end,
+                home_department=membership.department,
+            )
+            if problems:
+                raise RuntimeError(f"demo posting of {username} breaks the posting rules: {problems}")
             values: dict[str, Any] = {"status": PostingStatus.PLANNED}
             if special == "cancel":
                 values.update(status=PostingStatus.CANCELLED, early_end_reason="科室人员紧张，暂缓派驻。")
@@ -579,13 +595,14 @@ class OutreachSeeder:
                         )
                 elif end <= self.today:
                     values.update(status=PostingStatus.COMPLETED, actual_end=end)
+            # Saved one by one so that the next specification's overlap check sees this one.
             rows.append(
-                Posting(
+                Posting.objects.create(
                     consortium=county,
                     expert=expert,
                     home_institution=hospital,
                     home_department=membership.department,
-                    host_institution=hosts[host_index % len(hosts)],
+                    host_institution=host,
                     title_at_posting=expert.professional_title,
                     planned_start=start,
                     planned_end=end,
@@ -594,7 +611,6 @@ class OutreachSeeder:
                     **values,
                 )
             )
-        Posting.objects.bulk_create(rows)
         return len(rows)
 
     # Live records ----------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from django.utils import timezone
 from yilian.accounts.models import User
 from yilian.core.models import AuditEvent
 from yilian.institutions.models import Consortium
-from yilian.outreach import selectors
+from yilian.outreach import selectors, services
+from yilian.outreach.choices import PHYSICIAN_TITLES
 from yilian.outreach.models import (
     ClinicBooking,
     ExpertClinicSession,
@@ -65,8 +66,23 @@ def test_outreach_demo_content_pages_and_idempotence():
     township_admin = User.objects.get(username="township_admin")
     waiting = selectors.batch_list(township_admin, selectors.BatchFilters(box="received", status="done"))
     assert waiting.filter(created_by__username="doctor").exists()
-    # Postings: a dozen, some not counted (title below intermediate, a nurse, too short).
+    # Postings: a dozen, some not counted (title below intermediate, too short).
     assert Posting.objects.count() == 12
+    # Every seeded posting is one the posting service would accept: a physician of the sender (no nurse),
+    # a primary host in the consortium, six months to three years, no overlap with the expert's others.
+    for posting in Posting.objects.select_related("expert", "home_institution", "host_institution"):
+        assert posting.title_at_posting in PHYSICIAN_TITLES, posting.expert.username
+        problems = services.posting_problems(
+            expert=posting.expert,
+            home_institution=posting.home_institution,
+            host_institution=posting.host_institution,
+            planned_start=posting.planned_start,
+            planned_end=posting.planned_end,
+            home_department=posting.home_department,
+            duties=posting.duties,
+            ignore=posting,
+        )
+        assert problems == {}, (posting.expert.username, problems)
     office = User.objects.get(username="office")
     year = timezone.localdate().year - 1
     rows = selectors.posting_indicator_rows(office, year=year, consortium=county)

@@ -2,7 +2,13 @@
 
 from yilian.outreach.services.batches import batch_act, batch_create, visit_add, visit_remove, visit_update
 from yilian.outreach.services.clinics import booking_cancel, booking_create, session_cancel, session_publish
-from yilian.outreach.services.postings import posting_cancel, posting_create, posting_end, posting_start
+from yilian.outreach.services.postings import (
+    posting_cancel,
+    posting_create,
+    posting_end,
+    posting_problems,
+    posting_start,
+)
 
 __all__ = [
     "batch_act",
@@ -12,6 +18,7 @@ __all__ = [
     "posting_cancel",
     "posting_create",
     "posting_end",
+    "posting_problems",
     "posting_start",
     "session_cancel",
     "session_publish",

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yilian.core.audit import record_event
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
-from yilian.institutions.models import Department, Institution
+from yilian.institutions.models import Consortium, Department, Institution
 from yilian.outreach import policies
 from yilian.outreach.choices import LONG_TERM_DAYS, PostingStatus
 from yilian.outreach.models import Posting
@@ -55,29 +56,17 @@ def _save(posting: Posting, **changes: Any) -> None:
     posting.version += 1
 
 
-def posting_create(
+def _check(
     *,
-    actor: Any,
     expert: Any,
     home_institution: Institution,
-    host_institution: Institution,
+    host_institution: Institution | None,
     planned_start: Any,
     planned_end: Any,
-    home_department: Department | None = None,
-    duties: str = "",
-) -> Posting:
-    """Record a planned long-term posting of a staff member to a primary member institution.
-
-    The sending institution's administrator. The expert's current
-    professional title is copied onto the posting. Audited
-    ``outreach_posting.create``. Raises NotAllowed, Invalid (not a physician
-    of the sender — the doctor role there and a physician title, see
-    ``policies.may_be_posted`` —, department of another institution, host not a primary institution or not in a shared
-    consortium, planned period shorter than 183 days or longer than three
-    years, overlapping another posting of the expert).
-    """
-    if home_institution is None or not policies.is_sending_manager(actor, home_institution.pk):
-        raise NotAllowed(_("只有派出单位的管理员可以登记长期派驻。"))
+    home_department: Department | None,
+    duties: str,
+) -> tuple[dict[str, list[str]], Consortium | None, datetime.date | None, datetime.date | None]:
+    """The field errors of a posting's values (no overlap check), its consortium and its dates."""
     errors: dict[str, list[str]] = {}
     if expert is None or not policies.may_be_posted(expert, home_institution.pk):
         errors["expert"] = [_("派驻医师必须是派出单位的医生，且具有医师系列职称。")]
@@ -107,23 +96,99 @@ def posting_create(
             ]
         elif days > LONGEST_POSTING_DAYS:
             errors["planned_end"] = [_("一次派驻最长三年。")]
-    duties = (duties or "").strip()
     too_long({"duties": duties}, {"duties": 300}, errors)
+    return errors, consortium, start, end
+
+
+def _overlapping(
+    expert: Any, start: datetime.date, end: datetime.date, ignore: Posting | None = None
+) -> bool:
+    """Whether the expert has another posting, not cancelled, touching the period."""
+    rows = (
+        Posting.objects.filter(expert=expert)
+        .exclude(status=PostingStatus.CANCELLED)
+        .filter(planned_start__lte=end)
+        .filter(Q(actual_end__gte=start) | Q(actual_end__isnull=True, planned_end__gte=start))
+    )
+    if ignore is not None:
+        rows = rows.exclude(pk=ignore.pk)
+    return rows.exists()
+
+
+OVERLAP_MESSAGE = gettext_noop("该医师在这段时间已有派驻安排。")
+
+
+def posting_problems(
+    *,
+    expert: Any,
+    home_institution: Institution,
+    host_institution: Institution | None,
+    planned_start: Any,
+    planned_end: Any,
+    home_department: Department | None = None,
+    duties: str = "",
+    ignore: Posting | None = None,
+) -> dict[str, list[str]]:
+    """The field errors ``posting_create`` would raise for these values (overlap with the expert's other
+    postings included; ``ignore`` leaves one posting out, e.g. a saved posting checked again). Reads only,
+    checks no permission: for code that writes postings by another way (``seed-demo``) and must obey the
+    same rules."""
+    errors, _consortium, start, end = _check(
+        expert=expert,
+        home_institution=home_institution,
+        host_institution=host_institution,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        home_department=home_department,
+        duties=(duties or "").strip(),
+    )
+    if not errors and start and end and _overlapping(expert, start, end, ignore):
+        errors["planned_start"] = [_(OVERLAP_MESSAGE)]
+    return errors
+
+
+def posting_create(
+    *,
+    actor: Any,
+    expert: Any,
+    home_institution: Institution,
+    host_institution: Institution,
+    planned_start: Any,
+    planned_end: Any,
+    home_department: Department | None = None,
+    duties: str = "",
+) -> Posting:
+    """Record a planned long-term posting of a staff member to a primary member institution.
+
+    The sending institution's administrator. The expert's current
+    professional title is copied onto the posting. Audited
+    ``outreach_posting.create``. Raises NotAllowed, Invalid (not a physician
+    of the sender — the doctor role there and a physician title, see
+    ``policies.may_be_posted`` —, department of another institution, host not a primary institution or not in a shared
+    consortium, planned period shorter than 183 days or longer than three
+    years, overlapping another posting of the expert; ``posting_problems``
+    gives the same errors without writing).
+    """
+    if home_institution is None or not policies.is_sending_manager(actor, home_institution.pk):
+        raise NotAllowed(_("只有派出单位的管理员可以登记长期派驻。"))
+    duties = (duties or "").strip()
+    errors, consortium, start, end = _check(
+        expert=expert,
+        home_institution=home_institution,
+        host_institution=host_institution,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        home_department=home_department,
+        duties=duties,
+    )
     raise_if(errors)
     assert consortium is not None and start is not None and end is not None
     with transaction.atomic():
         # Two postings of one expert recorded at once would each miss the other's uncommitted row;
         # locking the expert's user row puts them one after the other.
         get_user_model().objects.select_for_update().filter(pk=expert.pk).exists()
-        overlapping = (
-            Posting.objects.filter(expert=expert)
-            .exclude(status=PostingStatus.CANCELLED)
-            .filter(planned_start__lte=end)
-            .filter(Q(actual_end__gte=start) | Q(actual_end__isnull=True, planned_end__gte=start))
-            .exists()
-        )
-        if overlapping:
-            raise Invalid({"planned_start": [_("该医师在这段时间已有派驻安排。")]})
+        if _overlapping(expert, start, end):
+            raise Invalid({"planned_start": [_(OVERLAP_MESSAGE)]})
         posting = Posting.objects.create(
             consortium=consortium,
             expert=expert,

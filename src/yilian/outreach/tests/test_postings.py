@@ -221,3 +221,29 @@ def test_only_physicians_of_the_sender_are_posted(world):
     offered = set(selectors.physicians_of({world.hospital.pk}))
     assert ow.expert in offered and ow.junior in offered
     assert not offered & {engineer, nurse, untitled}
+
+
+def test_posting_problems_are_the_errors_posting_create_raises(world):
+    """The read-only check gives the service's own field errors (a nurse, overlap) and writes nothing."""
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+
+    ow = outreach_world(world)
+    nurse = user_with_role(Role.NURSE, username="posted_nurse", institution=world.hospital)
+    nurse.professional_title = "supervising_nurse"
+    nurse.save()
+    start = today() + datetime.timedelta(days=1)
+    values = {
+        "home_institution": world.hospital,
+        "host_institution": world.township,
+        "planned_start": start,
+        "planned_end": start + datetime.timedelta(days=200),
+    }
+    with pytest.raises(Invalid) as error:
+        services.posting_create(actor=world.hospital_admin, expert=nurse, **values)
+    assert services.posting_problems(expert=nurse, **values) == error.value.errors
+    assert services.posting_problems(expert=ow.expert, **values) == {}
+    saved = services.posting_create(actor=world.hospital_admin, expert=ow.expert, **values)
+    assert set(services.posting_problems(expert=ow.expert, **values)) == {"planned_start"}
+    assert services.posting_problems(expert=ow.expert, ignore=saved, **values) == {}
+    assert Posting.objects.count() == 1
