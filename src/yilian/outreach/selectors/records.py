@@ -17,7 +17,7 @@ from yilian.core.permissions import Role
 from yilian.institutions.models import ConsortiumMember, Department, Institution
 from yilian.outreach import policies, workflow
 from yilian.outreach.choices import PHYSICIAN_TITLES, BookingStatus, SessionStatus
-from yilian.outreach.levels import below_level, service_level
+from yilian.outreach.levels import below_level, receives_outreach, receiving_q, service_level
 from yilian.outreach.models import (
     ClinicBooking,
     ClinicSlot,
@@ -191,10 +191,29 @@ def partner_institutions(institution_ids: set[int], *, primary_only: bool = Fals
 
 
 def receiving_members(senders: list[Institution]) -> QuerySet[Institution]:
-    """Partners that may receive a batch from one of ``senders``: below the highest sender's level
-    (``yilian.outreach.levels``; the service checks the chosen pair)."""
+    """Partners that may receive a batch from one of ``senders``: institutions that see patients, below the
+    highest sender's level (``yilian.outreach.levels``; the service checks the chosen pair)."""
     top = max(service_level(sender) for sender in senders)
-    return partner_institutions({sender.pk for sender in senders}).filter(below_level(top))
+    return partner_institutions({sender.pk for sender in senders}).filter(below_level(top), receiving_q())
+
+
+def clinic_hosts(actor: Any) -> list[Institution]:
+    """Where the actor may publish expert clinic sessions (专家门诊): members that may receive experts from an
+    institution where the actor is an expert or administrator (``receiving_members``), then the
+    institutions the actor administers that see patients and have a partner of a higher level to send
+    experts (their administrator publishes the visiting expert's session). The service checks the
+    chosen expert and host. Three queries, and one per administered institution."""
+    managed = policies.managed_institutions(actor)
+    senders = list(Institution.objects.filter(pk__in=managed | policies.expert_institutions(actor)))
+    hosts = list(receiving_members(senders)) if senders else []
+    offered = {host.pk for host in hosts}
+    for institution in senders:
+        if institution.pk not in managed or institution.pk in offered or not receives_outreach(institution):
+            continue
+        higher = ~below_level(service_level(institution) + 1)
+        if partner_institutions({institution.pk}).filter(higher).exists():
+            hosts.append(institution)
+    return hosts
 
 
 def experts_of(institution_ids: set[int]) -> QuerySet[User]:

@@ -19,7 +19,7 @@ from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
 from yilian.outreach import policies, workflow
 from yilian.outreach.choices import BatchSide, OutreachKind
-from yilian.outreach.levels import service_level
+from yilian.outreach.levels import receives_outreach, service_level
 from yilian.outreach.models import OutreachBatch, OutreachEvent, OutreachVisit
 from yilian.outreach.services._common import (
     actor_label,
@@ -129,8 +129,8 @@ def batch_create(
 
     The sending institution's administrator or one of its experts. Audited
     ``outreach_batch.create``. Raises NotAllowed, Invalid (no shared
-    consortium, the same institution, a member not below the sender's level
-    — see ``yilian.outreach.levels`` —, dates out of order or longer than a
+    consortium, the same institution, a member that sees no patients or is
+    not below the sender's level — see ``yilian.outreach.levels`` —, dates out of order or longer than a
     month, missing purpose).
     """
     if sending_institution is None or not policies.can_record_batch_for(actor, sending_institution.pk):
@@ -143,6 +143,8 @@ def batch_create(
         errors["host_institution"] = [_("请选择接收单位。")]
     elif host_institution.pk == sending_institution.pk:
         errors["host_institution"] = [_("接收单位不能是派出单位本身。")]
+    elif not receives_outreach(host_institution):
+        errors["host_institution"] = [_("专家下沉只能派往诊治患者的医疗机构，疾控中心等公共卫生机构不接收。")]
     elif service_level(host_institution) >= service_level(sending_institution):
         errors["host_institution"] = [_("专家下沉只能派往比派出单位层级低的成员单位。")]
     else:

@@ -24,6 +24,7 @@ from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
 from yilian.outreach import policies
 from yilian.outreach.choices import BookingStatus, SessionStatus
+from yilian.outreach.levels import receives_outreach, service_level
 from yilian.outreach.models import ClinicBooking, ClinicSlot, ExpertClinicSession
 from yilian.outreach.services._common import raise_if, shared_consortium, too_long
 from yilian.people.choices import PersonLinkReason
@@ -37,10 +38,13 @@ MOST_SLOTS = 96
 
 
 def _home_of(expert: Any, host: Institution) -> tuple[Institution | None, Any]:
-    """The expert's institution that shares a consortium with the host (not the host itself)."""
+    """The expert's institution that shares a consortium with the host and may send experts to it (of a
+    higher level, ``yilian.outreach.levels``; not the host itself)."""
     for institution in Institution.objects.filter(pk__in=policies.expert_institutions(expert)).exclude(
         pk=host.pk
     ):
+        if service_level(institution) <= service_level(host):
+            continue
         consortium = shared_consortium(institution, host)
         if consortium is not None:
             return institution, consortium
@@ -62,8 +66,9 @@ def session_publish(
 
     The expert, their institution's administrator or the host's
     administrator. Audited ``expert_clinic_session.publish``. Raises
-    NotAllowed, Invalid (not an expert of a hospital sharing a consortium
-    with the host, time in the past, end before start, longer than 12
+    NotAllowed, Invalid (a host that sees no patients, not an expert of a
+    hospital of a higher level sharing a consortium with the host — see
+    ``yilian.outreach.levels`` —, time in the past, end before start, longer than 12
     hours or across days, slot length, overlap with the expert's other
     sessions).
     """
@@ -73,7 +78,11 @@ def session_publish(
         errors["expert"] = [_("请选择专家和坐诊单位。")]
     else:
         home, consortium = _home_of(expert, host_institution)
-        if home is None:
+        if not receives_outreach(host_institution):
+            errors["host_institution"] = [
+                _("专家门诊只能设在诊治患者的医疗机构，疾控中心等公共卫生机构不接收。")
+            ]
+        elif home is None:
             errors["expert"] = [_("专家必须是与坐诊单位同一医联体的上级医院医务人员。")]
     scope_ok = expert is not None and (
         getattr(actor, "pk", None) == expert.pk

@@ -242,3 +242,41 @@ def test_a_batch_goes_only_to_members_below_the_sender(world):
         ends_on=start,
         purpose="坐诊",
     )
+
+
+def test_a_public_health_institution_that_sees_no_patients_receives_no_batch(world):
+    """The county CDC (疾控中心, ungraded, a consortium member) was offered as a receiver of a 三级
+    hospital's batch and accepted; the maternal and child health hospital, which sees patients, still is."""
+    from yilian.institutions.tests.factories import ConsortiumMemberFactory, InstitutionFactory
+
+    outreach_world(world)
+    cdc = InstitutionFactory(
+        name="霍邱县疾病预防控制中心", region=world.regions["county"], category="J100", grade="0"
+    )
+    maternal = InstitutionFactory(
+        name="霍邱县妇幼保健院", region=world.regions["county"], category="G100", grade="2"
+    )
+    for member in (cdc, maternal):
+        ConsortiumMemberFactory(consortium=world.consortium, institution=member)
+    offered = set(selectors.receiving_members([world.hospital]))
+    assert cdc not in offered and {world.township, maternal} <= offered
+    start = today() + datetime.timedelta(days=1)
+    with pytest.raises(Invalid) as error:
+        services.batch_create(
+            actor=world.hospital_admin,
+            sending_institution=world.hospital,
+            host_institution=cdc,
+            starts_on=start,
+            ends_on=start,
+            purpose="业务讲座",
+        )
+    assert set(error.value.errors) == {"host_institution"}
+    assert not OutreachBatch.objects.exists()
+    services.batch_create(
+        actor=world.hospital_admin,
+        sending_institution=world.hospital,
+        host_institution=maternal,
+        starts_on=start,
+        ends_on=start,
+        purpose="产科查房",
+    )

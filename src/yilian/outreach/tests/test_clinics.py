@@ -121,3 +121,50 @@ def test_patients_are_masked_for_oversight_and_the_sender(world):
         assert not policies.sees_patients_of(user, s)
     assert selectors.session_visible_to(world.office).filter(pk=s.pk).exists()
     assert not selectors.session_visible_to(world.outsider_doctor).exists()
+
+
+def test_expert_clinics_are_held_only_at_lower_members_that_see_patients(world):
+    """The session form offered every partner as host (the CDC, the 三级 lead hospital to a 二级 hospital's
+    expert) and the service accepted them. Hosts are now members below the expert's hospital that see
+    patients, in the form and in the service alike."""
+    from yilian.accounts.tests.factories import user_with_role
+    from yilian.core.permissions import Role
+    from yilian.institutions.tests.factories import (
+        ConsortiumMemberFactory,
+        HospitalFactory,
+        InstitutionFactory,
+    )
+
+    ow = outreach_world(world)
+    cdc = InstitutionFactory(
+        name="霍邱县疾病预防控制中心", region=world.regions["county"], category="J100", grade="0"
+    )
+    county = HospitalFactory(name="霍邱县第二人民医院", region=world.regions["county"], grade="2")
+    for member in (cdc, county):
+        ConsortiumMemberFactory(consortium=world.consortium, institution=member)
+    county_doctor = user_with_role(Role.DOCTOR, username="county_doctor", institution=county)
+    county_doctor.professional_title = "attending_physician"
+    county_doctor.save()
+    starts = (timezone.localtime() + datetime.timedelta(days=2)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    when = {"starts_at": starts, "ends_at": starts + datetime.timedelta(hours=1)}
+    with pytest.raises(Invalid) as error:
+        services.session_publish(actor=ow.expert, expert=ow.expert, host_institution=cdc, **when)
+    assert set(error.value.errors) == {"host_institution"}
+    with pytest.raises(Invalid) as error:
+        services.session_publish(
+            actor=county_doctor, expert=county_doctor, host_institution=world.hospital, **when
+        )
+    assert set(error.value.errors) == {"expert"}
+    assert not ExpertClinicSession.objects.exists()
+    services.session_publish(actor=ow.expert, expert=ow.expert, host_institution=county, **when)
+    services.session_publish(
+        actor=county_doctor, expert=county_doctor, host_institution=world.township, **when
+    )
+    offered = set(selectors.clinic_hosts(ow.expert))
+    assert county in offered and world.township in offered
+    assert not offered & {cdc, world.hospital}
+    assert set(selectors.clinic_hosts(county_doctor)) == {world.township}
+    # The township's administrator publishes the visiting expert's session at the township.
+    assert world.township in selectors.clinic_hosts(world.township_admin)

@@ -25,7 +25,6 @@ from yilian.core.audit import action_label
 from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
-from yilian.institutions import selectors as institution_selectors
 from yilian.institutions.models import Region
 from yilian.outreach import forms, policies, selectors, services, workflow
 from yilian.outreach.choices import BatchStatus, OutreachKind, SessionStatus
@@ -636,16 +635,12 @@ def session_week(request: HttpRequest) -> HttpResponse:
 
 
 def _session_form(actor: Any, data: Any) -> forms.SessionForm:
-    own = policies.staff_institutions(actor)
-    partner_ids = set(selectors.partner_institutions(own).values_list("pk", flat=True))
     managed = policies.managed_institutions(actor)
     experts = list(selectors.experts_of(managed)) if managed else []
     if policies.expert_institutions(actor) and all(e.pk != actor.pk for e in experts):
         experts.insert(0, actor)
-    hosts = list(selectors.partner_institutions(own)) + list(
-        institution_selectors.institution_list(actor).filter(pk__in=managed)
-    )
-    departments = list(selectors.departments_of(partner_ids | managed))
+    hosts = selectors.clinic_hosts(actor)
+    departments = list(selectors.departments_of({host.pk for host in hosts}))
     return forms.SessionForm(data, experts=experts, hosts=hosts, departments=departments)
 
 
