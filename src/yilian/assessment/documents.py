@@ -29,6 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 from yilian.assessment.choices import Grade, RoundKind, Verdict
 from yilian.assessment.models import AssessmentRound, Judgement, RoundResult, RoundTotal
 from yilian.indicators.choices import PeriodType
+from yilian.indicators.models import with_unit
 
 CHART_BARS = 30
 """The chart shows at most this many best-ranked subjects; the table lists all."""
@@ -109,12 +110,13 @@ def figure_decimals(result: Any) -> int:
 
 
 def format_figure(value: Decimal | None, unit: str, decimals: int) -> str:
-    """An indicator value as read: rounded half up to ``decimals``, thousands grouped, with its unit
-    (0.208106 % → "0.21%", 12 人次 → "12人次", as the indicator pages write them); "—" for none."""
+    """An indicator value as read: rounded half up to ``decimals``, thousands grouped, with its unit as
+    shown to the reader (0.208106 % → "0.21%", 12 人次 → "12人次" or "12 person-times", as the indicator
+    pages write them); "—" for none."""
     if value is None:
         return "—"
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return f"{rounded:,f}{unit}"
+    return with_unit(f"{rounded:,f}", unit)
 
 
 def format_count(value: Decimal | None) -> str:
@@ -126,7 +128,7 @@ def format_count(value: Decimal | None) -> str:
 
 def result_value(result: Any) -> str:
     """The result's value with its unit and its indicator's decimals."""
-    return format_figure(result.value, result.unit, figure_decimals(result))
+    return format_figure(result.value, result.display_unit, figure_decimals(result))
 
 
 def _decimals_format(decimals: int) -> str:
@@ -390,7 +392,7 @@ def round_workbook(
                 r.numerator,
                 r.denominator,
                 None,  # written by _value_cell with its number format
-                r.unit,
+                r.display_unit,
                 verdict_label(r.verdict) if r.is_qualitative else "",
                 r.weight,
                 r.score,

@@ -27,7 +27,7 @@ from yilian.assessment.choices import (
 )
 from yilian.core.models import BaseModel
 from yilian.indicators.choices import PeriodType
-from yilian.indicators.models import shown_name
+from yilian.indicators.models import shown_name, shown_unit
 
 SCORE_DIGITS = {"max_digits": 12, "decimal_places": 2}
 VALUE_DIGITS = {"max_digits": 24, "decimal_places": 6}
@@ -220,6 +220,11 @@ class RoundResult(models.Model):
     def display_indicator_name(self) -> str:
         """The snapshot indicator name in the reader's language (English when one was snapshot)."""
         return shown_name(self.indicator_name, self.indicator_name_en)
+
+    @property
+    def display_unit(self) -> str:
+        """The snapshot unit in the reader's language (a known unit translated, any other as stored)."""
+        return shown_unit(self.unit)
 
 
 class RoundTotal(models.Model):

@@ -35,7 +35,7 @@ def _card_row(card: Card) -> list[Any]:
     return [
         card.indicator.code,
         card.indicator.display_name,
-        card.indicator.unit,
+        card.indicator.display_unit,
         _number(card.value),
         _number(card.indicator.target),
         _colour(card.colour),

@@ -34,7 +34,7 @@ from yilian.indicators import drilldown
 from yilian.indicators import policies as indicator_policies
 from yilian.indicators import selectors as indicator_selectors
 from yilian.indicators.choices import PERIOD_MONTHS, Direction, IndicatorKind, PeriodType, UnitKind
-from yilian.indicators.models import Indicator, IndicatorValue, shown_name
+from yilian.indicators.models import Indicator, IndicatorValue, shown_name, shown_unit
 from yilian.institutions import selectors as registry
 from yilian.institutions.boundaries import boundary_features, map_regions
 
@@ -107,6 +107,11 @@ class KeyIndicator:
     def display_name(self) -> str:
         """The name in the reader's language, as ``Indicator.display_name``."""
         return shown_name(self.name, self.name_en)
+
+    @property
+    def display_unit(self) -> str:
+        """The unit in the reader's language, as ``Indicator.display_unit``."""
+        return shown_unit(self.unit)
 
     @property
     def shown_legend(self) -> list[dict[str, Any]]:
@@ -377,7 +382,7 @@ def _map_data(
     return {
         "geojson": boundary_features(regions),
         "rows": rows,
-        "indicator": {"code": indicator.code, "name": indicator.display_name, "unit": indicator.unit},
+        "indicator": {"code": indicator.code, "name": indicator.display_name, "unit": indicator.display_unit},
         "min": min(numbers) if numbers else 0,
         "max": max(numbers) if numbers else 0,
         "higher_is_better": indicator.direction != Direction.LOWER,
@@ -782,7 +787,7 @@ def _trend(indicators: list[Indicator], unit_kind: str, unit_id: int, period: Pe
             {
                 "code": indicator.code,
                 "name": indicator.display_name,
-                "unit": indicator.unit,
+                "unit": indicator.display_unit,
                 "target": None if indicator.target is None else float(indicator.target),
                 "values": [None if point is None else float(point) for point in points],
                 **_axis(indicator, points),
@@ -958,7 +963,7 @@ def regulator_view(
             "indicator": {
                 "code": chart_indicator.code,
                 "name": chart_indicator.display_name,
-                "unit": chart_indicator.unit,
+                "unit": chart_indicator.display_unit,
             },
         }
     return RegulatorView(

@@ -38,7 +38,13 @@ from yilian.core.audit import record_event
 from yilian.core.exceptions import NotAllowed
 from yilian.indicators import expressions, policies, registry
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType
-from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorVersion
+from yilian.indicators.models import (
+    KNOWN_UNITS,
+    SYMBOL_UNITS,
+    Indicator,
+    IndicatorCatalogue,
+    IndicatorVersion,
+)
 from yilian.indicators.selectors import FIGURES_GENERATION
 from yilian.indicators.services import indicator_definition
 
@@ -717,7 +723,8 @@ def shipped_indicator_fields(catalogue: dict[str, Any], spec: dict[str, Any]) ->
 
 
 def check_catalogues(catalogues: list[dict[str, Any]] | None = None) -> list[str]:
-    """Problems in the shipped data: duplicate codes, formulas that do not parse or name unknown items."""
+    """Problems in the shipped data: duplicate codes, formulas that do not parse or name unknown items, units
+    without a reading in English (not among ``models.KNOWN_UNITS`` or ``models.SYMBOL_UNITS``)."""
     problems: list[str] = []
     known = registry.data_items().keys()
     seen: set[str] = set()
@@ -729,6 +736,9 @@ def check_catalogues(catalogues: list[dict[str, Any]] | None = None) -> list[str
             seen.add(code)
             if not expressions.ITEM_CODE.match(code):
                 problems.append(f"{code}: code is not an identifier")
+            unit = spec.get("unit", "")
+            if unit and unit not in KNOWN_UNITS and unit not in SYMBOL_UNITS:
+                problems.append(f"{code}: unit {unit!r} is not a known unit (add it to models.KNOWN_UNITS)")
             for formula in ("numerator", "denominator"):
                 text = spec.get(formula, "")
                 if text:

@@ -39,6 +39,7 @@ from yilian.indicators.models import (
     RankingPolicy,
     UnitMember,
     UnitValue,
+    with_unit,
 )
 from yilian.institutions.selectors import consortium_list, departments_of_institutions, region_list
 from yilian.people.identifiers import mask_name
@@ -142,11 +143,12 @@ def quantize(indicator: Indicator, value: Decimal | None) -> Decimal | None:
 
 
 def format_value(indicator: Indicator, value: Decimal | None) -> str:
-    """The value as the pages show it: the indicator's decimals and unit ("—" when there is none)."""
+    """The value as the pages show it: the indicator's decimals and unit in the reader's language ("—" when
+    there is none)."""
     rounded = quantize(indicator, value)
     if rounded is None:
         return "—"
-    return f"{rounded:f}{indicator.unit}"
+    return with_unit(f"{rounded:f}", indicator.display_unit)
 
 
 def legend_band(indicator: Indicator, value: Decimal | None) -> dict[str, Any] | None:

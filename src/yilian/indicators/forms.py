@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.live import enable_live_check
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType
-from yilian.indicators.models import Indicator
+from yilian.indicators.models import KNOWN_UNITS, Indicator
 
 SHARED = "shared"
 """The consortium choice meaning the shared catalogue."""
@@ -97,7 +97,14 @@ class IndicatorForm(forms.Form):
     )
     denominator_description = forms.CharField(label=_("分母说明"), max_length=300, required=False)
     factor = forms.CharField(label=_("系数"), max_length=20, initial="1")
-    unit = forms.CharField(label=_("单位"), max_length=30, required=False)
+    unit = forms.CharField(
+        label=_("单位"),
+        max_length=30,
+        required=False,
+        # The known units are offered (the template's datalist): English readers read those in English.
+        widget=forms.TextInput(attrs={"list": "indicator-units"}),
+        help_text=_("常用单位（如 %、人次、元）在英文界面中显示为英文，其他单位按输入显示。"),
+    )
     direction = forms.ChoiceField(label=_("方向"), choices=Direction.choices)
     period_type = forms.ChoiceField(label=_("统计周期"), choices=PeriodType.choices)
     decimals = forms.CharField(label=_("小数位数"), max_length=2, initial="2")
@@ -118,6 +125,9 @@ class IndicatorForm(forms.Form):
     source_document = forms.CharField(label=_("依据文件"), max_length=300, required=False)
     is_working_definition = forms.BooleanField(label=_("工作定义（口径待核实）"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+
+    known_units = ["%", "‰", *KNOWN_UNITS]
+    """The units offered on the unit field: those with a reading in every language (``models.KNOWN_UNITS``)."""
 
     def __init__(
         self,

@@ -22,7 +22,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.core.models import BaseModel
 from yilian.indicators.choices import (
@@ -47,6 +49,49 @@ def shown_name(name: str, name_en: str) -> str:
     if language.split("-")[0] == "en" and name_en.strip():
         return name_en
     return name
+
+
+KNOWN_UNITS: dict[str, Promise] = {
+    # Each message id written out (not a loop over the keys), so that extraction finds it.
+    "人次": pgettext_lazy("unit", "人次"),
+    "人": pgettext_lazy("unit", "人"),
+    "元": pgettext_lazy("unit", "元"),
+    "万元": pgettext_lazy("unit", "万元"),
+    "天": pgettext_lazy("unit", "天"),
+    "例": pgettext_lazy("unit", "例"),
+    "次": pgettext_lazy("unit", "次"),
+    "次/人": pgettext_lazy("unit", "次/人"),
+    "份": pgettext_lazy("unit", "份"),
+    "项": pgettext_lazy("unit", "项"),
+    "个": pgettext_lazy("unit", "个"),
+    "台": pgettext_lazy("unit", "台"),
+    "家": pgettext_lazy("unit", "家"),
+    "元/人次": pgettext_lazy("unit", "元/人次"),
+    "元/例": pgettext_lazy("unit", "元/例"),
+    "人/每万常住人口": pgettext_lazy("unit", "人/每万常住人口"),
+}
+"""The units indicators are stored with (in Chinese, like the rest of the catalogue), each with its reading in
+the reader's language (the ``unit`` context of the translation catalogue). The shipped catalogues use only
+these (``catalogue.check_catalogues`` says so); a unit an office typed that is not among them stays as typed,
+as a name without an English form does."""
+
+SYMBOL_UNITS = frozenset({"%", "％", "‰"})
+"""Units that read the same in every language."""
+
+
+def shown_unit(unit: str) -> str:
+    """``unit`` as the reader reads it: a known unit in the reader's language, any other as stored."""
+    known = KNOWN_UNITS.get(unit.strip())
+    return str(known) if known is not None else unit
+
+
+def with_unit(number: str, unit: str) -> str:
+    """``number`` followed by an already shown ``unit``: "12.5%", "12元", but "12 yuan" (a word needs a space)."""
+    if not unit:
+        return number
+    # Chinese units and symbols (元, ‰, ％, %) follow the number directly; Latin words and figures do not.
+    joined = unit == "%" or not unit[0].isascii()
+    return f"{number}{unit}" if joined else f"{number} {unit}"
 
 
 class IndicatorCatalogue(BaseModel):
@@ -154,6 +199,11 @@ class Indicator(BaseModel):
     def display_name(self) -> str:
         """The name in the reader's language (``shown_name``): English when set and asked for, else Chinese."""
         return shown_name(self.name, self.name_en)
+
+    @property
+    def display_unit(self) -> str:
+        """The unit in the reader's language (``shown_unit``): a known unit translated, any other as stored."""
+        return shown_unit(self.unit)
 
     @property
     def is_qualitative(self) -> bool:

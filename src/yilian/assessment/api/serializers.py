@@ -18,7 +18,17 @@ ORDER_MAX = 1_000_000
 
 class SchemeItemSerializer(serializers.Serializer):
     indicator = serializers.CharField(max_length=60, help_text="指标编码")
-    indicator_name = serializers.CharField(read_only=True, source="indicator.name")
+    indicator_name = serializers.CharField(
+        read_only=True, source="indicator.name", help_text="指标名称（中文）"
+    )
+    indicator_name_en = serializers.CharField(
+        read_only=True, source="indicator.name_en", help_text="指标英文名称；未填写时为空"
+    )
+    indicator_label = serializers.CharField(
+        read_only=True,
+        source="indicator.display_name",
+        help_text="按请求语言（Accept-Language）显示的指标名称：英文读者且有英文名称时为英文，否则为中文",
+    )
     weight = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, max_value=1000)
     rule = EnumField(ScoringRule)
     bands = serializers.ListField(child=serializers.DictField(), required=False)
@@ -28,6 +38,8 @@ class SchemeItemSerializer(serializers.Serializer):
         return {
             "indicator": instance.indicator.code,
             "indicator_name": instance.indicator.name,
+            "indicator_name_en": instance.indicator.name_en,
+            "indicator_label": instance.indicator.display_name,
             "weight": str(instance.weight),
             "rule": instance.rule,
             "bands": instance.bands,
@@ -172,11 +184,19 @@ class ResultSerializer(SubjectSerializer):
     subject_name = serializers.CharField()
     group = serializers.CharField()
     indicator_code = serializers.CharField()
-    indicator_name = serializers.CharField()
+    indicator_name = serializers.CharField(help_text="计算时快照的指标名称（中文）")
+    indicator_name_en = serializers.CharField(help_text="计算时快照的指标英文名称；未填写时为空")
+    indicator_label = serializers.CharField(
+        source="display_indicator_name",
+        help_text="按请求语言（Accept-Language）显示的指标名称：英文读者且有英文名称时为英文，否则为中文",
+    )
     indicator_version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX)
     is_working_definition = serializers.BooleanField()
     is_qualitative = serializers.BooleanField()
-    unit = serializers.CharField()
+    unit = serializers.CharField(help_text="计量单位，按存储的中文")
+    unit_label = serializers.CharField(
+        source="display_unit", help_text="按请求语言显示的计量单位（常用单位有英文，其余照原样）"
+    )
     numerator = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)
     denominator = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)
     value = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True)

@@ -184,7 +184,7 @@ class RoundViewSet(AssessmentApiViewSet):
 
     @extend_schema(parameters=[s.VersionSerializer], responses={200: s.ResultSerializer(many=True)})
     def results(self, request: Request, public_id: str) -> Response:
-        """Per-indicator figures and scores of a version."""
+        """Per-indicator figures and scores of a version (``indicator_label`` and ``unit_label`` in the request's language)."""
         version = self.query(s.VersionSerializer).get("version")
         return self.paginated(selectors.round_results(self.round(), version), s.ResultSerializer)
 

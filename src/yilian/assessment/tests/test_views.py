@@ -717,3 +717,60 @@ def services_round_list(user):
     from yilian.assessment import selectors
 
     return list(selectors.round_list(user))
+
+
+def _in_units_of_visits(aw: AssessmentWorld) -> None:
+    """The rate counted in 人次 with an English name; the checklist item keeps only its Chinese name."""
+    from yilian.indicators.models import Indicator
+
+    Indicator.objects.filter(pk=aw.rate.pk).update(name_en="Up-referral rate", unit="人次")
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+
+
+def test_api_results_give_the_name_and_unit_in_the_requests_language_beside_the_stored_ones(aw, client):
+    _in_units_of_visits(aw)
+    c = _client(client, aw.world.office)
+    url = f"/api/v1/assessment/rounds/{aw.round.public_id}/results?version=0"
+    english = c.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    chinese = c.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    for rows, label, unit_label in (
+        (english, "Up-referral rate", "person-times"),
+        (chinese, "上转率", "人次"),
+    ):
+        rate = next(row for row in rows if row["indicator_code"] == "up_referral_rate")
+        # The stored fields keep their meaning whatever the language: the contract of existing clients.
+        assert (rate["indicator_name"], rate["indicator_name_en"], rate["unit"]) == (
+            "上转率",
+            "Up-referral rate",
+            "人次",
+        )
+        assert (rate["indicator_label"], rate["unit_label"]) == (label, unit_label)
+        checklist = next(row for row in rows if row["indicator_code"] == "unified_management")
+        assert checklist["indicator_name_en"] == "" and checklist["indicator_label"] == "统一管理"
+    scheme = f"/api/v1/assessment/schemes/{aw.scheme.public_id}"
+    items = c.get(scheme, HTTP_ACCEPT_LANGUAGE="en").json()["items"]
+    assert [(i["indicator_name"], i["indicator_label"]) for i in items] == [
+        ("上转率", "Up-referral rate"),
+        ("统一管理", "统一管理"),
+    ]
+    items = c.get(scheme, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["items"]
+    assert [i["indicator_label"] for i in items] == ["上转率", "统一管理"]
+
+
+def test_units_read_in_the_readers_language_on_the_round_page_and_in_the_exports(aw, client):
+    _in_units_of_visits(aw)
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round", args=[aw.round.public_id]) + "?v=0"
+    english = c.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "12.00 person-times" in english and "12.00人次" not in english
+    assert "12.00人次" in c.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    _published(aw)
+    xlsx = reverse("assessment:round_xlsx", args=[aw.round.public_id])
+    for language, unit in (("en", "person-times"), ("zh-hans", "人次")):
+        workbook = load_workbook(io.BytesIO(c.get(xlsx, HTTP_ACCEPT_LANGUAGE=language).content))
+        figures = list(workbook.worksheets[1].iter_rows(values_only=True))
+        rate_rows = [row for row in figures if row[2] == "up_referral_rate"]
+        assert rate_rows and {row[9] for row in rate_rows} == {unit}, language
+    pdf = reverse("assessment:round_pdf", args=[aw.round.public_id])
+    assert "12.00 person-times" in _pdf_strings(c.get(pdf, HTTP_ACCEPT_LANGUAGE="en").content)
+    assert "12.00人次" in _pdf_strings(c.get(pdf, HTTP_ACCEPT_LANGUAGE="zh-hans").content)

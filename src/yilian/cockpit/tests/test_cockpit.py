@@ -677,3 +677,26 @@ def test_the_regulator_view_names_indicators_in_english_for_english_readers(
     export = client.get("/cockpit/regulator/export.xlsx", {"region": "341522"}, HTTP_ACCEPT_LANGUAGE="en")
     rows = list(load_workbook(io.BytesIO(export.content)).worksheets[0].iter_rows(values_only=True))
     assert any(row[1:] == ("Primary share", "指标cost_growth") for row in rows)
+
+
+def test_units_read_in_the_readers_language_on_the_cards_charts_and_exports(
+    client: Any, world: Any, figures: Any
+) -> None:
+    client.force_login(world.office)
+    for _round in range(2):  # the second round is served from the cache
+        english = client.get("/cockpit/", {"map": "cost_growth"}, HTTP_ACCEPT_LANGUAGE="en")
+        chinese = client.get("/cockpit/", {"map": "cost_growth"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert '<small class="small"> yuan</small>' in english.content.decode()
+        assert '<small class="small"> 元</small>' in chinese.content.decode()
+        assert [series["unit"] for series in page_json(english)["trend"]["series"]] == ["%", "yuan"]
+        assert page_json(english)["map"]["indicator"]["unit"] == "yuan"
+        assert page_json(chinese)["map"]["indicator"]["unit"] == "元"
+    assert english.context["view"].from_cache
+    export = client.get("/cockpit/export.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    cards = list(load_workbook(io.BytesIO(export.content)).worksheets[0].iter_rows(values_only=True))
+    assert any(row[:3] == ("cost_growth", "指标cost_growth", "yuan") for row in cards)
+    client.force_login(world.regulator)
+    params = {"region": "341522", "indicator": "cost_growth"}
+    regulator = client.get("/cockpit/regulator/", params, HTTP_ACCEPT_LANGUAGE="en")
+    assert "指标cost_growth（yuan）" in regulator.content.decode()
+    assert page_json(regulator)["bar"]["indicator"]["unit"] == "yuan"

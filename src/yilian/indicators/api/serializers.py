@@ -194,7 +194,7 @@ class FigureSerializer(serializers.Serializer):
     numerator = serializers.DecimalField(**VALUE)
     denominator = serializers.DecimalField(**VALUE, allow_null=True)
     value = serializers.DecimalField(**VALUE, allow_null=True)
-    display = serializers.CharField(help_text="按指标小数位数和单位格式化的值")
+    display = serializers.CharField(help_text="按指标小数位数和单位格式化的值（单位按请求语言显示）")
     previous_value = serializers.DecimalField(**VALUE, allow_null=True)
     growth = serializers.DecimalField(
         max_digits=24, decimal_places=2, allow_null=True, help_text="同比增长（%）"

@@ -317,3 +317,11 @@ def test_refresh_denied(fw: Figures, who: str, status: int) -> None:
     assert client.post("/api/v1/indicator-refreshes", {}, format="json").status_code == status
     assert client.get("/api/v1/indicator-refreshes").status_code == status
     assert not RefreshRun.objects.exists()
+
+
+def test_the_figure_display_carries_the_unit_in_the_requests_language(fw: Figures) -> None:
+    Indicator.objects.filter(pk=fw.share.pk).update(unit="元", decimals=0)
+    one = {"unit": str(fw.world.hospital.public_id)}
+    english = _values(api_client(fw.world.regulator, language="en"), fw, **one).json()["results"]
+    chinese = _values(api_client(fw.world.regulator), fw, **one).json()["results"]
+    assert english[0]["display"] == "80 yuan" and chinese[0]["display"] == "80元"

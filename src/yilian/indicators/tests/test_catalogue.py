@@ -159,3 +159,24 @@ def test_every_source_drills_down_through_its_module_policy(world: Any) -> None:
         ]
         flagged = {column.path for column in source.columns if column.sensitive}
         assert set(personal) - {"name"} <= flagged or model.__name__ in {"Region", "Institution"}, source.code
+
+
+def test_every_shipped_unit_reads_in_english() -> None:
+    from django.utils import translation
+
+    from yilian.indicators.models import shown_unit
+
+    units = {spec.get("unit", "") for catalogue in CATALOGUES for spec in catalogue["indicators"]} - {""}
+    with translation.override("en"):
+        shown = {unit: shown_unit(unit) for unit in units}
+    assert all(not any("\u4e00" <= c <= "\u9fff" for c in text) for text in shown.values()), shown
+    assert shown["人/每万常住人口"] == "persons per 10 000 residents" and shown["%"] == "%"
+
+
+def test_a_shipped_unit_without_an_english_form_is_a_problem() -> None:
+    broken = copy.deepcopy(SEEDS)
+    broken["indicators"][0]["unit"] = "床日"
+    problems = check_catalogues([broken])
+    assert problems == [
+        f"{broken['indicators'][0]['code']}: unit '床日' is not a known unit (add it to models.KNOWN_UNITS)"
+    ]

@@ -668,3 +668,41 @@ def test_records_say_why_a_reader_sees_none_apart_from_a_period_without_records(
     # The office is told the same for a month without records: nothing is hidden from it there.
     office_april = office.get(april, HTTP_ACCEPT_LANGUAGE="en")
     assert not office_april.context["hidden_by_policy"]
+
+
+def test_known_units_read_in_the_readers_language_and_typed_ones_as_typed(figures_world: Figures) -> None:
+    fw = figures_world
+    Indicator.objects.filter(pk=fw.visits.pk).update(unit="人次")
+    Indicator.objects.filter(pk=fw.share.pk).update(unit="床日")  # typed by an office: no English form
+    client = client_for(fw.world.regulator)
+    url = _figures_url(fw, indicator=str(fw.visits.public_id))
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    rows = {row.unit.name: row for row in english.context["rows"]}
+    # A word follows the number after a space; a Chinese unit and a symbol follow it directly.
+    assert rows["霍邱县人民医院"].display == "4.00 person-times"
+    assert "4.00 person-times" in english.content.decode() and "4.00人次" not in english.content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert {row.unit.name: row for row in chinese.context["rows"]}["霍邱县人民医院"].display == "4.00人次"
+    typed = client.get(_figures_url(fw), HTTP_ACCEPT_LANGUAGE="en")
+    assert {row.unit.name: row for row in typed.context["rows"]}["霍邱县人民医院"].display == "80.0床日"
+    catalogue = client.get(reverse("indicators:catalogue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>person-times</td>" in catalogue and "<td>床日</td>" in catalogue
+    detail = client.get(
+        reverse("indicators:indicator", args=[fw.visits.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "<dd>person-times</dd>" in detail.content.decode()
+    export_url = url.replace(reverse("indicators:figures"), reverse("indicators:figures_export"))
+    english_sheet = load_workbook(
+        io.BytesIO(client.get(export_url, HTTP_ACCEPT_LANGUAGE="en").content)
+    ).active
+    chinese_sheet = load_workbook(
+        io.BytesIO(client.get(export_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content)
+    ).active
+    assert english_sheet.cell(row=3, column=4).value.endswith("（person-times）")
+    assert chinese_sheet.cell(row=3, column=4).value == "指标值（人次）"
+
+
+def test_the_indicator_form_offers_the_units_that_read_in_english(figures_world: Figures) -> None:
+    body = client_for(figures_world.world.regulator).get(reverse("indicators:indicator_new")).content.decode()
+    assert 'list="indicator-units"' in body and '<datalist id="indicator-units">' in body
+    assert '<option value="人次">' in body and '<option value="%">' in body

@@ -113,7 +113,7 @@ def figures_workbook(indicator: Indicator, period_label: str, kind_label: str, r
         _("单元"),
         _("分子"),
         _("分母"),
-        _("指标值") + (f"（{indicator.unit}）" if indicator.unit else ""),
+        _("指标值") + (f"（{indicator.display_unit}）" if indicator.unit else ""),
         _("分段"),
         _("上年同期"),
         _("同比增长（%）"),

@@ -5,6 +5,13 @@
   "use strict";
   var COLOURS = { green: "#12b76a", yellow: "#f79009", red: "#f04438" };
 
+  // A value with its unit as the pages write it (models.with_unit): Chinese units and symbols follow the
+  // number directly ("12元", "80%"), a unit in English after a space ("12 yuan").
+  function withUnit(value, unit) {
+    if (!unit) return String(value);
+    return unit === "%" || unit.charCodeAt(0) > 127 ? value + unit : value + " " + unit;
+  }
+
   function trends(root, trend) {
     if (!root || !trend || !trend.series) return;
     trend.series.forEach(function (series) {
@@ -43,7 +50,7 @@
           var v = p.value === undefined || p.value === null || isNaN(p.value) ? "—" : p.value;
           var band = p.data && p.data.band ? "（" + p.data.band + "）" : "";
           return echarts.format.encodeHTML(p.name) + "<br>" + echarts.format.encodeHTML(data.indicator.name) +
-            "：" + v + (data.indicator.unit || "") + echarts.format.encodeHTML(band);
+            "：" + echarts.format.encodeHTML(withUnit(v, data.indicator.unit)) + echarts.format.encodeHTML(band);
         }
       },
       series: [{
