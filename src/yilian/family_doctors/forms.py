@@ -42,6 +42,11 @@ def _user_label(user: Any) -> str:
     return user.full_name or user.username
 
 
+def _package_label(package: Any) -> str:
+    """A package as offered: name and annual fee, in the reader's brackets (ASCII in English)."""
+    return _("%(name)s（%(price)s 元/年）") % {"name": package.name, "price": package.annual_price}
+
+
 class TeamForm(_Offered):
     """Name, grid and description of a team; on creation also the institution and the leader."""
 
@@ -73,7 +78,9 @@ class TeamForm(_Offered):
             "leader": {str(m.user.public_id): m.user for m in leaders or []},
         }
         self.fields["institution"].choices = [(str(i.public_id), i.name) for i in institutions]
-        self.fields["grid"].choices = _blank([(str(g.public_id), f"{g.name}（{g.code}）") for g in grids])
+        self.fields["grid"].choices = _blank(
+            [(str(g.public_id), _("%(name)s（%(code)s）") % {"name": g.name, "code": g.code}) for g in grids]
+        )
         if creating:
             seen: dict[str, str] = {}
             for m in leaders or []:
@@ -104,7 +111,9 @@ class MemberAddForm(_Offered):
             department = f" · {membership.department.name}" if membership.department_id else ""
             choices.setdefault(
                 key,
-                f"{_user_label(membership.user)}（{membership.get_role_display()}）· {membership.institution.name}{department}",
+                _("%(name)s（%(title)s）")
+                % {"name": _user_label(membership.user), "title": membership.get_role_display()}
+                + f" · {membership.institution.name}{department}",
             )
         self.fields["user"].choices = _blank(list(choices.items()))
 
@@ -175,9 +184,7 @@ class SignForm(_Offered):
     def __init__(self, *args: Any, packages: list[Any], registering: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offered = {"package": {str(p.public_id): p for p in packages}}
-        self.fields["package"].choices = [
-            (str(p.public_id), f"{p.name}（{p.annual_price} 元/年）") for p in packages
-        ]
+        self.fields["package"].choices = [(str(p.public_id), _package_label(p)) for p in packages]
         self.registering = registering
         if not registering:
             for name in self.NEW_FIELDS:
@@ -219,9 +226,7 @@ class RenewForm(_Offered):
     def __init__(self, *args: Any, packages: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offered = {"package": {str(p.public_id): p for p in packages}}
-        self.fields["package"].choices = [
-            (str(p.public_id), f"{p.name}（{p.annual_price} 元/年）") for p in packages
-        ]
+        self.fields["package"].choices = [(str(p.public_id), _package_label(p)) for p in packages]
 
 
 class TerminateForm(forms.Form):

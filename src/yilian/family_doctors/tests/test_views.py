@@ -269,3 +269,40 @@ def test_panel_and_team_list_query_counts_are_constant(fw):
     assert _queries(fw.gp, panel) == (few[0], 12)
     assert _queries(fw.world.township_admin, reverse("family_doctors:contracts")) == (few_contracts[0], 12)
     assert _queries(fw.gp, panel, {"q": "jm", "group": "poor", "expiring": ""})[0] == few_filtered[0]
+
+
+def _options(html):
+    import re
+
+    return re.findall(r"<option[^>]*>([^<]*)</option>", html)
+
+
+def test_english_pages_set_options_and_notes_in_ascii_brackets(fw):
+    """The grid, member and package options and a termination note were wrapped in full-width brackets
+    （…） on English pages (and the package price read “元/年”)."""
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    admin = client_for(fw.world.township_admin)
+    team_form = _html(admin.get(reverse("family_doctors:team-new"), **english))
+    team_page = _html(admin.get(reverse("family_doctors:team", args=[fw.team.public_id]), **english))
+    signing = _html(
+        client_for(fw.gp).get(
+            reverse("family_doctors:sign"),
+            {"team": str(fw.team.public_id), "person": str(fw.elder.public_id)},
+            **english,
+        )
+    )
+    options = _options(team_form) + _options(team_page) + _options(signing)
+    assert f"城关网格 ({fw.grid.code})" in options
+    assert any("(Doctor) · " in o for o in options)
+    assert "高血压个性化服务包 (120.00 CNY a year)" in options
+    assert not [o for o in options if "（" in o or "）" in o or "元/年" in o]
+    contract = sign(fw)
+    url = reverse("family_doctors:contract", args=[contract.public_id])
+    client_for(fw.gp).post(
+        url, {"action": "terminate", "reason": "other", "note": "搬去外省", "version": contract.version}
+    )
+    assert FamilyDoctorContract.objects.get().termination_note == "搬去外省"
+    page = _html(client_for(fw.gp).get(url, **english))
+    assert " (搬去外省)" in page and "（搬去外省）" not in page
+    chinese = _html(client_for(fw.gp).get(url))
+    assert "（搬去外省）" in chinese
