@@ -1,5 +1,8 @@
 """Documents of the global budget: the settlement report (PDF, Excel) and the budget's monthly Excel export.
 
+A settlement's report reads only what the settlement kept at freeze (its
+figures, months and shares with their names), never the budget's current
+data; a version frozen before its months were kept says so on its sheets.
 Chinese text in the PDF uses reportlab's built-in STSong-Light CID font, as
 the prescription documents do; no font file ships with the project.
 """
@@ -23,7 +26,13 @@ from reportlab.pdfgen.canvas import Canvas
 
 from yilian.insurance.choices import ProviderPlace, SettlementTier
 from yilian.insurance.models import Settlement, SettlementShare
-from yilian.insurance.selectors import BudgetMonthly, tiers_recorded
+from yilian.insurance.selectors import (
+    BudgetMonthly,
+    MonthRow,
+    SettlementMonthly,
+    counted_places,
+    tiers_recorded,
+)
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -112,10 +121,9 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
         canvas.drawRightString(width - 20 * mm, y, value)
         y -= 6 * mm
 
-    budget = settlement.budget
     line(
         _("%(consortium)s %(year)s年度医保总额付费结算")
-        % {"consortium": budget.consortium.name, "year": budget.year},
+        % {"consortium": settlement.consortium_name, "year": settlement.year},
         15,
         gap=9 * mm,
     )
@@ -146,7 +154,7 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
         score = f" （{_('得分')} {share.score}）" if share.score is not None else ""
         chosen = _("（指定）") if share.institution_id in recorded else ""
         pair(
-            f"{share.institution.name} · {SettlementTier(share.tier).label}{chosen}{score}",
+            f"{share.institution_name} · {SettlementTier(share.tier).label}{chosen}{score}",
             _yuan(share.amount),
         )
     canvas.showPage()
@@ -160,9 +168,14 @@ def _bold_header(sheet: Any, headers: list[str]) -> None:
         cell.font = Font(bold=True)
 
 
-def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
-    """The monthly table as the budget page shows it; places the budget does not count say so in the header."""
-    budget = monthly.budget
+def _monthly_not_recorded() -> str:
+    """The note of a version frozen before its months were kept (the settlement page says the same)."""
+    return _("本版本冻结时尚未保存月度明细：月度表按当前数据生成，可能与冻结时的结果不一致。")
+
+
+def _monthly_sheet(sheet: Any, months: list[MonthRow], counted: list[str], *, recorded: bool = True) -> None:
+    """The monthly table as the budget page shows it; places not counted (``counted``: the places whose
+    payments count) say so in the header. ``recorded`` False adds the note that the months are today's."""
     not_counted = _("（不计入）")
 
     def place(label: str, counts: bool) -> str:
@@ -173,10 +186,10 @@ def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
         [
             _("月份"),
             _("月度基金池"),
-            place(_("医共体内"), budget.counts_members),
-            place(_("县域内其他机构"), budget.counts_in_county_others),
-            place(_("县域外"), budget.counts_out_of_county),
-            place(_("定点药店"), budget.counts_pharmacies),
+            place(_("医共体内"), ProviderPlace.MEMBER in counted),
+            place(_("县域内其他机构"), ProviderPlace.IN_COUNTY in counted),
+            place(_("县域外"), ProviderPlace.OUT_OF_COUNTY in counted),
+            place(_("定点药店"), ProviderPlace.PHARMACY in counted),
             _("起付线差价补贴"),
             _("计入合计"),
             _("当月结余"),
@@ -187,7 +200,7 @@ def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
             _("暂扣"),
         ],
     )
-    for row in monthly.months:
+    for row in months:
         sheet.append(
             [
                 row.month,
@@ -219,19 +232,29 @@ def _monthly_sheet(sheet: Any, monthly: BudgetMonthly) -> None:
             )
         ]
     )
+    if not recorded:
+        sheet.append([_monthly_not_recorded()])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True, color="B42318")
 
 
 def settlement_workbook(
-    settlement: Settlement, shares: Iterable[SettlementShare], monthly: BudgetMonthly
+    settlement: Settlement, shares: Iterable[SettlementShare], monthly: SettlementMonthly
 ) -> bytes:
-    """The settlement as Excel: a summary sheet, the monthly sheet and the shares sheet."""
+    """The settlement as Excel: a summary sheet, the monthly sheet and the shares sheet, from what was frozen.
+
+    ``monthly`` is ``selectors.settlement_monthly(settlement)``; when it was
+    not recorded at freeze, the summary and the monthly sheet say so.
+    """
     workbook = Workbook()
     summary = workbook.active
     summary.title = _("汇总")
-    summary.append([_("医联体"), settlement.budget.consortium.name])
-    summary.append([_("年度"), settlement.budget.year])
+    summary.append([_("医联体"), settlement.consortium_name])
+    summary.append([_("年度"), settlement.year])
     summary.append([_("版本"), settlement.version])
     summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
+    if not monthly.recorded:
+        summary.append([_("月度表"), _monthly_not_recorded()])
+        summary.cell(row=summary.max_row, column=2).font = Font(bold=True, color="B42318")
     # Numbers, not formatted text, so the sheet can be summed; the format shows the separators.
     for label, amount in _summary_rows(settlement):
         summary.append([label, amount])
@@ -243,14 +266,19 @@ def settlement_workbook(
     for place, amount in settlement.figures.get("spent_by_place", {}).items():
         summary.append([_place_label(place), _amount(amount)])
         summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
-    _monthly_sheet(workbook.create_sheet(_("月度")), monthly)
+    _monthly_sheet(
+        workbook.create_sheet(_("月度")),
+        monthly.months,
+        monthly.counted_places,
+        recorded=monthly.recorded,
+    )
     sheet = workbook.create_sheet(_("分配"))
     _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）"), _("层级来源")])
     recorded = tiers_recorded(settlement)
     for share in shares:
         source = _("医保专员指定") if share.institution_id in recorded else _("默认")
         sheet.append(
-            [share.institution.name, str(SettlementTier(share.tier).label), share.score, share.amount, source]
+            [share.institution_name, str(SettlementTier(share.tier).label), share.score, share.amount, source]
         )
         sheet.cell(row=sheet.max_row, column=4).number_format = MONEY_FORMAT
     buffer = io.BytesIO()
@@ -263,7 +291,7 @@ def budget_monthly_workbook(monthly: BudgetMonthly) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("月度")
-    _monthly_sheet(sheet, monthly)
+    _monthly_sheet(sheet, monthly.months, counted_places(monthly.budget))
     destinations = workbook.create_sheet(_("县外去向"))
     _bold_header(destinations, [_("地区/机构"), _("基金支付（元）")])
     for row in monthly.out_of_county_by_region:

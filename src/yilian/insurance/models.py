@@ -277,8 +277,13 @@ class Settlement(BaseModel):
     """A frozen settlement of a budget under one rule: version n, its figures and each member's share.
 
     Never edited once frozen: a new calculation is a new version.
-    ``figures`` keeps the pool, spending by destination, subsidies and the
-    rule's parameters as computed, so the report reproduces exactly.
+    ``figures`` keeps the pool, spending by destination, subsidies, the
+    rule's parameters, the consortium's name and the year, and (``monthly``)
+    the budget's twelve months with the places counted, as computed, so the
+    page, the PDF, the Excel workbook and the API reproduce exactly whatever
+    is imported or changed later. Versions frozen before the months were kept
+    have no ``monthly``: their Excel monthly sheet is computed from today's
+    data and says so (``monthly_recorded``).
     """
 
     budget = models.ForeignKey(GlobalBudget, on_delete=models.PROTECT, related_name="settlements")
@@ -312,14 +317,34 @@ class Settlement(BaseModel):
     def __str__(self) -> str:
         return f"{self.budget} v{self.version}"
 
+    @property
+    def consortium_name(self) -> str:
+        """The consortium's name when the settlement was frozen (a later rename does not change the report)."""
+        return str(self.figures.get("consortium_name") or self.budget.consortium.name)
+
+    @property
+    def year(self) -> int:
+        """The budget's year when the settlement was frozen (the budget's year can be edited later)."""
+        return int(self.figures.get("year") or self.budget.year)
+
+    @property
+    def monthly_recorded(self) -> bool:
+        """True when the budget's months were kept at freeze; False for versions frozen before they were."""
+        return "monthly" in self.figures
+
 
 class SettlementShare(models.Model):
-    """One member's share of a frozen settlement (positive: reward; negative: overspend borne)."""
+    """One member's share of a frozen settlement (positive: reward; negative: overspend borne).
+
+    ``institution_name`` is the member's name at freeze, which the reports
+    print: renaming the institution later does not rewrite a frozen report.
+    """
 
     settlement = models.ForeignKey(Settlement, on_delete=models.CASCADE, related_name="shares")
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name=_("成员单位"), on_delete=models.PROTECT, related_name="+"
     )
+    institution_name = models.CharField(_("成员单位名称"), max_length=200, default="")
     tier = models.CharField(_("层级"), max_length=10, choices=SettlementTier.choices)
     score = models.DecimalField(_("考核得分"), max_digits=6, decimal_places=2, null=True, blank=True)
     amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)

@@ -180,6 +180,46 @@ class MonthRow:
         """Spend outside the consortium (in-county others, out of county, pharmacies)."""
         return self.in_county + self.out_of_county + self.pharmacy
 
+    def as_figures(self) -> dict[str, Any]:
+        """JSON-ready form (Decimals as strings) kept in a frozen settlement's ``figures["monthly"]``."""
+        return {
+            name: (value if name == "month" or value is None else str(value))
+            for name, value in ((name, getattr(self, name)) for name in MONTH_FIELDS)
+        }
+
+    @classmethod
+    def from_figures(cls, figures: dict[str, Any]) -> MonthRow:
+        """A month as kept by ``as_figures``."""
+        values: dict[str, Any] = {}
+        for name in MONTH_FIELDS:
+            value = figures.get(name)
+            if name == "month":
+                values[name] = int(value)  # type: ignore[arg-type]
+            elif name == "leak_share":
+                values[name] = None if value is None else Decimal(str(value))
+            else:
+                values[name] = Decimal(str(value if value is not None else "0"))
+        return cls(**values)
+
+
+MONTH_FIELDS = (
+    "month",
+    "pool",
+    "members",
+    "in_county",
+    "out_of_county",
+    "pharmacy",
+    "counted",
+    "remaining",
+    "cumulative_pool",
+    "cumulative_counted",
+    "prepayment",
+    "withheld",
+    "leak_share",
+    "subsidies",
+    "cumulative_subsidies",
+)
+
 
 @dataclass
 class BudgetMonthly:
@@ -214,6 +254,14 @@ class BudgetMonthly:
         """Pool minus everything charged so far (the what-if's and the settlement's result at today's data)."""
         return self.pool - self.spent_total
 
+    def as_figures(self) -> dict[str, Any]:
+        """The months and the places counted, JSON-ready, as a frozen settlement keeps them."""
+        return {
+            "counted_places": counted_places(self.budget),
+            "prepayment_rate": str(self.budget.prepayment_rate),
+            "months": [row.as_figures() for row in self.months],
+        }
+
 
 def _to_cents(rows: Any, *names: str) -> list[dict[str, Any]]:
     """Rows whose sums (``paid`` unless named) are each made money, to the cent: SQLite sums decimals as
@@ -226,7 +274,9 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole).quantize(Decimal("0.0001")) if whole else None
 
 
-def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) -> BudgetMonthly:
+def budget_monthly(
+    budget: GlobalBudget, *, today: datetime.date | None = None, destinations: bool = True
+) -> BudgetMonthly:
     """Per month: pool (B/12, the cent remainder in December), spend by place, subsidies, counted, remaining,
     pre-payment.
 
@@ -241,7 +291,9 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     assessment. The projection runs the months so far (to ``today``) at
     their rate to December and adds the deductible subsidies of completed
     referrals so far, which the settlement charges against the pool too.
-    A fixed number of queries whatever the number of claims.
+    A fixed number of queries whatever the number of claims; without
+    ``destinations`` (the settlement's freeze) the destination lists are left
+    empty and their three queries not run.
     """
     pool = budget_pool(budget)
     pools = calculation.monthly_pools(pool)
@@ -303,8 +355,7 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
     out_total = (
         sum((row.out_of_county for row in rows), ZERO) if ProviderPlace.OUT_OF_COUNTY in counted else ZERO
     )
-    out_claims = claims.filter(provider_place=ProviderPlace.OUT_OF_COUNTY)
-    return BudgetMonthly(
+    monthly = BudgetMonthly(
         budget=budget,
         pool=pool,
         months=rows,
@@ -315,21 +366,25 @@ def budget_monthly(budget: GlobalBudget, *, today: datetime.date | None = None) 
         projected_result=pool - projected,
         months_elapsed=elapsed,
         subsidies=subsidies,
-        out_of_county_by_region=_to_cents(
-            out_claims.values("provider_region__code", "provider_region__name")
-            .annotate(paid=Sum("fund_paid"))
-            .order_by("-paid")[:20]
-        ),
-        out_of_county_by_institution=_to_cents(
-            out_claims.values("provider_name").annotate(paid=Sum("fund_paid")).order_by("-paid")[:20]
-        ),
-        in_county_by_institution=_to_cents(
-            claims.filter(provider_place=ProviderPlace.IN_COUNTY)
-            .values("provider_name")
-            .annotate(paid=Sum("fund_paid"))
-            .order_by("-paid")[:20]
-        ),
     )
+    if not destinations:
+        return monthly
+    out_claims = claims.filter(provider_place=ProviderPlace.OUT_OF_COUNTY)
+    monthly.out_of_county_by_region = _to_cents(
+        out_claims.values("provider_region__code", "provider_region__name")
+        .annotate(paid=Sum("fund_paid"))
+        .order_by("-paid")[:20]
+    )
+    monthly.out_of_county_by_institution = _to_cents(
+        out_claims.values("provider_name").annotate(paid=Sum("fund_paid")).order_by("-paid")[:20]
+    )
+    monthly.in_county_by_institution = _to_cents(
+        claims.filter(provider_place=ProviderPlace.IN_COUNTY)
+        .values("provider_name")
+        .annotate(paid=Sum("fund_paid"))
+        .order_by("-paid")[:20]
+    )
+    return monthly
 
 
 def year_subsidies_by_month(budget: GlobalBudget) -> dict[int, Decimal]:
@@ -531,6 +586,32 @@ def tiers_recorded(settlement: Settlement) -> set[int]:
     """Institutions whose tier an insurance officer had chosen when ``settlement`` was frozen (the rest took
     the default; settlements frozen before tiers could be chosen have none)."""
     return {int(key) for key in settlement.figures.get("tiers_recorded", [])}
+
+
+@dataclass
+class SettlementMonthly:
+    """A settlement's monthly table: the months and the places counted as kept at freeze (``recorded``), or,
+    for a version frozen before they were kept, today's figures of its budget, which the reports say."""
+
+    months: list[MonthRow]
+    counted_places: list[str]
+    recorded: bool
+
+
+def settlement_monthly(settlement: Settlement) -> SettlementMonthly:
+    """The months of ``settlement`` as frozen (no query); for an older version without them, today's months
+    of its budget (the budget page's queries, without the destinations)."""
+    if settlement.monthly_recorded:
+        kept = settlement.figures["monthly"]
+        return SettlementMonthly(
+            months=[MonthRow.from_figures(row) for row in kept.get("months", [])],
+            counted_places=[str(place) for place in kept.get("counted_places", [])],
+            recorded=True,
+        )
+    live = budget_monthly(settlement.budget, destinations=False)
+    return SettlementMonthly(
+        months=live.months, counted_places=counted_places(settlement.budget), recorded=False
+    )
 
 
 def settlement_shares(actor: Any, settlement: Settlement) -> QuerySet[SettlementShare]:

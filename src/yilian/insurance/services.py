@@ -470,6 +470,12 @@ def settlement_freeze(
 ) -> Settlement:
     """Compute the settlement of ``budget`` under ``rule`` and freeze it as the next version with its shares.
 
+    Besides the shares, the settlement keeps everything its page, PDF, Excel
+    and API show: the members' and the consortium's names, the year and the
+    budget's twelve months with the places counted (``figures["monthly"]``),
+    so later imports, tier changes, renames or budget edits leave it as it
+    was. The months are read apart from the totals; when they disagree
+    (claims imported in between) nothing is saved and Conflict asks to retry.
     Two freezes at once get versions n and n + 1, or the loser gets a clean
     Conflict (the unique (budget, version) constraint). Raises NotAllowed,
     Invalid (rule of another budget, scores out of 0–100), Conflict.
@@ -489,6 +495,14 @@ def settlement_freeze(
         clean_scores[int(institution_id)] = value.quantize(Decimal("0.01"))
     aggregates = selectors.settlement_aggregates(budget, clean_scores)
     outcome = calculation.settle(aggregates, selectors.rule_parameters(rule))
+    monthly = selectors.budget_monthly(budget, destinations=False)
+    # December's cumulative figures must equal the frozen totals, or the workbook would contradict the summary.
+    if (monthly.pool, monthly.counted_total, monthly.subsidies) != (
+        outcome.pool,
+        outcome.charged,
+        outcome.subsidies,
+    ):
+        raise Conflict(_("结算数据在计算期间发生变化，请重试"))
     try:
         with transaction.atomic():
             latest = budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
@@ -506,6 +520,9 @@ def settlement_freeze(
                     "scores": {str(k): str(v) for k, v in clean_scores.items()},
                     # Which members' tiers an officer chose (the rest took the default), for the reports.
                     "tiers_recorded": [str(m.institution_id) for m in aggregates.members if m.tier_recorded],
+                    "consortium_name": budget.consortium.name,
+                    "year": budget.year,
+                    "monthly": monthly.as_figures(),
                 },
                 frozen_at=timezone.now(),
                 frozen_by=actor,
@@ -514,6 +531,7 @@ def settlement_freeze(
                 SettlementShare(
                     settlement=settlement,
                     institution_id=share.institution_id,
+                    institution_name=share.name,
                     tier=share.tier,
                     score=share.score,
                     amount=share.amount,

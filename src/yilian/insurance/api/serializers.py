@@ -274,7 +274,7 @@ class ShareSerializer(serializers.ModelSerializer):
     """One member's share of a frozen settlement."""
 
     institution = serializers.UUIDField(source="institution.public_id")
-    institution_name = serializers.CharField(source="institution.name")
+    institution_name = serializers.CharField(help_text="成员单位冻结时的名称")
     tier = EnumField(SettlementTier)
 
     class Meta:

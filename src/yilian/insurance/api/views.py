@@ -228,9 +228,7 @@ class SettlementViewSet(InsuranceApiViewSet):
         """The settlement report as Excel (summary, monthly, shares)."""
         settlement = selectors.settlement_get(self.actor, self.object_id())
         shares = list(selectors.settlement_shares(self.actor, settlement))
-        content = documents.settlement_workbook(
-            settlement, shares, selectors.budget_monthly(settlement.budget)
-        )
+        content = documents.settlement_workbook(settlement, shares, selectors.settlement_monthly(settlement))
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="settlement-v{settlement.version}.xlsx"'
         return response

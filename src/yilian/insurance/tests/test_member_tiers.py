@@ -155,7 +155,9 @@ def test_frozen_settlement_keeps_the_tiers_and_its_reports_say_which_were_chosen
     assert page.content.decode().count('data-testid="tier-recorded"') == 1
     ordered = list(selectors.settlement_shares(iw.officer, settlement))
     sheet = load_workbook(
-        io.BytesIO(documents.settlement_workbook(settlement, ordered, selectors.budget_monthly(iw.budget)))
+        io.BytesIO(
+            documents.settlement_workbook(settlement, ordered, selectors.settlement_monthly(settlement))
+        )
     )["分配"]
     rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["霍邱县中医院"][1:2] == ("村卫生室",) and rows["霍邱县中医院"][4] == "医保专员指定"

@@ -621,7 +621,7 @@ def settlement_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
     """The settlement report as Excel (summary, monthly, shares)."""
     settlement = selectors.settlement_get(request.user, public_id)
     shares = list(selectors.settlement_shares(request.user, settlement))
-    monthly = selectors.budget_monthly(settlement.budget)
+    monthly = selectors.settlement_monthly(settlement)
     return _download(
         documents.settlement_workbook(settlement, shares, monthly),
         f"settlement-v{settlement.version}.xlsx",
