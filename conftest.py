@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from yilian.accounts.models import User
 from yilian.accounts.tests.factories import UserFactory, platform_admin, user_with_role
@@ -19,6 +21,18 @@ from yilian.institutions.tests.factories import (
     InstitutionFactory,
     region_tree,
 )
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts and ends in the default language (``LANGUAGE_CODE``, zh-hans).
+
+    ``LocaleMiddleware`` activates a request's language in the thread and never deactivates it, and
+    ``translation.activate`` in a test stays too: without this, a test after an English request read
+    English messages where it expected Chinese ones, depending on test order."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @dataclass
