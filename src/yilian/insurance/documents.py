@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
@@ -95,8 +96,27 @@ def _summary_rows(settlement: Settlement) -> list[tuple[str, Decimal]]:
     ]
 
 
-def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) -> bytes:
-    """The settlement report as PDF: pool, spend by destination, result, rule parameters, shares, version."""
+def _member_summary_rows(settlement: Settlement) -> list[tuple[str, Decimal]]:
+    """What a member administrator's versions list shows of a settlement: pool, spend, result."""
+    return [
+        (_("医共体基金池"), _amount(settlement.pool)),
+        (_("计入支出合计"), _amount(settlement.spent)),
+        (_("结余（负数为超支）"), _amount(settlement.result)),
+    ]
+
+
+def _member_note() -> str:
+    """Why a member administrator's report is short (the settlement page shows them the same)."""
+    return _("本报告仅含贵单位的分配；其他成员单位的分配、方案参数和月度明细不在本报告中。")
+
+
+def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare], *, full: bool = True) -> bytes:
+    """The settlement report as PDF: pool, spend by destination, result, rule parameters, shares, version.
+
+    ``full`` False (a member administrator, ``selectors.settlement_is_full``)
+    gives what their settlement page shows: the header, the pool, spend and
+    result of the versions list, the rule's name and ``shares`` (their own).
+    """
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
     width, height = A4
@@ -136,6 +156,22 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
         9,
     )
     y -= 3 * mm
+    recorded = tiers_recorded(settlement)
+    if not full:
+        for part in simpleSplit(_member_note(), FONT, 9, width - 40 * mm):
+            line(part, 9)
+        y -= 3 * mm
+        line(_("一、基金池与结果"), 12, gap=7 * mm)
+        pair(_("方案"), settlement.rule_name)
+        for label, value in _member_summary_rows(settlement):
+            pair(label, _yuan(value))
+        y -= 3 * mm
+        line(_("二、本单位分配"), 12, gap=7 * mm)
+        for share in shares:
+            _share_pair(pair, share, recorded)
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
     line(_("一、基金池与结果"), 12, gap=7 * mm)
     for label, value in _summary_rows(settlement):
         pair(label, _yuan(value))
@@ -149,17 +185,21 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare]) ->
         pair(label, str(value))
     y -= 3 * mm
     line(_("四、成员单位分配"), 12, gap=7 * mm)
-    recorded = tiers_recorded(settlement)
     for share in shares:
-        score = f" （{_('得分')} {share.score}）" if share.score is not None else ""
-        chosen = _("（指定）") if share.institution_id in recorded else ""
-        pair(
-            f"{share.institution_name} · {SettlementTier(share.tier).label}{chosen}{score}",
-            _yuan(share.amount),
-        )
+        _share_pair(pair, share, recorded)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _share_pair(pair: Any, share: SettlementShare, recorded: set[int]) -> None:
+    """One share's line of the PDF: name, tier (chosen or default), score, amount."""
+    score = f" （{_('得分')} {share.score}）" if share.score is not None else ""
+    chosen = _("（指定）") if share.institution_id in recorded else ""
+    pair(
+        f"{share.institution_name} · {SettlementTier(share.tier).label}{chosen}{score}",
+        _yuan(share.amount),
+    )
 
 
 def _bold_header(sheet: Any, headers: list[str]) -> None:
@@ -238,12 +278,15 @@ def _monthly_sheet(sheet: Any, months: list[MonthRow], counted: list[str], *, re
 
 
 def settlement_workbook(
-    settlement: Settlement, shares: Iterable[SettlementShare], monthly: SettlementMonthly
+    settlement: Settlement, shares: Iterable[SettlementShare], monthly: SettlementMonthly | None
 ) -> bytes:
     """The settlement as Excel: a summary sheet, the monthly sheet and the shares sheet, from what was frozen.
 
     ``monthly`` is ``selectors.settlement_monthly(settlement)``; when it was
-    not recorded at freeze, the summary and the monthly sheet say so.
+    not recorded at freeze, the summary and the monthly sheet say so. None
+    (a member administrator's report) leaves out the monthly sheet and gives
+    the summary only the header, the rule's name, pool, spend and result,
+    as their settlement page and versions list do; ``shares`` are then their own.
     """
     workbook = Workbook()
     summary = workbook.active
@@ -252,6 +295,16 @@ def settlement_workbook(
     summary.append([_("年度"), settlement.year])
     summary.append([_("版本"), settlement.version])
     summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
+    if monthly is None:
+        summary.append([_("说明"), _member_note()])
+        summary.append([_("方案"), settlement.rule_name])
+        for label, amount in _member_summary_rows(settlement):
+            summary.append([label, amount])
+            summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
+        _shares_sheet(workbook, settlement, shares)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
     if not monthly.recorded:
         summary.append([_("月度表"), _monthly_not_recorded()])
         summary.cell(row=summary.max_row, column=2).font = Font(bold=True, color="B42318")
@@ -272,6 +325,14 @@ def settlement_workbook(
         monthly.counted_places,
         recorded=monthly.recorded,
     )
+    _shares_sheet(workbook, settlement, shares)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _shares_sheet(workbook: Any, settlement: Settlement, shares: Iterable[SettlementShare]) -> None:
+    """The shares sheet: member, tier, score, amount and whether an officer chose the tier."""
     sheet = workbook.create_sheet(_("分配"))
     _bold_header(sheet, [_("成员单位"), _("层级"), _("考核得分"), _("金额（元）"), _("层级来源")])
     recorded = tiers_recorded(settlement)
@@ -281,9 +342,6 @@ def settlement_workbook(
             [share.institution_name, str(SettlementTier(share.tier).label), share.score, share.amount, source]
         )
         sheet.cell(row=sheet.max_row, column=4).number_format = MONEY_FORMAT
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def budget_monthly_workbook(monthly: BudgetMonthly) -> bytes:

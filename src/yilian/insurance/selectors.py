@@ -582,6 +582,19 @@ def settlement_get(actor: Any, public_id: Any) -> Settlement:
     return settlement
 
 
+def frozen_settlement(budget: GlobalBudget) -> Settlement | None:
+    """The budget's latest frozen settlement, or None: once one exists, the figures that shape the year's
+    settlement (year, rates, switches, headcounts, deductions, members' tiers) are settled (one query)."""
+    return budget.settlements.order_by("-version").first()
+
+
+def settlement_is_full(settlement: Settlement) -> bool:
+    """True when the reader of ``settlement`` sees the whole report (budget readers); False for a member
+    administrator, who sees what the settlement page shows them: the header, the versions list's pool,
+    spend and result, and their own institutions' shares."""
+    return getattr(settlement, "access", None) != ACCESS_MEMBER
+
+
 def tiers_recorded(settlement: Settlement) -> set[int]:
     """Institutions whose tier an insurance officer had chosen when ``settlement`` was frozen (the rest took
     the default; settlements frozen before tiers could be chosen have none)."""

@@ -240,13 +240,22 @@ def budget_create(*, actor: Any, consortium: Any, data: Mapping[str, Any]) -> Gl
 def budget_update(*, actor: Any, budget: GlobalBudget, version: int, data: Mapping[str, Any]) -> GlobalBudget:
     """Replace a budget's settings, headcounts and deductions if ``version`` is still current.
 
-    Raises NotAllowed, Invalid, Conflict (stale version, or the year is taken).
+    Once a settlement of the budget is frozen, the year's settlement rule is
+    settled: only the notes may still change; anything that shapes the
+    figures (year, rates, switches, headcounts, deductions) is refused with a
+    Conflict naming the frozen version. The budget's row is locked first, so
+    an edit and a freeze at once end with one of them refused.
+    Raises NotAllowed, Invalid, Conflict (stale version, a frozen settlement, or the year is taken).
     """
     if not policies.can_manage_budget(actor, budget.consortium):
         raise NotAllowed(_("只有医保专员可以配置总额预算"))
     cleaned, headcounts, deductions = _clean_budget(data)
     try:
         with transaction.atomic():
+            locked = _lock_budget(budget)
+            frozen = selectors.frozen_settlement(locked)
+            if frozen is not None and _changes_figures(locked, cleaned, headcounts, deductions):
+                raise _frozen_conflict(frozen)
             before = {**snapshot(budget, BUDGET_FIELDS), **_rows_snapshot(budget)}
             # The conditional update is the optimistic lock: only one writer of a version wins.
             updated = GlobalBudget.objects.filter(pk=budget.pk, version=version).update(
@@ -267,6 +276,46 @@ def budget_update(*, actor: Any, budget: GlobalBudget, version: int, data: Mappi
     except IntegrityError as error:
         raise Conflict(_("%(year)s年度的预算已存在") % {"year": cleaned["year"]}) from error
     return budget
+
+
+FIGURE_FIELDS = tuple(name for name in BUDGET_FIELDS if name != "notes")
+"""The budget's fields that shape its settlement's figures; the notes do not."""
+
+
+def _frozen_conflict(settlement: Settlement) -> Conflict:
+    """The refusal of a change to a budget whose settlement is frozen, naming the version and its time."""
+    return Conflict(
+        _(
+            "本预算已冻结第%(version)s版结算（%(time)s），本年度的结算口径已确定："
+            "年度、打包比例、月度预付比例、计入范围、参保人数与人均基金、扣除项和成员结算层级不能再修改。"
+        )
+        % {
+            "version": settlement.version,
+            "time": timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+
+
+def _lock_budget(budget: GlobalBudget) -> GlobalBudget:
+    """The budget's row, locked until the transaction ends: freezes, budget edits and tier changes of one
+    budget take turns, so a freeze never keeps figures an edit changed under it."""
+    return GlobalBudget.objects.select_for_update().get(pk=budget.pk)
+
+
+def _changes_figures(
+    locked: GlobalBudget,
+    cleaned: Mapping[str, Any],
+    headcounts: Iterable[tuple[str, int, Decimal]],
+    deductions: Iterable[tuple[str, Decimal]],
+) -> bool:
+    """True when the cleaned data differs from the stored budget in anything but the notes."""
+    if any(getattr(locked, name) != cleaned[name] for name in FIGURE_FIELDS):
+        return True
+    stored_headcounts = {
+        (row.scheme, row.insured_count, row.per_capita_fund) for row in locked.headcounts.all()
+    }
+    stored_deductions = {(row.name, row.amount) for row in locked.deductions.all()}
+    return stored_headcounts != set(headcounts) or stored_deductions != set(deductions)
 
 
 def _clean_rule(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -359,7 +408,8 @@ def member_tiers_set(*, actor: Any, budget: GlobalBudget, tiers: Mapping[str, An
     details); nothing when nothing changes. Frozen settlements keep their
     tiers. Raises NotAllowed (not an insurance officer of the consortium),
     Invalid (not a member, an unknown tier; nothing is saved), Conflict (a
-    concurrent first choice for the same member).
+    concurrent first choice for the same member, or a settlement of the
+    budget is frozen: the year's tiers are settled with it).
     """
     if not policies.can_manage_budget(actor, budget.consortium):
         raise NotAllowed(_("只有医保专员可以确定成员结算层级"))
@@ -384,6 +434,9 @@ def member_tiers_set(*, actor: Any, budget: GlobalBudget, tiers: Mapping[str, An
         return []
     try:
         with transaction.atomic():
+            frozen = selectors.frozen_settlement(_lock_budget(budget))
+            if frozen is not None:
+                raise _frozen_conflict(frozen)
             for key, tier in changed.items():
                 institution_id = rows[key].institution_id
                 if tier:
@@ -477,7 +530,10 @@ def settlement_freeze(
     was. The months are read apart from the totals; when they disagree
     (claims imported in between) nothing is saved and Conflict asks to retry.
     Two freezes at once get versions n and n + 1, or the loser gets a clean
-    Conflict (the unique (budget, version) constraint). Raises NotAllowed,
+    Conflict (the unique (budget, version) constraint). The budget's row is
+    locked while the version is written: a budget edit or tier change that
+    committed while the figures were computed answers Conflict, one that
+    comes later is refused by the frozen settlement. Raises NotAllowed,
     Invalid (rule of another budget, scores out of 0–100), Conflict.
     """
     if not policies.can_manage_budget(actor, budget.consortium):
@@ -505,6 +561,17 @@ def settlement_freeze(
         raise Conflict(_("结算数据在计算期间发生变化，请重试"))
     try:
         with transaction.atomic():
+            # An edit of the budget or of a member's tier that committed while the figures were computed
+            # would make them stale; one that comes later waits for the lock and then finds the settlement.
+            locked = _lock_budget(budget)
+            recorded_now = dict(
+                locked.member_tiers.filter(
+                    institution_id__in=[member.institution_id for member in aggregates.members]
+                ).values_list("institution_id", "tier")
+            )
+            recorded_then = {m.institution_id: m.tier for m in aggregates.members if m.tier_recorded}
+            if locked.version != budget.version or recorded_now != recorded_then:
+                raise Conflict(_("预算或成员结算层级在计算期间被修改，请刷新后重试"))
             latest = budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
             settlement = Settlement.objects.create(
                 budget=budget,

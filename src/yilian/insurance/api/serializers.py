@@ -10,6 +10,7 @@ from rest_framework import serializers
 from yilian.core.api.fields import EnumField
 from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementTier
 from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementRule, SettlementShare
+from yilian.insurance.selectors import settlement_is_full
 from yilian.people.choices import InsuranceScheme
 from yilian.people.identifiers import mask_name
 
@@ -282,11 +283,56 @@ class ShareSerializer(serializers.ModelSerializer):
         fields = ["institution", "institution_name", "tier", "score", "amount"]
 
 
-class SettlementSerializer(serializers.ModelSerializer):
-    """A frozen settlement (shares: all for readers, own for member administrators)."""
+MEMBER_FIGURES = ("consortium_name", "year")
+"""What a member administrator's answer keeps of ``figures``: the header their settlement page shows."""
+
+
+class _SettlementFields(serializers.ModelSerializer):
+    """The settlement fields a member administrator reads only in part (their page shows no more)."""
 
     public_id = serializers.UUIDField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    consortium_amount = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        label="医共体所得（负数为承担）（元）",
+        help_text="null in a member administrator's answer.",
+    )
+    fund_amount = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        label="基金承担（元）",
+        help_text="null in a member administrator's answer.",
+    )
+    full_report = serializers.SerializerMethodField(
+        help_text="false: a member administrator's answer (their own shares; the pool, spend and result)."
+    )
+
+    def _full(self, obj: Settlement) -> bool:
+        if "full" in self.context:
+            return bool(self.context["full"])
+        return settlement_is_full(obj)
+
+    def get_full_report(self, obj: Settlement) -> bool:
+        """False when the reader is a member administrator."""
+        return self._full(obj)
+
+    def to_representation(self, instance: Settlement) -> dict[str, Any]:
+        """Leave out what a member administrator's settlement page does not show them."""
+        data = super().to_representation(instance)
+        if not self._full(instance):
+            data["consortium_amount"] = data["fund_amount"] = None
+            if "figures" in data:
+                data["figures"] = {key: instance.figures.get(key) for key in MEMBER_FIGURES}
+        return data
+
+
+class SettlementSerializer(_SettlementFields):
+    """A frozen settlement (shares: all for readers, own for member administrators, whose ``figures`` keep
+    only the consortium's name and the year)."""
+
     shares = serializers.SerializerMethodField()
 
     class Meta:
@@ -302,6 +348,7 @@ class SettlementSerializer(serializers.ModelSerializer):
             "fund_amount",
             "figures",
             "frozen_at",
+            "full_report",
             "shares",
         ]
 
@@ -314,11 +361,9 @@ class SettlementSerializer(serializers.ModelSerializer):
         return ShareSerializer(shares, many=True).data  # type: ignore[return-value]
 
 
-class SettlementSummarySerializer(serializers.ModelSerializer):
-    """A settlement in the versions list."""
-
-    public_id = serializers.UUIDField(read_only=True)
-    version = serializers.IntegerField(read_only=True)
+class SettlementSummarySerializer(_SettlementFields):
+    """A settlement in the versions list (a member administrator's without the consortium's and the fund's
+    amounts; the view passes ``full`` in the context)."""
 
     class Meta:
         model = Settlement
@@ -332,6 +377,7 @@ class SettlementSummarySerializer(serializers.ModelSerializer):
             "consortium_amount",
             "fund_amount",
             "frozen_at",
+            "full_report",
         ]
 
 

@@ -185,7 +185,10 @@ class SettlementViewSet(InsuranceApiViewSet):
     def list(self, request: Request, public_id: str) -> Response:
         """The budget's versions, newest first."""
         budget = self.budget(selectors.ACCESS_MEMBER)
-        return self.paginated(selectors.settlement_list(budget), s.SettlementSummarySerializer)
+        rows = selectors.settlement_list(budget)
+        return self.paginated(
+            rows, s.SettlementSummarySerializer, full=budget.access != selectors.ACCESS_MEMBER
+        )
 
     @extend_schema(request=s.FreezeSerializer, responses={201: s.SettlementSerializer})
     def create(self, request: Request, public_id: str) -> Response:
@@ -217,7 +220,8 @@ class SettlementViewSet(InsuranceApiViewSet):
         """The settlement report as PDF."""
         settlement = selectors.settlement_get(self.actor, self.object_id())
         shares = list(selectors.settlement_shares(self.actor, settlement))
-        response = HttpResponse(documents.settlement_pdf(settlement, shares), content_type="application/pdf")
+        content = documents.settlement_pdf(settlement, shares, full=selectors.settlement_is_full(settlement))
+        response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="settlement-v{settlement.version}.pdf"'
         return response
 
@@ -228,7 +232,9 @@ class SettlementViewSet(InsuranceApiViewSet):
         """The settlement report as Excel (summary, monthly, shares)."""
         settlement = selectors.settlement_get(self.actor, self.object_id())
         shares = list(selectors.settlement_shares(self.actor, settlement))
-        content = documents.settlement_workbook(settlement, shares, selectors.settlement_monthly(settlement))
+        full = selectors.settlement_is_full(settlement)
+        monthly = selectors.settlement_monthly(settlement) if full else None
+        content = documents.settlement_workbook(settlement, shares, monthly)
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="settlement-v{settlement.version}.xlsx"'
         return response

@@ -24,7 +24,7 @@ from yilian.core.exceptions import Conflict
 from yilian.institutions.models import Consortium, Institution
 from yilian.insurance import selectors, services
 from yilian.insurance.choices import ProviderPlace
-from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementShare
+from yilian.insurance.models import Claim, GlobalBudget, MemberTier, Settlement, SettlementShare
 from yilian.insurance.tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +99,9 @@ def change_everything_after_the_freeze(iw) -> None:
         total_cost=D("40000"),
         started_on=datetime.date(2026, 11, 3),
     )
-    services.member_tiers_set(
-        actor=iw.officer, budget=iw.budget, tiers={str(iw.world.township.public_id): "village"}
+    # Written directly: the service refuses tier changes once a settlement is frozen.
+    MemberTier.objects.update_or_create(
+        budget=iw.budget, institution=iw.world.township, defaults={"tier": "village"}
     )
     Institution.objects.filter(pk=iw.world.hospital.pk).update(name="霍邱县第一人民医院")
     Institution.objects.filter(pk=iw.village.pk).update(name="东湖社区卫生服务站")
@@ -178,9 +179,12 @@ def test_a_version_frozen_before_the_months_were_kept_says_its_monthly_sheet_is_
         total_cost=D("60000"),
         started_on=datetime.date(2026, 5, 20),
     )
-    client = client_for(iw.world.township_admin)
+    client = client_for(iw.world.office)
     page = client.get(f"/insurance/settlements/{settlement.public_id}/").content.decode()
     assert 'data-testid="monthly-not-recorded"' in page and NOTE in page
+    # A member administrator gets no monthly table, so no note about it either.
+    member_page = client_for(iw.world.township_admin).get(f"/insurance/settlements/{settlement.public_id}/")
+    assert NOTE not in member_page.content.decode()
     sheets = workbook_cells(client, settlement)
     summary = {row[0]: row[1] for row in sheets["汇总"]}
     assert NOTE in summary["月度表"]

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from yilian.core.api.testing import api_client
 from yilian.core.audit import AuditEvent
-from yilian.core.exceptions import Invalid, NotAllowed
+from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.institutions.tests.factories import ConsortiumMemberFactory, HospitalFactory, InstitutionFactory
 from yilian.insurance import calculation, documents, selectors, services
 from yilian.insurance.models import MemberTier
@@ -146,8 +146,11 @@ def test_frozen_settlement_keeps_the_tiers_and_its_reports_say_which_were_chosen
     shares = {share.institution_id: share for share in settlement.shares.all()}
     assert shares[tcm.pk].tier == "village" and shares[iw.world.hospital.pk].tier == "lead"
     assert settlement.figures["tiers_recorded"] == [str(tcm.pk)]
-    # A later change does not touch the frozen version.
-    services.member_tiers_set(actor=iw.officer, budget=iw.budget, tiers={str(tcm.public_id): ""})
+    # The service refuses a later change (the year's tiers are settled); one written past it does not
+    # touch the frozen version either.
+    with pytest.raises(Conflict):
+        services.member_tiers_set(actor=iw.officer, budget=iw.budget, tiers={str(tcm.public_id): ""})
+    MemberTier.objects.filter(budget=iw.budget, institution=tcm).delete()
     assert settlement.shares.get(institution=tcm).tier == "village"
 
     page = client_for(iw.officer).get(reverse("insurance:settlement", args=[settlement.public_id]))

@@ -104,6 +104,22 @@ def _budget_initial(budget: GlobalBudget | None) -> dict[str, Any]:
     }
 
 
+def _stored_data(budget: GlobalBudget) -> dict[str, Any]:
+    """The budget's stored figures in the shape of posted data (for a form whose figure fields are disabled)."""
+    return {
+        "year": budget.year,
+        "consortium_share": budget.consortium_share,
+        "prepayment_rate": budget.prepayment_rate,
+        **{switch: getattr(budget, switch) for switch in SWITCHES},
+        "notes": budget.notes,
+        "headcounts": [
+            {"scheme": row.scheme, "insured_count": row.insured_count, "per_capita_fund": row.per_capita_fund}
+            for row in budget.headcounts.all()
+        ],
+        "deductions": [{"name": row.name, "amount": row.amount} for row in budget.deductions.all()],
+    }
+
+
 def _form_values(data: dict[str, Any]) -> dict[str, Any]:
     """Re-shape posted or stored values for the template (headcount rows per scheme, padded deductions)."""
     headcounts: dict[str, tuple[Any, Any]] = {}
@@ -142,8 +158,13 @@ def budget_form(request: HttpRequest, public_id: str | None = None) -> HttpRespo
     require(budget is not None or bool(consortia))
     errors: dict[str, list[str]] = {}
     values = _budget_initial(budget)
+    frozen = selectors.frozen_settlement(budget) if budget is not None else None
     if request.method == "POST":
         data = _budget_data(request.POST)
+        if frozen is not None and request.POST.get("year") is None:
+            # The form of a budget with a frozen settlement disables the figure fields (they are not posted):
+            # keep the stored figures and take only the notes.
+            data = {**_stored_data(budget), "notes": data["notes"]}  # type: ignore[arg-type]
         try:
             if budget is None:
                 chosen = next(
@@ -165,7 +186,13 @@ def budget_form(request: HttpRequest, public_id: str | None = None) -> HttpRespo
     return render(
         request,
         "insurance/budget_form.html",
-        {"budget": budget, "consortia": consortia, "values": _form_values(values), "errors": errors},
+        {
+            "budget": budget,
+            "consortia": consortia,
+            "values": _form_values(values),
+            "errors": errors,
+            "frozen": frozen,
+        },
     )
 
 
@@ -228,6 +255,7 @@ def budget_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "rules": list(selectors.rule_list(budget)),
             "may_manage": budget.access == selectors.ACCESS_MANAGE,  # type: ignore[attr-defined]
             "may_read_all": budget.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
+            "frozen": selectors.frozen_settlement(budget),
         },
     )
 
@@ -507,6 +535,7 @@ def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
     insurance officers; "" returns a member to its default)."""
     budget = selectors.budget_get(request.user, public_id)
     may_manage = budget.access == selectors.ACCESS_MANAGE  # type: ignore[attr-defined]
+    frozen = selectors.frozen_settlement(budget)
     rows = selectors.member_tiers(budget)
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] = {}
@@ -540,7 +569,8 @@ def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
             ],
             "tiers": SettlementTier.choices,
             "errors": errors,
-            "may_manage": may_manage,
+            "may_manage": may_manage and frozen is None,
+            "frozen": frozen,
         },
     )
 
@@ -592,7 +622,7 @@ def settlement_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "settlement": settlement,
             "budget": settlement.budget,
             "shares": shares,
-            "full": settlement.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
+            "full": selectors.settlement_is_full(settlement),
             "parameters": figures.get("parameters", {}),
             "spent_by_place": [
                 (ProviderPlace(place).label if place in ProviderPlace.values else place, amount)
@@ -609,7 +639,7 @@ def settlement_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     settlement = selectors.settlement_get(request.user, public_id)
     shares = list(selectors.settlement_shares(request.user, settlement))
     return _download(
-        documents.settlement_pdf(settlement, shares),
+        documents.settlement_pdf(settlement, shares, full=selectors.settlement_is_full(settlement)),
         f"settlement-v{settlement.version}.pdf",
         "application/pdf",
     )
@@ -618,10 +648,10 @@ def settlement_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
 @insurance_view
 @require_GET
 def settlement_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The settlement report as Excel (summary, monthly, shares)."""
+    """The settlement report as Excel (summary, monthly, shares; a member administrator's: summary, own share)."""
     settlement = selectors.settlement_get(request.user, public_id)
     shares = list(selectors.settlement_shares(request.user, settlement))
-    monthly = selectors.settlement_monthly(settlement)
+    monthly = selectors.settlement_monthly(settlement) if selectors.settlement_is_full(settlement) else None
     return _download(
         documents.settlement_workbook(settlement, shares, monthly),
         f"settlement-v{settlement.version}.xlsx",
