@@ -13,13 +13,14 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import ExtractMonth
 from django.utils.translation import gettext as _
 
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import NotAllowed, NotFound
 from yilian.core.permissions import Role
+from yilian.institutions.choices import MemberRole
 from yilian.institutions.selectors import (
     active_members_by_institution_name,
     consortia_reached,
@@ -56,18 +57,27 @@ def budget_access(actor: Any, budget: GlobalBudget) -> str | None:
 
 
 def budget_list(actor: Any) -> QuerySet[GlobalBudget]:
-    """Budgets the actor may see: readers of the consortium or region, lead and member administrators."""
+    """Budgets the actor may see: readers of the consortium or region, lead and member administrators.
+
+    Each budget carries ``reads_all``: False where the actor is only a member's administrator, who
+    may not open the budget page (its headcounts, deductions and notes), only the list's row.
+    """
     scope = scope_for(actor)
     budgets = GlobalBudget.objects.select_related("consortium", "consortium__region")
     if scope.is_platform_admin:
-        return budgets
-    condition = Q(consortium_id__in=scope.consortia_with(*policies.BUDGET_READERS))
+        return budgets.annotate(reads_all=Value(True))
+    readers = Q(consortium_id__in=scope.consortia_with(*policies.BUDGET_READERS))
     for prefix in scope.region_prefixes_with(*policies.BUDGET_READERS):
-        condition |= Q(consortium__region__code__startswith=prefix)
+        readers |= Q(consortium__region__code__startswith=prefix)
+    condition, reads_all = readers, readers
     own = policies.member_admin_institutions(actor)
     if own:
-        condition |= Exists(memberships_of_institutions(OuterRef("consortium_id"), own))
-    return budgets.filter(condition)
+        memberships = memberships_of_institutions(OuterRef("consortium_id"), own)
+        condition = readers | Exists(memberships)
+        reads_all = readers | Exists(memberships.filter(role=MemberRole.LEAD, is_active=True))
+    return budgets.filter(condition).annotate(
+        reads_all=ExpressionWrapper(reads_all, output_field=BooleanField())
+    )
 
 
 def budget_get(actor: Any, public_id: Any, *, level: str = ACCESS_READ) -> GlobalBudget:

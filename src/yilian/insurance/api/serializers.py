@@ -45,6 +45,10 @@ class BudgetSerializer(serializers.ModelSerializer):
     # OpenAPI schema must be the same on both.
     year = serializers.IntegerField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    full_report = serializers.SerializerMethodField(
+        help_text="false in the list for a member administrator: headcounts, deductions and notes are left "
+        "out (the budget page is not theirs)."
+    )
 
     class Meta:
         model = GlobalBudget
@@ -63,7 +67,19 @@ class BudgetSerializer(serializers.ModelSerializer):
             "version",
             "headcounts",
             "deductions",
+            "full_report",
         ]
+
+    def get_full_report(self, obj: GlobalBudget) -> bool:
+        """False when the reader is only a member's administrator (``reads_all`` from the list's selector)."""
+        return bool(getattr(obj, "reads_all", True))
+
+    def to_representation(self, instance: GlobalBudget) -> dict[str, Any]:
+        """Leave out what the budget page would show, for a reader who may not open it."""
+        data = super().to_representation(instance)
+        if not self.get_full_report(instance):
+            data.update(headcounts=[], deductions=[], notes="")
+        return data
 
 
 class BudgetWriteSerializer(serializers.Serializer):

@@ -202,3 +202,22 @@ def test_budget_page_and_its_exports_follow_one_policy(iw, who, status):
         "api_monthly": api.get(f"/api/v1/budgets/{iw.budget.public_id}/monthly"),
     }
     assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, status)
+
+
+@pytest.mark.parametrize(
+    ("who", "full"),
+    [("officer", True), ("office", True), ("hospital_admin", True), ("township_admin", False)],
+)
+def test_budget_list_api_leaves_out_the_budget_pages_figures_for_member_admins(
+    iw, who, full, django_assert_max_num_queries
+):
+    iw.budget.deductions.create(name="风险调剂金", amount=Decimal("1000.00"))
+    type(iw.budget).objects.filter(pk=iw.budget.pk).update(notes="内部说明")
+    client = api_client(users(iw)[who])
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/budgets")
+    (row,) = response.json()["results"]
+    assert row["full_report"] is full
+    assert bool(row["headcounts"]) is full and bool(row["deductions"]) is full
+    assert (row["notes"] == "内部说明") is full
+    assert row["consortium_share"] == "0.9500"
