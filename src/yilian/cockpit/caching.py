@@ -47,11 +47,15 @@ def figures_cache() -> BaseCache:
     return caches[CACHE_ALIAS]
 
 
-def reach_signature(everything: bool, ids: dict[str, set[int]], kinds: Iterable[str]) -> str:
+def reach_signature(
+    everything: bool, ids: dict[str, set[int]], kinds: Iterable[str], region_prefixes: Iterable[str] = ()
+) -> str:
     """A digest of the units of ``kinds`` the reader sees (``everything``: every unit); no user id in it.
 
-    Two readers get the same signature exactly when they see the same units
-    of those kinds, so a page built for one is the page the other would get.
+    ``region_prefixes`` stand for the regions under them: with the registry's
+    generation in the same key, the same prefixes are the same regions. Two
+    readers with the same signature see the same units of those kinds, so a
+    page built for one is the page the other would get.
     """
     digest = hashlib.blake2b(digest_size=20)
     digest.update(b"everything" if everything else b"some")
@@ -59,6 +63,7 @@ def reach_signature(everything: bool, ids: dict[str, set[int]], kinds: Iterable[
         for kind in sorted(kinds):
             digest.update(f"|{kind}:".encode())
             digest.update(array("q", sorted(ids.get(kind, ()))).tobytes())
+        digest.update(("|regions under:" + ",".join(sorted(region_prefixes))).encode())
     return digest.hexdigest()
 
 

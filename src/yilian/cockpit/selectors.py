@@ -565,7 +565,7 @@ def _key_parts(units: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
     """
     return {
         "generation": _figures_generation(),
-        "reach": caching.reach_signature(units.everything, units.ids, kinds),
+        "reach": caching.reach_signature(units.everything, units.ids, kinds, units.region_prefixes),
         "language": translation.get_language() or settings.LANGUAGE_CODE,
         "today": timezone.localdate().isoformat(),
         "key_codes": tuple(key_indicator_codes()),

@@ -18,7 +18,9 @@ from yilian.indicators.choices import UnitKind
 from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorValue, RankingPolicy, RefreshRun
 from yilian.institutions.selectors import (
     consortia_of_institutions,
+    consortium_region_prefixes,
     departments_of_institutions,
+    region_ids_under,
     unit_ids_of_consortia,
     unit_ids_under_regions,
 )
@@ -41,10 +43,23 @@ class VisibleUnits:
 
     everything: bool = False
     ids: dict[str, set[int]] = field(default_factory=lambda: {kind: set() for kind in _KINDS})
+    region_prefixes: set[str] = field(default_factory=set)
+    """GB/T 2260 prefixes whose regions the actor sees besides ``ids["region"]``: an area holds hundreds of
+    villages, so their ids are read only when a region is asked about (``region_ids``), not to sign the
+    reach of a page served from the figures cache."""
+    _prefixed_regions: set[int] | None = field(default=None, repr=False, compare=False)
+
+    def region_ids(self) -> set[int]:
+        """Every region the actor sees (reads the regions under ``region_prefixes`` once)."""
+        if self._prefixed_regions is None:
+            self._prefixed_regions = region_ids_under(self.region_prefixes)
+        return self.ids.get(UnitKind.REGION, set()) | self._prefixed_regions
 
     def allows(self, kind: str, unit_id: int) -> bool:
         """True when the actor sees figures of that unit."""
-        return self.everything or unit_id in self.ids.get(kind, set())
+        if self.everything or unit_id in self.ids.get(kind, set()):
+            return True
+        return kind == UnitKind.REGION and bool(self.region_prefixes) and unit_id in self.region_ids()
 
     def add(self, found: dict[str, set[int]]) -> None:
         """Merge ``found`` (kind → ids) in."""
@@ -55,7 +70,8 @@ class VisibleUnits:
         """A filter on ``unit_kind``/``unit_id`` (under ``prefix``) for units of ``kind`` the actor sees."""
         if self.everything:
             return Q(**{f"{prefix}unit_kind": kind})
-        return Q(**{f"{prefix}unit_kind": kind, f"{prefix}unit_id__in": sorted(self.ids.get(kind, set()))})
+        ids = self.region_ids() if kind == UnitKind.REGION else self.ids.get(kind, set())
+        return Q(**{f"{prefix}unit_kind": kind, f"{prefix}unit_id__in": sorted(ids)})
 
 
 def visible_units(actor: Any, kinds: Iterable[str] = _KINDS) -> VisibleUnits:
@@ -69,9 +85,14 @@ def visible_units(actor: Any, kinds: Iterable[str] = _KINDS) -> VisibleUnits:
     units = VisibleUnits(everything=scope.is_platform_admin)
     if scope.is_platform_admin or scope.is_anonymous:
         return units
-    units.add(_only(unit_ids_under_regions(scope.region_prefixes_with(), wanted), wanted))
+    # Regions are reached through prefixes (the regulator's area, the office's consortia's areas).
+    without_regions = wanted - {UnitKind.REGION.value}
+    regulated = set(scope.region_prefixes_with())
+    units.add(_only(unit_ids_under_regions(regulated, without_regions), wanted))
     office = scope.consortia_with(Role.CONSORTIUM_OFFICE, Role.INSURANCE_OFFICER, Role.QUALITY_OFFICER)
-    units.add(_only(unit_ids_of_consortia(office, wanted), wanted))
+    units.add(_only(unit_ids_of_consortia(office, without_regions), wanted))
+    if UnitKind.REGION in wanted:
+        units.region_prefixes = regulated | consortium_region_prefixes(office)
     own = scope.institutions_with(*INSTITUTION_ROLES)
     if own:
         found: dict[str, set[int]] = {"institution": set(own)}

@@ -621,12 +621,9 @@ def unit_ids_under_regions(prefixes: set[str], kinds: Iterable[str] = UNIT_KINDS
     found: dict[str, set[int]] = {kind: set() for kind in UNIT_KINDS}
     if not prefixes:
         return found
-    region_q = Q()
-    for prefix in prefixes:
-        region_q |= Q(code__startswith=prefix)
     institutions = Institution.objects.filter(_prefixed("region__code", prefixes))
     if "region" in wanted:
-        found["region"] = _ids(Region.objects.filter(region_q))
+        found["region"] = region_ids_under(prefixes)
     if "institution" in wanted:
         found["institution"] = _ids(institutions)
     if "department" in wanted:
@@ -665,12 +662,7 @@ def unit_ids_of_consortia(consortium_ids: set[int], kinds: Iterable[str] = UNIT_
             Department.objects.filter(institution_id__in=members.values("institution_id"))
         )
     if "region" in wanted:
-        prefixes = set(
-            Consortium.objects.filter(pk__in=consortium_ids, region__isnull=False).values_list(
-                "region__prefix", flat=True
-            )
-        )
-        found["region"] = _ids(Region.objects.filter(_prefixed("code", prefixes))) if prefixes else set()
+        found["region"] = region_ids_under(consortium_region_prefixes(consortium_ids))
     if "grid" in wanted:
         found["grid"] = set(
             GridAssignment.objects.filter(consortium_id__in=consortium_ids, is_current=True).values_list(
@@ -678,6 +670,22 @@ def unit_ids_of_consortia(consortium_ids: set[int], kinds: Iterable[str] = UNIT_
             )
         )
     return found
+
+
+def consortium_region_prefixes(consortium_ids: set[int]) -> set[str]:
+    """The GB/T 2260 prefixes of the consortia's areas (one query): their area is every region under them."""
+    if not consortium_ids:
+        return set()
+    return set(
+        Consortium.objects.filter(pk__in=consortium_ids, region__isnull=False).values_list(
+            "region__prefix", flat=True
+        )
+    )
+
+
+def region_ids_under(prefixes: set[str]) -> set[int]:
+    """Ids of the regions whose GB/T 2260 code starts with one of ``prefixes`` (one query; none when empty)."""
+    return _ids(Region.objects.filter(_prefixed("code", prefixes))) if prefixes else set()
 
 
 def consortia_of_institutions(institution_ids: set[int]) -> dict[int, set[int]]:

@@ -15,7 +15,14 @@ from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.indicators import selectors, services
-from yilian.indicators.models import Indicator, IndicatorCatalogue, IndicatorVersion, RankingPolicy, StaleMark
+from yilian.indicators.models import (
+    Indicator,
+    IndicatorCatalogue,
+    IndicatorValue,
+    IndicatorVersion,
+    RankingPolicy,
+    StaleMark,
+)
 from yilian.institutions.tests.factories import ConsortiumFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +199,31 @@ def test_visible_units_follow_roles_and_the_ranking_policy(world: Any) -> None:
         Role.REGULATOR, username="far_regulator", region=region("320000", "江苏省", "province")
     )
     assert not selectors.visible_units(other_region).allows("consortium", world.consortium.pk)
+
+
+def test_regions_are_reached_through_prefixes_and_read_only_when_asked(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    kinds = ("consortium", "institution", "region")
+    office_units = selectors.visible_units(world.office, kinds)
+    assert office_units.region_prefixes == {world.consortium.region.prefix}
+    with django_assert_num_queries(1):  # the regions under the prefix, read once
+        assert office_units.allows("region", world.regions["village_b1"].pk)
+        assert office_units.allows("region", world.regions["town_a"].pk)
+    assert not office_units.allows("region", world.regions["district"].pk)
+    assert world.regions["village_a1"].pk in office_units.region_ids()
+    filtered = IndicatorValue.objects.filter(office_units.q("region"))
+    assert str(world.regions["town_b"].pk) in str(filtered.query)
+    regulator_units = selectors.visible_units(world.regulator, kinds)  # the county's regulator
+    assert regulator_units.allows("region", world.regions["village_a2"].pk)
+    assert not regulator_units.allows("region", world.regions["district"].pk)
+    # Without the region kind asked for, no region is reached at all.
+    assert not selectors.visible_units(world.office, ("institution",)).allows(
+        "region", world.regions["town_a"].pk
+    )
+    assert not selectors.visible_units(world.township_admin, kinds).allows(
+        "region", world.regions["town_a"].pk
+    )
 
 
 def test_ranking_policy_only_by_the_office(world: Any) -> None:
