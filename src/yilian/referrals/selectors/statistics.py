@@ -219,7 +219,9 @@ def _bounds(consortium: Consortium) -> dict[str, list[float]]:
 
 
 def _rank(rows: list[RateRow], *, lower_is_better: bool) -> None:
-    """Rank rows with a rate within each (month, group), best first."""
+    """Rank rows with a rate within each (month, group), best first; equal rates share a rank and the
+    next rate skips the places they took (1, 1, 3), so two members with the same rate are never told
+    one is ahead of the other."""
     groups: dict[tuple[datetime.date, str], list[RateRow]] = {}
     for row in rows:
         if row.rate is not None:
@@ -227,7 +229,8 @@ def _rank(rows: list[RateRow], *, lower_is_better: bool) -> None:
     for members in groups.values():
         members.sort(key=lambda r: r.rate if lower_is_better else -(r.rate or 0))
         for position, row in enumerate(members, start=1):
-            row.rank = position
+            previous = members[position - 2] if position > 1 else None
+            row.rank = previous.rank if previous is not None and previous.rate == row.rate else position
 
 
 def up_referral_rates(consortium: Consortium, first: datetime.date, last: datetime.date) -> list[RateRow]:

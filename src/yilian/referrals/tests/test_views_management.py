@@ -32,6 +32,7 @@ from yilian.referrals.models import (
     ReferralSettings,
     ReservedCapacity,
 )
+from yilian.referrals.selectors import statistics
 from yilian.referrals.tests.factories import capacity, referral_world
 
 pytestmark = pytest.mark.django_db
@@ -664,6 +665,18 @@ def test_statistics_grade_colours_follow_the_settings(rw, client_for):
     body = client_for(rw.world.office).get(STATISTICS).content.decode()
     up_table = body[body.index('data-testid="up-rates"') :].split("</table>")[0]
     assert "2.0%" in up_table and 'grade grade-poor">差<' in up_table
+
+
+def test_statistics_equal_rates_share_a_rank():
+    month = datetime.date(2026, 10, 1)
+    rows = [
+        statistics.RateRow(month=month, institution_id=index, institution_name=str(index), rate=rate)
+        for index, rate in enumerate([0.5, 0.0, 0.0, 0.2, None])
+    ]
+    statistics._rank(rows, lower_is_better=True)
+    assert [row.rank for row in rows] == [4, 1, 1, 3, None]
+    statistics._rank(rows, lower_is_better=False)
+    assert [row.rank for row in rows] == [1, 3, 3, 2, None]
 
 
 def test_statistics_period_and_bad_period(rw, client_for):
