@@ -15,7 +15,9 @@ doctors per client, patients) with API tokens, then:
 (c) prints loops/s, requests/s, p50/p95/p99 per step, each step's
     throughput relative to the trivial endpoint and p99/p50;
 (d) runs each step alone at the same concurrency (requests ÷ the phase's wall time), answering
-    the full detail, and (e) again with ``Prefer: return=minimal`` (the state alone).
+    the full detail, and (e) again with ``Prefer: return=minimal`` (the state alone);
+(f) in process, the floor of a step: the trivial request, an accept through the API, and the
+    accept's own statements replayed raw (what a step would cost if only its SQL cost anything).
 
 Figures only; nothing is asserted. Clients are threads with ``http.client``
 (keep-alive); they share the machine's cores with the server.
@@ -206,6 +208,7 @@ def seed_and_count(clients: int, sizes: list[int]) -> dict[str, Any]:
         step_queries[step] = queries
     step_queries[TRIVIAL] = count(lambda: receiver.get(TRIVIAL_PATH))[0]
     figures["step_queries"] = step_queries
+    figures["floor"] = step_floor(sender, receiver, body)
 
     # The list at growing sizes: background referrals copied from the first one.
     template = Referral.objects.order_by("id").first()
@@ -270,6 +273,75 @@ def seed_and_count(clients: int, sizes: list[int]) -> dict[str, Any]:
     figures["cardiology"] = str(cardiology.public_id)
     figures["tomorrow"] = tomorrow
     return figures
+
+
+FLOOR_SAMPLES = 200
+
+
+def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, float]:
+    """In process, median ms of: the trivial request; an accept through the API (``return=minimal``);
+    and the accept's own statements — the referral's visibility read, then in one transaction the
+    locked read, the update, the notification, the timeline step and the audit event — replayed
+    as captured, raw, with no ORM, policy, service or serializer around them (fresh UUIDs each time).
+
+    The trivial request plus the raw statements is the floor of a step on this stack: what a step
+    would cost if everything but its SQL were free.
+    """
+    from django.db import connection, transaction
+
+    minimal = {"HTTP_PREFER": "return=minimal"}
+
+    def submitted() -> str:
+        answer = sender.post(
+            "/api/v1/referrals", body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **minimal
+        )
+        assert answer.status_code == 201, answer.content
+        return str(answer.json()["public_id"])
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    target = submitted()
+    receiver.get(TRIVIAL_PATH)  # the token's last use, recorded at most once a minute, out of the way
+    with connection.execute_wrapper(capture):
+        answer = receiver.post(f"/api/v1/referrals/{target}/accept", {}, format="json", **minimal)
+    assert answer.status_code == 200, answer.content
+    # The token and the reader's scope are what the trivial request reads too; the rest is the step's.
+    visibility, *written = statements[2:]
+
+    def fresh(params: Any) -> Any:
+        return tuple(uuid.uuid4() if isinstance(value, uuid.UUID) else value for value in params or ())
+
+    def replay() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(visibility[0], visibility[1])
+            cursor.fetchall()
+            with transaction.atomic():
+                for sql, params in written:
+                    cursor.execute(sql, fresh(params))
+
+    def median_ms(call: Callable[[], Any], samples: int = FLOOR_SAMPLES) -> float:
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    targets = [submitted() for _ in range(FLOOR_SAMPLES // 4)]
+    accepts = iter(targets)
+    return {
+        "statements": len(written) + 1,
+        "trivial_ms": median_ms(lambda: receiver.get(TRIVIAL_PATH)),
+        "raw_ms": median_ms(replay),
+        "accept_ms": median_ms(
+            lambda: receiver.post(f"/api/v1/referrals/{next(accepts)}/accept", {}, format="json", **minimal),
+            len(targets),
+        ),
+    }
 
 
 def _copy(template: Any) -> Any:
@@ -633,6 +705,17 @@ def report(
             f"{base['p99']:>8.1f} {trivial_rps:>8.1f}     1.00×"
         )
         print()
+    floor = seed["floor"]
+    least = floor["trivial_ms"] + floor["raw_ms"]
+    print(
+        "(f) the floor of a step (in process, medians): the trivial request "
+        f"{floor['trivial_ms']:.2f} ms; an accept through the API (return=minimal) {floor['accept_ms']:.2f} ms "
+        f"= {floor['trivial_ms'] / floor['accept_ms']:.2f}× the trivial request's rate; the accept's "
+        f"{floor['statements']} own statements replayed raw {floor['raw_ms']:.2f} ms, so a step whose "
+        f"Python cost nothing would take {least:.2f} ms = {floor['trivial_ms'] / least:.2f}× the trivial "
+        "request's rate"
+    )
+    print()
     errors = trivial["errors"] + loops["errors"] + phases["errors"] + minimal["errors"]
     if errors:
         print()
