@@ -919,6 +919,45 @@ def test_worklist_flag_and_start_a_down_referral(client_for, rw):
     assert Encounter.objects.get(pk=stay.pk).recovery_phase == ""
 
 
+def test_english_pages_use_english_brackets_and_list_separators(client_for, rw):
+    """Age, the materials missing at submission and the catalogue rule's stay read as English on English
+    pages (no full-width brackets or 、 around translated words), and as before in Chinese."""
+    referral = submitted(rw)
+    criterion = ReferralCriterion.objects.create(
+        consortium=rw.world.consortium,
+        name="高血压",
+        category="consult_then_up",
+        icd_from="I10",
+        icd_to="I15",
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        criterion=criterion, missing_materials=["exam_results", "medications"]
+    )
+    url = reverse("referrals:detail", args=[referral.public_id])
+    english = _html(client_for(rw.township_doctor).get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    assert re.search(r'data-testid="patient-age"> \(age \d+\)</span>', english)
+    assert 'data-testid="missing-at-submission">Test and examination results, Medication</dd>' in english
+    chinese = _html(client_for(rw.township_doctor).get(url))
+    assert re.search(r'data-testid="patient-age">（\d+ 岁）</span>', chinese)
+    assert 'data-testid="missing-at-submission">检查检验结果、用药情况</dd>' in chinese
+
+    ReferralCriterion.objects.create(
+        consortium=rw.world.consortium,
+        name="脑卒中恢复期（下转康复）",
+        category="down_rehabilitation",
+        icd_from="I63",
+        icd_to="I63",
+        min_stay_days=10,
+    )
+    rw.patient.address_region = rw.world.township.region
+    rw.patient.save(update_fields=["address_region"])
+    _inpatient(rw)
+    worklist = reverse("referrals:worklist")
+    english = _html(client_for(rw.hospital_doctor).get(worklist, HTTP_ACCEPT_LANGUAGE="en"))
+    assert "脑卒中恢复期（下转康复） (≥10 days)" in english and "（≥" not in english
+    assert "脑卒中恢复期（下转康复）（≥10 天）" in _html(client_for(rw.hospital_doctor).get(worklist))
+
+
 def test_worklist_is_for_senders_only(client_for, rw):
     for who, status in (
         (rw.world.office, 403),
