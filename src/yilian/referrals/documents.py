@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -35,10 +36,19 @@ FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 SLIP_TITLES = {
-    ReferralDirection.UP: "双向转诊单（上转）",
-    ReferralDirection.DOWN: "双向转诊单（下转）",
-    ReferralDirection.LATERAL: "转诊单（平转）",
+    ReferralDirection.UP: gettext_lazy("双向转诊单（上转）"),
+    ReferralDirection.DOWN: gettext_lazy("双向转诊单（下转）"),
+    ReferralDirection.LATERAL: gettext_lazy("转诊单（平转）"),
 }
+
+
+def _labelled(label: str, value: str = "") -> str:
+    """A label and its value joined by the language's colon (full-width in Chinese, ": " in English)."""
+    return f"{label}{pgettext('punctuation', '：')}{value}"
+
+
+def _slip_title(referral: Referral) -> str:
+    return str(SLIP_TITLES.get(referral.direction, _("转诊单")))
 
 
 def _wrap(text: str, width: float, size: float) -> list[str]:
@@ -48,8 +58,14 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
         line = ""
         for char in paragraph:
             if pdfmetrics.stringWidth(line + char, FONT, size) > width:
-                lines.append(line)
-                line = char
+                # English breaks at the last space of the line rather than inside a word.
+                head, space, tail = line.rpartition(" ")
+                if space and head and char != " ":
+                    lines.append(head)
+                    line = tail + char
+                else:
+                    lines.append(line)
+                    line = char.lstrip()
             else:
                 line += char
         lines.append(line)
@@ -85,7 +101,7 @@ class _Slip:
         lines = _wrap(value or "—", self.right - self.left - label_width, size)
         self.need(len(lines) * size * 1.45)
         self.canvas.setFont(FONT, size)
-        self.canvas.drawString(self.left, self.y, f"{label}：")
+        self.canvas.drawString(self.left, self.y, _labelled(label))
         for line in lines:
             self.canvas.drawString(self.left + label_width, self.y, line)
             self.y -= size * 1.45
@@ -98,7 +114,7 @@ class _Slip:
             self.need(size * 1.6)
             self.canvas.setFont(FONT, size)
             for offset, (label, value) in enumerate(items[index : index + 2]):
-                self.canvas.drawString(self.left + offset * half, self.y, f"{label}：{value or '—'}")
+                self.canvas.drawString(self.left + offset * half, self.y, _labelled(label, value or "—"))
             self.y -= size * 1.6
 
 
@@ -108,7 +124,7 @@ def _person_line(referral: Referral) -> list[tuple[str, str]]:
     return [
         (_("姓名"), person.name),
         (_("性别"), person.get_gender_display()),
-        (_("年龄"), f"{age} 岁" if age is not None else ""),
+        (_("年龄"), pgettext("age in years", "%(age)s 岁") % {"age": age} if age is not None else ""),
         (_("身份证号"), person.id_number_masked),
         (_("联系电话"), person.phone),
         (_("参保类型"), person.get_insurance_scheme_display()),
@@ -120,7 +136,7 @@ def referral_slip_pdf(referral: Referral, *, verify_url: str) -> bytes:
     QR code of ``verify_url`` the receiving desk scans to open the referral. Returns PDF bytes."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setTitle(f"{SLIP_TITLES.get(referral.direction, '转诊单')} {referral.number}")
+    canvas.setTitle(f"{_slip_title(referral)} {referral.number}")
     canvas.setAuthor(referral.from_institution.name)
     slip = _Slip(canvas)
 
@@ -132,13 +148,13 @@ def referral_slip_pdf(referral: Referral, *, verify_url: str) -> bytes:
     renderPDF.draw(drawing, canvas, slip.right - qr_size, A4[1] - 14 * mm - qr_size)
 
     canvas.setFont(FONT, 18)
-    canvas.drawString(slip.left, slip.y - 4 * mm, SLIP_TITLES.get(referral.direction, "转诊单"))
+    canvas.drawString(slip.left, slip.y - 4 * mm, _slip_title(referral))
     canvas.setFont(FONT, 10)
-    canvas.drawString(slip.left, slip.y - 12 * mm, f"{_('转诊单号')}：{referral.number}")
+    canvas.drawString(slip.left, slip.y - 12 * mm, _labelled(_("转诊单号"), referral.number))
     submitted = (
         timezone.localtime(referral.submitted_at).strftime("%Y-%m-%d %H:%M") if referral.submitted_at else ""
     )
-    canvas.drawString(slip.left, slip.y - 18 * mm, f"{_('转诊日期')}：{submitted or _('草稿')}")
+    canvas.drawString(slip.left, slip.y - 18 * mm, _labelled(_("转诊日期"), submitted or _("草稿")))
     badges = f"{referral.get_kind_display()} · {referral.get_priority_display()}"
     if referral.inside_consortium:
         badges += f" · {_('医联体内转诊')}"
@@ -165,7 +181,10 @@ def referral_slip_pdf(referral: Referral, *, verify_url: str) -> bytes:
             f"{referral.scheduled_for:%Y-%m-%d}" + (_("（绿色通道预留号源）") if referral.booking_id else ""),
         )
     slip.heading(_("诊断与转诊原因"))
-    slip.row(_("初步诊断"), f"{referral.diagnosis_name}（ICD-10 {referral.diagnosis_code}）")
+    slip.row(
+        _("初步诊断"),
+        _("%(name)s（ICD-10 %(code)s）") % {"name": referral.diagnosis_name, "code": referral.diagnosis_code},
+    )
     slip.row(_("转诊原因"), referral.reason)
     if referral.recovery_phase:
         slip.row(_("下转阶段"), _phase_label(referral.recovery_phase))
@@ -180,15 +199,14 @@ def referral_slip_pdf(referral: Referral, *, verify_url: str) -> bytes:
     slip.need(22 * mm)
     slip.y -= 8 * mm
     canvas.setFont(FONT, 10)
-    canvas.drawString(slip.left, slip.y, f"{_('转出机构（盖章）')}：")
-    canvas.drawString(slip.left + 90 * mm, slip.y, f"{_('医生签名')}：")
+    canvas.drawString(slip.left, slip.y, _labelled(_("转出机构（盖章）")))
+    canvas.drawString(slip.left + 90 * mm, slip.y, _labelled(_("医生签名")))
     slip.y -= 10 * mm
     canvas.setFont(FONT, 8.5)
-    canvas.drawString(
-        slip.left,
-        slip.y,
-        _("请患者持本单及既往病历资料到接收科室就诊；扫描二维码可查看转诊单状态（需登录）。"),
-    )
+    footer = _("请患者持本单及既往病历资料到接收科室就诊；扫描二维码可查看转诊单状态（需登录）。")
+    for line in _wrap(footer, slip.right - slip.left, 8.5):
+        canvas.drawString(slip.left, slip.y, line)
+        slip.y -= 8.5 * 1.45
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -67,6 +67,37 @@ def test_slip_is_a_pdf_with_the_standard_chinese_font_and_the_text(rw):
         assert text in content, text
 
 
+def test_slip_in_english_is_english_and_stays_on_the_page(rw):
+    """The slip follows the reader's language: title, labels, colons, age and the footer (wrapped
+    to the page width, not drawn past the right margin)."""
+    from django.utils import translation
+    from reportlab.pdfbase import pdfmetrics
+
+    referral = submitted(rw)
+    with translation.override("en"):
+        pdf = documents.referral_slip_pdf(referral, verify_url="https://example.org/r/")
+    content = _pdf_strings(pdf)
+    for text in (
+        "Two-way referral slip (up-referral)",
+        f"Referral number: {referral.number}",
+        "Referral date: ",
+        "Referring institution (seal): ",
+        "Doctor's signature: ",
+        "原发性高血压 (ICD-10 I10)",
+    ):
+        assert text in content, text
+    assert re.search(r"Age: \d+ years", content)
+    for chinese in ("双向转诊单", "转诊日期", "岁", "：", "盖章", "医生签名"):
+        assert chinese not in content, chinese
+    width = documents._Slip.right - documents._Slip.left
+    for line in content.splitlines():
+        assert pdfmetrics.stringWidth(line, documents.FONT, 8.5) <= width or len(line) < 60, line
+    assert "The patient should bring this slip" in content
+
+    chinese = _pdf_strings(documents.referral_slip_pdf(referral, verify_url="https://example.org/r/"))
+    assert f"转诊单号：{referral.number}" in chinese and "原发性高血压（ICD-10 I10）" in chinese
+
+
 def test_ws445_export_carries_the_de_identifiers(rw):
     referral = submitted(rw)
     data = documents.referral_ws445(referral)
