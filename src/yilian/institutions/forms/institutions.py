@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.live import enable_live_check
@@ -100,6 +102,8 @@ class InstitutionForm(forms.Form):
         label=_("状态"), choices=InstitutionStatus.choices, initial=InstitutionStatus.ACTIVE
     )
     description = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # When the edited profile was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, actor: Any, institution: Institution | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,13 +127,28 @@ class InstitutionForm(forms.Form):
     @classmethod
     def initial_for(cls, institution: Institution) -> dict[str, Any]:
         """The form's initial values from an institution."""
-        values = {name: getattr(institution, name) for name in cls.base_fields if name != "region"}
+        values = {
+            name: getattr(institution, name)
+            for name in cls.base_fields
+            if name not in ("region", "seen_updated_at")
+        }
         values["region"] = institution.region.code
+        values["seen_updated_at"] = institution.updated_at.isoformat()
         return values
+
+    def clean_seen_updated_at(self) -> datetime.datetime | None:
+        """The posted save time of the profile the user edited (none on a new institution or when unreadable)."""
+        try:
+            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
+        except ValueError:
+            return None
 
     def service_data(self) -> dict[str, Any]:
         """Cleaned values in the service's field names."""
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        if data.get("seen_updated_at") is None:
+            data.pop("seen_updated_at", None)
+        return data
 
 
 class InstitutionCreateForm(InstitutionForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -124,8 +125,16 @@ def institution_create(*, actor: Any, **data: Any) -> Institution:
     return institution
 
 
-def institution_update(*, actor: Any, institution: Institution, **data: Any) -> Institution:
-    """Change an institution's profile. Only the given fields change. Raises NotAllowed, Invalid."""
+def institution_update(
+    *, actor: Any, institution: Institution, seen_updated_at: datetime.datetime | None = None, **data: Any
+) -> Institution:
+    """Change an institution's profile. Only the given fields change.
+
+    ``seen_updated_at`` is the ``updated_at`` of the profile the caller edited;
+    when someone saved the profile since, nothing changes (a form carries every
+    field, so saving it would silently undo the other person's change).
+    Raises NotAllowed, Invalid, Conflict.
+    """
     unknown = set(data) - set(INSTITUTION_FIELDS)
     if unknown:
         raise Invalid({name: [_("未知字段。")] for name in unknown})
@@ -136,6 +145,8 @@ def institution_update(*, actor: Any, institution: Institution, **data: Any) -> 
     _raise_if(errors)
     with transaction.atomic():
         locked = Institution.objects.select_for_update().get(pk=institution.pk)
+        if seen_updated_at is not None and locked.updated_at != seen_updated_at:
+            raise Conflict(_("该机构资料在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。"))
         old, new = apply_changes(locked, data, INSTITUTION_FIELDS, assign=_assign)
         if new:
             _registry_changed()

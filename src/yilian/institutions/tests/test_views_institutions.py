@@ -349,3 +349,61 @@ def test_picker_options_search(world, client_for):
     assert str(world.hospital.public_id) in body
     assert str(world.township.public_id) not in body
     assert client_for(world.stranger).get(url, {"q": "x"}).status_code == 403
+
+
+def _profile(institution, **changes):
+    data = {
+        "name": institution.name,
+        "credit_code": institution.credit_code,
+        "category": institution.category,
+        "grade": institution.grade,
+        "grade_class": institution.grade_class,
+        "ownership": institution.ownership,
+        "profit_status": institution.profit_status,
+        "address": institution.address,
+        "phone": institution.phone,
+        "beds": str(institution.beds),
+        "status": institution.status,
+    }
+    data.update(changes)
+    return data
+
+
+def test_saving_a_stale_profile_is_refused_and_keeps_the_newer_change(world, client_for):
+    import re
+
+    from yilian.institutions import services
+
+    url = edit_url(world.hospital)
+    page = client_for(world.hospital_admin).get(url).content.decode()
+    seen = re.search(r'name="seen_updated_at" value="([^"]+)"', page).group(1)
+    # Someone else saves the profile while the form is open.
+    services.institution_update(actor=world.admin, institution=world.hospital, phone="0564-6666666")
+    stale = _profile(world.hospital, phone="", address="城关镇人民路 1 号", seen_updated_at=seen)
+
+    response = client_for(world.hospital_admin).post(url, stale)
+
+    assert response.status_code == 409
+    assert "该机构资料在您编辑期间已被他人修改" in response.content.decode()
+    world.hospital.refresh_from_db()
+    assert world.hospital.phone == "0564-6666666"
+    assert world.hospital.address != "城关镇人民路 1 号"
+    # The re-shown form carries the newer save time: saving again, after checking, goes through.
+    again = re.search(r'name="seen_updated_at" value="([^"]+)"', response.content.decode()).group(1)
+    assert client_for(world.hospital_admin).post(url, dict(stale, seen_updated_at=again)).status_code == 302
+    world.hospital.refresh_from_db()
+    assert world.hospital.address == "城关镇人民路 1 号"
+
+
+def test_saving_a_current_profile_goes_through(world, client_for):
+    import re
+
+    url = edit_url(world.hospital)
+    page = client_for(world.hospital_admin).get(url).content.decode()
+    seen = re.search(r'name="seen_updated_at" value="([^"]+)"', page).group(1)
+    response = client_for(world.hospital_admin).post(
+        url, _profile(world.hospital, beds="650", seen_updated_at=seen)
+    )
+    assert response.status_code == 302
+    world.hospital.refresh_from_db()
+    assert world.hospital.beds == 650

@@ -101,15 +101,32 @@ def institution_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         institution=institution,
         initial=InstitutionForm.initial_for(institution),
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.institution_update(actor=request.user, institution=institution, **form.service_data())
         except Invalid as error:
             show_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer profile.
+            current = selectors.institution_get(request.user, public_id)
+            data = request.POST.copy()
+            data["seen_updated_at"] = current.updated_at.isoformat()
+            form = InstitutionForm(
+                data, actor=request.user, institution=current, initial=InstitutionForm.initial_for(current)
+            )
+            form.is_valid()
+            show_errors(form, error)
+            status = 409
         else:
             messages.success(request, _("机构资料已保存。"))
             return redirect("institutions:institution-detail", public_id=institution.public_id)
-    return render(request, "institutions/institution_form.html", {"form": form, "institution": institution})
+    return render(
+        request,
+        "institutions/institution_form.html",
+        {"form": form, "institution": institution},
+        status=status,
+    )
 
 
 @registry_view
