@@ -16,7 +16,7 @@ from yilian.accounts.selectors import users_holding
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
-from yilian.core.messages import message
+from yilian.core.messages import Message, message
 from yilian.family_doctors.selectors import active_contract_for
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
@@ -646,12 +646,22 @@ def referral_act(
             action=action,
             side=transition.side,
             from_status=from_status,
-            note=str(fields.get("reason") or fields.get("note") or "")[:500],
+            note=_step_note(locked, action, str(fields.get("reason") or fields.get("note") or "")),
             details=_step_details(locked, action),
         )
         if action == "accept":
             _confirm_booking(actor, locked)
     return result
+
+
+def _step_note(referral: Referral, action: str, typed: str) -> str | Message:
+    """The timeline note of a step: what the user typed, and on a schedule step the appointment day
+    first, so a rescheduled appointment (no change of state) says which day it moved to."""
+    if action == "schedule" and referral.scheduled_for:
+        if typed:
+            return message(gettext_noop("预约 {day}：{note}"), day=referral.scheduled_for, note=typed[:450])
+        return message(gettext_noop("预约 {day}"), day=referral.scheduled_for)
+    return typed[:500]
 
 
 def _step_details(referral: Referral, action: str) -> dict[str, Any]:

@@ -479,6 +479,24 @@ def test_past_schedule_date_shows_a_field_error_and_saves_nothing(client_for, rw
     )
 
 
+def test_rescheduling_says_the_new_day_on_the_timeline(client_for, rw):
+    """A second schedule step changes no state, so its note names the day (in the reader's language)."""
+    referral = _through(rw, "accepted")
+    client = client_for(rw.hospital_doctor)
+    first = timezone.localdate() + datetime.timedelta(days=1)
+    second = timezone.localdate() + datetime.timedelta(days=3)
+    assert _act(client, referral, "schedule", scheduled_for=first.isoformat()).status_code == 302
+    referral = _reload(referral)
+    response = _act(client, referral, "schedule", scheduled_for=second.isoformat(), note="请空腹")
+    assert response.status_code == 302
+    url = reverse("referrals:detail", args=[referral.public_id])
+    chinese = _html(client_for(rw.township_doctor).get(url))
+    assert f'<div class="note">预约 {first:%Y-%m-%d}</div>' in chinese
+    assert f'<div class="note">预约 {second:%Y-%m-%d}：请空腹</div>' in chinese
+    english = _html(client_for(rw.township_doctor).get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    assert f'<div class="note">Appointment on {second:%Y-%m-%d}: 请空腹</div>' in english
+
+
 def test_required_reason_and_invalid_outcome_code_are_field_errors(client_for, rw):
     referral = submitted(rw)
     client = client_for(rw.hospital_doctor)
