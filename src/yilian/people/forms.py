@@ -6,6 +6,7 @@ A resident ID number typed into a form is never echoed back into the page
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -169,6 +171,7 @@ class PersonFieldsForm(forms.Form):
         data = {key: value for key, value in self.cleaned_data.items() if key in self.fields}
         data.pop("institution", None)
         data.pop("id_number", None)
+        data.pop("seen_updated_at", None)
         for key in ("gender", "birth_date"):
             if key in data and data[key] in ("", None):
                 data.pop(key)
@@ -211,6 +214,9 @@ class PersonRegisterForm(PersonFieldsForm):
 class PersonEditForm(PersonFieldsForm):
     """Change a person's details. With an ID number on file, birth date and gender follow it."""
 
+    # When the edited record was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args: Any, has_id_number: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         gender = self.fields["gender"]
@@ -222,6 +228,13 @@ class PersonEditForm(PersonFieldsForm):
             gender.choices = Gender.choices  # type: ignore[attr-defined]
             gender.required = True
             self.fields["birth_date"].help_text = ""
+
+    def seen(self) -> datetime.datetime | None:
+        """The posted save time of the record the user edited (none when missing or unreadable)."""
+        try:
+            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
+        except ValueError:
+            return None
 
 
 class RevealForm(forms.Form):

@@ -174,11 +174,16 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
     return person, True
 
 
-def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
+def person_update(
+    *, actor: Any, person: Person, seen_updated_at: datetime.datetime | None = None, **data: Any
+) -> Person:
     """Change a visible person's contact and insurance details.
 
-    Audited as ``person.update`` under the actor's institution linked to the
-    person (``acting_institution_public_id``). Raises NotAllowed, Invalid.
+    ``seen_updated_at`` is the ``updated_at`` of the record the caller edited;
+    when someone saved the person since, nothing changes (an edit form carries
+    every field, so saving it would silently undo the other change). Audited
+    as ``person.update`` under the actor's institution linked to the person
+    (``acting_institution_public_id``). Raises NotAllowed, Invalid, Conflict.
     """
     if not person_visible_to(actor).filter(pk=person.pk).exists():
         raise NotAllowed(_("您没有修改该居民信息的权限。"))
@@ -191,6 +196,10 @@ def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
+        if seen_updated_at is not None:
+            current = Person.objects.select_for_update().only("updated_at").get(pk=person.pk)
+            if current.updated_at != seen_updated_at:
+                raise Conflict(_("该居民信息在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。"))
         old, new = apply_changes(person, data, PERSON_FIELDS, assign=_assign)
         if new:
             record_event(

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from yilian.accounts.policies import can_view_audit
 from yilian.accounts.selectors import scope_for
-from yilian.core.exceptions import DomainError, Invalid
+from yilian.core.exceptions import Conflict, DomainError, Invalid
 from yilian.core.ui import record
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors
@@ -204,25 +204,35 @@ def person_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         "address_region": person.address_region.code if person.address_region else "",
         "insurance_scheme": person.insurance_scheme,
         "home_grid": person.home_grid.public_id if person.home_grid else None,
+        "seen_updated_at": person.updated_at.isoformat(),
     }
     form = forms.PersonEditForm(
         _posted(request), initial=initial, grids=_grids(request), has_id_number=bool(person.id_number_hash)
     )
     data = _person_data(request, form) if request.method == "POST" else None
+    status = 200
     if data is not None:
         try:
-            services.person_update(actor=request.user, person=person, **data)
+            services.person_update(actor=request.user, person=person, seen_updated_at=form.seen(), **data)
         except Invalid as error:
             add_domain_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer record.
+            person.refresh_from_db()
+            posted = request.POST.copy()
+            posted["seen_updated_at"] = person.updated_at.isoformat()
+            form = forms.PersonEditForm(
+                posted, initial=initial, grids=_grids(request), has_id_number=bool(person.id_number_hash)
+            )
+            form.is_valid()
+            form.add_error(None, str(error.message))
+            status = 409
         else:
             messages.success(request, _("居民信息已保存。"))
             return redirect("people:detail", public_id=person.public_id)
-    return render(
-        request,
-        "people/person_form.html",
-        {"form": form, "person": person},
-        status=400 if form.errors else 200,
-    )
+    if status == 200 and form.errors:
+        status = 400
+    return render(request, "people/person_form.html", {"form": form, "person": person}, status=status)
 
 
 @require_POST

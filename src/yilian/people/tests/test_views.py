@@ -449,3 +449,55 @@ def test_edit_shows_every_field_error_in_one_submit(client_for, world, patient):
     assert "联系电话应为 7–12 位数字。" in html and "未找到该行政区划。" in html
     patient.refresh_from_db()
     assert patient.name == "张桂英" and not AuditEvent.objects.filter(action="person.update").exists()
+
+
+def _seen(page):
+    import re
+
+    return re.search(r'name="seen_updated_at" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_saving_a_stale_person_is_refused_and_keeps_the_newer_change(client_for, world, patient):
+    from yilian.people import services
+
+    url = reverse("people:edit", args=[patient.public_id])
+    seen = _seen(client_for(world.hospital_doctor).get(url))
+    # Someone else saves the person while the form is open.
+    services.person_update(actor=world.admin, person=patient, phone="13799998888")
+    stale = {
+        "name": patient.name,
+        "phone": "13700001111",
+        "address": "河口镇",
+        "insurance_scheme": "employee",
+        "seen_updated_at": seen,
+    }
+
+    response = client_for(world.hospital_doctor).post(url, stale)
+
+    assert response.status_code == 409
+    assert "该居民信息在您编辑期间已被他人修改" in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.phone == "13799998888" and patient.insurance_scheme != "employee"
+    assert not AuditEvent.objects.filter(action="person.update", actor=world.hospital_doctor).exists()
+    # The re-shown form carries the newer save time: saving again, after checking, goes through.
+    again = client_for(world.hospital_doctor).post(url, dict(stale, seen_updated_at=_seen(response)))
+    assert again.status_code == 302
+    patient.refresh_from_db()
+    assert patient.insurance_scheme == "employee"
+
+
+def test_saving_a_current_person_goes_through(client_for, world, patient):
+    url = reverse("people:edit", args=[patient.public_id])
+    seen = _seen(client_for(world.hospital_doctor).get(url))
+    response = client_for(world.hospital_doctor).post(
+        url,
+        {
+            "name": patient.name,
+            "phone": "13711112222",
+            "insurance_scheme": "resident",
+            "seen_updated_at": seen,
+        },
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.phone == "13711112222"
