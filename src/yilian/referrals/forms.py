@@ -22,6 +22,7 @@ from yilian.people.forms import person_label
 from yilian.referrals import selectors
 from yilian.referrals.choices import (
     ATTACHMENT_MATERIALS,
+    CapacityKind,
     Material,
     RecoveryPhase,
     ReferralDirection,
@@ -82,18 +83,17 @@ def department_choices(
 def booking_choices(pools: list[Any]) -> list[tuple[str, str]]:
     """Pools of reserved places as select choices: the pool's public id, its day, whom it is for (a day
     may have a general pool and one kept for signed residents) and the places left."""
-    return [("", _("不预约（由接收方安排）"))] + [
-        (
-            str(pool.public_id),
-            _("%(day)s · %(pool)s（剩余 %(left)s 个）")
-            % {
-                "day": pool.date.isoformat(),
-                "pool": _("仅限签约居民") if pool.signed_residents_only else _("普通号源"),
-                "left": pool.remaining,
-            },
-        )
-        for pool in pools
-    ]
+    return [("", _("不预约（由接收方安排）"))] + [(str(pool.public_id), _pool_label(pool)) for pool in pools]
+
+
+def _pool_label(pool: Any) -> str:
+    """A pool's day, whom it is for and the places left; beds are counted as beds, not as 号源."""
+    values = {"day": pool.date.isoformat(), "left": pool.remaining}
+    if pool.kind == CapacityKind.BED:
+        values["pool"] = _("仅限签约居民") if pool.signed_residents_only else _("普通床位")
+        return _("%(day)s · %(pool)s（剩余 %(left)s 张）") % values
+    values["pool"] = _("仅限签约居民") if pool.signed_residents_only else _("普通号源")
+    return _("%(day)s · %(pool)s（剩余 %(left)s 个）") % values
 
 
 def _booking(value: str) -> Any:

@@ -497,6 +497,30 @@ def test_rescheduling_says_the_new_day_on_the_timeline(client_for, rw):
     assert f'<div class="note">Appointment on {second:%Y-%m-%d}: 请空腹</div>' in english
 
 
+def test_beds_are_offered_and_shown_as_beds(client_for, rw):
+    """An admission books a reserved bed: the options count beds, the referral's badge says bed."""
+    bed = capacity(rw.cardiology, kind="bed", quantity=4)
+    slot = capacity(rw.cardiology, quantity=2)
+    client = client_for(rw.township_doctor)
+    options = reverse("referrals:booking-options")
+    beds = _html(client.get(options, {"to_department": str(rw.cardiology.public_id), "kind": "admission"}))
+    assert f"{bed.date:%Y-%m-%d} · 普通床位（剩余 4 张）" in beds and "号源" not in beds
+    slots = _html(client.get(options, {"to_department": str(rw.cardiology.public_id), "kind": "outpatient"}))
+    assert f"{slot.date:%Y-%m-%d} · 普通号源（剩余 2 个）" in slots
+    english = _html(
+        client.get(
+            options,
+            {"to_department": str(rw.cardiology.public_id), "kind": "admission"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    )
+    assert f"{bed.date:%Y-%m-%d} · General beds (4 beds left)" in english
+    referral = draft(rw, kind="admission")
+    services.referral_submit(actor=rw.township_doctor, referral=referral, booking=bed)
+    page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert 'data-testid="booked-place">预留床位</span>' in page
+
+
 def test_required_reason_and_invalid_outcome_code_are_field_errors(client_for, rw):
     referral = submitted(rw)
     client = client_for(rw.hospital_doctor)
