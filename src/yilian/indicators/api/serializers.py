@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yilian.core.api.fields import EnumField
+from yilian.indicators import drilldown
 from yilian.indicators.choices import (
     Direction,
     IndicatorKind,
@@ -75,6 +76,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(read_only=True, min_value=1, max_value=INT32)
     legend = LegendBandSerializer(many=True, read_only=True)
     checklist = serializers.ListField(child=serializers.CharField(), read_only=True)
+    unit_label = serializers.CharField(
+        source="display_unit",
+        read_only=True,
+        help_text="按请求语言（Accept-Language）显示的计量单位（常用单位有英文，其余照原样）；unit 为存储的中文",
+    )
 
     class Meta:
         model = Indicator
@@ -85,6 +91,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "catalogue",
             "consortium",
             *DEFINITION_FIELDS[1:],
+            "unit_label",
             "is_active",
             "version",
         ]
@@ -200,7 +207,14 @@ class FigureSerializer(serializers.Serializer):
         max_digits=24, decimal_places=2, allow_null=True, help_text="同比增长（%）"
     )
     color = serializers.CharField(help_text="green / yellow / red，未设置分段时为空")
-    band_label = serializers.CharField()
+    band_label = serializers.SerializerMethodField(
+        help_text="值所在分段的名称，按请求语言显示（内置分段名称有英文，自定义的照原样）；未设置分段时为空"
+    )
+
+    @extend_schema_field(serializers.CharField())
+    def get_band_label(self, row: drilldown.FigureRow) -> str:
+        """The band's legend label in the request's language (the stored label is Chinese)."""
+        return drilldown.band_label(row.band_label)
 
 
 class PartsSerializer(serializers.Serializer):

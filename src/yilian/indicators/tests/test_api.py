@@ -325,3 +325,46 @@ def test_the_figure_display_carries_the_unit_in_the_requests_language(fw: Figure
     english = _values(api_client(fw.world.regulator, language="en"), fw, **one).json()["results"]
     chinese = _values(api_client(fw.world.regulator), fw, **one).json()["results"]
     assert english[0]["display"] == "80 yuan" and chinese[0]["display"] == "80元"
+
+
+def test_an_indicator_reads_its_unit_in_the_requests_language(fw: Figures) -> None:
+    Indicator.objects.filter(pk=fw.share.pk).update(unit="元/人次")
+    Indicator.objects.filter(pk=fw.visits.pk).update(unit="自定单位")
+    url = f"/api/v1/indicators/{fw.share.public_id}"
+    english = api_client(fw.world.regulator, language="en").get(url).json()
+    chinese = api_client(fw.world.regulator).get(url).json()
+    assert english["unit"] == chinese["unit"] == "元/人次"
+    assert english["unit_label"] == "yuan per visit" and chinese["unit_label"] == "元/人次"
+    listed = api_client(fw.world.regulator, language="en").get("/api/v1/indicators", {"catalogue": "local"})
+    typed = next(row for row in listed.json()["results"] if row["code"] == "visit_count")
+    assert typed["unit"] == typed["unit_label"] == "自定单位"
+
+
+def test_a_figures_band_label_is_in_the_requests_language(fw: Figures) -> None:
+    legend = [
+        {"from": "90", "to": None, "color": "green", "label": "达标"},
+        {"from": None, "to": "90", "color": "red", "label": "未达标"},
+    ]
+    Indicator.objects.filter(pk=fw.share.pk).update(legend=legend)
+    english = _values(api_client(fw.world.regulator, language="en"), fw).json()["results"]
+    chinese = _values(api_client(fw.world.regulator), fw).json()["results"]
+    assert {row["band_label"] for row in english} <= {"Met", "Not met"}
+    assert {row["band_label"] for row in chinese} <= {"达标", "未达标"}
+    assert all(row["band_label"] for row in english)
+    cell = {
+        "indicator": str(fw.share.public_id),
+        "unit_kind": "institution",
+        "unit": str(fw.world.hospital.public_id),
+        "period_type": "month",
+        "period": "2025-03",
+    }
+    parts = api_client(fw.world.regulator, language="en").get("/api/v1/indicator-values/parts", cell)
+    assert parts.status_code == 200, parts.content
+    assert parts.json()["whole"]["band_label"] in {"Met", "Not met"}
+
+
+def test_a_typed_band_label_reads_as_typed_in_english(fw: Figures) -> None:
+    legend = [{"from": None, "to": None, "color": "yellow", "label": "自定分段"}]
+    Indicator.objects.filter(pk=fw.share.pk).update(legend=legend)
+    english = _values(api_client(fw.world.regulator, language="en"), fw).json()["results"]
+    assert english and {row["band_label"] for row in english} == {"自定分段"}
