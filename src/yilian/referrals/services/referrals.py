@@ -634,9 +634,13 @@ def referral_act(
         values = {name: fields.get(name) for name in transition.required}
         if "reason" in values:
             values["reason"] = str(values["reason"] or "").strip()
-        missing = workflow.missing_fields(transition, values)
-        if missing:
-            raise Invalid({name: [required_message()] for name in missing})
+        errors: dict[str, list[str]] = {
+            name: [required_message()] for name in workflow.missing_fields(transition, values)
+        }
+        check = _FIELD_CHECKS.get(action)
+        if check is not None:
+            errors.update(check(fields))
+        raise_if(errors)
         from_status = locked.status
         target = workflow.target_of(transition, from_status, has_schedule=locked.scheduled_for is not None)
         result = handler(actor, locked, target, fields)
@@ -691,7 +695,9 @@ def _confirm_booking(actor: Any, referral: Referral) -> None:
         action="schedule",
         side=ReferralSide.RECEIVER,
         from_status=ReferralStatus.ACCEPTED,
-        note=message(gettext_noop("确认转出方预约的 {day} 号源"), day=referral.scheduled_for),
+        note=message(gettext_noop("确认转出方预约的 {day} 床位"), day=referral.scheduled_for)
+        if referral.kind == ReferralKind.ADMISSION
+        else message(gettext_noop("确认转出方预约的 {day} 号源"), day=referral.scheduled_for),
         details={"scheduled_for": str(referral.scheduled_for), "booked": True},
     )
 
@@ -851,14 +857,28 @@ OUTCOME_FIELDS = (
 )
 
 
+def _outcome_problems(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the outcome's own fields (checked with the required ones, so one answer lists all)."""
+    errors: dict[str, list[str]] = {}
+    code = str(fields.get("outcome_diagnosis_code") or "").strip()
+    if code:
+        try:
+            parse_icd10(code, field="outcome_diagnosis_code")
+        except Invalid as error:
+            errors.update(error.as_text())
+    if len(str(fields.get("outcome_diagnosis_name") or "").strip()) > 50:
+        errors["outcome_diagnosis_name"] = [_("不能超过 {limit} 个字。").format(limit=50)]
+    return errors
+
+
+_FIELD_CHECKS = {"complete": _outcome_problems}
+"""Checks of an action's own fields, run before the step with the required-field check."""
+
+
 def _complete(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
     changes: dict[str, Any] = {name: str(fields.get(name) or "").strip() for name in OUTCOME_FIELDS}
-    if changes["outcome_diagnosis_code"]:
-        changes["outcome_diagnosis_code"] = parse_icd10(
-            changes["outcome_diagnosis_code"], field="outcome_diagnosis_code"
-        ).code
-    if len(changes["outcome_diagnosis_name"]) > 50:
-        raise Invalid({"outcome_diagnosis_name": [_("不能超过 {limit} 个字。").format(limit=50)]})
+    if changes["outcome_diagnosis_code"]:  # checked before the step; normalised here (i10 → I10)
+        changes["outcome_diagnosis_code"] = parse_icd10(changes["outcome_diagnosis_code"]).code
     changes.update(status=target, completed_at=timezone.now(), subsidy_amount=_subsidy(referral))
     bump(referral, **changes)
     _notify_sender(referral, "referral.answered", gettext_noop("转诊结果已回传：{number}"))

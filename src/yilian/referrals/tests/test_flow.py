@@ -306,3 +306,37 @@ def test_between_two_departments_of_one_member_is_lateral_inside_the_consortium(
     )
     assert referral.direction == ReferralDirection.LATERAL
     assert referral.inside_consortium and referral.consortium == rw.world.consortium
+
+
+def test_returning_the_outcome_lists_every_problem_at_once(rw):
+    referral = submitted(rw)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    services.referral_act(actor=rw.hospital_nurse, referral=referral, action="arrive")
+    with pytest.raises(Invalid) as error:
+        services.referral_act(
+            actor=rw.hospital_doctor,
+            referral=referral,
+            action="complete",
+            outcome_diagnosis_code="XYZ",
+            outcome_diagnosis_name="很" * 51,
+        )
+    assert set(error.value.errors) == {"outcome_summary", "outcome_diagnosis_code", "outcome_diagnosis_name"}
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.ARRIVED
+    done = services.referral_act(
+        actor=rw.hospital_doctor,
+        referral=referral,
+        action="complete",
+        outcome_summary="好转",
+        outcome_diagnosis_code="i10",
+    )
+    assert done.outcome_diagnosis_code == "I10"
+
+
+@pytest.mark.parametrize(("kind", "place"), [("admission", "床位"), ("outpatient", "号源")])
+def test_accepting_a_booked_place_names_a_bed_or_a_slot(rw, kind, place):
+    pool = capacity(rw.cardiology, kind="bed" if kind == "admission" else "outpatient_slot")
+    referral = draft(rw, kind=kind)
+    services.referral_submit(actor=rw.township_doctor, referral=referral, booking=pool)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    confirmed = selectors.referral_timeline(referral).get(action="schedule")
+    assert str(confirmed.display_note).endswith(place)
