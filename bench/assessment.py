@@ -501,6 +501,46 @@ def duck_compute(directory: Path, months: list[datetime.date], indicators: list[
     }
 
 
+def database_floor(months: list[datetime.date]) -> dict[str, Any] | None:
+    """PostgreSQL only: the fastest of three runs of the least any refresh on this database reads — the
+    year's encounters grouped by month, institution and department (a row count) and the year's claims
+    by month and insured region (a sum) — plain parallel ``SELECT``s, no item, no unit, no indicator."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    first, after = months[0], _next_month(months[-1])
+    edges = ", ".join(f"'{month.isoformat()} 00:00:00+08'::timestamptz" for month in [*months, after])
+    statements = {
+        "encounters": (
+            "SELECT width_bucket(started_at, ARRAY[" + edges + "]) AS month, institution_id, "
+            "department_id, count(*) FROM encounters_encounter WHERE started_at >= %s AND started_at < %s "
+            "GROUP BY 1, 2, 3",
+            [f"{first.isoformat()} 00:00:00+08", f"{after.isoformat()} 00:00:00+08"],
+        ),
+        "claims": (
+            "SELECT date_trunc('month', settled_on) AS month, insured_region_id, sum(fund_paid) "
+            "FROM insurance_claim WHERE settled_on >= %s AND settled_on < %s GROUP BY 1, 2",
+            [first, after],
+        ),
+    }
+    seconds: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        for name, (sql, params) in statements.items():
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                runs.append(time.perf_counter() - started)
+            seconds[name] = min(runs)
+    return {"seconds": seconds, "total": sum(seconds.values())}
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 def import_one_day(
     institution_count: int = 3, day: datetime.date = datetime.date(YEAR, 6, 16)
 ) -> tuple[list[int], datetime.date, int]:
@@ -743,6 +783,8 @@ def work(rows: int, steps: list[float], repeat: int) -> dict[str, Any]:
         runs = [duck_compute(directory, months, indicators) for _ in range(3)]
         figures["duckdb"] = min(runs, key=lambda run: run["seconds"])
         figures["duckdb"]["all_seconds"] = [run["seconds"] for run in runs]
+    _log("the database's floor: the bare grouped reads")
+    figures["floor"] = database_floor(months)
     # (3) one more day of encounters for three institutions, then the incremental job.
     _log("importing one day and refreshing incrementally")
     from yilian.encounters.importing import EncounterRows
@@ -837,6 +879,14 @@ def report(args: argparse.Namespace, figures: dict[str, Any], seeding: str) -> N
             f"    like for like, our three passes that DuckDB's SQL does (encounters by visit and by "
             f"discharge, claims) take {ours_items:.1f} s alone = {ours_items / duck['seconds']:.1f}× DuckDB's "
             f"passes + roll-ups + indicators ({duck['seconds']:.2f} s)"
+        )
+    floor = figures.get("floor")
+    if floor:
+        print(
+            f"    the database's floor (fastest of three): the year's encounters grouped by month, institution "
+            f"and department {floor['seconds']['encounters']:.2f} s + the claims by month and insured region "
+            f"{floor['seconds']['claims']:.2f} s = {floor['total']:.2f} s = {floor['total'] / duck['seconds']:.1f}× "
+            "DuckDB's whole computation, before any item, unit or indicator"
         )
     if duck["skipped"]:
         print(f"    not in DuckDB's SQL (items of other sources): {len(duck['skipped'])} indicators")
