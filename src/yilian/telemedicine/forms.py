@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.forms import IsoDateInput
@@ -53,7 +54,7 @@ def user_label(user: Any) -> str:
     """A doctor as offered: name and title."""
     name = user.full_name or user.username
     title = user.get_professional_title_display() if user.professional_title else ""
-    return f"{name}（{title}）" if title else name
+    return gettext("%(name)s（%(title)s）") % {"name": name, "title": title} if title else name
 
 
 def slot_label(slot: Any) -> str:

@@ -671,3 +671,16 @@ def test_500_page_is_standalone():
 
     with translation.override("en"):
         assert '<html lang="en">' in get_template("500.html").render({})
+
+
+def test_english_user_pages_set_a_region_scope_in_ascii_brackets(world):
+    """A regulator's region scope read “霍邱县（341522）” with full-width brackets on English pages."""
+    client = Client()
+    client.force_login(world.admin)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    detail = client.get(reverse("accounts:user-detail", args=[world.regulator.public_id]), **english)
+    listing = client.get(reverse("accounts:users"), **english)
+    html = detail.content.decode() + listing.content.decode()
+    assert "霍邱县 (341522)" in html and "霍邱县（341522）" not in html
+    chinese = client.get(reverse("accounts:user-detail", args=[world.regulator.public_id])).content.decode()
+    assert "霍邱县（341522）" in chinese

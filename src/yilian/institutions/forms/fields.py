@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yilian.institutions import selectors
@@ -26,7 +27,10 @@ def _blank(choices: Any, label: str | Any = "") -> list[tuple[str, Any]]:
 def region_label(region: Region) -> str:
     """A region as shown in a select: indented by level so the list reads as a tree."""
     depth = {RegionLevel.PROVINCE: 0, RegionLevel.PREFECTURE: 1, RegionLevel.COUNTY: 2}.get(region.level, 3)
-    return f"{IDEOGRAPHIC_SPACE * depth}{region.name}（{region.code}）"
+    return IDEOGRAPHIC_SPACE * depth + gettext("%(name)s（%(code)s）") % {
+        "name": region.name,
+        "code": region.code,
+    }
 
 
 def upper_region_choices(actor: Any, current: str = "") -> list[tuple[str, str]]:
@@ -38,8 +42,12 @@ def upper_region_choices(actor: Any, current: str = "") -> list[tuple[str, str]]
 
 
 def institution_label(institution: Institution) -> str:
-    """An institution as shown in a picker: name, region and category."""
-    return f"{institution.name}（{institution.region.name} · {institution.get_category_display()}）"
+    """An institution as shown in a picker: name, region and category (ASCII brackets in English)."""
+    return gettext("%(name)s（%(region)s · %(category)s）") % {
+        "name": institution.name,
+        "region": institution.region.name,
+        "category": institution.get_category_display(),
+    }
 
 
 class RegionCodeInput(forms.TextInput):
@@ -125,4 +133,7 @@ class MemberChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: ConsortiumMember) -> str:
         """Institution name and role."""
-        return f"{obj.institution.name}（{obj.get_role_display()}）"
+        return gettext("%(name)s（%(title)s）") % {
+            "name": obj.institution.name,
+            "title": obj.get_role_display(),
+        }

@@ -407,3 +407,34 @@ def test_saving_a_current_profile_goes_through(world, client_for):
     assert response.status_code == 302
     world.hospital.refresh_from_db()
     assert world.hospital.beds == 650
+
+
+def test_english_pages_set_region_institution_and_category_labels_in_ascii_brackets(world, client_for):
+    """Region options, institution options, the category and the read-only region were wrapped in
+    full-width brackets （…） on English pages."""
+    import re
+
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    pages = [
+        client_for(world.admin).get(LIST, **english),
+        client_for(world.admin).get(reverse("institutions:consortium-create"), **english),
+        client_for(world.admin).get(
+            reverse("institutions:consortium-edit", args=[world.consortium.public_id]), **english
+        ),
+        client_for(world.admin).get(detail_url(world.hospital), **english),
+        client_for(world.hospital_admin).get(edit_url(world.hospital), **english),
+        client_for(world.admin).get(
+            reverse("institutions:institution-options"), {"q": world.township.name[:2]}, **english
+        ),
+    ]
+    html = "".join(page.content.decode() for page in pages)
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", html)
+    assert any(option.strip() == "霍邱县 (341522)" for option in options)
+    assert any(f"{world.township.name} (" in option and " · " in option for option in options)
+    assert "(A100)" in html and "霍邱县 (341522)" in html
+    assert "(cannot be changed after creation)" in html
+    assert not [o for o in options if "（" in o or "）" in o]
+    assert "（A100）" not in html and "霍邱县（341522）" not in html
+    # Chinese pages keep the full-width brackets.
+    chinese = client_for(world.admin).get(detail_url(world.hospital)).content.decode()
+    assert "（A100）" in chinese

@@ -460,3 +460,20 @@ def test_an_action_says_what_happened_to_which_teleconsultation(tw, language, ex
     )
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == [expected.format(number=tc.number)]
+
+
+def test_english_pages_set_expert_titles_and_the_consent_signer_in_ascii_brackets(tw):
+    """Experts' titles in the expert and free-time options and the consent signer's relationship were
+    wrapped in full-width brackets （…） on English pages."""
+    import re
+
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    tc = requested(tw)
+    detail = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/", **english).content.decode()
+    availability = _client(tw.expert).get("/telemedicine/availability/", **english).content.decode()
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", detail + availability)
+    assert any("王主任 (Chief physician)" in option for option in options)
+    assert not [option for option in options if "（" in option or "）" in option]
+    assert "李四 (" in detail and "李四（" not in detail
+    chinese = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/").content.decode()
+    assert "王主任（主任医师）" in chinese and "李四（" in chinese
