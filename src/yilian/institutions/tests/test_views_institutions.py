@@ -438,3 +438,9 @@ def test_english_pages_set_region_institution_and_category_labels_in_ascii_brack
     # Chinese pages keep the full-width brackets.
     chinese = client_for(world.admin).get(detail_url(world.hospital)).content.decode()
     assert "（A100）" in chinese
+
+
+def test_english_detail_heads_the_membership_column_in_the_singular(world, client_for):
+    """The column of an institution's consortia (one per row) was headed “Medical consortia”."""
+    html = client_for(world.admin).get(detail_url(world.hospital), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<th>Medical consortium</th>" in html and "<th>Medical consortia</th>" not in html

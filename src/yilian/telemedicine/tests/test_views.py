@@ -477,3 +477,11 @@ def test_english_pages_set_expert_titles_and_the_consent_signer_in_ascii_bracket
     assert "李四 (" in detail and "李四（" not in detail
     chinese = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/").content.decode()
     assert "王主任（主任医师）" in chinese and "李四（" in chinese
+
+
+def test_english_detail_names_the_one_consortium_in_the_singular(tw):
+    """The teleconsultation's consortium was labelled “Medical consortia” (the menu's plural)."""
+    tc = requested(tw)
+    detail = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = detail.content.decode()
+    assert "<dt>Medical consortium</dt>" in html and "<dt>Medical consortia</dt>" not in html
