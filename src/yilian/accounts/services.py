@@ -189,12 +189,29 @@ def api_token_revoke(*, actor: Any, key: str) -> None:
 # Accounts ------------------------------------------------------------------------
 
 
+USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length or 150
+
+
+def _is_valid_username(username: str) -> bool:
+    """True when the username passes the model's validator (letters, digits and @ . + - _ only)."""
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        return False
+    return True
+
+
 def _validate_user_fields(data: dict[str, Any], instance: User | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "username" in data:
         username = str(data["username"] or "").strip()
         if not username:
             errors["username"] = [_("请填写用户名。")]
+        elif len(username) > USERNAME_MAX_LENGTH:
+            errors["username"] = [_("不能超过 {limit} 个字。").format(limit=USERNAME_MAX_LENGTH)]
+        elif not _is_valid_username(username):
+            # The model's own validator (AbstractUser): services save without full_clean, so check here.
+            errors["username"] = [_("用户名只能包含字母、数字和 @ . + - _，不能有空格。")]
         elif (
             User.objects.filter(username__iexact=username).exclude(pk=getattr(instance, "pk", None)).exists()
         ):

@@ -202,6 +202,23 @@ def test_duplicate_username_weak_password_and_bad_phone_are_field_errors(world):
     assert set(error.value.errors) == {"username", "password", "phone"}
 
 
+@pytest.mark.parametrize("username", ["li si", "li.si!", "李 四", "x" * 151])
+def test_a_username_the_model_would_refuse_is_a_field_error(world, username):
+    """Spaces, punctuation other than @ . + - _ and over-long names were saved (the model's validator
+    was skipped), leaving accounts the admin site and createsuperuser refuse."""
+    with pytest.raises(Invalid) as error:
+        services.user_create(actor=world.admin, password=STRONG, username=username, full_name="李四")
+    assert set(error.value.errors) == {"username"}
+    assert not User.objects.filter(full_name="李四").exists()
+
+
+def test_a_chinese_or_dotted_username_is_accepted(world):
+    for username in ("李四", "li.si@county-1"):
+        assert (
+            services.user_create(actor=world.admin, password=STRONG, username=username).username == username
+        )
+
+
 def test_user_update_by_the_administering_institution_admin(world):
     services.user_update(actor=world.hospital_admin, user=world.hospital_doctor, is_active=False)
     world.hospital_doctor.refresh_from_db()
