@@ -504,7 +504,10 @@ def _check_groups_against_person(
 
 def _check_term(starts_on: datetime.date, ends_on: datetime.date, errors: dict[str, list[str]]) -> None:
     if ends_on < starts_on:
-        errors["ends_on"] = [_("到期日期不能早于开始日期。")]
+        # Named, because on renewal the start is computed (the day after the current end), not typed.
+        errors["ends_on"] = [
+            _("到期日期不能早于服务期开始日期 %(start)s。") % {"start": starts_on.isoformat()}
+        ]
     elif (ends_on - starts_on).days > MAX_TERM_DAYS:
         errors["ends_on"] = [_("服务期最长 3 年。")]
 

@@ -321,6 +321,20 @@ def test_renewal_continues_the_contract_within_the_window(fw):
         services.contract_renew(actor=fw.gp, contract=contract, expected_version=contract.version)
 
 
+def test_a_renewal_ending_too_early_names_the_computed_start(fw):
+    """The renewal form has no start date (the term starts the day after the current end), so
+    “到期日期不能早于开始日期” pointed at a date the user never saw."""
+    contract = sign(
+        fw, starts_on=today() - datetime.timedelta(days=20), ends_on=today() + datetime.timedelta(days=10)
+    )
+    start = today() + datetime.timedelta(days=11)
+    with pytest.raises(Invalid) as error:
+        services.contract_renew(actor=fw.gp, contract=contract, ends_on=today() + datetime.timedelta(days=5))
+    assert error.value.errors["ends_on"] == [f"到期日期不能早于服务期开始日期 {start.isoformat()}。"]
+    contract.refresh_from_db()
+    assert contract.terms == 1
+
+
 def test_expired_contract_is_renewed_from_today_and_terminated_is_not(fw):
     contract = sign(
         fw, starts_on=today() - datetime.timedelta(days=25), ends_on=today() - datetime.timedelta(days=1)
