@@ -160,7 +160,7 @@ def coverage_workbook(rows: list[CoverageRow], title: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("签约覆盖")
-    header = [_("单位"), _("所属机构"), _("服务人口"), _("签约人数"), _("签约率（%）")]
+    header = [_("单位"), _("所属机构"), _("网格登记居民数"), _("签约人数"), _("签约率（%）")]
     for group in PriorityGroup:
         label = str(group.label)
         header += [

@@ -306,3 +306,20 @@ def test_english_pages_set_options_and_notes_in_ascii_brackets(fw):
     assert " (搬去外省)" in page and "（搬去外省）" not in page
     chinese = _html(client_for(fw.gp).get(url))
     assert "（搬去外省）" in chinese
+
+
+def test_coverage_names_its_base_the_registered_residents_not_the_grid_population(fw):
+    """The coverage page, the team page and the Excel headed the grid's registered residents
+    “服务人口”, the label the grid page gives its planned population: two different figures, one name."""
+    sign(fw, who=fw.elder, priority_groups=["elderly"])
+    client = client_for(fw.world.office)
+    coverage = _html(client.get(reverse("family_doctors:coverage"), {"by": "team"}))
+    team = _html(client.get(reverse("family_doctors:team", args=[fw.team.public_id])))
+    assert "网格登记居民数" in coverage and "网格登记居民数" in team
+    assert "服务人口" not in coverage and "服务人口" not in team
+    english = _html(client.get(reverse("family_doctors:coverage"), {"by": "team"}, HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Registered residents in the grid" in english
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("family_doctors:coverage"), {"by": "team", "format": "xlsx"}).content)
+    ).active
+    assert "网格登记居民数" in [cell.value for row in sheet.iter_rows(max_row=2) for cell in row]
