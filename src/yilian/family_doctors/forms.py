@@ -7,9 +7,11 @@ actor may not use fails like any other bad input.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.forms import IsoDateInput
@@ -132,6 +134,8 @@ class PackageForm(forms.Form):
         label=_("服务内容"), widget=forms.Textarea(attrs={"rows": 6}), help_text=_("每行一项服务。")
     )
     is_active = forms.BooleanField(label=_("可签约"), required=False, initial=True)
+    # When the edited package was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, consortia: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,10 +148,17 @@ class PackageForm(forms.Form):
 
     def data_for_service(self) -> dict[str, Any]:
         """The cleaned values as service keyword arguments."""
-        values = {k: v for k, v in self.cleaned_data.items() if k != "consortium"}
+        values = {k: v for k, v in self.cleaned_data.items() if k not in ("consortium", "seen_updated_at")}
         if values.get("annual_price") is None:
             values["annual_price"] = 0
         return values
+
+    def seen(self) -> datetime.datetime | None:
+        """The posted save time of the package the user edited (none when missing or unreadable)."""
+        try:
+            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
+        except ValueError:
+            return None
 
 
 class ResidentSearchForm(forms.Form):

@@ -408,9 +408,14 @@ def package_create(*, actor: Any, consortium: Any, **data: Any) -> ServicePackag
     return package
 
 
-def package_update(*, actor: Any, package: ServicePackage, **data: Any) -> ServicePackage:
+def package_update(
+    *, actor: Any, package: ServicePackage, seen_updated_at: datetime.datetime | None = None, **data: Any
+) -> ServicePackage:
     """Change a package (contracts keep the price they were signed at). The kind of a package with
-    contracts cannot change. Audited as ``service_package.update``. Raises NotAllowed, Invalid, Conflict."""
+    contracts cannot change. ``seen_updated_at`` is the ``updated_at`` of the package the caller
+    edited: when someone saved it since, nothing changes (the form carries every field, so saving it
+    would silently undo the other change, a price included). Audited as ``service_package.update``.
+    Raises NotAllowed, Invalid, Conflict."""
     _require(
         policies.can_manage_packages(actor, package.consortium), _("只有医联体管理办公室可以管理签约服务包。")
     )
@@ -425,6 +430,12 @@ def package_update(*, actor: Any, package: ServicePackage, **data: Any) -> Servi
         raise Invalid(errors)
     try:
         with transaction.atomic():
+            if seen_updated_at is not None:
+                current = ServicePackage.objects.select_for_update().only("updated_at").get(pk=package.pk)
+                if current.updated_at != seen_updated_at:
+                    raise Conflict(
+                        _("该服务包在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。")
+                    )
             old, new = apply_changes(package, data, PACKAGE_FIELDS)
             if new:
                 record_event(

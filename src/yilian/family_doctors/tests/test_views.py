@@ -323,3 +323,39 @@ def test_coverage_names_its_base_the_registered_residents_not_the_grid_populatio
         io.BytesIO(client.get(reverse("family_doctors:coverage"), {"by": "team", "format": "xlsx"}).content)
     ).active
     assert "网格登记居民数" in [cell.value for row in sheet.iter_rows(max_row=2) for cell in row]
+
+
+def _seen(response):
+    import re
+
+    return re.search(r'name="seen_updated_at" value="([^"]+)"', _html(response)).group(1)
+
+
+def test_saving_a_stale_package_is_refused_and_keeps_the_newer_price(fw):
+    """Two office users editing one package: the second save silently put back the old price."""
+    from yilian.family_doctors import services
+
+    url = reverse("family_doctors:package-edit", args=[fw.premium.public_id])
+    client = client_for(fw.world.office)
+    seen = _seen(client.get(url))
+    services.package_update(actor=fw.world.office, package=fw.premium, annual_price=150)
+    stale = {
+        "name": fw.premium.name,
+        "kind": fw.premium.kind,
+        "annual_price": "120",
+        "target_groups": "高血压患者（修改）",
+        "contents": fw.premium.contents,
+        "is_active": "on",
+        "seen_updated_at": seen,
+    }
+
+    response = client.post(url, stale)
+
+    assert response.status_code == 409
+    assert "该服务包在您编辑期间已被他人修改" in _html(response)
+    fw.premium.refresh_from_db()
+    assert fw.premium.annual_price == 150 and fw.premium.target_groups != "高血压患者（修改）"
+    again = client.post(url, dict(stale, seen_updated_at=_seen(response)))
+    assert again.status_code == 302
+    fw.premium.refresh_from_db()
+    assert fw.premium.target_groups == "高血压患者（修改）"

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.family_doctors import documents, forms, policies, selectors, services
@@ -522,17 +522,32 @@ def package_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "target_groups": package.target_groups,
             "contents": package.contents,
             "is_active": package.is_active,
+            "seen_updated_at": package.updated_at.isoformat(),
         },
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.package_update(actor=actor, package=package, **form.data_for_service())
+            services.package_update(
+                actor=actor, package=package, seen_updated_at=form.seen(), **form.data_for_service()
+            )
         except Invalid as error:
             add_domain_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer package.
+            package.refresh_from_db()
+            posted = request.POST.copy()
+            posted["seen_updated_at"] = package.updated_at.isoformat()
+            form = forms.PackageForm(posted)
+            form.is_valid()
+            form.add_error(None, str(error.message))
+            status = 409
         else:
             messages.success(request, _("服务包已保存。"))
             return redirect("family_doctors:packages")
-    return render(request, "family_doctors/package_form.html", {"form": form, "package": package})
+    return render(
+        request, "family_doctors/package_form.html", {"form": form, "package": package}, status=status
+    )
 
 
 # Coverage --------------------------------------------------------------------------------------
