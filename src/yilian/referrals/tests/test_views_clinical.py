@@ -904,6 +904,36 @@ def test_follow_up_duties_on_the_referral_and_their_page(client_for, rw):
     assert first.done_at is not None and first.note == "电话随访，血压平稳"
 
 
+def test_recording_a_follow_up_twice_goes_back_to_the_referral_with_the_message(client_for, rw):
+    referral = _down_referral(rw)
+    first = FollowUpTask.objects.filter(referral=referral).order_by("due_at").first()
+    record_url = reverse("referrals:follow-up-record", args=[first.public_id])
+    nurse = client_for(rw.township_nurse)
+    assert nurse.post(record_url, {f"task-{first.pk}-note": "电话随访，血压平稳"}).status_code == 302
+    # A second tab (or a double click) sends the same duty again.
+    again = nurse.post(record_url, {f"task-{first.pk}-note": "入户随访"}, follow=True)
+    assert again.redirect_chain[-1][0] == reverse("referrals:detail", args=[referral.public_id])
+    assert again.status_code == 200 and "该任务已登记，无需重复登记。" in _html(again)
+    first.refresh_from_db()
+    assert first.note == "电话随访，血压平稳"
+
+
+def test_uploading_to_a_referral_that_ended_meanwhile_goes_back_to_the_referral(client_for, rw, media):
+    referral = submitted(rw)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="decline", reason="无床位")
+    response = client_for(rw.township_doctor).post(
+        reverse("referrals:attach", args=[referral.public_id]),
+        {
+            "material": "lab_report",
+            "file": SimpleUploadedFile("血常规.pdf", b"%PDF-1.4 x", "application/pdf"),
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("referrals:detail", args=[referral.public_id])
+    assert response.status_code == 200 and "转诊已结束，不能再上传资料。" in _html(response)
+    assert not referral.attachments.exists()
+
+
 # Down-referral worklist ---------------------------------------------------------------------
 
 

@@ -753,6 +753,11 @@ def attachment_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
             )
         except Invalid as error:
             add_domain_errors(form, error)
+        except Conflict as error:
+            # The referral ended while this page was open: the upload URL takes POST only, so go
+            # back to the referral page (not to this URL, as the generic conflict handler would).
+            messages.error(request, str(error.message))
+            return redirect("referrals:detail", public_id=referral.public_id)
         else:
             messages.success(request, _("资料已上传。"))
             return redirect("referrals:detail", public_id=referral.public_id)
@@ -788,6 +793,11 @@ def follow_up_record(request: HttpRequest, public_id: Any) -> HttpResponse:
             services.follow_up_record(actor=actor, task=task, note=form.cleaned_data["note"])
         except Invalid as error:
             add_domain_errors(form, error)
+        except Conflict as error:
+            # Recorded meanwhile (a second tab, a double click): back to the referral page with the
+            # message; redirecting to this POST-only URL would end on a blank 405.
+            messages.error(request, str(error.message))
+            return redirect("referrals:detail", public_id=task.referral.public_id)
         else:
             messages.success(request, _("已登记。"))
             return redirect("referrals:detail", public_id=task.referral.public_id)
