@@ -316,9 +316,13 @@ def down_referral_worklist(actor: Any, department_id: int | None = None) -> list
                 ReferralStatus.DECLINED,
                 ReferralStatus.EXPIRED,
                 ReferralStatus.REDIRECTED,
+                # A no-show ends the referral too: the inpatient may be referred down again.
+                ReferralStatus.NO_SHOW,
             ]
         )
         .select_related("to_institution")
+        # Oldest first, so that the newest referral of a stay is the one shown.
+        .order_by("created_at", "id")
     }
     primary = _primary_members(consortia)
     rows = []

@@ -1030,6 +1030,39 @@ def test_english_pages_use_english_brackets_and_list_separators(client_for, rw):
     assert "脑卒中恢复期（下转康复）（≥10 天）" in _html(client_for(rw.hospital_doctor).get(worklist))
 
 
+def test_worklist_offers_a_new_down_referral_after_a_no_show(client_for, rw):
+    """A no-show ends the referral: the inpatient, still on the ward, may be referred down again."""
+    rw.patient.address_region = rw.world.township.region
+    rw.patient.save(update_fields=["address_region"])
+    stay = _inpatient(rw)
+    Encounter.objects.filter(pk=stay.pk).update(recovery_phase="recovery")
+    referral, _created = services.referral_create(
+        actor=rw.hospital_doctor,
+        person=rw.patient,
+        from_institution=rw.world.hospital,
+        from_department=rw.cardiology,
+        to_department=rw.township_clinic,
+        encounter=stay,
+        kind="outpatient",
+        diagnosis_code="I63.9",
+        diagnosis_name="脑梗死恢复期",
+        reason="恢复期康复",
+        recovery_phase="recovery",
+        patient_consented=True,
+        submit=True,
+        acknowledge_missing=True,
+    )
+    services.referral_act(actor=rw.township_doctor, referral=referral, action="accept")
+    services.referral_act(
+        actor=rw.township_doctor, referral=referral, action="schedule", scheduled_for=timezone.localdate()
+    )
+    services.referral_act(actor=rw.township_doctor, referral=referral, action="no_show")
+    (row,) = selectors.down_referral_worklist(rw.hospital_doctor)
+    assert row.open_referral is None
+    html = _html(client_for(rw.hospital_doctor).get(reverse("referrals:worklist")))
+    assert 'data-testid="worklist-refer"' in html and referral.number not in html
+
+
 def test_worklist_is_for_senders_only(client_for, rw):
     for who, status in (
         (rw.world.office, 403),
