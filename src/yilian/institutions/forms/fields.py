@@ -17,6 +17,8 @@ from yilian.institutions.choices import (
 from yilian.institutions.models import ConsortiumMember, Institution, Region
 
 IDEOGRAPHIC_SPACE = "\u3000"
+# The largest value of the counts' PositiveIntegerField columns (PostgreSQL ``integer``), as the API caps them.
+MAX_COUNT = 2_147_483_647
 
 
 def _blank(choices: Any, label: str | Any = "") -> list[tuple[str, Any]]:

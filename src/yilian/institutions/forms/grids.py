@@ -15,6 +15,7 @@ from yilian.institutions.choices import (
     RegionLevel,
 )
 from yilian.institutions.forms.fields import (
+    MAX_COUNT,
     region_label,
 )
 from yilian.institutions.forms.filters import (
@@ -45,7 +46,7 @@ class GridForm(forms.Form):
 
     code = forms.CharField(label=_("网格编码"), max_length=30)
     name = forms.CharField(label=_("网格名称"), max_length=100)
-    population = forms.IntegerField(label=_("服务人口"), required=False, min_value=0)
+    population = forms.IntegerField(label=_("服务人口"), required=False, min_value=0, max_value=MAX_COUNT)
     description = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     area_codes = forms.MultipleChoiceField(
         label=_("覆盖区域"), required=False, widget=forms.CheckboxSelectMultiple

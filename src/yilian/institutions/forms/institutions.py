@@ -26,6 +26,7 @@ from yilian.institutions.choices import (
     subject_specialty,
 )
 from yilian.institutions.forms.fields import (
+    MAX_COUNT,
     RegionCodeField,
     _blank,
 )
@@ -46,7 +47,7 @@ class RegionCreateForm(forms.Form):
         required=False,
         help_text=_("县级及以上可留空，按 GB/T 2260 自动填写。"),
     )
-    population = forms.IntegerField(label=_("常住人口"), required=False, min_value=0)
+    population = forms.IntegerField(label=_("常住人口"), required=False, min_value=0, max_value=MAX_COUNT)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,7 +98,7 @@ class InstitutionForm(forms.Form):
     region = RegionCodeField(label=_("所在区划"), queryset=Region.objects.none())
     address = forms.CharField(label=_("地址"), max_length=300, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
-    beds = forms.IntegerField(label=_("编制床位"), min_value=0, initial=0)
+    beds = forms.IntegerField(label=_("编制床位"), min_value=0, max_value=MAX_COUNT, initial=0)
     status = forms.ChoiceField(
         label=_("状态"), choices=InstitutionStatus.choices, initial=InstitutionStatus.ACTIVE
     )
@@ -191,6 +192,6 @@ class DepartmentForm(forms.Form):
         ),
     )
     is_clinical = forms.BooleanField(label=_("临床科室"), required=False, initial=True)
-    beds = forms.IntegerField(label=_("床位"), min_value=0, initial=0)
+    beds = forms.IntegerField(label=_("床位"), min_value=0, max_value=MAX_COUNT, initial=0)
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)

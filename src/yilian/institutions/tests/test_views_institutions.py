@@ -444,3 +444,29 @@ def test_english_detail_heads_the_membership_column_in_the_singular(world, clien
     """The column of an institution's consortia (one per row) was headed “Medical consortia”."""
     html = client_for(world.admin).get(detail_url(world.hospital), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<th>Medical consortium</th>" in html and "<th>Medical consortia</th>" not in html
+
+
+def test_beds_and_population_beyond_the_database_integer_are_field_errors(world, client_for, grid):
+    """2 147 483 648 beds (or people in a grid) passed the form and failed in the database (a 500 on
+    PostgreSQL); the API already capped them."""
+    too_many = "2147483648"
+    response = client_for(world.admin).post(
+        edit_url(world.hospital), _profile(world.hospital, beds=too_many, region=world.hospital.region.code)
+    )
+    assert response.status_code == 200
+    assert (
+        'data-testid="error-beds"' in response.content.decode() or "2147483647" in response.content.decode()
+    )
+    world.hospital.refresh_from_db()
+    assert world.hospital.beds != int(too_many)
+    grid_edit = client_for(world.admin).post(
+        reverse("institutions:grid-edit", args=[grid.public_id]),
+        {
+            "name": grid.name,
+            "population": too_many,
+            "area_codes": [a.area.code for a in grid.area_links.all()],
+        },
+    )
+    assert grid_edit.status_code == 200
+    grid.refresh_from_db()
+    assert grid.population != int(too_many)
