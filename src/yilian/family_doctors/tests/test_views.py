@@ -359,3 +359,19 @@ def test_saving_a_stale_package_is_refused_and_keeps_the_newer_price(fw):
     assert again.status_code == 302
     fw.premium.refresh_from_db()
     assert fw.premium.target_groups == "高血压患者（修改）"
+
+
+def test_english_coverage_keeps_the_unit_column_readable_and_counts_signed(fw):
+    """In English the long headers squeezed the unit column to one character a line, and the count
+    under each group read “Sign” (the verb) instead of “Signed”."""
+    import re
+
+    sign(fw, who=fw.elder, priority_groups=["elderly"])
+    html = _html(
+        client_for(fw.world.office).get(
+            reverse("family_doctors:coverage"), {"by": "team"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    )
+    assert re.search(r'<td class="name">城关一队', html)
+    assert '<th class="num">Signed</th>' in html and '<th class="num">Sign</th>' not in html
+    assert '<th rowspan="2" class="num wrap">Registered residents in the grid</th>' in html
