@@ -791,7 +791,14 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         note=message(gettext_noop("由 {number} 改派"), number=referral.number),
         institution=referral.to_institution,
     )
-    _notify_sender(referral, "referral.answered", gettext_noop("转诊已改派：{number}"))
+    # The sender must learn where the patient now goes, not only where the referral no longer is.
+    _notify_sender(
+        referral,
+        "referral.answered",
+        gettext_noop("转诊已改派：{number}"),
+        body=f"{referral.to_institution.name} {referral.to_department.name} → "
+        f"{successor.to_institution.name} {successor.to_department.name} · {successor.number}",
+    )
     _notify_receiver(successor, "referral.new", gettext_noop("改派转诊：{number}"))
     referral.redirect_successor = successor  # type: ignore[attr-defined]
     return successor
@@ -999,11 +1006,11 @@ def _notify_receiver(
     )
 
 
-def _notify_sender(referral: Referral, topic: str, title: str, **values: Any) -> None:
+def _notify_sender(referral: Referral, topic: str, title: str, *, body: str = "", **values: Any) -> None:
     """Tell the referring doctor (or the sending institution's clinicians when the doctor left).
 
     ``title`` is an untranslated msgid (``gettext_noop``) with ``{number}`` and any ``values``: each
-    recipient reads it in their own language.
+    recipient reads it in their own language. ``body`` defaults to the receiving institution and department.
     """
     recipients: list[Any] = []
     if referral.from_doctor_id and referral.from_doctor.is_active:
@@ -1014,7 +1021,7 @@ def _notify_sender(referral: Referral, topic: str, title: str, **values: Any) ->
         recipients=recipients,
         topic=topic,
         title=message(title, number=referral.number, **values),
-        body=f"{referral.to_institution.name} {referral.to_department.name}",
+        body=body or f"{referral.to_institution.name} {referral.to_department.name}",
         link=_link(referral),
         object_id=str(referral.public_id),
     )

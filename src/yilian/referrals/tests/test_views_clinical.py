@@ -545,6 +545,14 @@ def test_redirect_offers_departments_and_creates_the_successor(client_for, rw):
     successor = Referral.objects.get(redirected_from=referral)
     html = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
     assert successor.number in html
+    assert "改派原因" in html and "拒绝/撤销原因" not in html
+    english = _html(
+        client.get(reverse("referrals:detail", args=[referral.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    )
+    assert "Reason for redirecting" in english
+    # The sender learns where the patient goes now.
+    note = Notification.objects.get(recipient=rw.township_doctor, object_id=str(referral.public_id))
+    assert note.body.endswith(f"→ {rw.world.hospital.name} {rw.surgery.name} · {successor.number}")
 
 
 def test_timeline_notes_read_in_the_readers_language_and_typed_reasons_as_typed(client_for, rw):
