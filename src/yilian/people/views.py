@@ -123,6 +123,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect("people:list")
     people = selectors.person_list(request.user, query=query)
+    if search.is_bound and not search.is_valid():
+        # A search that cannot run (too long) lists no one, not every resident under its error.
+        people = people.none()
     page_obj = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     page_obj.object_list = list(page_obj.object_list)
     for person in page_obj.object_list:
@@ -131,7 +134,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         request,
         "people/person_list.html",
         {"search": search, "lookup": lookup, "page_obj": page_obj, "query": query},
-        status=400 if lookup.errors else 200,
+        status=400 if lookup.errors or search.errors else 200,
     )
 
 

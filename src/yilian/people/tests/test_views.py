@@ -169,6 +169,14 @@ def test_search_by_name_initials_and_phone(client_for, world, patient):
     )
 
 
+def test_a_search_too_long_to_run_lists_no_one(client_for, world, patient):
+    """A 51-character search showed its error above the list of every visible resident."""
+    response = client_for(world.hospital_doctor).get(reverse("people:list"), {"q": "张" * 51})
+    assert response.status_code == 400
+    assert _rows(response) == 0 and 'data-testid="person-empty"' in response.content.decode()
+    assert "50" in response.content.decode()
+
+
 def test_exact_lookup_by_id_number_is_a_post_and_redirects_by_public_id(client_for, world):
     number = resident_id(birth=BIRTH)
     found = person("李建国", institution=world.hospital, id_number=number)
