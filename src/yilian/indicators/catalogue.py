@@ -39,6 +39,7 @@ from yilian.core.exceptions import NotAllowed
 from yilian.indicators import expressions, policies, registry
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType
 from yilian.indicators.models import (
+    KNOWN_AREAS,
     KNOWN_UNITS,
     SYMBOL_UNITS,
     Indicator,
@@ -724,7 +725,8 @@ def shipped_indicator_fields(catalogue: dict[str, Any], spec: dict[str, Any]) ->
 
 def check_catalogues(catalogues: list[dict[str, Any]] | None = None) -> list[str]:
     """Problems in the shipped data: duplicate codes, formulas that do not parse or name unknown items, units
-    without a reading in English (not among ``models.KNOWN_UNITS`` or ``models.SYMBOL_UNITS``)."""
+    without a reading in English (not among ``models.KNOWN_UNITS`` or ``models.SYMBOL_UNITS``), areas without
+    one (not among ``models.KNOWN_AREAS``)."""
     problems: list[str] = []
     known = registry.data_items().keys()
     seen: set[str] = set()
@@ -736,6 +738,9 @@ def check_catalogues(catalogues: list[dict[str, Any]] | None = None) -> list[str
             seen.add(code)
             if not expressions.ITEM_CODE.match(code):
                 problems.append(f"{code}: code is not an identifier")
+            area = spec.get("area", "")
+            if area and area not in KNOWN_AREAS:
+                problems.append(f"{code}: area {area!r} is not a known area (add it to models.KNOWN_AREAS)")
             unit = spec.get("unit", "")
             if unit and unit not in KNOWN_UNITS and unit not in SYMBOL_UNITS:
                 problems.append(f"{code}: unit {unit!r} is not a known unit (add it to models.KNOWN_UNITS)")

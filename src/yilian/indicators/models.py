@@ -85,6 +85,31 @@ def shown_unit(unit: str) -> str:
     return str(known) if known is not None else unit
 
 
+KNOWN_AREAS: dict[str, Promise] = {
+    # Each message id written out (not a loop over the keys), so that extraction finds it.
+    "紧密型": pgettext_lazy("indicator area", "紧密型"),
+    "同质化": pgettext_lazy("indicator area", "同质化"),
+    "促分工": pgettext_lazy("indicator area", "促分工"),
+    "提效能": pgettext_lazy("indicator area", "提效能"),
+    "保健康": pgettext_lazy("indicator area", "保健康"),
+    "双向转诊": pgettext_lazy("indicator area", "双向转诊"),
+    "分级诊疗": pgettext_lazy("indicator area", "分级诊疗"),
+    "费用控制": pgettext_lazy("indicator area", "费用控制"),
+    "资源下沉": pgettext_lazy("indicator area", "资源下沉"),
+    "资源共享": pgettext_lazy("indicator area", "资源共享"),
+    "远程医疗": pgettext_lazy("indicator area", "远程医疗"),
+}
+"""The areas (指标领域) the shipped catalogues group their indicators by, stored in Chinese, each with its
+reading in the reader's language (the ``indicator area`` context). ``catalogue.check_catalogues`` refuses a
+shipped area not among them; an area an office typed stays as typed."""
+
+
+def shown_area(area: str) -> str:
+    """``area`` as the reader reads it: a shipped area in the reader's language, any other as stored."""
+    known = KNOWN_AREAS.get(area.strip())
+    return str(known) if known is not None else area
+
+
 def with_unit(number: str, unit: str) -> str:
     """``number`` followed by an already shown ``unit``: "12.5%", "12元", but "12 yuan" (a word needs a space)."""
     if not unit:
@@ -199,6 +224,11 @@ class Indicator(BaseModel):
     def display_name(self) -> str:
         """The name in the reader's language (``shown_name``): English when set and asked for, else Chinese."""
         return shown_name(self.name, self.name_en)
+
+    @property
+    def display_area(self) -> str:
+        """The area in the reader's language (``shown_area``): a shipped area translated, any other as stored."""
+        return shown_area(self.area)
 
     @property
     def display_unit(self) -> str:

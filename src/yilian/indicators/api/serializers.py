@@ -76,6 +76,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(read_only=True, min_value=1, max_value=INT32)
     legend = LegendBandSerializer(many=True, read_only=True)
     checklist = serializers.ListField(child=serializers.CharField(), read_only=True)
+    area_label = serializers.CharField(
+        source="display_area",
+        read_only=True,
+        help_text="按请求语言显示的指标领域（内置领域有英文，其余照原样）；area 为存储的中文",
+    )
     unit_label = serializers.CharField(
         source="display_unit",
         read_only=True,
@@ -91,6 +96,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "catalogue",
             "consortium",
             *DEFINITION_FIELDS[1:],
+            "area_label",
             "unit_label",
             "is_active",
             "version",

@@ -368,3 +368,12 @@ def test_a_typed_band_label_reads_as_typed_in_english(fw: Figures) -> None:
     Indicator.objects.filter(pk=fw.share.pk).update(legend=legend)
     english = _values(api_client(fw.world.regulator, language="en"), fw).json()["results"]
     assert english and {row["band_label"] for row in english} == {"自定分段"}
+
+
+def test_an_indicator_reads_its_area_in_the_requests_language(fw: Figures) -> None:
+    Indicator.objects.filter(pk=fw.share.pk).update(area="双向转诊")
+    url = f"/api/v1/indicators/{fw.share.public_id}"
+    english = api_client(fw.world.regulator, language="en").get(url).json()
+    chinese = api_client(fw.world.regulator).get(url).json()
+    assert english["area"] == chinese["area"] == "双向转诊"
+    assert english["area_label"] == "Two-way referral" and chinese["area_label"] == "双向转诊"

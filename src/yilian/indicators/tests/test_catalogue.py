@@ -180,3 +180,20 @@ def test_a_shipped_unit_without_an_english_form_is_a_problem() -> None:
     assert problems == [
         f"{broken['indicators'][0]['code']}: unit '床日' is not a known unit (add it to models.KNOWN_UNITS)"
     ]
+
+
+def test_every_shipped_area_reads_in_english_and_an_unknown_one_is_a_problem() -> None:
+    from django.utils import translation
+
+    from yilian.indicators.models import shown_area
+
+    areas = {spec.get("area", "") for catalogue in CATALOGUES for spec in catalogue["indicators"]} - {""}
+    with translation.override("en"):
+        shown = {area: shown_area(area) for area in areas}
+    assert all(not any("\u4e00" <= c <= "\u9fff" for c in text) for text in shown.values()), shown
+    broken = copy.deepcopy(SEEDS)
+    broken["indicators"][0]["area"] = "自定领域"
+    problems = check_catalogues([broken])
+    assert problems == [
+        f"{broken['indicators'][0]['code']}: area '自定领域' is not a known area (add it to models.KNOWN_AREAS)"
+    ]

@@ -617,7 +617,7 @@ def test_english_readers_see_the_english_name_and_a_blank_one_falls_back_to_chin
     assert "Share of visits" in catalogue and "门急诊人次" in catalogue
     url = _figures_url(fw).replace(reverse("indicators:figures"), reverse("indicators:figures_export"))
     sheet = load_workbook(io.BytesIO(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content)).active
-    assert next(sheet.iter_rows(values_only=True))[0] == "Share of visits（visit_share）"
+    assert next(sheet.iter_rows(values_only=True))[0] == "Share of visits (visit_share)"
     parts = client.get(
         reverse("indicators:parts"),
         {
@@ -698,7 +698,9 @@ def test_known_units_read_in_the_readers_language_and_typed_ones_as_typed(figure
     chinese_sheet = load_workbook(
         io.BytesIO(client.get(export_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content)
     ).active
-    assert english_sheet.cell(row=3, column=4).value.endswith("（person-times）")
+    assert english_sheet.cell(row=3, column=4).value == "Value (person-times)"
+    assert english_sheet.cell(row=1, column=1).value == f"{fw.visits.display_name} (visit_count)"
+    assert chinese_sheet.cell(row=1, column=1).value == "门急诊人次（visit_count）"
     assert chinese_sheet.cell(row=3, column=4).value == "指标值（人次）"
 
 
@@ -706,3 +708,31 @@ def test_the_indicator_form_offers_the_units_that_read_in_english(figures_world:
     body = client_for(figures_world.world.regulator).get(reverse("indicators:indicator_new")).content.decode()
     assert 'list="indicator-units"' in body and '<datalist id="indicator-units">' in body
     assert '<option value="人次">' in body and '<option value="%">' in body
+
+
+def test_shipped_areas_read_in_the_readers_language_and_typed_ones_as_typed(figures_world: Figures) -> None:
+    fw = figures_world
+    Indicator.objects.filter(pk=fw.visits.pk).update(area="资源下沉")
+    Indicator.objects.filter(pk=fw.share.pk).update(area="自定领域")  # typed by an office: no English form
+    client = client_for(fw.world.regulator)
+    english = client.get(reverse("indicators:catalogue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h3>Resources sent down</h3>" in english and "<h3>资源下沉</h3>" not in english
+    assert "<h3>自定领域</h3>" in english
+    chinese = client.get(reverse("indicators:catalogue"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<h3>资源下沉</h3>" in chinese
+    detail = client.get(
+        reverse("indicators:indicator", args=[fw.visits.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "<dd>Resources sent down</dd>" in detail.content.decode()
+
+
+def test_the_parts_growth_reads_with_english_brackets_in_english(figures_world: Figures) -> None:
+    fw = figures_world
+    url = reverse("indicators:parts") + (
+        f"?indicator={fw.share.public_id}&unit_kind=institution&unit={fw.world.hospital.public_id}"
+        "&period_type=month&period=2025-03-01"
+    )
+    client = client_for(fw.world.regulator)
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "100.0% (-20.00%)</dd>" in english and "（-20.00%）" not in english
+    assert "100.0%（-20.00%）</dd>" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

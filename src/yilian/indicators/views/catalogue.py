@@ -40,7 +40,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     indicators = selectors.indicator_list(actor, query=query, include_inactive=assessor)
     groups: dict[Any, dict[str, list[Indicator]]] = {}
     for indicator in indicators:
-        groups.setdefault(indicator.catalogue, defaultdict(list))[indicator.area or _("其他")].append(
+        groups.setdefault(indicator.catalogue, defaultdict(list))[indicator.display_area or _("其他")].append(
             indicator
         )
     return render(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -107,13 +108,19 @@ def figures_workbook(indicator: Indicator, period_label: str, kind_label: str, r
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("指标值")
-    sheet.append([f"{indicator.display_name}（{indicator.code}）", period_label, kind_label])
+    title = _("%(name)s（%(code)s）") % {"name": indicator.display_name, "code": indicator.code}
+    sheet.append([title, period_label, kind_label])
     sheet.append([])
     header = [
         _("单元"),
         _("分子"),
         _("分母"),
-        _("指标值") + (f"（{indicator.display_unit}）" if indicator.unit else ""),
+        (
+            _("%(name)s（%(unit)s）")
+            % {"name": pgettext("one figure", "指标值"), "unit": indicator.display_unit}
+            if indicator.unit
+            else pgettext("one figure", "指标值")
+        ),
         _("分段"),
         _("上年同期"),
         _("同比增长（%）"),
