@@ -37,9 +37,9 @@ from django.core.cache import BaseCache, caches
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "figures"
-CONTENT_VERSION = 3
+CONTENT_VERSION = 4
 """Part of every key: raise it when the shape of the cached content changes, so a deployment never reads
-entries an older release wrote (3: units in the reader's language)."""
+entries an older release wrote (3: units in the reader's language; 4: the charts' labels in the page)."""
 
 
 def figures_cache() -> BaseCache:

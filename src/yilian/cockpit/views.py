@@ -20,6 +20,8 @@ from django.shortcuts import render
 from django.template.loader import get_template, render_to_string
 from django.urls import URLPattern, path
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from yilian.cockpit import caching, exports, selectors
@@ -51,6 +53,16 @@ def _body(page_key: str, template: str, context: dict[str, Any]) -> SafeString:
     html = caching.get_or_render(body_key(page_key, template), lambda: render_to_string(template, context))
     # Our own template's output, escaped as it was rendered; the cache hands back a plain string.
     return mark_safe(html)
+
+
+def chart_labels() -> dict[str, str]:
+    """The punctuation the charts write around names, units and bands, in the reader's language: Chinese
+    pages bracket with full-width （）, English ones with a space and ASCII brackets."""
+    return {
+        "with_unit": _("%(name)s（%(unit)s）"),
+        "band": _("（%(band)s）"),
+        "colon": pgettext("punctuation", "："),
+    }
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
@@ -90,7 +102,12 @@ def _cockpit(request: HttpRequest) -> selectors.Cockpit:
 def consortium_cockpit(request: HttpRequest) -> HttpResponse:
     """Key figures, trends, member rankings and the township map of one consortium."""
     view = _cockpit(request)
-    charts: dict[str, Any] = {"trend": view.trend, "map": view.map, "periods": view.period_menu}
+    charts: dict[str, Any] = {
+        "trend": view.trend,
+        "map": view.map,
+        "periods": view.period_menu,
+        "labels": chart_labels(),
+    }
     body = _body(view.page_key, "cockpit/cockpit_body.html", {"view": view, "charts": charts})
     return render(
         request, "cockpit/cockpit.html", {"view": view, "body": body, "query": request.GET.urlencode()}
@@ -122,7 +139,12 @@ def _regulator(request: HttpRequest) -> selectors.RegulatorView:
 def regulator(request: HttpRequest) -> HttpResponse:
     """Every consortium of the regulator's region: table, bar chart of one indicator, region map."""
     view = _regulator(request)
-    charts: dict[str, Any] = {"bar": view.chart, "map": view.map, "periods": view.period_menu}
+    charts: dict[str, Any] = {
+        "bar": view.chart,
+        "map": view.map,
+        "periods": view.period_menu,
+        "labels": chart_labels(),
+    }
     body = _body(view.page_key, "cockpit/regulator_body.html", {"view": view, "charts": charts})
     return render(
         request, "cockpit/regulator.html", {"view": view, "body": body, "query": request.GET.urlencode()}

@@ -701,5 +701,20 @@ def test_units_read_in_the_readers_language_on_the_cards_charts_and_exports(
     client.force_login(world.regulator)
     params = {"region": "341522", "indicator": "cost_growth"}
     regulator = client.get("/cockpit/regulator/", params, HTTP_ACCEPT_LANGUAGE="en")
-    assert "指标cost_growth（yuan）" in regulator.content.decode()
+    assert "指标cost_growth (yuan)" in regulator.content.decode()
+    assert "（yuan）" not in regulator.content.decode()
     assert page_json(regulator)["bar"]["indicator"]["unit"] == "yuan"
+
+
+def test_the_charts_punctuate_in_the_readers_language(client: Any, world: Any, figures: Any) -> None:
+    """Chart titles (name and unit) and the map's tooltip (band) use the page language's brackets."""
+    client.force_login(world.office)
+    english = page_json(client.get("/cockpit/", HTTP_ACCEPT_LANGUAGE="en"))["labels"]
+    chinese = page_json(client.get("/cockpit/", HTTP_ACCEPT_LANGUAGE="zh-hans"))["labels"]
+    assert english == {"with_unit": "%(name)s (%(unit)s)", "band": " (%(band)s)", "colon": ": "}
+    assert chinese == {"with_unit": "%(name)s（%(unit)s）", "band": "（%(band)s）", "colon": "："}
+    client.force_login(world.regulator)
+    regulator = client.get("/cockpit/regulator/", {"region": "341522"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert page_json(regulator)["labels"] == english
+    regulator = client.get("/cockpit/regulator/", {"region": "341522"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "指标cost_growth（元）" in regulator.content.decode()

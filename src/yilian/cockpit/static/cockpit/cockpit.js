@@ -4,6 +4,12 @@
 (function () {
   "use strict";
   var COLOURS = { green: "#12b76a", yellow: "#f79009", red: "#f04438" };
+  // The page's punctuation (views.chart_labels, in the reader's language); Chinese until the page says.
+  var LABELS = { with_unit: "%(name)s（%(unit)s）", band: "（%(band)s）", colon: "：" };
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (whole, key) { return values[key]; });
+  }
 
   // A value with its unit as the pages write it (models.with_unit): Chinese units and symbols follow the
   // number directly ("12元", "80%"), a unit in English after a space ("12 yuan").
@@ -20,10 +26,13 @@
       box.setAttribute("data-code", series.code);
       root.appendChild(box);
       var marks = series.target === null ? undefined : { symbol: "none", data: [{ yAxis: series.target }], lineStyle: { type: "dashed", color: "#98a2b3" } };
+      var title = series.unit ? fill(LABELS.with_unit, { name: series.name, unit: series.unit }) : series.name;
+      // A long English name is wider than the chart: it ends in "…" inside the box, the whole name on hover.
+      box.title = title;
       echarts.init(box).setOption({
-        title: { text: series.name + (series.unit ? "（" + series.unit + "）" : ""), textStyle: { fontSize: 13 } },
+        title: { text: title, textStyle: { fontSize: 13, width: Math.max(box.clientWidth - 16, 80), overflow: "truncate", ellipsis: "…" } },
         tooltip: { trigger: "axis" },
-        grid: { left: 48, right: 16, top: 36, bottom: 28 },
+        grid: { left: 48, right: 32, top: 44, bottom: 28 }, // right: room for the target line's label
         xAxis: { type: "category", data: trend.months },
         // A share (unit %, values within 0–100) gets the whole 0–100 axis: the selector says so (y_min/y_max).
         yAxis: series.y_max === null || series.y_max === undefined
@@ -48,9 +57,9 @@
         trigger: "item",
         formatter: function (p) {
           var v = p.value === undefined || p.value === null || isNaN(p.value) ? "—" : p.value;
-          var band = p.data && p.data.band ? "（" + p.data.band + "）" : "";
+          var band = p.data && p.data.band ? fill(LABELS.band, { band: p.data.band }) : "";
           return echarts.format.encodeHTML(p.name) + "<br>" + echarts.format.encodeHTML(data.indicator.name) +
-            "：" + echarts.format.encodeHTML(withUnit(v, data.indicator.unit)) + echarts.format.encodeHTML(band);
+            echarts.format.encodeHTML(LABELS.colon + withUnit(v, data.indicator.unit) + band);
         }
       },
       series: [{
@@ -124,6 +133,7 @@
     var script = document.getElementById("cockpit-data");
     if (!script) return;
     var data = JSON.parse(script.textContent);
+    if (data.labels) LABELS = data.labels;
     periodFollowsType(data.periods);
     if (typeof echarts === "undefined") return;
     trends(document.querySelector("[data-cockpit-trends]"), data.trend);
