@@ -159,8 +159,14 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
 
 
 def available_actions(actor: Any, referral: Referral) -> list[str]:
-    """The workflow actions the actor may take on the referral now (what the UI and API offer)."""
-    return workflow.available_actions(referral.status, policies.sides_of(actor, referral))
+    """The workflow actions the actor may take on the referral now (what the UI and API offer).
+
+    A patient cannot have missed an appointment that is still to come: no-show waits for the scheduled day.
+    """
+    actions = workflow.available_actions(referral.status, policies.sides_of(actor, referral))
+    if referral.scheduled_for and referral.scheduled_for > timezone.localdate():
+        actions = [action for action in actions if action != "no_show"]
+    return actions
 
 
 def referral_timeline(referral: Referral) -> QuerySet[ReferralEvent]:

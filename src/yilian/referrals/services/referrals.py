@@ -850,6 +850,10 @@ def _arrive(actor: Any, referral: Referral, target: str, fields: dict[str, Any])
 
 
 def _no_show(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    if referral.scheduled_for and referral.scheduled_for > timezone.localdate():
+        raise Conflict(
+            _("预约日期 {day} 还未到，不能登记患者未到诊。").format(day=referral.scheduled_for.isoformat())
+        )
     bump(referral, status=target, ended_at=timezone.now())
     _notify_sender(referral, "referral.answered", gettext_noop("患者未按预约到诊：{number}"))
     return referral

@@ -565,6 +565,9 @@ def test_sender_cancels_an_unanswered_referral_and_a_no_show_ends_one(rw, api):
     services.referral_act(
         actor=rw.hospital_doctor, referral=other, action="schedule", scheduled_for=_tomorrow()
     )
+    early = _post(api(rw.hospital_coordinator), _url(other, "/no_show"), {"note": "电话未接通"})
+    assert early.status_code == 409 and "no_show" not in early.json().get("available_actions", [])
+    Referral.objects.filter(pk=other.pk).update(scheduled_for=timezone.localdate())
     gone = _post(api(rw.hospital_coordinator), _url(other, "/no_show"), {"note": "电话未接通"})
     assert gone.status_code == 200 and gone.json()["status"] == "no_show"
     assert gone.json()["timeline"][-1]["note"] == "电话未接通"

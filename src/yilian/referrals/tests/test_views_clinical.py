@@ -444,7 +444,8 @@ def test_stale_version_shows_the_conflict_and_changes_nothing(client_for, rw):
     assert fresh.scheduled_for == day_after and fresh.version == seen + 1
     assert ReferralEvent.objects.filter(referral=referral, action="schedule").count() == 1
     # the page re-rendered with the current state offers what is possible now, at the current version
-    assert _offered(response) == ["schedule", "arrive", "no_show"]
+    # (no no-show before the appointment's day)
+    assert _offered(response) == ["schedule", "arrive"]
     assert f'name="schedule-expected_version" value="{fresh.version}"' in html
 
 
@@ -1036,6 +1037,30 @@ def test_english_pages_use_english_brackets_and_list_separators(client_for, rw):
     english = _html(client_for(rw.hospital_doctor).get(worklist, HTTP_ACCEPT_LANGUAGE="en"))
     assert "脑卒中恢复期（下转康复） (≥10 days)" in english and "（≥" not in english
     assert "脑卒中恢复期（下转康复）（≥10 天）" in _html(client_for(rw.hospital_doctor).get(worklist))
+
+
+def test_no_show_waits_for_the_appointment_day(client_for, rw):
+    referral = _through(rw, "accepted")
+    services.referral_act(
+        actor=rw.hospital_coordinator,
+        referral=referral,
+        action="schedule",
+        scheduled_for=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    client = client_for(rw.hospital_doctor)
+    page = client.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert _offered(page) == ["schedule", "arrive"]
+    forced = _act(client, referral, "no_show", version=_reload(referral).version)
+    assert forced.status_code == 409 and "还未到" in _html(forced)
+    assert _reload(referral).status == ReferralStatus.SCHEDULED
+    Referral.objects.filter(pk=referral.pk).update(scheduled_for=timezone.localdate())
+    assert _offered(client.get(reverse("referrals:detail", args=[referral.public_id]))) == [
+        "schedule",
+        "arrive",
+        "no_show",
+    ]
+    assert _act(client, referral, "no_show", version=_reload(referral).version).status_code == 302
+    assert _reload(referral).status == ReferralStatus.NO_SHOW
 
 
 def test_worklist_offers_a_new_down_referral_after_a_no_show(client_for, rw):
