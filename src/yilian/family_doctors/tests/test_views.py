@@ -375,3 +375,16 @@ def test_english_coverage_keeps_the_unit_column_readable_and_counts_signed(fw):
     assert re.search(r'<td class="name">城关一队', html)
     assert '<th class="num">Signed</th>' in html and '<th class="num">Sign</th>' not in html
     assert '<th rowspan="2" class="num wrap">Registered residents in the grid</th>' in html
+
+
+def test_a_search_too_long_to_run_lists_no_contracts(fw):
+    """A 51-character search showed its error above every contract of the panel and the contracts list."""
+    sign(fw, who=fw.elder, priority_groups=["elderly"])
+    client = client_for(fw.gp)
+    for url in (
+        reverse("family_doctors:panel", args=[fw.team.public_id]),
+        reverse("family_doctors:contracts"),
+    ):
+        assert 'data-testid="panel-row"' in _html(client.get(url))
+        body = _html(client.get(url, {"q": "赵" * 51}))
+        assert "51" in body and 'data-testid="panel-row"' not in body

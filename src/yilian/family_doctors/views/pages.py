@@ -232,6 +232,13 @@ def team_member_action(
 # Panel and contracts ---------------------------------------------------------------------------
 
 
+def _contracts(actor: Any, form: forms.PanelFilterForm, team: CareTeam | None) -> Any:
+    """The contracts the filters select; none when the filters cannot run (a search too long), rather
+    than every contract under the form's error."""
+    contracts = selectors.contract_list(actor, _contract_filters(form, team))
+    return contracts.none() if form.is_bound and not form.is_valid() else contracts
+
+
 def _contract_filters(form: forms.PanelFilterForm, team: CareTeam | None) -> selectors.ContractFilters:
     values = form.cleaned_data if form.is_valid() else {}
     team_id = team.pk if team else None
@@ -255,9 +262,7 @@ def team_panel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     team = selectors.team_get_for(actor, public_id)
     require(selectors.sees_residents(actor, team))
     form = forms.PanelFilterForm(request.GET or None)
-    page_obj = paginate(
-        request, selectors.contract_list(actor, _contract_filters(form, team)), PANEL_PAGE_SIZE
-    )
+    page_obj = paginate(request, _contracts(actor, form, team), PANEL_PAGE_SIZE)
     return render(
         request,
         "family_doctors/contract_list.html",
@@ -282,9 +287,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         t for t in selectors.team_list(actor, include_inactive=True) if selectors.sees_residents(actor, t)
     ]
     form = forms.PanelFilterForm(request.GET or None, teams=teams)
-    page_obj = paginate(
-        request, selectors.contract_list(actor, _contract_filters(form, None)), PANEL_PAGE_SIZE
-    )
+    page_obj = paginate(request, _contracts(actor, form, None), PANEL_PAGE_SIZE)
     return render(
         request,
         "family_doctors/contract_list.html",

@@ -470,3 +470,16 @@ def test_beds_and_population_beyond_the_database_integer_are_field_errors(world,
     assert grid_edit.status_code == 200
     grid.refresh_from_db()
     assert grid.population != int(too_many)
+
+
+@pytest.mark.parametrize(
+    "url", ["institutions:institution-list", "institutions:consortium-list", "institutions:grid-list"]
+)
+def test_a_filter_too_long_to_run_lists_nothing(world, client_for, grid, url):
+    """A 61-character search showed its error above the unfiltered list of everything."""
+    client = client_for(world.admin)
+    row = f'data-testid="{url.split(":")[1].removesuffix("-list")}-row"'
+    assert row in client.get(reverse(url)).content.decode()
+    body = client.get(reverse(url), {"q": "县" * 61}).content.decode()
+    assert "61" in body  # the form's error names the length
+    assert row not in body

@@ -64,6 +64,9 @@ def consortium_list(request: HttpRequest) -> HttpResponse:
     """Consortia filtered by search (incl. pinyin initials), form, region and status."""
     form = ConsortiumFilterForm(request.GET or None, actor=request.user)
     consortia = selectors.consortium_list(request.user, **(form.selector_kwargs() if form.is_bound else {}))
+    if form.is_bound and not form.is_valid():
+        # Filters that cannot run (a search too long) list nothing, not everything under their error.
+        consortia = consortia.none()
     return render(
         request,
         "institutions/consortium_list.html",

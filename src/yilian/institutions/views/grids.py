@@ -29,6 +29,9 @@ def grid_list(request: HttpRequest) -> HttpResponse:
     """Grids filtered by search, region and consortium, with the current consortium and area count."""
     form = GridFilterForm(request.GET or None, actor=request.user)
     grids = selectors.grid_list(request.user, **(form.selector_kwargs() if form.is_bound else {}))
+    if form.is_bound and not form.is_valid():
+        # Filters that cannot run (a search too long) list nothing, not everything under their error.
+        grids = grids.none()
     return render(
         request,
         "institutions/grid_list.html",

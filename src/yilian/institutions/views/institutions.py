@@ -30,6 +30,9 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     institutions = selectors.institution_list(
         request.user, **(form.selector_kwargs() if form.is_bound else {})
     )
+    if form.is_bound and not form.is_valid():
+        # Filters that cannot run (a search too long) list nothing, not everything under their error.
+        institutions = institutions.none()
     return render(
         request,
         "institutions/institution_list.html",

@@ -485,3 +485,12 @@ def test_english_detail_names_the_one_consortium_in_the_singular(tw):
     detail = _client(tw.coordinator).get(f"/telemedicine/{tc.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
     html = detail.content.decode()
     assert "<dt>Medical consortium</dt>" in html and "<dt>Medical consortia</dt>" not in html
+
+
+def test_a_search_too_long_to_run_lists_no_teleconsultations(tw):
+    """A 51-character search showed its error above every teleconsultation of the box."""
+    requested(tw)
+    client = _client(tw.township_doctor)
+    assert 'data-testid="teleconsultation-row"' in client.get("/telemedicine/").content.decode()
+    body = client.get("/telemedicine/", {"q": "赵" * 51}).content.decode()
+    assert "51" in body and 'data-testid="teleconsultation-row"' not in body

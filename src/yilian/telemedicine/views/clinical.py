@@ -132,7 +132,11 @@ def teleconsultation_list(request: HttpRequest, box: str = "") -> HttpResponse:
         open_only=bool(values.get("open_only")),
         query=values.get("q") or "",
     )
-    page_obj = paginate(request, selectors.teleconsultation_list(actor, filters))
+    teleconsultations = selectors.teleconsultation_list(actor, filters)
+    if form.is_bound and not form.is_valid():
+        # Filters that cannot run (a search too long) list nothing, not everything under their error.
+        teleconsultations = teleconsultations.none()
+    page_obj = paginate(request, teleconsultations)
     rows = list(page_obj.object_list)
     for tc in rows:
         tc.patient_label = _patient_label(actor, tc)  # type: ignore[attr-defined]
