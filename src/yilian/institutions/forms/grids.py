@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.forms import IsoDateInput
@@ -51,6 +53,8 @@ class GridForm(forms.Form):
     area_codes = forms.MultipleChoiceField(
         label=_("覆盖区域"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    # When the edited grid was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, areas: list[Region], grid: Grid | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +63,13 @@ class GridForm(forms.Form):
         self.fields["area_codes"].choices = [(area.code, area.name) for area in areas]  # type: ignore[attr-defined]
         if grid is not None:
             del self.fields["code"]
+
+    def clean_seen_updated_at(self) -> datetime.datetime | None:
+        """The posted save time of the grid the user edited (none on a new grid or when unreadable)."""
+        try:
+            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
+        except ValueError:
+            return None
 
     def area_groups(self) -> list[dict[str, Any]]:
         """Townships with their villages: checked or not, and why an area is unavailable (``note``).

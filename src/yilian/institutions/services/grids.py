@@ -127,8 +127,14 @@ def grid_update(
     population: int | None = None,
     description: str | None = None,
     area_codes: Iterable[str] | None = None,
+    seen_updated_at: datetime.datetime | None = None,
 ) -> Grid:
-    """Rename a grid or change the areas it covers. Raises NotAllowed, Invalid, Conflict."""
+    """Rename a grid or change the areas it covers.
+
+    ``seen_updated_at`` is the ``updated_at`` of the grid the caller edited; when someone saved the
+    grid since, nothing changes (the form carries every field and area, so saving it would silently
+    undo the other change). Raises NotAllowed, Invalid, Conflict.
+    """
     _require(policies.can_change_grid(actor, grid))
     errors: dict[str, list[str]] = {}
     if name is not None and not name.strip():
@@ -140,6 +146,10 @@ def grid_update(
             errors["area_codes"] = area_errors
     _raise_if(errors)
     with transaction.atomic():
+        if seen_updated_at is not None:
+            current = Grid.objects.select_for_update().only("updated_at").get(pk=grid.pk)
+            if current.updated_at != seen_updated_at:
+                raise Conflict(_("该网格在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。"))
         before = snapshot(grid, GRID_FIELDS)
         before["areas"] = list(grid.area_links.order_by("area__code").values_list("area__code", flat=True))
         if name is not None:

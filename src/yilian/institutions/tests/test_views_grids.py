@@ -205,6 +205,31 @@ def test_edit_grid_areas(world, grid, client_for):
     assert "所在乡镇已整体划入" in response.content.decode()
 
 
+def test_saving_a_stale_grid_is_refused_and_keeps_the_newer_areas(world, grid, client_for):
+    """Two people editing one grid: the second save silently put back the areas the first removed."""
+    import re
+
+    from yilian.institutions import services
+
+    url = reverse("institutions:grid-edit", args=[grid.public_id])
+    client = client_for(world.regulator)
+    seen = re.search(r'name="seen_updated_at" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    services.grid_update(actor=world.admin, grid=grid, area_codes=["341522100", "341522101"])
+    stale = {"name": "城关老网格", "area_codes": ["341522100"], "seen_updated_at": seen}
+
+    response = client.post(url, stale)
+
+    assert response.status_code == 409
+    assert "该网格在您编辑期间已被他人修改" in response.content.decode()
+    grid.refresh_from_db()
+    assert grid.name == "城关网格"
+    assert set(grid.areas.values_list("code", flat=True)) == {"341522100", "341522101"}
+    again = re.search(r'name="seen_updated_at" value="([^"]+)"', response.content.decode()).group(1)
+    assert client.post(url, dict(stale, seen_updated_at=again)).status_code == 302
+    grid.refresh_from_db()
+    assert grid.name == "城关老网格"
+
+
 def test_second_consortium_on_a_grid_is_a_field_error_then_hand_over(
     world, grid, client_for, second_community
 ):

@@ -76,7 +76,8 @@ def grid_create(request: HttpRequest) -> HttpResponse:
     form = GridForm(posted(request), areas=selectors.grid_area_choices(request.user, region))
     if request.method == "POST" and form.is_valid():
         try:
-            grid = services.grid_create(actor=request.user, region=region, **form.cleaned_data)
+            data = {key: value for key, value in form.cleaned_data.items() if key != "seen_updated_at"}
+            grid = services.grid_create(actor=request.user, region=region, **data)
         except (Invalid, Conflict) as error:
             show_errors(form, error)
         else:
@@ -96,6 +97,7 @@ def grid_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "population": grid.population,
         "description": grid.description,
         "area_codes": [area.code for area in selectors.grid_areas(grid)],
+        "seen_updated_at": grid.updated_at.isoformat(),
     }
     form = GridForm(
         posted(request),
@@ -103,15 +105,32 @@ def grid_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         grid=grid,
         initial=initial,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.grid_update(actor=request.user, grid=grid, **form.cleaned_data)
-        except (Invalid, Conflict) as error:
+        except Invalid as error:
             show_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer grid.
+            grid.refresh_from_db()
+            data = request.POST.copy()
+            data["seen_updated_at"] = grid.updated_at.isoformat()
+            form = GridForm(
+                data, areas=selectors.grid_area_choices(request.user, grid.region), grid=grid, initial=initial
+            )
+            form.is_valid()
+            show_errors(form, error)
+            status = 409
         else:
             messages.success(request, _("网格已保存。"))
             return redirect("institutions:grid-detail", public_id=grid.public_id)
-    return render(request, "institutions/grid_form.html", {"form": form, "region": grid.region, "grid": grid})
+    return render(
+        request,
+        "institutions/grid_form.html",
+        {"form": form, "region": grid.region, "grid": grid},
+        status=status,
+    )
 
 
 @registry_view
