@@ -290,7 +290,11 @@ def round_pdf(
     y -= 3 * mm
     line(_("二、分项指标"), 12, gap=7 * mm)
     columns = [18 * mm, 62 * mm, 110 * mm, 130 * mm, 150 * mm, 168 * mm, 182 * mm]
-    row([_("单位"), _("指标"), _("分子"), _("分母"), _("指标值"), _("得分"), _("排名")], columns, 9)
+    row(
+        [_("单位"), _("指标"), _("分子"), _("分母"), pgettext("one figure", "指标值"), _("得分"), _("排名")],
+        columns,
+        9,
+    )
     for result in results:
         if result.is_qualitative:
             continue
@@ -353,7 +357,8 @@ def round_workbook(
     sheet.title = _("总分")
     # A typed title is followed by what the round assesses, in the same row: the tables start on row 3.
     sheet.append([round_heading(round_), round_scope(round_)] if round_.title else [round_heading(round_)])
-    sheet.append([_("版本"), version])
+    # The draft is version 0 inside; a reader is told it is the draft, as the page and the PDF say.
+    sheet.append([_("版本"), _("草稿") if version == 0 else version])
     totals = list(totals)
     _sheet(
         sheet,
@@ -374,7 +379,7 @@ def round_workbook(
             _("工作定义"),
             _("分子"),
             _("分母"),
-            _("指标值"),
+            pgettext("one figure", "指标值"),
             _("计量单位"),
             _("评判"),
             _("分值"),

@@ -774,3 +774,22 @@ def test_units_read_in_the_readers_language_on_the_round_page_and_in_the_exports
     pdf = reverse("assessment:round_pdf", args=[aw.round.public_id])
     assert "12.00 person-times" in _pdf_strings(c.get(pdf, HTTP_ACCEPT_LANGUAGE="en").content)
     assert "12.00人次" in _pdf_strings(c.get(pdf, HTTP_ACCEPT_LANGUAGE="zh-hans").content)
+
+
+def test_the_workbook_of_the_draft_says_draft_not_version_0(aw, client):
+    services.round_compute(actor=aw.world.office, round_=aw.round)
+    url = reverse("assessment:round_xlsx", args=[aw.round.public_id]) + "?v=0"
+    c = _client(client, aw.world.office)
+    chinese = load_workbook(io.BytesIO(c.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content))["总分"]
+    english = load_workbook(io.BytesIO(c.get(url, HTTP_ACCEPT_LANGUAGE="en").content))["Total"]
+    assert next(chinese.iter_rows(min_row=2, max_row=2, values_only=True))[:2] == ("版本", "草稿")
+    assert next(english.iter_rows(min_row=2, max_row=2, values_only=True))[:2] == ("Version", "Draft")
+    english_figures = load_workbook(io.BytesIO(c.get(url, HTTP_ACCEPT_LANGUAGE="en").content)).worksheets[1]
+    assert (
+        next(english_figures.iter_rows(max_row=1, values_only=True))[8] == "Value"
+    )  # one figure, not a page
+    _published(aw)
+    published = load_workbook(
+        io.BytesIO(c.get(reverse("assessment:round_xlsx", args=[aw.round.public_id])).content)
+    )["总分"]
+    assert next(published.iter_rows(min_row=2, max_row=2, values_only=True))[:2] == ("版本", 1)
