@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yilian.core.ui.live import enable_live_check
 from yilian.indicators.choices import Direction, IndicatorKind, PeriodType
-from yilian.indicators.models import KNOWN_UNITS, Indicator
+from yilian.indicators.models import KNOWN_UNITS, Indicator, shown_unit
 
 SHARED = "shared"
 """The consortium choice meaning the shared catalogue."""
@@ -129,6 +129,11 @@ class IndicatorForm(forms.Form):
     known_units = ["%", "‰", *KNOWN_UNITS]
     """The units offered on the unit field: those with a reading in every language (``models.KNOWN_UNITS``)."""
 
+    @property
+    def unit_options(self) -> list[tuple[str, str]]:
+        """The offered units with their reading in the reader's language (the value stays the stored unit)."""
+        return [(unit, shown_unit(unit)) for unit in self.known_units]
+
     def __init__(
         self,
         *args: Any,
@@ -140,7 +145,7 @@ class IndicatorForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.indicator = indicator
-        self.fields["catalogue"].choices = [(str(c.public_id), c.name) for c in catalogues]
+        self.fields["catalogue"].choices = [(str(c.public_id), c.display_name) for c in catalogues]
         choices = [(SHARED, _("共享指标库（卫健监管）"))] if may_share else []
         choices += [(str(c.public_id), c.name) for c in consortia]
         self.fields["consortium"].choices = choices

@@ -736,3 +736,16 @@ def test_the_parts_growth_reads_with_english_brackets_in_english(figures_world: 
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "100.0% (-20.00%)</dd>" in english and "（-20.00%）" not in english
     assert "100.0%（-20.00%）</dd>" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def test_the_indicator_form_names_catalogues_and_units_in_the_readers_language(
+    figures_world: Figures,
+) -> None:
+    fw = figures_world
+    IndicatorCatalogue.objects.filter(pk=fw.share.catalogue_id).update(name_en="Local indicators")
+    client = client_for(fw.world.regulator)
+    english = client.get(reverse("indicators:indicator_new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Local indicators</option>" in english
+    assert '<option value="人次" label="person-times">' in english and '<option value="%">' in english
+    chinese = client.get(reverse("indicators:indicator_new"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">Local indicators</option>" not in chinese and '<option value="人次">' in chinese
