@@ -27,6 +27,10 @@ from yilian.accounts.selectors import forget_scope, scope_for
 from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from yilian.core.permissions import CONSORTIUM_ROLES, INSTITUTION_ROLES, REGION_ROLES, Role
+from yilian.institutions.choices import RegionLevel
+
+# Region roles (regulator, insurance officer) are granted on these levels only.
+GRANTABLE_REGION_LEVELS = frozenset({RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY})
 
 USER_FIELDS = ("username", "full_name", "phone", "email", "professional_title", "is_active")
 API_KEY_PREFIX = "yl_"
@@ -376,6 +380,9 @@ def membership_grant(
         errors["role"] = [_("该角色不能在医联体内授予。")]
     elif region is not None and role not in REGION_ROLES:
         errors["role"] = [_("该角色不能按行政区划授予。")]
+    elif region is not None and region.level not in GRANTABLE_REGION_LEVELS:
+        # Health commissions and insurance bureaus sit at county level and above, never in a township.
+        errors["region"] = [_("只能按县级及以上行政区划授权。")]
     if department is not None and (institution is None or department.institution_id != institution.pk):
         errors["department"] = [_("科室必须属于所选机构。")]
     if errors:

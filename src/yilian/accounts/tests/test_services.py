@@ -315,6 +315,22 @@ def test_non_admins_cannot_grant(world, who):
         )
 
 
+@pytest.mark.parametrize("role", [Role.REGULATOR, Role.INSURANCE_OFFICER])
+def test_region_roles_are_granted_at_county_level_and_above_only(world, role):
+    """A regulator or insurance officer could be granted on a township or village (no such body there)."""
+    for level in ("town_a", "village_a1"):
+        with pytest.raises(Invalid) as error:
+            services.membership_grant(
+                actor=world.admin, user=world.stranger, role=role, region=world.regions[level]
+            )
+        assert error.value.errors == {"region": ["只能按县级及以上行政区划授权。"]}
+    assert not Membership.objects.filter(user=world.stranger, role=role).exists()
+    granted = services.membership_grant(
+        actor=world.admin, user=world.stranger, role=role, region=world.regions["county"]
+    )
+    assert granted.region == world.regions["county"]
+
+
 def test_duplicate_grant_is_a_field_error(world):
     with pytest.raises(Invalid) as error:
         services.membership_grant(
