@@ -343,37 +343,42 @@ def _colour_grades(sheet: Any, column: int) -> None:
 
 def statistics_workbook(consortium: Any, first: datetime.date, last: datetime.date) -> bytes:
     """The referral statistics of a consortium and period as an .xlsx: summary, by month, up-referral
-    rates of members, down-referral rates of lead-hospital departments (medicine and surgery apart)."""
+    rates of members, down-referral rates of lead-hospital departments (medicine and surgery apart).
+
+    Sheet names and headers are in the request's language, as the page is (the grades already were)."""
     summary = statistics.referral_summary(consortium, first, last)
     workbook = Workbook()
     percent = lambda value: "" if value is None else value  # noqa: E731 — keeps empty cells empty
     _sheet(
         workbook,
-        "汇总",
-        ["指标", "数值"],
+        _("汇总"),
+        [_("指标"), _("数值")],
         [
-            ["医联体", consortium.name],
-            ["统计期间", f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"],
-            ["转诊总数", summary.submitted],
-            ["上转", summary.up],
-            ["下转", summary.down],
-            ["平转", summary.lateral],
-            ["医联体内转诊占比（%）", percent(summary.inside_share)],
-            ["接收率（%）", percent(summary.acceptance_rate)],
-            ["完成率（%）", percent(summary.completion_rate)],
-            ["闭环率（%）", percent(summary.closed_loop_rate)],
-            ["超时", summary.expired],
-            ["规范转诊率（符合标准，%）", percent(summary.standard_rate)],
-            ["响应时间中位数（小时）", percent(summary.response_hours_median)],
-            ["响应时间均值（小时）", percent(summary.response_hours_mean)],
-            ["起付线差价补贴合计（元）", float(summary.subsidy_total)],
+            [_("医联体"), consortium.name],
+            [
+                _("统计期间"),
+                _("{first} 至 {last}").format(first=f"{first:%Y-%m-%d}", last=f"{last:%Y-%m-%d}"),
+            ],
+            [_("转诊总数"), summary.submitted],
+            [_("上转"), summary.up],
+            [_("下转"), summary.down],
+            [_("平转"), summary.lateral],
+            [_("医联体内转诊占比（%）"), percent(summary.inside_share)],
+            [_("接收率（%）"), percent(summary.acceptance_rate)],
+            [_("完成率（%）"), percent(summary.completion_rate)],
+            [_("闭环率（%）"), percent(summary.closed_loop_rate)],
+            [_("超时未响应"), summary.expired],
+            [_("规范转诊率（符合标准，%）"), percent(summary.standard_rate)],
+            [_("响应时间中位数（小时）"), percent(summary.response_hours_median)],
+            [_("响应时间均值（小时）"), percent(summary.response_hours_mean)],
+            [_("起付线差价补贴合计（元）"), float(summary.subsidy_total)],
         ],
         first=True,
     )
     _sheet(
         workbook,
-        "按月",
-        ["月份", "转诊数", "上转", "下转", "完成", "补贴（元）"],
+        _("按月"),
+        [_("月份"), _("转诊数"), _("上转"), _("下转"), _("已回传结果"), _("补贴（元）")],
         [
             [
                 f"{row['month']:%Y-%m}",
@@ -389,8 +394,8 @@ def statistics_workbook(consortium: Any, first: datetime.date, last: datetime.da
     up_rows = statistics.up_referral_rates(consortium, first, last)
     sheet = _sheet(
         workbook,
-        "成员单位上转率",
-        ["月份", "机构", "上转人次", "门急诊+入院人次", "上转率（%）", "等级", "排名"],
+        _("成员单位上转率"),
+        [_("月份"), _("机构"), _("上转人次"), _("门急诊+入院人次"), _("上转率（%）"), _("等级"), _("排名")],
         [
             [
                 f"{r.month:%Y-%m}",
@@ -407,13 +412,22 @@ def statistics_workbook(consortium: Any, first: datetime.date, last: datetime.da
     _colour_grades(sheet, 6)
     down_rows = statistics.down_referral_rates(consortium, first, last)
     for group, title in (
-        (DepartmentGroup.MEDICINE, "内科系统下转率"),
-        (DepartmentGroup.SURGERY, "外科系统下转率"),
+        (DepartmentGroup.MEDICINE, _("内科系统下转率")),
+        (DepartmentGroup.SURGERY, _("外科系统下转率")),
     ):
         sheet = _sheet(
             workbook,
             title,
-            ["月份", "机构", "科室", "下转人次", "出院人次", "下转率（%）", "等级", "排名"],
+            [
+                _("月份"),
+                _("机构"),
+                _("科室"),
+                _("下转人次"),
+                _("出院人次"),
+                _("下转率（%）"),
+                _("等级"),
+                _("排名"),
+            ],
             [
                 [
                     f"{r.month:%Y-%m}",
@@ -449,12 +463,21 @@ def subsidy_workbook(consortium: Any, month: datetime.date) -> bytes:
         ]
         for r in rows
     ]
-    body.append(["合计", "", "", "", "", "", "", float(sum(r.subsidy_amount for r in rows))])
+    body.append([_("合计"), "", "", "", "", "", "", float(sum(r.subsidy_amount for r in rows))])
     workbook = Workbook()
     _sheet(
         workbook,
-        f"{month:%Y-%m} 差价补贴",
-        ["转诊单号", "完成日期", "患者", "参保类型", "方向", "转出机构", "接收机构", "补贴金额（元）"],
+        _("{month} 差价补贴").format(month=f"{month:%Y-%m}"),
+        [
+            _("转诊单号"),
+            _("完成日期"),
+            _("患者"),
+            _("参保类型"),
+            _("方向"),
+            _("转出机构"),
+            _("接收机构"),
+            _("补贴金额（元）"),
+        ],
         body,
         first=True,
     )

@@ -9,7 +9,7 @@ import re
 import zlib
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from yilian.referrals import documents, services
@@ -131,3 +131,31 @@ def test_statistics_and_subsidy_workbooks_open_in_openpyxl(rw):
     rows = list(subsidies.active.iter_rows(min_row=2, values_only=True))
     assert rows[0][0] == referral.number and rows[0][2] == rw.patient.name[0] + "*"
     assert rows[-1][0] == "合计" and rows[-1][-1] == 200
+
+
+def test_workbooks_read_in_the_requests_language(rw):
+    """An English page exports an English workbook: sheet names, headers and labels, not Chinese around
+    English grades."""
+    today = timezone.localdate()
+    with translation.override("en"):
+        book = load_workbook(
+            io.BytesIO(
+                documents.statistics_workbook(rw.world.consortium, today - datetime.timedelta(days=60), today)
+            )
+        )
+        subsidies = load_workbook(io.BytesIO(documents.subsidy_workbook(rw.world.consortium, today)))
+    assert book.sheetnames == [
+        "Totals",
+        "By month",
+        "Members' up-referral rates",
+        "Down-referral rate, medicine",
+        "Down-referral rate, surgery",
+    ]
+    labels = [row[0] for row in book["Totals"].iter_rows(values_only=True)]
+    assert labels[:4] == ["Indicator", "Medical consortia", "Period", "Total referrals"]
+    assert "Not answered in time" in labels
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for sheet in (*book.worksheets, subsidies.active):
+        assert not any(cjk.search(str(cell)) for cell in next(sheet.iter_rows(values_only=True))), sheet.title
+    assert not cjk.search(subsidies.active.title)
+    assert list(subsidies.active.iter_rows(values_only=True))[-1][0] == "Total"
