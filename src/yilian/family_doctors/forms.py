@@ -44,6 +44,14 @@ def _user_label(user: Any) -> str:
     return user.full_name or user.username
 
 
+def seen_updated_at(form: forms.Form) -> datetime.datetime | None:
+    """The posted save time of the record the user edited (none when missing or unreadable)."""
+    try:
+        return parse_datetime(form.cleaned_data.get("seen_updated_at") or "")
+    except ValueError:
+        return None
+
+
 def _package_label(package: Any) -> str:
     """A package as offered: name and annual fee, in the reader's brackets (ASCII in English)."""
     return _("%(name)s（%(price)s 元/年）") % {"name": package.name, "price": package.annual_price}
@@ -63,6 +71,8 @@ class TeamForm(_Offered):
         required=False,
     )
     is_active = forms.BooleanField(label=_("有效"), required=False, initial=True)
+    # When the edited team was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self,
@@ -155,10 +165,7 @@ class PackageForm(forms.Form):
 
     def seen(self) -> datetime.datetime | None:
         """The posted save time of the package the user edited (none when missing or unreadable)."""
-        try:
-            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
-        except ValueError:
-            return None
+        return seen_updated_at(self)
 
 
 class ResidentSearchForm(forms.Form):

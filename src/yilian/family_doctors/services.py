@@ -143,11 +143,16 @@ def team_create(
     return team
 
 
-def team_update(*, actor: Any, team: CareTeam, **data: Any) -> CareTeam:
+def team_update(
+    *, actor: Any, team: CareTeam, seen_updated_at: datetime.datetime | None = None, **data: Any
+) -> CareTeam:
     """Change a team's name, grid, description or whether it is active.
 
-    A team with contracts in force cannot be deactivated (terminate or move them first). Audited as
-    ``care_team.update``. Raises NotAllowed, Invalid, Conflict (name taken).
+    A team with contracts in force cannot be deactivated (terminate or move them first).
+    ``seen_updated_at`` is the ``updated_at`` of the team the caller edited: when someone saved it
+    since, nothing changes (the form carries every field, so saving it would silently undo the other
+    change, a deactivation included). Audited as ``care_team.update``. Raises NotAllowed, Invalid,
+    Conflict (name taken, a newer save).
     """
     _require(policies.can_manage_teams_of(actor, team.institution), _("您没有管理该签约团队的权限。"))
     data = {k: v for k, v in data.items() if k in TEAM_FIELDS}
@@ -165,6 +170,12 @@ def team_update(*, actor: Any, team: CareTeam, **data: Any) -> CareTeam:
         raise Invalid(errors)
     try:
         with transaction.atomic():
+            if seen_updated_at is not None:
+                current = CareTeam.objects.select_for_update().only("updated_at").get(pk=team.pk)
+                if current.updated_at != seen_updated_at:
+                    raise Conflict(
+                        _("该签约团队在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。")
+                    )
             old, new = apply_changes(team, data, TEAM_FIELDS, assign=_assign_team)
             if new:
                 record_event(

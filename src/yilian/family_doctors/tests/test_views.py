@@ -388,3 +388,24 @@ def test_a_search_too_long_to_run_lists_no_contracts(fw):
         assert 'data-testid="panel-row"' in _html(client.get(url))
         body = _html(client.get(url, {"q": "赵" * 51}))
         assert "51" in body and 'data-testid="panel-row"' not in body
+
+
+def test_saving_a_stale_team_is_refused_and_keeps_the_newer_change(fw):
+    """Two admins editing one team: the second save silently undid the first (a rename, a deactivation)."""
+    from yilian.family_doctors import services
+
+    url = reverse("family_doctors:team-edit", args=[fw.team.public_id])
+    client = client_for(fw.world.township_admin)
+    seen = _seen(client.get(url))
+    services.team_update(actor=fw.world.township_admin, team=fw.team, name="城关一队（新）")
+    stale = {"name": "城关一队", "grid": str(fw.grid.public_id), "description": "改简介", "is_active": "on"}
+
+    response = client.post(url, dict(stale, seen_updated_at=seen))
+
+    assert response.status_code == 409
+    assert "该签约团队在您编辑期间已被他人修改" in _html(response)
+    fw.team.refresh_from_db()
+    assert fw.team.name == "城关一队（新）" and fw.team.description != "改简介"
+    assert client.post(url, dict(stale, seen_updated_at=_seen(response))).status_code == 302
+    fw.team.refresh_from_db()
+    assert fw.team.description == "改简介"

@@ -132,8 +132,10 @@ def team_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "grid": str(team.grid.public_id) if team.grid_id else "",
             "description": team.description,
             "is_active": team.is_active,
+            "seen_updated_at": team.updated_at.isoformat(),
         },
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.team_update(
@@ -143,9 +145,25 @@ def team_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 grid=form.pick("grid"),
                 description=form.cleaned_data.get("description") or "",
                 is_active=form.cleaned_data.get("is_active", False),
+                seen_updated_at=forms.seen_updated_at(form),
             )
         except Invalid as error:
             add_domain_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer team.
+            team.refresh_from_db()
+            posted = request.POST.copy()
+            posted["seen_updated_at"] = team.updated_at.isoformat()
+            form = forms.TeamForm(
+                posted,
+                institutions=[team.institution],
+                grids=selectors.grids_for(team.institution),
+                leaders=None,
+                creating=False,
+            )
+            form.is_valid()
+            form.add_error(None, str(error.message))
+            status = 409
         else:
             messages.success(request, _("签约团队已保存。"))
             return redirect("family_doctors:team", public_id=team.public_id)
@@ -153,6 +171,7 @@ def team_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         request,
         "family_doctors/team_form.html",
         {"form": form, "team": team, "institution": team.institution},
+        status=status,
     )
 
 
