@@ -948,8 +948,16 @@ def _request_cancel(actor: Any, referral: Referral, target: str, fields: dict[st
 
 
 def _confirm_cancel(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    # The reason is the sender's, typed on the request: record it as a cancel before acceptance does.
+    reason = (
+        referral.events.filter(action="request_cancel")
+        .order_by("-occurred_at", "-id")
+        .values_list("note", flat=True)
+        .first()
+        or ""
+    )
     _release(referral)
-    bump(referral, status=target, ended_at=timezone.now(), booking=None)
+    bump(referral, status=target, ended_at=timezone.now(), booking=None, decline_reason=reason[:200])
     _notify_sender(referral, "referral.answered", gettext_noop("接收方已同意撤销：{number}"))
     return referral
 

@@ -145,6 +145,24 @@ def test_cancel_after_acceptance_needs_the_receiver(rw):
     assert referral.status == ReferralStatus.ACCEPTED
 
 
+def test_a_confirmed_cancel_keeps_the_senders_reason(rw):
+    """Cancelled after acceptance, the referral records why, as one cancelled before acceptance does
+    (the page's 拒绝/撤销原因, the API's decline_reason): the latest request's reason."""
+    referral = submitted(rw)
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="accept")
+    for reason, answer in (("家属犹豫", "decline_cancel"), ("患者已在外院就诊", "confirm_cancel")):
+        services.referral_act(
+            actor=rw.township_doctor, referral=referral, action="request_cancel", reason=reason
+        )
+        referral = services.referral_act(
+            actor=rw.hospital_doctor, referral=referral, action=answer, reason="已安排"
+        )
+        if answer == "decline_cancel":
+            assert Referral.objects.get(pk=referral.pk).decline_reason == ""
+    referral = Referral.objects.get(pk=referral.pk)
+    assert referral.status == ReferralStatus.CANCELLED and referral.decline_reason == "患者已在外院就诊"
+
+
 def _down_referral(rw, kind):
     """A submitted down-referral of a stroke patient to the township, after a 12-day stay at the hospital."""
     stay = encounter_record(
