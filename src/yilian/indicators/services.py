@@ -332,17 +332,21 @@ def refresh_request(
     """Queue a full refresh of ``first_month``..``last_month`` (default: every month with data); audit it.
 
     The caller enqueues the job (``tasks.enqueue_refresh``). Raises NotAllowed,
-    Invalid (last before first).
+    Invalid (last before first), Conflict (the same months are already queued: a second click would
+    only compute everything twice).
     """
     _require(policies.can_request_refresh(actor))
     if first_month and last_month and last_month < first_month:
         raise Invalid({"last_month": [_("截止月份不能早于起始月份")]})
+    first = evaluation.month_start(first_month) if first_month else None
+    last = evaluation.month_start(last_month) if last_month else None
     with transaction.atomic():
+        if RefreshRun.objects.filter(
+            kind=RefreshKind.FULL, status=RefreshStatus.QUEUED, first_month=first, last_month=last
+        ).exists():
+            raise Conflict(_("同样月份的计算任务已在排队，请稍后刷新本页查看结果"))
         run = RefreshRun.objects.create(
-            kind=RefreshKind.FULL,
-            first_month=evaluation.month_start(first_month) if first_month else None,
-            last_month=evaluation.month_start(last_month) if last_month else None,
-            requested_by=actor,
+            kind=RefreshKind.FULL, first_month=first, last_month=last, requested_by=actor
         )
         record_event(
             actor=actor,

@@ -287,6 +287,7 @@ class RefreshViewSet(IndicatorApiViewSet):
     """Refresh runs (计算任务): assessors request a full recomputation, run as a background job."""
 
     serializer_class = s.RefreshRunSerializer
+    error_statuses = (400, 401, 403, 404, 409)
 
     @extend_schema(responses={200: s.RefreshRunSerializer(many=True)})
     def list(self, request: Request) -> Response:
@@ -295,7 +296,7 @@ class RefreshViewSet(IndicatorApiViewSet):
 
     @extend_schema(request=s.RefreshRequestSerializer, responses={202: s.RefreshRunSerializer})
     def create(self, request: Request) -> Response:
-        """Queue a full refresh (202; follow its status in the list)."""
+        """Queue a full refresh (202; follow its status in the list); 409 when the same months are queued."""
         data = self.payload(s.RefreshRequestSerializer)
         run = services.refresh_request(
             actor=self.actor, first_month=data.get("first_month"), last_month=data.get("last_month")

@@ -76,3 +76,29 @@ def test_command_full_and_incremental(world: Any, capsys: Any) -> None:
         call_command("indicators_refresh", "--first", "March")
     with pytest.raises(CommandError):
         call_command("indicators_refresh", "--first", "2025-04", "--last", "2025-03")
+
+
+def test_a_second_request_for_the_same_queued_months_is_refused(world: Any) -> None:
+    from django.test import Client
+
+    from yilian.core.api.testing import api_client
+    from yilian.core.exceptions import Conflict
+
+    make_figures(world)
+    services.refresh_request(actor=world.office, first_month=MARCH, last_month=MARCH)
+    with pytest.raises(Conflict):
+        services.refresh_request(actor=world.regulator, first_month=MARCH, last_month=MARCH)
+    services.refresh_request(actor=world.office)  # other months: queued beside it
+    assert RefreshRun.objects.count() == 2
+    browser = Client()
+    browser.force_login(world.office)
+    page = browser.post(
+        "/indicators/refresh/",
+        {"first_month": "2025-03", "last_month": "2025-03"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert "A refresh of the same months is already queued" in page.content.decode()
+    assert RefreshRun.objects.count() == 2
+    response = api_client(world.regulator).post("/api/v1/indicator-refreshes", {}, format="json")
+    assert response.status_code == 409 and RefreshRun.objects.count() == 2

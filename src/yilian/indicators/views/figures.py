@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.ui.http import paginate, require
 from yilian.indicators import drilldown, policies, selectors, services
 from yilian.indicators.choices import PeriodType, UnitKind
@@ -263,6 +263,8 @@ def refresh_runs(request: HttpRequest) -> HttpResponse:
             run = services.refresh_request(actor=actor, first_month=first, last_month=last)
         except Invalid as error:
             messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+        except Conflict as error:
+            messages.warning(request, str(error))
         else:
             enqueue_refresh(run)
             messages.success(request, _("已提交计算任务，稍后刷新本页查看结果"))
