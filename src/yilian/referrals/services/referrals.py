@@ -28,6 +28,7 @@ from yilian.referrals import policies, workflow
 from yilian.referrals.choices import (
     ADMITTING_KINDS,
     ATTACHMENT_MATERIALS,
+    ENDED_STATUSES,
     KIND_CAPACITY,
     FollowUpTaskKind,
     Material,
@@ -221,6 +222,7 @@ def referral_create(
     to_department: Department = data["to_department"]
     try:
         with transaction.atomic():
+            _refuse_a_second_referral_of_the_stay(data.get("encounter"))
             referral = Referral(
                 person=person,
                 from_institution=from_institution,
@@ -256,6 +258,27 @@ def referral_create(
                 return existing, False
         raise Conflict(_("转诊单号冲突，请重试。")) from error
     return referral, True
+
+
+def _refuse_a_second_referral_of_the_stay(encounter: Any) -> None:
+    """Conflict when the inpatient stay already has a referral under way: two tabs of the worklist, or
+    two colleagues, would otherwise send the same patient down twice. The stay's row is locked first so
+    that of two concurrent attempts the second sees the first's referral."""
+    if encounter is None:
+        return
+    list(type(encounter).objects.select_for_update().filter(pk=encounter.pk).values_list("pk", flat=True))
+    under_way = (
+        Referral.objects.filter(encounter=encounter)
+        .exclude(status__in=ENDED_STATUSES)
+        .order_by("-id")
+        .first()
+    )
+    if under_way is not None:
+        raise Conflict(
+            _("该住院患者已有进行中的转诊单 {number}（{status}），请勿重复发起。").format(
+                number=under_way.number, status=under_way.get_status_display()
+            )
+        )
 
 
 def _derive(referral: Referral) -> None:

@@ -1039,6 +1039,40 @@ def test_english_pages_use_english_brackets_and_list_separators(client_for, rw):
     assert "脑卒中恢复期（下转康复）（≥10 天）" in _html(client_for(rw.hospital_doctor).get(worklist))
 
 
+def test_a_stay_with_a_referral_under_way_is_not_sent_down_twice(client_for, rw):
+    """Two tabs of the worklist (each form with its own idempotency key) send one down-referral, not two."""
+    rw.patient.address_region = rw.world.township.region
+    rw.patient.save(update_fields=["address_region"])
+    stay = _inpatient(rw)
+    client = client_for(rw.hospital_doctor)
+    first, second = (
+        _new_data(
+            rw,
+            person=str(rw.patient.public_id),
+            from_institution=str(rw.world.hospital.public_id),
+            from_department=str(rw.cardiology.public_id),
+            to_department=str(rw.township_clinic.public_id),
+            diagnosis_code="I63.9",
+            diagnosis_name="脑梗死恢复期",
+            reason="急性病恢复期，转回基层继续治疗与康复",
+            recovery_phase="recovery",
+            encounter=str(stay.public_id),
+            intent="submit",
+            acknowledge_missing="on",
+            idempotency_key=key,
+        )
+        for key in ("tab-one", "tab-two")
+    )
+    assert client.post(reverse("referrals:new"), first).status_code == 302
+    again = client.post(reverse("referrals:new"), second)
+    referral = Referral.objects.get()
+    assert again.status_code == 409 and f"已有进行中的转诊单 {referral.number}" in _html(again)
+    # Once that one has ended, the stay may be referred again.
+    services.referral_act(actor=rw.hospital_doctor, referral=referral, action="cancel", reason="改期")
+    assert client.post(reverse("referrals:new"), second).status_code == 302
+    assert Referral.objects.filter(encounter=stay).count() == 2
+
+
 def test_no_show_waits_for_the_appointment_day(client_for, rw):
     referral = _through(rw, "accepted")
     services.referral_act(
