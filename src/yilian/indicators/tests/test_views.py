@@ -749,3 +749,15 @@ def test_the_indicator_form_names_catalogues_and_units_in_the_readers_language(
     assert '<option value="人次" label="person-times">' in english and '<option value="%">' in english
     chinese = client.get(reverse("indicators:indicator_new"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert ">Local indicators</option>" not in chinese and '<option value="人次">' in chinese
+
+
+def test_the_activation_button_names_the_action_in_english(figures_world: Figures) -> None:
+    fw = figures_world
+    client = client_for(fw.world.regulator)
+    url = reverse("indicators:indicator", args=[fw.visits.public_id])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="indicator-toggle">Deactivate</button>' in english
+    assert 'data-testid="indicator-toggle">停用</button>' in client.get(url).content.decode()
+    Indicator.objects.filter(pk=fw.visits.pk).update(is_active=False)
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="indicator-toggle">Activate</button>' in english
