@@ -348,9 +348,11 @@ def teleconsultation_act(
         for name, value in values.items():
             if isinstance(value, str):
                 values[name] = value.strip()
-        missing = workflow.missing_fields(transition, values)
-        if missing:
-            raise Invalid({name: [required_message()] for name in missing})
+        check = _FIELD_CHECKS.get(action)
+        errors: dict[str, list[str]] = check(locked, fields) if check is not None else {}
+        # A missing field's own message wins over what its check says of the empty value.
+        errors.update({name: [required_message()] for name in workflow.missing_fields(transition, values)})
+        raise_if(errors)
         from_status = locked.status
         details = handler(actor, locked, transition.target, fields) or {}
         step(
@@ -481,11 +483,13 @@ def _charge(tc: Teleconsultation) -> Decimal:
     return amount
 
 
-def _conclude(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any]) -> dict[str, Any]:
-    decision = str(fields["decision"]).strip()
-    outcome = fields["outcome"]
+def _conclude_problems(tc: Teleconsultation, fields: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the decision's own fields (checked with the required ones, so one answer
+    lists all: a 转诊 without a decision and without a department names both)."""
+    decision = str(fields.get("decision") or "").strip()
+    outcome = fields.get("outcome")
     errors: dict[str, list[str]] = {}
-    if outcome not in TeleconsultationOutcome.values:
+    if outcome and outcome not in TeleconsultationOutcome.values:
         errors["outcome"] = [_("无效的患者去向。")]
     if len(decision) > 2000:
         errors["decision"] = [_("不能超过 {limit} 个字。").format(limit=2000)]
@@ -497,7 +501,13 @@ def _conclude(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, A
             errors["referral_to_department"] = [_("请选择转诊的接收科室。")]
     elif outcome == TeleconsultationOutcome.STAYED_LOCAL and tc.person_id is None:
         errors["outcome"] = [_("未关联患者的会诊请选择“其他”。")]
-    raise_if(errors)
+    return errors
+
+
+def _conclude(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any]) -> dict[str, Any]:
+    decision = str(fields["decision"]).strip()
+    outcome = fields["outcome"]
+    department = fields.get("referral_to_department")
     changes: dict[str, Any] = {
         "status": target,
         "decision": decision,
@@ -555,6 +565,10 @@ def _cancel(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any
         tc, "teleconsultation.cancelled", gettext_noop("远程会诊已取消：{number}"), with_expert=True
     )
     return {}
+
+
+_FIELD_CHECKS = {"conclude": _conclude_problems}
+"""Checks of an action's own fields, run before the step with the required-field check."""
 
 
 _HANDLERS = {

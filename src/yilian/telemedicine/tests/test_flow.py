@@ -465,3 +465,16 @@ def test_audit_actions_have_readable_labels():
 
     for action in (*workflow.ACTIONS, "create", "attach"):
         assert action_label(f"teleconsultation.{action}") != f"teleconsultation.{action}"
+
+
+def test_concluding_lists_every_problem_at_once(world):
+    """A 转诊 with no decision and no department named only the decision; the department came next time."""
+    tw = tele_world(world)
+    tc = advance(tw, requested(tw), "sign_opinion")
+    with pytest.raises(Invalid) as error:
+        _act(tw.township_doctor, tc, "conclude", decision="  ", outcome="referred")
+    assert set(error.value.errors) == {"decision", "referral_to_department"}
+    with pytest.raises(Invalid) as error:
+        _act(tw.township_doctor, tc, "conclude", decision="上转")
+    assert set(error.value.errors) == {"outcome"}
+    assert Teleconsultation.objects.get(pk=tc.pk).status == "opinion_signed"

@@ -494,3 +494,14 @@ def test_a_search_too_long_to_run_lists_no_teleconsultations(tw):
     assert 'data-testid="teleconsultation-row"' in client.get("/telemedicine/").content.decode()
     body = client.get("/telemedicine/", {"q": "赵" * 51}).content.decode()
     assert "51" in body and 'data-testid="teleconsultation-row"' not in body
+
+
+def test_concluding_as_referred_shows_every_missing_field_at_once(tw):
+    tc = advance(tw, requested(tw), "sign_opinion")
+    response = _client(tw.township_doctor).post(
+        f"/telemedicine/{tc.public_id}/act/conclude/",
+        {"conclude-expected_version": tc.version, "conclude-outcome": "referred"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "error-decision" in html and "请选择转诊的接收科室。" in html
