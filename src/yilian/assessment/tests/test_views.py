@@ -793,3 +793,14 @@ def test_the_workbook_of_the_draft_says_draft_not_version_0(aw, client):
         io.BytesIO(c.get(reverse("assessment:round_xlsx", args=[aw.round.public_id])).content)
     )["总分"]
     assert next(published.iter_rows(min_row=2, max_row=2, values_only=True))[:2] == ("版本", 1)
+
+
+def test_the_new_round_form_brackets_the_schemes_period_in_the_readers_language(aw, client):
+    c = _client(client, aw.world.office)
+    url = reverse("assessment:round_new")
+    english = c.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = c.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    name = aw.round.scheme.name
+    assert re.search(re.escape(name) + r" \([A-Z][a-z-]+\)</option>", english), english
+    assert re.search(re.escape(name) + r"（[^）]+）</option>", chinese)
+    assert "（Month）" not in english and "（Year）" not in english
