@@ -51,7 +51,8 @@ class ReferralStatus(models.TextChoices):
     CANCEL_REQUESTED = "cancel_requested", _("申请撤销")
     CANCELLED = "cancelled", pgettext_lazy("referral status", "已撤销")
     NO_SHOW = "no_show", _("未到诊")
-    EXPIRED = "expired", _("已超时")
+    # In context: an expired referral is over ("Expired"), not merely late like an overdue duty ("Overdue").
+    EXPIRED = "expired", pgettext_lazy("referral status", "已超时")
 
 
 OPEN_STATUSES = frozenset(

@@ -1073,6 +1073,21 @@ def test_a_stay_with_a_referral_under_way_is_not_sent_down_twice(client_for, rw)
     assert Referral.objects.filter(encounter=stay).count() == 2
 
 
+def test_an_expired_referral_reads_expired_in_english_not_overdue(client_for, rw):
+    """已超时 as a referral's state is over (Expired); an unanswered or late duty stays Overdue."""
+    referral = submitted(rw)
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.EXPIRED)
+    client = client_for(rw.township_doctor)
+    english = _html(
+        client.get(reverse("referrals:detail", args=[referral.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    )
+    assert ">Expired<" in english and ">Overdue<" not in english
+    chinese = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert "已超时" in chinese
+    duties = _html(client.get(reverse("referrals:list") + "?status=expired", HTTP_ACCEPT_LANGUAGE="en"))
+    assert ">Expired<" in duties
+
+
 def test_no_show_waits_for_the_appointment_day(client_for, rw):
     referral = _through(rw, "accepted")
     services.referral_act(
