@@ -217,6 +217,13 @@ class DepartmentSerializer(serializers.Serializer):
     beds = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
     phone = _text(40)
     is_active = serializers.BooleanField(required=False)
+    updated_at = serializers.DateTimeField(read_only=True, help_text="最近保存时间")
+    seen_updated_at = serializers.DateTimeField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="修改时：所编辑科室的 updated_at；科室已被他人保存过时返回 409，不做修改",
+    )
 
 
 class DepartmentQuerySerializer(serializers.Serializer):

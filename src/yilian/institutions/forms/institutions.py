@@ -30,7 +30,7 @@ from yilian.institutions.forms.fields import (
     RegionCodeField,
     _blank,
 )
-from yilian.institutions.models import Institution, Region
+from yilian.institutions.models import Department, Institution, Region
 
 
 class RegionCreateForm(forms.Form):
@@ -195,3 +195,26 @@ class DepartmentForm(forms.Form):
     beds = forms.IntegerField(label=_("床位"), min_value=0, max_value=MAX_COUNT, initial=0)
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    # When the edited department was last saved: a save over someone else's newer one is refused.
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    @classmethod
+    def initial_for(cls, department: Department) -> dict[str, Any]:
+        """The form's initial values from a department."""
+        values = {name: getattr(department, name) for name in cls.base_fields if name != "seen_updated_at"}
+        values["seen_updated_at"] = department.updated_at.isoformat()
+        return values
+
+    def clean_seen_updated_at(self) -> datetime.datetime | None:
+        """The posted save time of the department the user edited (none when adding or unreadable)."""
+        try:
+            return parse_datetime(self.cleaned_data.get("seen_updated_at") or "")
+        except ValueError:
+            return None
+
+    def service_data(self) -> dict[str, Any]:
+        """Cleaned values in the service's field names."""
+        data = dict(self.cleaned_data)
+        if data.get("seen_updated_at") is None:
+            data.pop("seen_updated_at", None)
+        return data

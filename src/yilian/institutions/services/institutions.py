@@ -242,17 +242,27 @@ def department_create(*, actor: Any, institution: Institution, **data: Any) -> D
     return department
 
 
-def department_update(*, actor: Any, department: Department, **data: Any) -> Department:
+def department_update(
+    *, actor: Any, department: Department, seen_updated_at: datetime.datetime | None = None, **data: Any
+) -> Department:
     """Change a department (including deactivating it), with an audit event of what changed.
 
-    Raises NotAllowed; Invalid as ``department_create`` does, also when a new
-    specialty no longer holds the department's recorded subject.
+    ``seen_updated_at`` is the ``updated_at`` of the department the caller
+    edited; when someone saved the department since, nothing changes (a form
+    carries every field, so saving it would silently undo the other change, a
+    deactivation included). Raises NotAllowed; Invalid as ``department_create``
+    does, also when a new specialty no longer holds the department's recorded
+    subject; Conflict on a newer save.
     """
     institution = department.institution
     _require(policies.can_manage_departments(actor, institution))
     data = {k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
     _validate_department(data, institution, department)
     with transaction.atomic():
+        if seen_updated_at is not None:
+            current = Department.objects.select_for_update().only("updated_at").get(pk=department.pk)
+            if current.updated_at != seen_updated_at:
+                raise Conflict(_("该科室在您编辑期间已被他人修改；请核对后再次保存（以本页内容为准）。"))
         old, new = apply_changes(department, data, DEPARTMENT_FIELDS, assign=_assign)
         if new:
             record_event(

@@ -391,3 +391,21 @@ def test_department_list_query_count(world, api, django_assert_num_queries):
     # token, scope, institution, count, page
     with django_assert_num_queries(5):
         assert len(_results(client.get(url))) == 6
+
+
+def test_department_change_over_a_newer_save_is_refused(world, api):
+    department = DepartmentFactory(institution=world.hospital, name="儿科", beds=10)
+    client = api(world.hospital_admin)
+    detail = f"/api/v1/departments/{department.public_id}"
+    seen = client.get(detail).json()["updated_at"]
+    assert client.patch(detail, {"is_active": False}, format="json").status_code == 200
+
+    stale = client.patch(detail, {"beds": 12, "is_active": True, "seen_updated_at": seen}, format="json")
+
+    assert stale.status_code == 409
+    department.refresh_from_db()
+    assert department.is_active is False and department.beds == 10
+    current = client.get(detail).json()["updated_at"]
+    assert client.patch(detail, {"beds": 12, "seen_updated_at": current}, format="json").status_code == 200
+    department.refresh_from_db()
+    assert department.beds == 12

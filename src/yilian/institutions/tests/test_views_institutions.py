@@ -483,3 +483,37 @@ def test_a_filter_too_long_to_run_lists_nothing(world, client_for, grid, url):
     body = client.get(reverse(url), {"q": "县" * 61}).content.decode()
     assert "61" in body  # the form's error names the length
     assert row not in body
+
+
+def test_saving_a_stale_department_is_refused_and_keeps_the_newer_change(world, client_for):
+    """Two admins editing one department: the second save silently undid the first (a deactivation)."""
+    import re
+
+    from yilian.institutions import services
+
+    department = DepartmentFactory(institution=world.hospital, name="心血管内科", specialty="03", beds=20)
+    url = reverse("institutions:department-edit", args=[department.public_id])
+    client = client_for(world.hospital_admin)
+    seen = re.search(r'name="seen_updated_at" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    # Someone else deactivates the department while the form is open.
+    services.department_update(actor=world.admin, department=department, is_active=False)
+    stale = {
+        "name": "心血管内科",
+        "specialty": "03",
+        "beds": "35",
+        "is_active": "on",
+        "seen_updated_at": seen,
+    }
+
+    response = client.post(url, stale)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "该科室在您编辑期间已被他人修改" in body and 'value="35"' in body
+    department.refresh_from_db()
+    assert department.is_active is False and department.beds == 20
+    # The re-shown form carries the newer save time: saving again, after checking, goes through.
+    again = re.search(r'name="seen_updated_at" value="([^"]+)"', body).group(1)
+    assert client.post(url, dict(stale, seen_updated_at=again)).status_code == 302
+    department.refresh_from_db()
+    assert department.beds == 35 and department.is_active is True

@@ -163,13 +163,22 @@ def department_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     department = selectors.department_get(request.user, public_id)
     institution = department.institution
     require(policies.can_manage_departments(request.user, institution))
-    initial = {name: getattr(department, name) for name in DepartmentForm.base_fields}
-    form = DepartmentForm(posted(request), initial=initial)
+    form = DepartmentForm(posted(request), initial=DepartmentForm.initial_for(department))
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.department_update(actor=request.user, department=department, **form.cleaned_data)
+            services.department_update(actor=request.user, department=department, **form.service_data())
         except Invalid as error:
             show_errors(form, error)
+        except Conflict as error:
+            # Keep what the user typed; a second save, after checking, is made over the newer department.
+            current = selectors.department_get(request.user, public_id)
+            data = request.POST.copy()
+            data["seen_updated_at"] = current.updated_at.isoformat()
+            form = DepartmentForm(data, initial=DepartmentForm.initial_for(current))
+            form.is_valid()
+            show_errors(form, error)
+            status = 409
         else:
             messages.success(request, _("科室已保存。"))
             return redirect("institutions:institution-detail", public_id=institution.public_id)
@@ -177,6 +186,7 @@ def department_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "institutions/department_form.html",
         {"form": form, "institution": institution, "department": department},
+        status=status,
     )
 
 
