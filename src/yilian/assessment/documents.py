@@ -92,6 +92,24 @@ def round_heading(round_: AssessmentRound) -> str:
     return round_.title or round_scope(round_)
 
 
+def _mark_width(mark: str, result: Any) -> float:
+    """The room the working-definition mark and the version take after an indicator's name (8 pt)."""
+    return pdfmetrics.stringWidth(f"{mark} v{result.indicator_version}", FONT, 8)
+
+
+def fit(text: str, width: float, size: float) -> str:
+    """``text`` cut to ``width`` points at ``size`` in the report's font, ending in "…" when cut.
+
+    By width, not by characters: an English name takes about half the room of a Chinese one, so a
+    character count either cuts English names short or lets Chinese ones run into the next column.
+    """
+    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "—"
@@ -246,8 +264,10 @@ def round_pdf(
         nonlocal y
         room(5 * mm)
         canvas.setFont(FONT, size)
-        for text, x in zip(cells, positions, strict=False):
-            canvas.drawString(x, y, text)
+        # Each cell keeps to its column: up to the next column's start (the last one to the right margin).
+        ends = [*positions[1:], width - 12 * mm]
+        for text, x, end in zip(cells, positions, ends, strict=False):
+            canvas.drawString(x, y, fit(text, end - x - 2 * mm, size))
         y -= 5 * mm
 
     line(round_heading(round_), 14, gap=9 * mm)
@@ -279,17 +299,19 @@ def round_pdf(
         row(
             [
                 str(total.rank or "—"),
-                total.subject_name[:30],
+                total.subject_name,
                 total.group,
                 _number(total.score),
                 grade_label(total.grade),
-                total.reward[:14],
+                total.reward,
             ],
             columns,
         )
     y -= 3 * mm
     line(_("二、分项指标"), 12, gap=7 * mm)
-    columns = [18 * mm, 62 * mm, 110 * mm, 130 * mm, 150 * mm, 168 * mm, 182 * mm]
+    # The value column has room for an English unit ("12.00 person-times"); longer text ends in "…".
+    columns = [18 * mm, 54 * mm, 96 * mm, 120 * mm, 144 * mm, 176 * mm, 190 * mm]
+    name_room = columns[2] - columns[1] - 2 * mm
     row(
         [_("单位"), _("指标"), _("分子"), _("分母"), pgettext("one figure", "指标值"), _("得分"), _("排名")],
         columns,
@@ -301,8 +323,10 @@ def round_pdf(
         mark = "※" if result.is_working_definition else ""
         row(
             [
-                result.subject_name[:18],
-                f"{result.display_indicator_name[:16]}{mark} v{result.indicator_version}",
+                result.subject_name,
+                # The mark and the version stay whole however long the name is.
+                fit(result.display_indicator_name, name_room - _mark_width(mark, result), 8)
+                + f"{mark} v{result.indicator_version}",
                 format_count(result.numerator),
                 format_count(result.denominator),
                 result_value(result),
@@ -324,7 +348,7 @@ def round_pdf(
             _("%(subject)s · %(indicator)s：%(verdict)s（得分 %(score)s）%(comment)s")
             % {
                 "subject": result.subject_name[:20],
-                "indicator": result.display_indicator_name[:20],
+                "indicator": fit(result.display_indicator_name, 70 * mm, 8),
                 "verdict": verdict_label(result.verdict),
                 "score": _number(result.score),
                 "comment": comment[:30],

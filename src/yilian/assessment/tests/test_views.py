@@ -804,3 +804,23 @@ def test_the_new_round_form_brackets_the_schemes_period_in_the_readers_language(
     assert re.search(re.escape(name) + r" \([A-Z][a-z-]+\)</option>", english), english
     assert re.search(re.escape(name) + r"（[^）]+）</option>", chinese)
     assert "（Month）" not in english and "（Year）" not in english
+
+
+def test_the_pdf_cuts_long_names_by_their_width_not_by_a_character_count(aw, client):
+    from yilian.assessment.documents import FONT, fit
+    from yilian.indicators.models import Indicator
+
+    long_name = "Monthly up-referral rate of a member institution"  # 48 characters
+    Indicator.objects.filter(pk=aw.rate.pk).update(name_en=long_name)
+    _published(aw)
+    c = _client(client, aw.world.office)
+    pdf = c.get(reverse("assessment:round_pdf", args=[aw.round.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    text = _pdf_strings(pdf.content)
+    # More than the 16 characters it used to keep; cut where the column ends, with an ellipsis.
+    assert "Monthly up-referral rate" in text and long_name not in text and "…※ v1" in text
+    from reportlab.pdfbase import pdfmetrics
+
+    chinese = "金寨县麻埠镇储庄村卫生室金寨县麻埠镇储庄村卫生室"
+    cut = fit(chinese, 100, 8)
+    assert cut.endswith("…") and pdfmetrics.stringWidth(cut, FONT, 8) <= 100
+    assert fit("short", 100, 8) == "short"
