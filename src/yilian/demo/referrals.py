@@ -255,6 +255,8 @@ class Step:
     institution: Institution | None
     note: str = ""
     day: datetime.date | None = None
+    note_params: dict[str, Any] = field(default_factory=dict)
+    """Values of a system note's placeholders: the note is a msgid read in each reader's language."""
 
 
 @dataclass
@@ -1566,9 +1568,10 @@ class ReferralSeeder:
                 B.SCHEDULED,
                 ST.RECEIVER,
                 spec.receiver,
-                f"预约日期 {day:%Y-%m-%d}",
+                "预约 {day}",  # the msgid the schedule step writes (referrals.services)
             )
             steps[-1].day = day
+            steps[-1].note_params = {"day": day.isoformat()}
             arrive = local(day, r.uniform(8, 11.5))
             if arrive <= scheduled_at:
                 arrive = scheduled_at + hours(r.uniform(0.5, 3))
@@ -1787,7 +1790,7 @@ class ReferralSeeder:
             spec.number = f"ZZ{day}{per_day[day]:05d}"
         for spec in self.specs:
             if spec.redirected_from is not None and spec.steps:
-                spec.steps[0].note = spec.steps[0].note.format(number=spec.redirected_from.number)
+                spec.steps[0].note_params = {"number": spec.redirected_from.number}
 
     def _bookings(self) -> None:
         """Open referrals scheduled on a published day hold one of its reserved places."""
@@ -1913,6 +1916,7 @@ class ReferralSeeder:
         events: list[tuple[Any, ...]] = []
         attachments, tasks = [], []
         adapt = connection.ops.adapt_datetimefield_value
+        adapt_json = connection.ops.adapt_json_value
         for spec in self.specs:
             assert spec.obj is not None
             steps = list(spec.steps)
@@ -1960,6 +1964,7 @@ class ReferralSeeder:
                         step.staff.label if step.staff else "系统",
                         step.institution.name if step.institution else "",
                         step.note[:500],
+                        adapt_json(step.note_params, None),
                         adapt(step.at),
                     )
                 )
@@ -2162,6 +2167,7 @@ EVENT_COLUMNS = (
     "actor_label",
     "institution_name",
     "note",
+    "note_params",
     "occurred_at",
 )
 

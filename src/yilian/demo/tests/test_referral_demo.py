@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from stdnum.cn import ric
 
 from yilian.accounts.models import User
@@ -29,6 +29,7 @@ from yilian.referrals.models import (
     FollowUpTask,
     Referral,
     ReferralCriterion,
+    ReferralEvent,
     ReferralSettings,
     ReservedCapacity,
     default_answer_hours,
@@ -164,6 +165,19 @@ def check_the_worklist_suggests_a_home_institution() -> None:
         assert PersonInstitutionLink.objects.filter(
             person=stay.person, institution=lead, reason="treated"
         ).exists()
+
+
+def check_system_notes_read_in_the_readers_language() -> None:
+    """The seeded schedule and redirect steps are msgids with values, as the services write them."""
+    events = list(ReferralEvent.objects.filter(note__in=["预约 {day}", "由 {number} 改派"]))
+    assert {event.note for event in events} == {"预约 {day}", "由 {number} 改派"}
+    assert all(event.note_params for event in events)
+    assert not ReferralEvent.objects.filter(Q(note__startswith="预约日期") | Q(note__regex=r"^由 ZZ")).exists()
+    with translation.override("en"):
+        english = [event.display_note for event in events]
+    assert not [note for note in english if re.search(r"[\u4e00-\u9fff{}]", note)], english[:5]
+    chinese = [event.display_note for event in events]
+    assert all(re.fullmatch(r"预约 \d{4}-\d\d-\d\d|由 ZZ\d{13} 改派", note) for note in chinese), chinese[:5]
 
 
 def check_every_timeline_agrees_with_its_referral() -> None:
@@ -309,5 +323,6 @@ def test_the_pages_have_content(seeded):
 def test_the_data_is_consistent(seeded):
     """Timelines, timestamps, criteria, subsidies, bookings, duties, patients and volumes agree."""
     check_every_timeline_agrees_with_its_referral()
+    check_system_notes_read_in_the_readers_language()
     check_bookings_and_closed_loop_duties()
     check_patients_are_valid_residents_and_volumes_cover_the_members()
