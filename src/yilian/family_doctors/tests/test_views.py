@@ -204,9 +204,7 @@ def test_contract_page_renews_terminates_and_prints(fw):
     contract.refresh_from_db()
     assert contract.status == "renewed" and contract.terms == 2
     stale = client.post(url, {"action": "terminate", "reason": "resident_request", "version": 1})
-    assert (
-        stale.status_code == 302 and FamilyDoctorContract.objects.get().status == "renewed"
-    )  # Conflict: back with message
+    assert stale.status_code == 409 and FamilyDoctorContract.objects.get().status == "renewed"
     client.post(url, {"action": "terminate", "reason": "moved_away", "version": contract.version})
     assert FamilyDoctorContract.objects.get().status == "terminated"
     pdf = client.get(reverse("family_doctors:contract-pdf", args=[contract.public_id]))
@@ -409,3 +407,31 @@ def test_saving_a_stale_team_is_refused_and_keeps_the_newer_change(fw):
     assert client.post(url, dict(stale, seen_updated_at=_seen(response))).status_code == 302
     fw.team.refresh_from_db()
     assert fw.team.description == "改简介"
+
+
+def test_a_stale_renewal_or_termination_is_refused_with_409_and_keeps_the_input(fw):
+    """A renewal or termination over a newer save answered with a redirect (200 after it), the typed
+    reason and note lost; other pages answer 409 and keep what was typed."""
+    from yilian.family_doctors import services
+
+    contract = sign(fw, ends_on=today() + datetime.timedelta(days=20))
+    client = client_for(fw.gp)
+    url = reverse("family_doctors:contract", args=[contract.public_id])
+    seen = contract.version
+    # Someone else renews the contract while the page is open.
+    services.contract_renew(actor=fw.gp, contract=contract, package=fw.premium, expected_version=seen)
+    contract.refresh_from_db()
+    typed = {"action": "terminate", "reason": "other", "note": "搬去外省居住", "version": seen}
+
+    response = client.post(url, typed)
+
+    assert response.status_code == 409
+    body = _html(response)
+    assert "该签约协议已被他人修改" in body and "搬去外省居住" in body
+    assert f'name="version" value="{contract.version}"' in body
+    assert FamilyDoctorContract.objects.get().status == "renewed"
+    assert client.post(url, dict(typed, version=contract.version)).status_code == 302
+    assert FamilyDoctorContract.objects.get().status == "terminated"
+    # Renewing the ended contract: no form to show it on, the reason stands above the page.
+    stale_renewal = client.post(url, {"action": "renew", "package": str(fw.premium.public_id), "version": seen})
+    assert stale_renewal.status_code == 409 and "该签约协议已被他人修改" in _html(stale_renewal)

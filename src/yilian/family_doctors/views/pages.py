@@ -431,6 +431,7 @@ def contract_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         request.POST if request.POST.get("action") == "terminate" else None,
         initial={"version": contract.version},
     )
+    status, conflict = 200, ""
     if request.method == "POST":
         require(may_act)
         try:
@@ -458,10 +459,29 @@ def contract_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 return redirect("family_doctors:contract", public_id=contract.public_id)
         except Invalid as error:
             add_domain_errors(renew if request.POST.get("action") == "renew" else terminate, error)
+        except Conflict as error:
+            # Keep what the user typed, over the newer contract: a second submit, after checking, acts on it.
+            contract = selectors.contract_get_for(actor, public_id)
+            groups = [g.group for g in contract.priority_groups.all()]
+            posted = request.POST.copy()
+            posted["version"] = str(contract.version)
+            if request.POST.get("action") == "renew":
+                renew = forms.RenewForm(posted, packages=packages, initial={"version": contract.version})
+                acted: Any = renew
+            else:
+                terminate = forms.TerminateForm(posted, initial={"version": contract.version})
+                acted = terminate
+            acted.is_valid()
+            conflict = str(error.message)
+            acted.add_error(None, conflict)
+            status = 409
     today = timezone.localdate()
     renewable = contract.status == "expired" or (
         contract.is_active and (contract.ends_on - today).days <= selectors.RENEWAL_WINDOW_DAYS
     )
+    if conflict and not (renewable if request.POST.get("action") == "renew" else contract.is_active):
+        # The form is no longer offered (renewed or ended meanwhile): say why above the page instead.
+        messages.error(request, conflict)
     return render(
         request,
         "family_doctors/contract_detail.html",
@@ -475,6 +495,7 @@ def contract_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "terminate": terminate if may_act and contract.is_active else None,
             "renew_window": selectors.RENEWAL_WINDOW_DAYS,
         },
+        status=status,
     )
 
 
