@@ -172,7 +172,9 @@ def check_system_notes_read_in_the_readers_language() -> None:
     events = list(ReferralEvent.objects.filter(note__in=["预约 {day}", "由 {number} 改派"]))
     assert {event.note for event in events} == {"预约 {day}", "由 {number} 改派"}
     assert all(event.note_params for event in events)
-    assert not ReferralEvent.objects.filter(Q(note__startswith="预约日期") | Q(note__regex=r"^由 ZZ")).exists()
+    assert not ReferralEvent.objects.filter(
+        Q(note__startswith="预约日期") | Q(note__regex=r"^由 ZZ")
+    ).exists()
     with translation.override("en"):
         english = [event.display_note for event in events]
     assert not [note for note in english if re.search(r"[\u4e00-\u9fff{}]", note)], english[:5]

@@ -433,5 +433,7 @@ def test_a_stale_renewal_or_termination_is_refused_with_409_and_keeps_the_input(
     assert client.post(url, dict(typed, version=contract.version)).status_code == 302
     assert FamilyDoctorContract.objects.get().status == "terminated"
     # Renewing the ended contract: no form to show it on, the reason stands above the page.
-    stale_renewal = client.post(url, {"action": "renew", "package": str(fw.premium.public_id), "version": seen})
+    stale_renewal = client.post(
+        url, {"action": "renew", "package": str(fw.premium.public_id), "version": seen}
+    )
     assert stale_renewal.status_code == 409 and "该签约协议已被他人修改" in _html(stale_renewal)
