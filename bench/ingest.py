@@ -18,7 +18,11 @@
    (c) the ceiling of any importer: the rows the import stored, already typed,
        loaded the same way into a copy of the encounter table with its indexes,
        unique constraints and foreign keys (no reading, checking or resolving),
-       printed beside the import with its share of the bare baseline.
+       printed beside the import with its share of the bare baseline, and the
+       same load into the table's keys alone (primary key, public id, institution
+       + source record id; no secondary index, no foreign key): the floor under
+       any table an importer that keeps identities and idempotent re-imports
+       could write into.
 3. Peak RSS (``resource.getrusage``) of the import at each ``--memory-rows``
    size (default 1 000 000 and 5 000 000), each in its own process on SQLite
    so the peaks are separate: memory stays flat when it does not grow with
@@ -224,7 +228,7 @@ def _baseline(path: Path) -> dict[str, Any]:
     return {"method": method, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
 
 
-def _table_ceiling(work: Path) -> dict[str, Any]:
+def _table_ceiling(work: Path, *, keys_only: bool = False) -> dict[str, Any]:
     """The same rows loaded, already typed and checked, into a copy of the encounter table.
 
     The copy has the table's indexes, unique constraints and foreign keys; the rows are the ones the
@@ -232,10 +236,15 @@ def _table_ceiling(work: Path) -> dict[str, Any]:
     ``COPY``, SQLite ``executemany`` in batches of 2 000. No importer that writes into the encounter
     table can beat this: it is the table's own cost of taking the rows, without reading, checking or
     resolving anything.
+
+    With ``keys_only`` the copy keeps only what identifies a row and makes a re-import idempotent —
+    the primary key and the unique keys (``public_id``; institution + source record id) — with no
+    secondary index and no foreign key: a floor under any table an importer could write into.
     """
     from django.db import connection
 
     table = "encounters_encounter"
+    shape = "bench_keys" if keys_only else "bench_shape"
     if connection.vendor == "postgresql":
         dump = work / "ceiling.copy"
         with connection.cursor() as cursor:
@@ -243,37 +252,60 @@ def _table_ceiling(work: Path) -> dict[str, Any]:
             with dump.open("wb") as handle, raw.copy(f"COPY {table} TO STDOUT") as copy:
                 for data in copy:
                     handle.write(data)
-            cursor.execute(
-                f"CREATE TABLE bench_shape (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                "INCLUDING INDEXES)"
-            )
-            cursor.execute(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'",
-                [table],
-            )
-            for (definition,) in cursor.fetchall():
-                cursor.execute(f"ALTER TABLE bench_shape ADD {definition}")
+            if keys_only:
+                cursor.execute(f"CREATE TABLE {shape} (LIKE {table} INCLUDING DEFAULTS)")
+                cursor.execute(f"ALTER TABLE {shape} ADD PRIMARY KEY (id)")
+                cursor.execute(
+                    "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                    "WHERE indrelid = %s::regclass AND indisunique AND NOT indisprimary",
+                    [table],
+                )
+                for (definition,) in cursor.fetchall():
+                    # "CREATE UNIQUE INDEX name ON public.table USING …": a new name, on the copy.
+                    _create, _unique, _index, _name, rest = definition.split(" ", 4)
+                    on_table = rest.replace(f"public.{table}", shape, 1)
+                    cursor.execute(f"CREATE UNIQUE INDEX {shape}_{_name[-20:]} {on_table}")
+            else:
+                cursor.execute(
+                    f"CREATE TABLE {shape} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                    "INCLUDING INDEXES)"
+                )
+                cursor.execute(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [table],
+                )
+                for (definition,) in cursor.fetchall():
+                    cursor.execute(f"ALTER TABLE {shape} ADD {definition}")
         connection.commit() if not connection.get_autocommit() else None
         began = time.perf_counter()
         with connection.cursor() as cursor:
-            _copy_in(cursor, "COPY bench_shape FROM STDIN", dump)
-            cursor.execute("SELECT count(*) FROM bench_shape")
+            _copy_in(cursor, f"COPY {shape} FROM STDIN", dump)
+            cursor.execute(f"SELECT count(*) FROM {shape}")
             rows = cursor.fetchone()[0]
         connection.commit() if not connection.get_autocommit() else None
         seconds = time.perf_counter() - began
         dump.unlink()
         return {"method": "COPY", "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
+    import re
     import sqlite3
 
     raw_connection = sqlite3.connect(connection.settings_dict["NAME"])
     raw_connection.execute("PRAGMA foreign_keys = ON")  # as Django's own connections do
     statements = raw_connection.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC", [table]
+        "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC",
+        [table],
     ).fetchall()
-    for (statement,) in statements:  # the table first ("table" sorts after "index" descending)
+    for kind, statement in statements:  # the table first ("table" sorts after "index" descending)
+        if keys_only and kind == "index" and not statement.startswith("CREATE UNIQUE"):
+            continue
+        if keys_only and kind == "table":
+            # Column definitions keep PRIMARY KEY and UNIQUE; the foreign keys' REFERENCES go.
+            statement = re.sub(
+                r' REFERENCES "[^"]+" \("[^"]+"\)( DEFERRABLE INITIALLY DEFERRED)?', "", statement
+            )
         raw_connection.execute(
-            statement.replace(f'"{table}"', '"bench_shape"').replace('INDEX "', 'INDEX "bench_shape_')
+            statement.replace(f'"{table}"', f'"{shape}"').replace('INDEX "', f'INDEX "{shape}_')
         )
     raw_connection.commit()
     columns = len(raw_connection.execute(f'SELECT * FROM "{table}" LIMIT 1').description)
@@ -291,7 +323,7 @@ def _table_ceiling(work: Path) -> dict[str, Any]:
                 batch = pickle.load(handle)
             except EOFError:
                 break
-            raw_connection.executemany(f"INSERT INTO bench_shape VALUES ({placeholders})", batch)
+            raw_connection.executemany(f'INSERT INTO "{shape}" VALUES ({placeholders})', batch)
             raw_connection.commit()
             rows += len(batch)
     seconds = time.perf_counter() - began
@@ -326,6 +358,7 @@ def worker(mode: str, path: Path) -> None:
     if mode == "full":
         result["baseline"] = _baseline(path)
         result["ceiling"] = _table_ceiling(path.parent)
+        result["keys"] = _table_ceiling(path.parent, keys_only=True)
     print(MARKER + json.dumps(result), flush=True)
 
 
@@ -461,6 +494,12 @@ def main() -> None:
                 f"{'':<11} {'':>16} {ceiling['rows_per_s']:>16,.0f} {imported['rows_per_s'] / ceiling['rows_per_s']:>6.1%}  "
                 f"{ceiling['method']:<10} {ceiling['seconds']:>7.1f}  ← the stored rows, typed, into a copy of "
                 f"the encounter table (its indexes and keys, no checks) = {ceiling['rows_per_s'] / baseline['rows_per_s']:.0%} of the bare baseline"
+            )
+            keys = figures["keys"]
+            print(
+                f"{'':<11} {'':>16} {keys['rows_per_s']:>16,.0f} {imported['rows_per_s'] / keys['rows_per_s']:>6.1%}  "
+                f"{keys['method']:<10} {keys['seconds']:>7.1f}  ← the same rows into the table's keys alone (primary "
+                f"key, public id, source record; no other index, no foreign key) = {keys['rows_per_s'] / baseline['rows_per_s']:.0%} of the bare baseline"
             )
         sizes = [int(s) for s in args.memory_rows.split(",") if s.strip()]
         if sizes:
