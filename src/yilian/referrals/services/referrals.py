@@ -751,6 +751,13 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         errors["to_department"] = [_("请改派到其他科室或机构。")]
     if department == referral.from_department:
         errors["to_department"] = [_("不能改派回转出科室。")]
+    elif (
+        department.institution_id == referral.from_institution_id
+        and department.institution_id != referral.to_institution_id
+    ):
+        # Sending the patient back where they came from is a decline, not a redirect (an internal
+        # referral, between two departments of one institution, may still go to a third department).
+        errors["to_department"] = [_("不能改派回转出机构；如无法接收，请拒绝并说明原因。")]
     raise_if(errors)
     _release(referral)
     now = timezone.now()

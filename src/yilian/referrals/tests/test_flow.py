@@ -10,6 +10,7 @@ from django.utils import timezone
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.models import AuditEvent
 from yilian.encounters.services import encounter_record
+from yilian.institutions.tests.factories import DepartmentFactory
 from yilian.notifications.models import Notification
 from yilian.people.models import PersonInstitutionLink
 from yilian.referrals import selectors, services
@@ -126,6 +127,24 @@ def test_redirect_makes_a_successor(rw):
     assert successor.status == ReferralStatus.SUBMITTED and successor.to_department == rw.surgery
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.REDIRECTED
     assert successor.redirected_from_id == referral.pk
+
+
+def test_redirect_back_to_the_sending_institution_is_refused(rw):
+    township_medicine = DepartmentFactory(institution=rw.world.township, name="内科", specialty="03")
+    referral = submitted(rw)
+    for department in (township_medicine, rw.township_clinic):
+        with pytest.raises(Invalid) as error:
+            services.referral_act(
+                actor=rw.hospital_doctor,
+                referral=referral,
+                action="redirect",
+                to_department=department,
+                reason="回基层",
+            )
+        assert "to_department" in error.value.errors
+    fresh = Referral.objects.get(pk=referral.pk)
+    assert fresh.status == ReferralStatus.SUBMITTED and fresh.version == referral.version
+    assert not Referral.objects.filter(redirected_from=referral).exists()
 
 
 def test_cancel_after_acceptance_needs_the_receiver(rw):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from yilian.core.models import AuditEvent
 from yilian.encounters.models import Encounter
 from yilian.encounters.services import encounter_record
+from yilian.institutions.tests.factories import DepartmentFactory
 from yilian.notifications.models import Notification
 from yilian.people.models import Person
 from yilian.referrals import selectors, services
@@ -554,6 +555,25 @@ def test_redirect_offers_departments_and_creates_the_successor(client_for, rw):
     # The sender learns where the patient goes now.
     note = Notification.objects.get(recipient=rw.township_doctor, object_id=str(referral.public_id))
     assert note.body.endswith(f"→ {rw.world.hospital.name} {rw.surgery.name} · {successor.number}")
+
+
+def test_redirect_never_offers_the_sending_institution(client_for, rw):
+    """Redirecting back to the sender is a decline: none of its departments is offered, and posting one
+    anyway is refused under the field with nothing changed."""
+    township_medicine = DepartmentFactory(institution=rw.world.township, name="内科", specialty="03")
+    referral = submitted(rw)
+    client = client_for(rw.hospital_doctor)
+    page = _html(client.get(reverse("referrals:detail", args=[referral.public_id])))
+    assert str(rw.surgery.public_id) in page
+    assert str(township_medicine.public_id) not in page
+    assert str(rw.township_clinic.public_id) not in page
+    response = _act(
+        client, referral, "redirect", to_department=str(township_medicine.public_id), reason="回基层"
+    )
+    assert response.status_code == 400
+    assert 'data-testid="error-to_department"' in _html(response)
+    assert _reload(referral).status == ReferralStatus.SUBMITTED
+    assert not Referral.objects.filter(redirected_from=referral).exists()
 
 
 def test_timeline_notes_read_in_the_readers_language_and_typed_reasons_as_typed(client_for, rw):

@@ -543,18 +543,19 @@ def _draft_attachments(actor: Any, public_id: Any) -> set[str] | None:
 
 
 def _redirect_departments(actor: Any, referral: Referral) -> list[Department]:
-    """Where the receiver may redirect: its own other clinical departments, then the consortium's."""
+    """Where the receiver may redirect: its own other clinical departments, then the consortium's (never
+    the sending institution: the service refuses a redirect back to it)."""
     own = [
         d
         for d in institution_selectors.department_list(actor, referral.to_institution).filter(
             is_clinical=True
         )
-        if d.pk != referral.to_department_id
+        if d.pk not in (referral.to_department_id, referral.from_department_id)
     ]
     for department in own:
         department.institution = referral.to_institution
     others = selectors.receiving_options(actor, referral.to_institution, referral.diagnosis_code)
-    return own + [d for d in others if d.pk != referral.from_department_id]
+    return own + [d for d in others if d.institution_id != referral.from_institution_id]
 
 
 def _action_form(actor: Any, referral: Referral, action: str, data: Any = None) -> django_forms.Form:
