@@ -1093,6 +1093,26 @@ def test_a_stay_with_a_referral_under_way_is_not_sent_down_twice(client_for, rw)
     assert Referral.objects.filter(encounter=stay).count() == 2
 
 
+def test_overdue_duties_are_paginated_not_cut(client_for, rw, monkeypatch):
+    """Every overdue duty is reachable page by page, with the count; the pending list's page is apart."""
+    from yilian.referrals.views import clinical
+
+    monkeypatch.setattr(clinical, "OVERDUE_PAGE_SIZE", 1)
+    referral = _down_referral(rw)
+    FollowUpTask.objects.filter(referral=referral).update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    tasks = list(FollowUpTask.objects.filter(referral=referral).order_by("due_at", "id"))
+    assert len(tasks) == 2
+    client = client_for(rw.hospital_doctor)
+    url = reverse("referrals:follow-ups")
+    seen = []
+    for number in (1, 2):
+        page = _html(client.get(url, {"overdue_page": number}))
+        assert page.count('data-testid="overdue-row"') == 1
+        assert f"第 {number} / 2 页，共 2 条" in page
+        seen += [t for t in tasks if t.get_kind_display() in page.split('data-testid="overdue-table"')[1]]
+    assert {t.pk for t in seen} == {t.pk for t in tasks}
+
+
 def test_an_expired_referral_reads_expired_in_english_not_overdue(client_for, rw):
     """已超时 as a referral's state is over (Expired); an unanswered or late duty stays Overdue."""
     referral = submitted(rw)

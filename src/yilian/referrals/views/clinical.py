@@ -18,6 +18,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -31,7 +32,7 @@ from yilian.core.audit import action_label
 from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.icd10 import parse_icd10
 from yilian.core.ui.forms import add_domain_errors
-from yilian.core.ui.http import domain_errors, paginate, require
+from yilian.core.ui.http import PAGE_SIZE, domain_errors, paginate, require
 from yilian.encounters import policies as encounter_policies
 from yilian.encounters import selectors as encounter_selectors
 from yilian.encounters import services as encounter_services
@@ -94,6 +95,9 @@ DONE_MESSAGES = {
     "decline_cancel": gettext_lazy("已不同意撤销，转诊单 %(number)s 继续办理。"),
 }
 """What the page says after each action, naming the referral (those without %(number)s need none)."""
+
+OVERDUE_PAGE_SIZE = PAGE_SIZE
+"""Rows per page of the overdue duties on the follow-ups page."""
 
 # Down-referrals go first to a general-practice or rehabilitation department of the primary institution.
 DOWN_SPECIALTIES = ("02", "21")
@@ -911,15 +915,21 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     page_obj = paginate(request, selectors.pending_follow_ups(actor))
     pending = list(page_obj.object_list)
-    overdue = list(selectors.overdue_follow_ups(actor)[:100])
+    # Paged on its own parameter, so turning one list's page keeps the other's; every overdue duty is
+    # reachable and the page says how many there are (it used to stop at 100 silently).
+    overdue_page = Paginator(selectors.overdue_follow_ups(actor), OVERDUE_PAGE_SIZE).get_page(
+        request.GET.get("overdue_page")
+    )
+    overdue = list(overdue_page.object_list)
     for task in [*pending, *overdue]:
         task.overdue = task.due_at < now  # type: ignore[attr-defined]
         task.patient_label = _patient_label(actor, task.referral)  # type: ignore[attr-defined]
     page_obj.object_list = pending
+    overdue_page.object_list = overdue
     return render(
         request,
         "referrals/follow_ups.html",
-        {"page_obj": page_obj, "pending": pending, "overdue": overdue},
+        {"page_obj": page_obj, "pending": pending, "overdue": overdue, "overdue_page": overdue_page},
     )
 
 
