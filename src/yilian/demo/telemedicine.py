@@ -818,13 +818,15 @@ class LiveTeleconsultations:
         def held(consultation: Teleconsultation, expert: User) -> Teleconsultation:
             """Accept, schedule and have the session: the opinion is signed.
 
-            The service only schedules sessions in the future, so the session is booked a minute
-            ahead; ``settle`` later moves the whole timeline back to earlier today."""
+            The service only schedules sessions in the future and only signs opinions once the
+            session has begun, so the session is booked a minute ahead and then let begin;
+            ``settle`` later moves the whole timeline back to earlier today."""
             consultation = act(
                 actor=coordinator, teleconsultation=consultation, action="accept", expert=expert
             )
             consultation = act(actor=coordinator, teleconsultation=consultation, action="schedule",
                                scheduled_at=timezone.now() + datetime.timedelta(minutes=1), meeting_link=link)  # fmt: skip
+            Teleconsultation.objects.filter(pk=consultation.pk).update(scheduled_at=timezone.now())
             case = _case_of(consultation)
             return act(actor=expert, teleconsultation=consultation, action="sign_opinion",
                        opinion=case.opinion if case else "同意邀请方处理意见。")  # fmt: skip

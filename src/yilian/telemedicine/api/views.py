@@ -227,7 +227,7 @@ ACTIONS: tuple[tuple[str, type[serializers.Serializer], str], ...] = (
     (
         "sign_opinion",
         s.TeleconsultationOpinionSerializer,
-        "Write and sign the `opinion` (the assigned expert only, once); writes both billing records.",
+        "Write and sign the `opinion` (the assigned expert only, once, from the scheduled start of the session: 400 with `scheduled_at` before it); writes both billing records.",
     ),
     (
         "conclude",

@@ -567,7 +567,18 @@ def _cancel(actor: Any, tc: Teleconsultation, target: str, fields: dict[str, Any
     return {}
 
 
-_FIELD_CHECKS = {"conclude": _conclude_problems}
+def _sign_problems(tc: Teleconsultation, fields: dict[str, Any]) -> dict[str, list[str]]:
+    """An opinion is signed after the session: before the scheduled start the consultation cannot
+    have been held yet (WS 445.13 dates the record by the consultation's end). Every signable
+    teleconsultation is scheduled (``sign_opinion`` starts from ``scheduled``); a session held
+    earlier than booked is first rescheduled by the invited side."""
+    if tc.scheduled_at is not None and tc.scheduled_at > timezone.now():
+        when = timezone.localtime(tc.scheduled_at).strftime("%Y-%m-%d %H:%M")
+        return {"scheduled_at": [_("会诊定于 {time} 开始，会诊开始前不能签署会诊意见。").format(time=when)]}
+    return {}
+
+
+_FIELD_CHECKS = {"conclude": _conclude_problems, "sign_opinion": _sign_problems}
 """Checks of an action's own fields, run before the step with the required-field check."""
 
 

@@ -127,8 +127,17 @@ def slot(tw: TeleWorld, expert: User | None = None, hours: float = 30) -> Expert
     )
 
 
+def session_started(teleconsultation: Teleconsultation, minutes: float = 1) -> Teleconsultation:
+    """Let the scheduled session begin: move its start ``minutes`` into the past (time passing)."""
+    started = timezone.now() - datetime.timedelta(minutes=minutes)
+    Teleconsultation.objects.filter(pk=teleconsultation.pk).update(scheduled_at=started)
+    teleconsultation.scheduled_at = started
+    return teleconsultation
+
+
 def advance(tw: TeleWorld, teleconsultation: Teleconsultation, until: str) -> Teleconsultation:
-    """Walk the teleconsultation forward through accept, schedule and sign up to ``until``."""
+    """Walk the teleconsultation forward through accept, schedule (the session then begins) and sign up
+    to ``until``."""
     steps = [
         ("accept", tw.coordinator, {"expert": tw.expert}),
         (
@@ -140,6 +149,8 @@ def advance(tw: TeleWorld, teleconsultation: Teleconsultation, until: str) -> Te
         ("conclude", tw.township_doctor, {"decision": "按会诊意见调整用药", "outcome": "stayed_local"}),
     ]
     for action, actor, fields in steps:
+        if action == "sign_opinion":
+            session_started(teleconsultation)
         teleconsultation = services.teleconsultation_act(
             actor=actor, teleconsultation=teleconsultation, action=action, **fields
         )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from yilian.core.api.testing import api_client, error_of
 from yilian.telemedicine.models import ExpertAvailability, Teleconsultation, TeleconsultationAttachment
-from yilian.telemedicine.tests.factories import advance, later, requested, slot, tele_world
+from yilian.telemedicine.tests.factories import advance, later, requested, session_started, slot, tele_world
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,9 @@ def test_full_flow_over_http(tw):
     assert scheduled.status_code == 200, scheduled.content
     expert = api_client(tw.expert)
     assert [row["number"] for row in _results(expert.get(LIST, {"box": "assigned"}))] == [tc.number]
+    early = _post(expert, _url(tc, "/sign_opinion"), {"opinion": "建议调整用药。"})
+    assert early.status_code == 400 and "scheduled_at" in early.content.decode()
+    session_started(tc)
     signed = _post(expert, _url(tc, "/sign_opinion"), {"opinion": "建议调整用药。"})
     assert signed.status_code == 200 and signed.json()["opinion_signed_by_name"] == "王主任"
     twice = _post(expert, _url(tc, "/sign_opinion"), {"opinion": "再签"})

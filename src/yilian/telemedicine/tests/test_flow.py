@@ -23,7 +23,15 @@ from yilian.telemedicine.models import (
     TeleconsultationAttachment,
     TeleconsultationCharge,
 )
-from yilian.telemedicine.tests.factories import advance, invitation, later, requested, slot, tele_world
+from yilian.telemedicine.tests.factories import (
+    advance,
+    invitation,
+    later,
+    requested,
+    session_started,
+    slot,
+    tele_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +55,10 @@ def test_full_flow_stayed_local_with_both_charges(world):
     tc = _act(tw.coordinator, tc, "schedule", availability=free, meeting_link="https://meet.example.cn/r/9")
     assert tc.status == "scheduled" and tc.scheduled_at == free.starts_at
     assert ExpertAvailability.objects.get(pk=free.pk).taken_by_id == tc.pk
-    tc = _act(tw.expert, tc, "sign_opinion", opinion="建议调整用药。")
+    with pytest.raises(Invalid) as early:
+        _act(tw.expert, tc, "sign_opinion", opinion="建议调整用药。")
+    assert "开始前不能签署" in early.value.as_text()["scheduled_at"][0]
+    tc = _act(tw.expert, session_started(tc), "sign_opinion", opinion="建议调整用药。")
     assert tc.status == "opinion_signed" and tc.opinion_signed_by == tw.expert
     charges = {c.direction: c for c in TeleconsultationCharge.objects.filter(teleconsultation=tc)}
     assert charges["payable"].institution == world.township and charges["payable"].amount == Decimal("300")
@@ -478,3 +489,20 @@ def test_concluding_lists_every_problem_at_once(world):
         _act(tw.township_doctor, tc, "conclude", decision="上转")
     assert set(error.value.errors) == {"outcome"}
     assert Teleconsultation.objects.get(pk=tc.pk).status == "opinion_signed"
+
+
+def test_the_opinion_is_signed_only_once_the_session_has_begun(world):
+    tw = tele_world(world)
+    tc = advance(tw, requested(tw), "schedule")
+    start = timezone.localtime(tc.scheduled_at).strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(Invalid) as error:
+        _act(tw.expert, tc, "sign_opinion", opinion="")
+    # Both problems at once: the empty opinion and the session still ahead.
+    assert set(error.value.as_text()) == {"opinion", "scheduled_at"}
+    assert start in error.value.as_text()["scheduled_at"][0]
+    tc.refresh_from_db()
+    assert tc.status == "scheduled" and tc.opinion == "" and tc.opinion_signed_at is None
+    assert not TeleconsultationCharge.objects.filter(teleconsultation=tc).exists()
+    assert not tc.events.filter(action="sign_opinion").exists()
+    tc = _act(tw.expert, session_started(tc, minutes=0.1), "sign_opinion", opinion="同意")
+    assert tc.status == "opinion_signed" and tc.opinion_signed_at >= tc.scheduled_at

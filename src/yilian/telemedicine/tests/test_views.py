@@ -24,7 +24,7 @@ from yilian.telemedicine.models import (
     TeleconsultationAttachment,
     TeleconsultationFee,
 )
-from yilian.telemedicine.tests.factories import advance, later, requested, slot, tele_world
+from yilian.telemedicine.tests.factories import advance, later, requested, session_started, slot, tele_world
 
 pytestmark = pytest.mark.django_db
 
@@ -322,7 +322,18 @@ def test_actions_through_the_pages(tw):
         .status_code
         == 403
     )
-    signed = _client(tw.expert).post(
+    expert = _client(tw.expert)
+    detail = f"/telemedicine/{tc.public_id}/"
+    assert "开始后方可签署" in expert.get(detail).content.decode()
+    early = expert.post(
+        url + "sign_opinion/", {"sign_opinion-expected_version": 3, "sign_opinion-opinion": "意见"}
+    )
+    assert early.status_code == 400
+    page = early.content.decode()
+    assert "error-opinion" in page and "开始前不能签署会诊意见" in page and "意见</textarea>" in page
+    session_started(Teleconsultation.objects.get(pk=tc.pk))
+    assert "开始后方可签署" not in expert.get(detail).content.decode()
+    signed = expert.post(
         url + "sign_opinion/", {"sign_opinion-expected_version": 3, "sign_opinion-opinion": "意见"}
     )
     assert signed.status_code == 302

@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -353,7 +354,12 @@ def _action_form(actor: Any, tc: Teleconsultation, action: str, data: Any = None
             if tc.person_id
             else []
         )
-    return form_class(data, **kwargs)
+    form = form_class(data, **kwargs)
+    if action == "sign_opinion" and tc.scheduled_at is not None and tc.scheduled_at > timezone.now():
+        form.fields["opinion"].help_text = _("会诊定于 {time} 开始，开始后方可签署。").format(
+            time=timezone.localtime(tc.scheduled_at).strftime("%Y-%m-%d %H:%M")
+        )
+    return form
 
 
 def _detail_context(
@@ -441,7 +447,8 @@ def teleconsultation_action(request: HttpRequest, public_id: Any, action: str) -
                 **form.fields_for_service(),  # type: ignore[attr-defined]
             )
         except Invalid as error:
-            add_domain_errors(form, error)
+            # Signing before the session names the session's time: shown on the opinion being signed.
+            add_domain_errors(form, error, {"scheduled_at": "opinion"} if action == "sign_opinion" else None)
         except Conflict as error:
             current = selectors.teleconsultation_get_for(actor, public_id)
             context = _detail_context(request, current, action_error=str(error.message))
