@@ -276,6 +276,7 @@ def seed_and_count(clients: int, sizes: list[int]) -> dict[str, Any]:
 
 
 FLOOR_SAMPLES = 200
+PROFILE_PATH = ROOT / "var" / "bench-referrals-accept-profile.txt"
 
 
 def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, float]:
@@ -332,6 +333,22 @@ def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, fl
         return statistics.median(times)
 
     targets = [submitted() for _ in range(FLOOR_SAMPLES // 4)]
+    if os.environ.get("BENCH_PROFILE"):
+        # Where an accept's Python goes: a cProfile of accepts beyond the timed ones, in a file (this
+        # process's output is the parent's to parse).
+        import cProfile
+        import pstats
+
+        profiled = [submitted() for _ in range(FLOOR_SAMPLES // 4)]
+        profile = cProfile.Profile()
+        profile.enable()
+        for target in profiled:
+            receiver.post(f"/api/v1/referrals/{target}/accept", {}, format="json", **minimal)
+        profile.disable()
+        with PROFILE_PATH.open("w") as handle:
+            pstats.Stats(profile, stream=handle).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            ).print_stats(80)
     accepts = iter(targets)
     return {
         "statements": len(written) + 1,
