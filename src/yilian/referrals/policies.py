@@ -15,7 +15,7 @@ from yilian.accounts.selectors import scope_for
 from yilian.core.permissions import Role
 from yilian.people.policies import PATIENT_ROLES
 from yilian.referrals.choices import ReferralSide, ReferralStatus
-from yilian.referrals.workflow import RECEIVING_ROLES, SENDING_ROLES
+from yilian.referrals.workflow import ARRIVAL_ROLES, RECEIVING_ROLES, SENDING_ROLES
 
 OVERSIGHT_ROLES = frozenset({Role.CONSORTIUM_OFFICE})
 """Consortium roles that read every referral of the consortium (the office)."""
@@ -69,6 +69,18 @@ def sees_patient(actor: Any, referral: Any) -> bool:
     """True when the actor may see the patient's details on this referral (an end, clinical or admin)."""
     sides = sides_of(actor, referral)
     return any(roles & PATIENT_ROLES for roles in sides.values())
+
+
+DOCUMENT_ROLES = frozenset(SENDING_ROLES | RECEIVING_ROLES | ARRIVAL_ROLES | {Role.INSTITUTION_ADMIN})
+"""Who may print the slip or export the referral (patient identifiers leave the system on paper or as a
+file): the roles that take its steps at an end, and the end's administrators. Technicians see the patient
+on the referral but take no step, so they do not print it."""
+
+
+def can_print(actor: Any, referral: Any) -> bool:
+    """True when the actor may print the slip or export the WS 445.16 data set of this referral."""
+    sides = sides_of(actor, referral)
+    return any(roles & DOCUMENT_ROLES for roles in sides.values())
 
 
 def can_answer_at(actor: Any, institution_id: int) -> bool:

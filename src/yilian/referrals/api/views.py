@@ -243,8 +243,9 @@ class ReferralViewSet(ReferralApiViewSet):
 
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-        description="The printable referral slip with a QR code that opens the referral; for the staff "
-        "of the two ends (403 for readers who may not see the patient).",
+        description="The printable referral slip with a QR code that opens the referral; for the doctors, "
+        "nurses, referral coordinators and administrators of the two ends (403 for technicians and for "
+        "readers who may not see the patient).",
     )
     def slip(self, request: Request, public_id: str) -> HttpResponse:
         """The referral slip (PDF)."""
@@ -256,7 +257,7 @@ class ReferralViewSet(ReferralApiViewSet):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
         description="The referral as the WS 445.16-2014 转诊（院）记录 data set (data elements with their "
-        "DE identifiers); for the staff of the two ends.",
+        "DE identifiers); for the doctors, nurses, referral coordinators and administrators of the two ends.",
     )
     def ws445(self, request: Request, public_id: str) -> Response:
         """The WS 445.16 data set (JSON)."""
@@ -265,7 +266,7 @@ class ReferralViewSet(ReferralApiViewSet):
 
     def _for_patient_readers(self) -> Referral:
         referral = self.referral()
-        if not policies.sees_patient(self.actor, referral):
+        if not policies.can_print(self.actor, referral):
             raise NotAllowed(_("只有转诊双方的医护人员和管理员可以导出患者资料。"))
         return referral
 

@@ -10,8 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from yilian.accounts.tests.factories import user_with_role
 from yilian.core.api.testing import api_client, error_of
 from yilian.core.models import AuditEvent
+from yilian.core.permissions import Role
 from yilian.notifications.models import Notification
 from yilian.people.models import PersonInstitutionLink
 from yilian.people.tests.factories import person
@@ -714,6 +716,17 @@ def test_slip_pdf_and_ws445_for_the_two_ends_only(rw, api):
         assert refused.status_code == 403
         assert api(rw.world.users()[who]).get(_url(referral, "/ws445")).status_code == 403
     assert api(rw.world.outsider_doctor).get(_url(referral, "/slip.pdf")).status_code == 404
+
+
+def test_a_technician_may_not_fetch_the_slip_or_the_ws445_export(rw, api):
+    technician = user_with_role(
+        Role.TECHNICIAN, username="hospital_technician", institution=rw.world.hospital
+    )
+    referral = submitted(rw)
+    assert api(technician).get(_url(referral)).status_code == 200
+    assert api(technician).get(_url(referral, "/slip.pdf")).status_code == 403
+    assert api(technician).get(_url(referral, "/ws445")).status_code == 403
+    assert api(rw.hospital_nurse).get(_url(referral, "/ws445")).status_code == 200
 
 
 # Lists ------------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from yilian.accounts.tests.factories import user_with_role
 from yilian.core.models import AuditEvent
+from yilian.core.permissions import Role
 from yilian.encounters.models import Encounter
 from yilian.encounters.services import encounter_record
 from yilian.institutions.tests.factories import DepartmentFactory
@@ -1226,6 +1228,21 @@ def test_printable_documents(client_for, rw):
         assert (
             client_for(who).get(reverse("referrals:ws445", args=[referral.public_id])).status_code == status
         )
+
+
+def test_a_technician_may_not_print_or_export_the_slip(client_for, rw):
+    """Technicians take no step of a referral: no slip link, and the slip and the export answer 403."""
+    technician = user_with_role(
+        Role.TECHNICIAN, username="hospital_technician", institution=rw.world.hospital
+    )
+    referral = submitted(rw)
+    client = client_for(technician)
+    page = client.get(reverse("referrals:detail", args=[referral.public_id]))
+    assert page.status_code == 200 and 'data-testid="referral-slip"' not in _html(page)
+    assert client.get(reverse("referrals:slip", args=[referral.public_id])).status_code == 403
+    assert client.get(reverse("referrals:ws445", args=[referral.public_id])).status_code == 403
+    for who in (rw.hospital_nurse, rw.hospital_coordinator, rw.world.hospital_admin, rw.township_nurse):
+        assert client_for(who).get(reverse("referrals:slip", args=[referral.public_id])).status_code == 200
 
 
 # Query counts of the detail page ------------------------------------------------------------

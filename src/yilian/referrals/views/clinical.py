@@ -646,7 +646,7 @@ def _detail_context(
         "may_attach": may_attach and sees,
         "attach_form": bound.get("attach") or forms.AttachmentForm(),
         "may_edit": referral.status == ReferralStatus.DRAFT and sender_writes,
-        "may_print": sees,
+        "may_print": policies.can_print(actor, referral),
         "criterion": referral.criterion if referral.criterion_id else None,
         "missing_labels": [
             str(Material(m).label) if m in Material.values else m for m in referral.missing_materials
@@ -813,7 +813,7 @@ def follow_up_record(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def _printable(request: HttpRequest, public_id: Any) -> Referral:
     referral = selectors.referral_get_for(request.user, public_id)
-    require(policies.sees_patient(request.user, referral))
+    require(policies.can_print(request.user, referral))
     return referral
 
 
