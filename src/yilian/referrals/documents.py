@@ -294,7 +294,8 @@ def referral_ws445(referral: Referral) -> dict[str, Any]:
         "referral_number": referral.number,
         "direction": referral.direction,
         "status": referral.status,
-        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        # Local time with its offset (+08:00), as every other time the product shows.
+        "exported_at": timezone.localtime().isoformat(timespec="seconds"),
         "data_elements": elements,
     }
 

@@ -109,6 +109,14 @@ def test_ws445_export_carries_the_de_identifiers(rw):
     assert "id_number" not in str(data)
 
 
+def test_ws445_export_time_is_local_with_its_offset(rw, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    referral = submitted(rw)
+    exported = datetime.datetime.fromisoformat(documents.referral_ws445(referral)["exported_at"])
+    assert exported.utcoffset() == datetime.timedelta(hours=8)
+    assert abs(exported - timezone.now()) < datetime.timedelta(minutes=1)
+
+
 def test_statistics_and_subsidy_workbooks_open_in_openpyxl(rw):
     DeductibleSubsidy.objects.create(consortium=rw.world.consortium, insurance_scheme="resident", amount=200)
     referral = submitted(rw, kind="admission")
