@@ -25,3 +25,34 @@ class ProfessionalTitle(models.TextChoices):
     SUPERVISING_TECHNICIAN = "supervising_technician", _("主管技师")
     TECHNICIAN = "technician", _("技师")
     VILLAGE_DOCTOR = "village_doctor", _("乡村医生")
+
+
+class TitleSeries(models.TextChoices):
+    """Series of professional titles (卫生专业技术资格): physicians, nursing, medical technicians.
+
+    The pharmacy series (药学: 主任药师 … 药士) has no titles in ``ProfessionalTitle`` yet.
+    """
+
+    PHYSICIAN = "physician", _("医师系列")
+    NURSING = "nursing", _("护理系列")
+    TECHNICIAN = "technician", _("技师系列")
+
+
+TITLE_SERIES: dict[str, str] = {
+    ProfessionalTitle.CHIEF_PHYSICIAN: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.ASSOCIATE_CHIEF_PHYSICIAN: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.ATTENDING_PHYSICIAN: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.RESIDENT_PHYSICIAN: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.ASSISTANT_PHYSICIAN: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.VILLAGE_DOCTOR: TitleSeries.PHYSICIAN,
+    ProfessionalTitle.CHIEF_NURSE: TitleSeries.NURSING,
+    ProfessionalTitle.ASSOCIATE_CHIEF_NURSE: TitleSeries.NURSING,
+    ProfessionalTitle.SUPERVISING_NURSE: TitleSeries.NURSING,
+    ProfessionalTitle.NURSE_PRACTITIONER: TitleSeries.NURSING,
+    ProfessionalTitle.NURSE: TitleSeries.NURSING,
+    ProfessionalTitle.CHIEF_TECHNICIAN: TitleSeries.TECHNICIAN,
+    ProfessionalTitle.ASSOCIATE_CHIEF_TECHNICIAN: TitleSeries.TECHNICIAN,
+    ProfessionalTitle.SUPERVISING_TECHNICIAN: TitleSeries.TECHNICIAN,
+    ProfessionalTitle.TECHNICIAN: TitleSeries.TECHNICIAN,
+}
+"""The series each title belongs to (no title: none)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yilian.accounts import policies
-from yilian.accounts.choices import ProfessionalTitle
+from yilian.accounts.choices import TITLE_SERIES, ProfessionalTitle, TitleSeries
 from yilian.accounts.models import ApiToken, Membership, User, api_key_hash
 from yilian.accounts.selectors import forget_scope, scope_for
 from yilian.core.audit import apply_changes, record_event, snapshot
@@ -228,6 +229,40 @@ def _validate_user_fields(data: dict[str, Any], instance: User | None) -> dict[s
     return errors
 
 
+ROLE_SERIES: dict[str, str] = {
+    Role.DOCTOR: TitleSeries.PHYSICIAN,
+    Role.NURSE: TitleSeries.NURSING,
+    Role.TECHNICIAN: TitleSeries.TECHNICIAN,
+}
+"""The title series of each clinical staff kind: a nurse holds a nursing title, not 主任医师."""
+
+
+def title_mismatch(title: str, roles: Iterable[str]) -> str:
+    """Why ``title`` does not fit the clinical roles among ``roles`` ("" when it fits).
+
+    A title fits when its series is that of one of the clinical roles held.
+    No title, or no clinical role (an administrator, a coordinator, an
+    office), leaves nothing to check: those posts are held by staff of any series.
+    """
+    series = TITLE_SERIES.get(title)
+    held = {ROLE_SERIES[role] for role in roles if role in ROLE_SERIES}
+    if series is None or not held or series in held:
+        return ""
+    return _("职称“{title}”属于{series}，与岗位（{roles}）不符，请选择{expected}的职称。").format(
+        title=ProfessionalTitle(title).label,
+        series=TitleSeries(series).label,
+        roles="、".join(str(Role(role).label) for role in sorted(roles) if role in ROLE_SERIES),
+        expected=_("或").join(str(TitleSeries(s).label) for s in sorted(held)),
+    )
+
+
+def _active_roles(user: User) -> set[str]:
+    """The roles the user holds now (any target)."""
+    if user.pk is None:
+        return set()
+    return set(user.memberships.filter(is_active=True).values_list("role", flat=True))
+
+
 def _administers(actor: Any, user: User) -> bool:
     """True when every institution the user works in is administered by the actor."""
     scope = scope_for(actor)
@@ -288,8 +323,15 @@ def staff_account_create(
     """
     if not policies.can_grant_role(actor, role, institution=institution):
         raise NotAllowed(_("您没有授予此角色的权限。"))
+    mismatch = title_mismatch(str(data.get("professional_title") or ""), {role})
+    title_errors = {"professional_title": [mismatch]} if mismatch else {}
     with transaction.atomic():
-        user = user_create(actor=actor, password=password, **data)
+        try:
+            user = user_create(actor=actor, password=password, **data)
+        except Invalid as error:
+            raise Invalid({**title_errors, **error.errors}) from error
+        if title_errors:
+            raise Invalid(title_errors)  # rolls the account back
         membership = membership_grant(
             actor=actor, user=user, role=role, institution=institution, department=department
         )
@@ -310,6 +352,10 @@ def user_update(*, actor: Any, user: User, **data: Any) -> User:
     if user.pk == getattr(actor, "pk", None):
         data.pop("is_active", None)
     errors = _validate_user_fields(data, user)
+    if "professional_title" in data and "professional_title" not in errors:
+        mismatch = title_mismatch(str(data["professional_title"] or ""), _active_roles(user))
+        if mismatch:
+            errors["professional_title"] = [mismatch]
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -385,6 +431,10 @@ def membership_grant(
         errors["region"] = [_("只能按县级及以上行政区划授权。")]
     if department is not None and (institution is None or department.institution_id != institution.pk):
         errors["department"] = [_("科室必须属于所选机构。")]
+    if "role" not in errors and user.professional_title:
+        mismatch = title_mismatch(user.professional_title, _active_roles(user) | {role})
+        if mismatch:
+            errors["role"] = [mismatch + " " + _("如需授予该角色，请先修改该用户的职称。")]
     if errors:
         raise Invalid(errors)
     if not policies.can_grant_role(

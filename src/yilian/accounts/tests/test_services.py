@@ -461,3 +461,71 @@ def test_audit_scope(world):
     assert policies.can_view_audit(world.hospital_admin) and not policies.can_view_audit(
         world.hospital_doctor
     )
+
+
+# Professional titles fit the staff kind ----------------------------------------------
+
+
+def test_a_nurse_account_cannot_carry_a_physician_title(world):
+    with pytest.raises(Invalid) as error:
+        services.staff_account_create(
+            actor=world.hospital_admin,
+            institution=world.hospital,
+            role=Role.NURSE,
+            password=STRONG,
+            username="nurse.wang",
+            professional_title="chief_physician",
+        )
+    assert set(error.value.errors) == {"professional_title"}
+    assert "医师系列" in error.value.as_text()["professional_title"][0]
+    assert not User.objects.filter(username="nurse.wang").exists()
+    assert not AuditEvent.objects.filter(action="user.create").exists()
+    # Reported with the account's own errors, all at once.
+    with pytest.raises(Invalid) as both:
+        services.staff_account_create(
+            actor=world.hospital_admin,
+            institution=world.hospital,
+            role=Role.TECHNICIAN,
+            password="123",
+            username="tech.li",
+            professional_title="supervising_nurse",
+        )
+    assert set(both.value.errors) == {"professional_title", "password"}
+    nurse, _membership = services.staff_account_create(
+        actor=world.hospital_admin,
+        institution=world.hospital,
+        role=Role.NURSE,
+        password=STRONG,
+        username="nurse.wang",
+        professional_title="supervising_nurse",
+    )
+    assert nurse.professional_title == "supervising_nurse"
+
+
+def test_changing_a_title_must_fit_the_roles_held(world):
+    nurse = user_with_role(Role.NURSE, username="nurse.zhao", institution=world.hospital)
+    with pytest.raises(Invalid) as error:
+        services.user_update(actor=world.hospital_admin, user=nurse, professional_title="attending_physician")
+    assert set(error.value.errors) == {"professional_title"}
+    nurse.refresh_from_db()
+    assert nurse.professional_title == ""
+    services.user_update(actor=world.hospital_admin, user=nurse, professional_title="chief_nurse")
+    # A doctor who coordinates referrals keeps a physician title; a coordinator alone may hold any.
+    coordinator = user_with_role(Role.REFERRAL_COORDINATOR, username="coord", institution=world.hospital)
+    services.user_update(actor=world.hospital_admin, user=coordinator, professional_title="supervising_nurse")
+    services.user_update(actor=world.hospital_admin, user=world.hospital_doctor, professional_title="")
+
+
+def test_granting_a_role_of_another_series_than_the_title_is_refused(world):
+    coordinator = user_with_role(Role.REFERRAL_COORDINATOR, username="coord", institution=world.hospital)
+    coordinator.professional_title = "chief_physician"
+    coordinator.save()
+    with pytest.raises(Invalid) as error:
+        services.membership_grant(
+            actor=world.hospital_admin, user=coordinator, role=Role.NURSE, institution=world.hospital
+        )
+    assert set(error.value.errors) == {"role"} and "请先修改该用户的职称" in error.value.as_text()["role"][0]
+    assert not Membership.objects.filter(user=coordinator, role=Role.NURSE).exists()
+    services.membership_grant(
+        actor=world.hospital_admin, user=coordinator, role=Role.DOCTOR, institution=world.hospital
+    )

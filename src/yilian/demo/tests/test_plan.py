@@ -203,3 +203,13 @@ def test_a_larger_scale_extends_a_smaller_one(plan):
     assert all(codes[i.key] == i.credit_code for i in plan.institutions)
     triple = build_plan(2026, 3)
     assert triple.extra_regions[:250] == double.extra_regions
+
+
+def test_every_demo_account_holds_a_title_of_its_staff_kind(plan):
+    """A nurse is not a 主任医师: the plan's and the generated outreach physicians' titles fit their roles."""
+    from yilian.accounts.services import title_mismatch
+    from yilian.core.permissions import Role
+    from yilian.demo.outreach import GENERATED
+
+    assert [a.username for a in plan.accounts if title_mismatch(a.professional_title, {a.role})] == []
+    assert [row[0] for row in GENERATED if title_mismatch(row[3], {Role.DOCTOR})] == []
