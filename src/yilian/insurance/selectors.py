@@ -494,26 +494,17 @@ def settlement_aggregates(
     }
     counted = counted_places(budget)
     charged = sum((by_place.get(place, ZERO) for place in counted), ZERO)
-    member_rows = {
-        row["provider_institution_id"]: row
-        for row in claims.filter(provider_place=ProviderPlace.MEMBER, provider_institution__isnull=False)
-        .values("provider_institution_id")
-        .annotate(paid=Sum("fund_paid"), unreasonable=Sum("unreasonable_amount"))
-        .order_by()
-    }
-    unreasonable = (
-        claims.filter(provider_place__in=counted).aggregate(total=Sum("unreasonable_amount"))["total"] or ZERO
-    )
+    by_member, unreasonable = member_claim_totals(budget)
     members = []
     for member in member_tiers(budget):
-        row = member_rows.get(member.institution_id, {})
+        spent, member_unreasonable = by_member.get(member.institution_id, (ZERO, ZERO))
         members.append(
             calculation.Member(
                 institution_id=member.institution_id,
                 name=member.name,
                 tier=member.tier,
-                spent=money(row.get("paid") or ZERO),
-                unreasonable=money(row.get("unreasonable") or ZERO),
+                spent=spent,
+                unreasonable=member_unreasonable,
                 score=(scores or {}).get(member.institution_id),
                 tier_recorded=member.recorded,
             )
@@ -522,10 +513,34 @@ def settlement_aggregates(
         fund_base=fund_base(budget),
         charged=money(charged),
         subsidies=year_subsidies(budget),
-        unreasonable=money(unreasonable),
+        unreasonable=unreasonable,
         members=tuple(members),
         spent_by_place=by_place,
     )
+
+
+def member_claim_totals(budget: GlobalBudget) -> tuple[dict[int, tuple[Decimal, Decimal]], Decimal]:
+    """Per member institution, the fund paid and the unreasonable amount of the year's claims at it; and the
+    unreasonable amount of all counted claims (two queries).
+
+    What the members' shares are computed from. The freeze reads it a second time, after the months, so
+    money moved between members while it computed (the total unchanged) is caught too.
+    """
+    claims = _year_claims(budget)
+    by_member = {
+        row["provider_institution_id"]: (money(row["paid"] or ZERO), money(row["unreasonable"] or ZERO))
+        for row in claims.filter(provider_place=ProviderPlace.MEMBER, provider_institution__isnull=False)
+        .values("provider_institution_id")
+        .annotate(paid=Sum("fund_paid"), unreasonable=Sum("unreasonable_amount"))
+        .order_by()
+    }
+    unreasonable = (
+        claims.filter(provider_place__in=counted_places(budget)).aggregate(total=Sum("unreasonable_amount"))[
+            "total"
+        ]
+        or ZERO
+    )
+    return by_member, money(unreasonable)
 
 
 def whatif_compare(

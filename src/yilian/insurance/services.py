@@ -7,6 +7,7 @@ an audit event. Raises NotAllowed / Conflict / Invalid from
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -514,6 +515,19 @@ def _is_insurance_officer_over(actor: Any, region_code: str) -> bool:
     return scope_for(actor).covers_region(region_code, Role.INSURANCE_OFFICER)
 
 
+def _computed_from(aggregates: calculation.Aggregates, outcome: calculation.Outcome) -> tuple[Any, ...]:
+    """What a freeze keeps, as comparable values: the totals and each member's spend, unreasonable amount and
+    share (two reads of the same data give equal tuples)."""
+    return (
+        outcome.pool,
+        outcome.charged,
+        outcome.subsidies,
+        aggregates.unreasonable,
+        tuple((m.institution_id, m.spent, m.unreasonable) for m in aggregates.members),
+        tuple((share.institution_id, share.amount) for share in outcome.shares),
+    )
+
+
 def settlement_freeze(
     *,
     actor: Any,
@@ -527,8 +541,11 @@ def settlement_freeze(
     and API show: the members' and the consortium's names, the year and the
     budget's twelve months with the places counted (``figures["monthly"]``),
     so later imports, tier changes, renames or budget edits leave it as it
-    was. The months are read apart from the totals; when they disagree
-    (claims imported in between) nothing is saved and Conflict asks to retry.
+    was. The months and each member's claim totals are read again after the
+    shares are computed; when the totals or any member's spend, unreasonable
+    amount or share disagree (claims imported or changed in between, money
+    moved between members included) nothing is saved and Conflict asks to
+    retry.
     Two freezes at once get versions n and n + 1, or the loser gets a clean
     Conflict (the unique (budget, version) constraint). The budget's row is
     locked while the version is written: a budget edit or tier change that
@@ -549,14 +566,30 @@ def settlement_freeze(
         if not Decimal("0") <= value <= Decimal("100"):
             raise Invalid({"scores": [_("考核得分须在0到100之间")]})
         clean_scores[int(institution_id)] = value.quantize(Decimal("0.01"))
+    parameters = selectors.rule_parameters(rule)
     aggregates = selectors.settlement_aggregates(budget, clean_scores)
-    outcome = calculation.settle(aggregates, selectors.rule_parameters(rule))
+    outcome = calculation.settle(aggregates, parameters)
     monthly = selectors.budget_monthly(budget, destinations=False)
-    # December's cumulative figures must equal the frozen totals, or the workbook would contradict the summary.
-    if (monthly.pool, monthly.counted_total, monthly.subsidies) != (
-        outcome.pool,
-        outcome.charged,
-        outcome.subsidies,
+    # Read again what the settlement was computed from, after the months: the totals against December's
+    # cumulative figures (or the workbook would contradict the summary), and each member's spend, unreasonable
+    # amount and share, so money moved between members with the total unchanged is caught too.
+    by_member, unreasonable = selectors.member_claim_totals(budget)
+    reread = dataclasses.replace(
+        aggregates,
+        charged=monthly.counted_total,
+        subsidies=monthly.subsidies,
+        unreasonable=unreasonable,
+        members=tuple(
+            dataclasses.replace(
+                member,
+                spent=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[0],
+                unreasonable=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[1],
+            )
+            for member in aggregates.members
+        ),
+    )
+    if monthly.pool != outcome.pool or _computed_from(aggregates, outcome) != _computed_from(
+        reread, calculation.settle(reread, parameters)
     ):
         raise Conflict(_("结算数据在计算期间发生变化，请重试"))
     try:
