@@ -64,6 +64,7 @@ class InsuranceConfig(AppConfig):
                 "settlement_rule.create": _("新增结算方案"),
                 "settlement_rule.update": _("修改结算方案"),
                 "settlement.freeze": _("冻结年度结算"),
+                "settlement.reopen": _("重新开放年度结算"),
                 "settlement_tier.update": _("修改成员结算层级"),
                 "claim.mark_unreasonable": _("认定不合理费用"),
             }

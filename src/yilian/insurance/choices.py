@@ -29,3 +29,11 @@ class SettlementTier(models.TextChoices):
     LEAD = "lead", _("牵头医院")
     TOWNSHIP = "township", _("乡镇（社区）卫生院")
     VILLAGE = "village", _("村卫生室")
+
+
+class SettlementStatus(models.TextChoices):
+    """Where a frozen settlement version stands (derived, not stored: the latest unreopened version is in force)."""
+
+    IN_FORCE = "in_force", _("生效")
+    REOPENED = "reopened", _("已重新开放")
+    SUPERSEDED = "superseded", _("已被新版本取代")

@@ -276,7 +276,12 @@ class MemberTier(BaseModel):
 class Settlement(BaseModel):
     """A frozen settlement of a budget under one rule: version n, its figures and each member's share.
 
-    Never edited once frozen: a new calculation is a new version.
+    Never edited once frozen: a new calculation is a new version. The
+    version in force is the latest one; an insurance officer may **reopen**
+    it with a reason (``reopened_at``, ``reopened_by``, ``reopen_reason``,
+    the only fields ever written after the freeze) so the budget's figures
+    can be corrected and frozen again as the next version, while the
+    reopened one stays readable as history with its figures untouched.
     ``figures`` keeps the pool, spending by destination, subsidies, the
     rule's parameters, the consortium's name and the year, and (``monthly``)
     the budget's twelve months with the places counted, as computed, so the
@@ -305,6 +310,16 @@ class Settlement(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    reopened_at = models.DateTimeField(_("重新开放时间"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("重新开放人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reopen_reason = models.CharField(_("重新开放原因"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["budget", "-version"]
@@ -331,6 +346,11 @@ class Settlement(BaseModel):
     def monthly_recorded(self) -> bool:
         """True when the budget's months were kept at freeze; False for versions frozen before they were."""
         return "monthly" in self.figures
+
+    @property
+    def is_reopened(self) -> bool:
+        """True once an insurance officer reopened this version for a correction (it is no longer in force)."""
+        return self.reopened_at is not None
 
 
 class SettlementShare(models.Model):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import ExtractMonth
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,7 @@ from yilian.institutions.selectors import (
 )
 from yilian.insurance import calculation, policies
 from yilian.insurance.calculation import ZERO, money
-from yilian.insurance.choices import ProviderPlace, SettlementTier
+from yilian.insurance.choices import ProviderPlace, SettlementStatus, SettlementTier
 from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementRule, SettlementShare
 
 ACCESS_MANAGE = "manage"
@@ -583,7 +583,7 @@ def rule_get(budget: GlobalBudget, public_id: Any) -> SettlementRule:
 
 def settlement_list(budget: GlobalBudget) -> QuerySet[Settlement]:
     """The budget's frozen settlements, newest version first."""
-    return budget.settlements.select_related("frozen_by").order_by("-version")
+    return budget.settlements.select_related("frozen_by", "reopened_by").order_by("-version")
 
 
 def settlement_get(actor: Any, public_id: Any) -> Settlement:
@@ -593,7 +593,7 @@ def settlement_get(actor: Any, public_id: Any) -> Settlement:
     """
     settlement = (
         Settlement.objects.select_related(
-            "budget", "budget__consortium", "budget__consortium__region", "frozen_by"
+            "budget", "budget__consortium", "budget__consortium__region", "frozen_by", "reopened_by"
         )
         .filter(public_id=public_id)
         .first()
@@ -607,10 +607,37 @@ def settlement_get(actor: Any, public_id: Any) -> Settlement:
     return settlement
 
 
-def frozen_settlement(budget: GlobalBudget) -> Settlement | None:
-    """The budget's latest frozen settlement, or None: once one exists, the figures that shape the year's
-    settlement (year, rates, switches, headcounts, deductions, members' tiers) are settled (one query)."""
-    return budget.settlements.order_by("-version").first()
+def latest_settlement(budget: GlobalBudget) -> Settlement | None:
+    """The budget's latest settlement version, in force or reopened, or None (one query)."""
+    return budget.settlements.select_related("reopened_by").order_by("-version").first()
+
+
+def frozen_settlement(budget: GlobalBudget, latest: Settlement | None = None) -> Settlement | None:
+    """The settlement in force — the budget's latest version unless an insurance officer reopened it — or None:
+    while one is in force, the figures that shape the year's settlement (year, rates, switches, headcounts,
+    deductions, members' tiers) are settled (one query unless ``latest`` is passed)."""
+    latest = latest if latest is not None else latest_settlement(budget)
+    return None if latest is None or latest.is_reopened else latest
+
+
+def reopened_settlement(budget: GlobalBudget, latest: Settlement | None = None) -> Settlement | None:
+    """The budget's latest version when it was reopened for a correction (not yet frozen again), else None."""
+    latest = latest if latest is not None else latest_settlement(budget)
+    return latest if latest is not None and latest.is_reopened else None
+
+
+def settlement_status(settlement: Settlement, latest_version: int) -> str:
+    """``SettlementStatus`` of a version, given its budget's latest version number."""
+    if settlement.is_reopened:
+        return SettlementStatus.REOPENED
+    if settlement.version < latest_version:
+        return SettlementStatus.SUPERSEDED
+    return SettlementStatus.IN_FORCE
+
+
+def latest_version(budget: GlobalBudget) -> int:
+    """The number of the budget's latest settlement version (0 when none is frozen)."""
+    return budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
 
 
 def settlement_is_full(settlement: Settlement) -> bool:

@@ -23,7 +23,7 @@ from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.permissions import Role
 from yilian.insurance import calculation, policies, selectors
-from yilian.insurance.choices import SettlementTier
+from yilian.insurance.choices import SettlementStatus, SettlementTier
 from yilian.insurance.models import (
     BudgetDeduction,
     BudgetHeadcount,
@@ -653,3 +653,94 @@ def settlement_freeze(
     except IntegrityError as error:
         raise Conflict(_("另一结算正在冻结，请刷新后重试")) from error
     return settlement
+
+
+REOPEN_REASON_MAX = 300
+"""The longest reason a reopen keeps (``Settlement.reopen_reason``)."""
+
+
+def settlement_reopen(*, actor: Any, settlement: Settlement, reason: str) -> Settlement:
+    """Reopen the settlement in force for a correction (重新开放), with the officer's reason.
+
+    Only the budget's latest version, frozen and not yet reopened, may be
+    reopened. The version itself is kept as history — its figures and shares
+    are never touched; it records who reopened it, when and why, and stops
+    being in force. The budget's figures and members' tiers become editable
+    again, and the corrected settlement is frozen as the next version.
+    Side effects: the settlement's reopen fields, the budget's ``version``
+    bumped (an edit form or a freeze computed before the reopen answers
+    Conflict), one audit event ``settlement.reopen`` with the version, the
+    reason and the figures it had. The budget's row is locked, so two reopens,
+    or a reopen and a freeze, at once end with one winner and one Conflict.
+    Raises NotAllowed (not an insurance officer of the consortium), Invalid
+    (no reason, or longer than 300 characters; nothing saved), Conflict (a
+    later version exists, or it is already reopened).
+    """
+    budget = settlement.budget
+    if not policies.can_manage_budget(actor, budget.consortium):
+        raise NotAllowed(_("只有医保专员可以重新开放结算"))
+    text = str(reason or "").strip()
+    if not text:
+        raise Invalid({"reason": [_("请填写重新开放的原因")]})
+    if len(text) > REOPEN_REASON_MAX:
+        raise Invalid(
+            {"reason": [_("原因不能超过%(n)s个字（现为%(m)s个）") % {"n": REOPEN_REASON_MAX, "m": len(text)}]}
+        )
+    with transaction.atomic():
+        locked = _lock_budget(budget)
+        current = Settlement.objects.select_related("reopened_by").get(pk=settlement.pk)
+        latest = locked.settlements.aggregate(latest=Max("version"))["latest"] or 0
+        if current.is_reopened:
+            raise Conflict(
+                _("第%(version)s版结算已于%(time)s由%(who)s重新开放，请刷新后查看")
+                % {
+                    "version": current.version,
+                    "time": timezone.localtime(current.reopened_at).strftime("%Y-%m-%d %H:%M"),
+                    "who": _person_label(current.reopened_by),
+                }
+            )
+        if current.version != latest:
+            raise Conflict(
+                _("第%(version)s版结算已被第%(latest)s版取代，只能重新开放生效的最新版本")
+                % {"version": current.version, "latest": latest}
+            )
+        now = timezone.now()
+        Settlement.objects.filter(pk=current.pk).update(
+            reopened_at=now, reopened_by=actor, reopen_reason=text, updated_at=now
+        )
+        # The budget changed state (its figures are editable again): forms and freezes read before are stale.
+        GlobalBudget.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=now)
+        settlement.reopened_at, settlement.reopened_by, settlement.reopen_reason = now, actor, text
+        budget.version = locked.version + 1
+        record_event(
+            actor=actor,
+            action="settlement.reopen",
+            obj=settlement,
+            before={"status": _status_label(SettlementStatus.IN_FORCE)},
+            after={"status": _status_label(SettlementStatus.REOPENED), "reason": text},
+            details={
+                "version": current.version,
+                "reason": text,
+                "rule": current.rule_name,
+                "pool": str(current.pool),
+                "result": str(current.result),
+                "consortium_amount": str(current.consortium_amount),
+                "fund_amount": str(current.fund_amount),
+                "frozen_at": current.frozen_at.isoformat(),
+            },
+            consortium_public_id=budget.consortium.public_id,
+        )
+    return settlement
+
+
+def _person_label(user: Any) -> str:
+    """A user as messages name them: the full name, else the username; 系统 when none is left."""
+    if user is None:
+        return _("系统")
+    return getattr(user, "full_name", "") or user.get_username()
+
+
+def _status_label(status: str) -> str:
+    """A settlement status's label in the source language, as the audit log's other stored text is."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(SettlementStatus(status).label)

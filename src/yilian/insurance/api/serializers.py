@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yilian.core.api.fields import EnumField
-from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementTier
+from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementStatus, SettlementTier
 from yilian.insurance.models import Claim, GlobalBudget, Settlement, SettlementRule, SettlementShare
-from yilian.insurance.selectors import settlement_is_full
+from yilian.insurance.selectors import latest_version, settlement_is_full, settlement_status
 from yilian.people.choices import InsuranceScheme
 from yilian.people.identifiers import mask_name
 
@@ -287,6 +287,12 @@ class FreezeSerializer(serializers.Serializer):
     )
 
 
+class ReopenSerializer(serializers.Serializer):
+    """Reopen the settlement in force for a correction: the reason is required (at most 300 characters)."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
 class ShareSerializer(serializers.ModelSerializer):
     """One member's share of a frozen settlement."""
 
@@ -325,6 +331,27 @@ class _SettlementFields(serializers.ModelSerializer):
     full_report = serializers.SerializerMethodField(
         help_text="false: a member administrator's answer (their own shares; the pool, spend and result)."
     )
+    status = serializers.SerializerMethodField(
+        help_text="in_force: the budget's latest version, not reopened; reopened: an insurance officer reopened "
+        "it for a correction (reopened_at, reopened_by, reopen_reason); superseded: a later version exists."
+    )
+    reopened_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reopened_by = serializers.SerializerMethodField(help_text="Who reopened it (name), or null.")
+    reopen_reason = serializers.CharField(read_only=True, label="重新开放原因")
+
+    @extend_schema_field(EnumField(SettlementStatus))
+    def get_status(self, obj: Settlement) -> str:
+        """Where the version stands; the list view passes ``latest_version`` (else one query)."""
+        latest = self.context.get("latest_version")
+        return str(settlement_status(obj, latest if latest is not None else latest_version(obj.budget)))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reopened_by(self, obj: Settlement) -> str | None:
+        """The reopening officer's name (full name, else username)."""
+        user = obj.reopened_by
+        if user is None:
+            return None
+        return getattr(user, "full_name", "") or user.get_username()
 
     def _full(self, obj: Settlement) -> bool:
         if "full" in self.context:
@@ -365,6 +392,10 @@ class SettlementSerializer(_SettlementFields):
             "figures",
             "frozen_at",
             "full_report",
+            "status",
+            "reopened_at",
+            "reopened_by",
+            "reopen_reason",
             "shares",
         ]
 
@@ -394,6 +425,10 @@ class SettlementSummarySerializer(_SettlementFields):
             "fund_amount",
             "frozen_at",
             "full_report",
+            "status",
+            "reopened_at",
+            "reopened_by",
+            "reopen_reason",
         ]
 
 

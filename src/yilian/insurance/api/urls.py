@@ -62,6 +62,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-settlement-xlsx",
     ),
     path(
+        "settlements/<str:public_id>/reopen",
+        SettlementViewSet.as_view({"post": "reopen"}, **ONE),
+        name="api-settlement-reopen",
+    ),
+    path(
         "settlements/<str:public_id>",
         SettlementViewSet.as_view({"get": "retrieve"}, **ONE),
         name="api-settlement",

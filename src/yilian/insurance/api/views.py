@@ -187,7 +187,10 @@ class SettlementViewSet(InsuranceApiViewSet):
         budget = self.budget(selectors.ACCESS_MEMBER)
         rows = selectors.settlement_list(budget)
         return self.paginated(
-            rows, s.SettlementSummarySerializer, full=budget.access != selectors.ACCESS_MEMBER
+            rows,
+            s.SettlementSummarySerializer,
+            full=budget.access != selectors.ACCESS_MEMBER,
+            latest_version=selectors.latest_version(budget),
         )
 
     @extend_schema(request=s.FreezeSerializer, responses={201: s.SettlementSerializer})
@@ -210,6 +213,21 @@ class SettlementViewSet(InsuranceApiViewSet):
     def retrieve(self, request: Request, public_id: str) -> Response:
         """One settlement with the shares the actor may read."""
         settlement = selectors.settlement_get(self.actor, self.object_id())
+        shares = list(selectors.settlement_shares(self.actor, settlement))
+        return self.rendered(settlement, s.SettlementSerializer, shares=shares)
+
+    @extend_schema(request=s.ReopenSerializer, responses={200: s.SettlementSerializer})
+    def reopen(self, request: Request, public_id: str) -> Response:
+        """Reopen the settlement in force for a correction, with a reason (insurance officers).
+
+        The version stays as history with its figures; the budget's figures become editable and the corrected
+        settlement is frozen as the next version. 409 when a later version exists or it is already reopened.
+        """
+        settlement = selectors.settlement_get(self.actor, self.object_id())
+        data = self.payload(s.ReopenSerializer)
+        settlement = services.settlement_reopen(
+            actor=self.actor, settlement=settlement, reason=data["reason"]
+        )
         shares = list(selectors.settlement_shares(self.actor, settlement))
         return self.rendered(settlement, s.SettlementSerializer, shares=shares)
 

@@ -15,10 +15,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yilian.core.exceptions import Invalid, required_message
+from yilian.core.exceptions import Conflict, Invalid, required_message
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.insurance import calculation, documents, selectors, services
-from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementTier
+from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementStatus, SettlementTier
 from yilian.insurance.models import GlobalBudget
 from yilian.people.choices import InsuranceScheme
 from yilian.people.identifiers import mask_name
@@ -158,7 +158,8 @@ def budget_form(request: HttpRequest, public_id: str | None = None) -> HttpRespo
     require(budget is not None or bool(consortia))
     errors: dict[str, list[str]] = {}
     values = _budget_initial(budget)
-    frozen = selectors.frozen_settlement(budget) if budget is not None else None
+    latest = selectors.latest_settlement(budget) if budget is not None else None
+    frozen = selectors.frozen_settlement(budget, latest) if budget is not None else None
     if request.method == "POST":
         data = _budget_data(request.POST)
         if frozen is not None and request.POST.get("year") is None:
@@ -192,6 +193,7 @@ def budget_form(request: HttpRequest, public_id: str | None = None) -> HttpRespo
             "values": _form_values(values),
             "errors": errors,
             "frozen": frozen,
+            "reopened": selectors.reopened_settlement(budget, latest) if budget is not None else None,
         },
     )
 
@@ -243,6 +245,7 @@ def budget_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """The budget page: monthly pool, spend inside and outside, projection, the out-of-county leak."""
     budget = selectors.budget_get(request.user, public_id)
     monthly = selectors.budget_monthly(budget)
+    latest = selectors.latest_settlement(budget)
     return render(
         request,
         "insurance/budget_detail.html",
@@ -255,7 +258,8 @@ def budget_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "rules": list(selectors.rule_list(budget)),
             "may_manage": budget.access == selectors.ACCESS_MANAGE,  # type: ignore[attr-defined]
             "may_read_all": budget.access != selectors.ACCESS_MEMBER,  # type: ignore[attr-defined]
-            "frozen": selectors.frozen_settlement(budget),
+            "frozen": selectors.frozen_settlement(budget, latest),
+            "reopened": selectors.reopened_settlement(budget, latest),
         },
     )
 
@@ -535,7 +539,8 @@ def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
     insurance officers; "" returns a member to its default)."""
     budget = selectors.budget_get(request.user, public_id)
     may_manage = budget.access == selectors.ACCESS_MANAGE  # type: ignore[attr-defined]
-    frozen = selectors.frozen_settlement(budget)
+    latest = selectors.latest_settlement(budget)
+    frozen = selectors.frozen_settlement(budget, latest)
     rows = selectors.member_tiers(budget)
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] = {}
@@ -571,6 +576,7 @@ def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
             "errors": errors,
             "may_manage": may_manage and frozen is None,
             "frozen": frozen,
+            "reopened": selectors.reopened_settlement(budget, latest),
         },
     )
 
@@ -602,14 +608,58 @@ def settlement_list(request: HttpRequest, public_id: str) -> HttpResponse:
     """The budget's frozen settlement versions."""
     budget = selectors.budget_get(request.user, public_id, level=selectors.ACCESS_MEMBER)
     page = paginate(request, selectors.settlement_list(budget))
+    latest = selectors.latest_version(budget)
+    for row in page.object_list:
+        row.status_label = SettlementStatus(selectors.settlement_status(row, latest)).label
     return render(request, "insurance/settlement_list.html", {"budget": budget, "page_obj": page})
 
 
 @insurance_view
 @require_GET
 def settlement_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    """One frozen settlement: figures, rule parameters, shares (own only for member administrators)."""
+    """One frozen settlement: figures, rule parameters, shares (own only for member administrators), where
+    the version stands and, for insurance officers on the version in force, the reopen form."""
+    return _settlement_page(request, selectors.settlement_get(request.user, public_id))
+
+
+@insurance_view
+@require_POST
+def settlement_reopen(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Reopen the settlement in force for a correction, with a reason (insurance officers).
+
+    A missing or too long reason shows the page again with the error at the field and the text kept; a
+    reopen over a newer state (reopened or frozen again meanwhile) answers 409 with the reason kept.
+    """
     settlement = selectors.settlement_get(request.user, public_id)
+    require(settlement.access == selectors.ACCESS_MANAGE)  # type: ignore[attr-defined]
+    reason = request.POST.get("reason", "")
+    try:
+        services.settlement_reopen(actor=request.user, settlement=settlement, reason=reason)
+    except Invalid as error:
+        return _settlement_page(request, settlement, reason=reason, errors=error.as_text())
+    except Conflict as error:
+        fresh = selectors.settlement_get(request.user, public_id)
+        return _settlement_page(request, fresh, reason=reason, conflict=str(error.message), status=409)
+    messages.success(
+        request,
+        _("第%(v)s版结算已重新开放：预算和成员结算层级可以更正，更正后请重新冻结结算。")
+        % {"v": settlement.version},
+    )
+    return redirect("insurance:budget", settlement.budget.public_id)
+
+
+def _settlement_page(
+    request: HttpRequest,
+    settlement: Any,
+    *,
+    reason: str = "",
+    errors: dict[str, list[str]] | None = None,
+    conflict: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The settlement page, with the reopen form's typed reason, its errors or a conflict when posted."""
+    latest = selectors.latest_version(settlement.budget)
+    state = selectors.settlement_status(settlement, latest)
     figures = settlement.figures
     shares = list(selectors.settlement_shares(request.user, settlement))
     recorded = selectors.tiers_recorded(settlement)
@@ -628,7 +678,16 @@ def settlement_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 (ProviderPlace(place).label if place in ProviderPlace.values else place, amount)
                 for place, amount in figures.get("spent_by_place", {}).items()
             ],
+            "status": state,
+            "status_label": SettlementStatus(state).label,
+            "latest_version": latest,
+            "may_reopen": settlement.access == selectors.ACCESS_MANAGE and state == SettlementStatus.IN_FORCE,
+            "reason": reason,
+            "reason_max": services.REOPEN_REASON_MAX,
+            "errors": errors or {},
+            "conflict": conflict,
         },
+        status=status,
     )
 
 
@@ -747,6 +806,7 @@ urlpatterns: list[URLPattern] = [
     path("budgets/<uuid:public_id>/freeze/", settlement_freeze, name="freeze"),
     path("budgets/<uuid:public_id>/settlements/", settlement_list, name="settlements"),
     path("settlements/<uuid:public_id>/", settlement_detail, name="settlement"),
+    path("settlements/<uuid:public_id>/reopen/", settlement_reopen, name="settlement_reopen"),
     path("settlements/<uuid:public_id>/report.pdf", settlement_pdf, name="settlement_pdf"),
     path("settlements/<uuid:public_id>/report.xlsx", settlement_xlsx, name="settlement_xlsx"),
     path("claims/", claim_list, name="claims"),
