@@ -234,9 +234,12 @@ def gap_workbook(
     last_column = get_column_letter(len(fixed) + len(members))
     grid.auto_filter.ref = f"A1:{last_column}{last_row}"
     # One conditional format for the whole grid instead of a fill on each cell of each chronic row.
-    grid.conditional_formatting.add(
-        f"A2:{last_column}{last_row}", FormulaRule(formula=['$F2<>""'], fill=CHRONIC_FILL)
-    )
+    # With nothing lacking (e.g. the lead hospital's own staff, whose list is the reference) there is no
+    # row 2, and openpyxl refuses the backwards range "A2:…1" — so the empty grid gets no format.
+    if drugs:
+        grid.conditional_formatting.add(
+            f"A2:{last_column}{last_row}", FormulaRule(formula=['$F2<>""'], fill=CHRONIC_FILL)
+        )
     lacking = [missing.get(member.pk, set()) for member in members]
     yes, mark = _("是"), _("缺")
     for drug in drugs:

@@ -215,6 +215,15 @@ def test_formulary_page_limits_and_export(rw):
     assert book.worksheets[1]["B2"].value == rw.clopidogrel.name
 
 
+def test_the_gap_export_opens_when_nothing_is_lacking(rw):
+    # the lead hospital's doctor is offered the export too; with no drug lacking it used to answer 500
+    response = client_for(rw.world.hospital_doctor).get("/prescriptions/formulary/export.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["缺口汇总", "缺少的药品"]
+    assert book.worksheets[1].max_row == 1  # the header alone
+
+
 def test_the_lead_hospitals_staff_are_told_their_list_is_the_reference(rw):
     text = client_for(rw.world.hospital_doctor).get("/prescriptions/formulary/").content.decode()
     assert 'data-testid="at-reference"' in text and 'data-testid="gap-table"' not in text
