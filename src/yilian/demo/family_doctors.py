@@ -555,7 +555,8 @@ class FamilyDoctorsSeeder:
         return published
 
     def _green_channel(self) -> int:
-        """Referrals submitted while their patient had a contract in force carry the green-channel flag."""
+        """Up-referrals submitted while their patient had a contract in force carry the green-channel flag
+        (a priority into the hospital: down- and lateral referrals never do, as in the service)."""
         from django.db.models import Exists, OuterRef
 
         from yilian.referrals.models import Referral
@@ -566,7 +567,7 @@ class FamilyDoctorsSeeder:
             ends_on__gte=OuterRef("submitted_at__date"),
         ).exclude(status=ContractStatus.TERMINATED, terminated_on__lt=OuterRef("submitted_at__date"))
         return (
-            Referral.objects.filter(submitted_at__isnull=False, signed_resident=False)
+            Referral.objects.filter(submitted_at__isnull=False, signed_resident=False, direction="up")
             .filter(Exists(contracts))
             .update(signed_resident=True)
         )

@@ -1244,6 +1244,9 @@ class ReferralSeeder:
             return None
         consortium, inside, direction = self._ends(from_inst, to_inst)
         down = direction == ReferralDirection.DOWN
+        if down and kind == ReferralKind.EMERGENCY:
+            # The green channel (急诊, 急危重) takes patients up; a patient going down is stable.
+            kind = ReferralKind.ADMISSION
         if kind == ReferralKind.EMERGENCY:
             priority = ReferralPriority.EMERGENCY
         else:

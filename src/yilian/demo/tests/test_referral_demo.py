@@ -328,3 +328,12 @@ def test_the_data_is_consistent(seeded):
     check_system_notes_read_in_the_readers_language()
     check_bookings_and_closed_loop_duties()
     check_patients_are_valid_residents_and_volumes_cover_the_members()
+    check_the_green_channel_is_for_up_referrals_only()
+
+
+def check_the_green_channel_is_for_up_referrals_only() -> None:
+    """No down-referral carries the green channel: neither the signed residents' flag nor 急危重 / 急诊."""
+    downs = Referral.objects.filter(direction="down")
+    assert downs.exists()
+    assert not downs.filter(Q(signed_resident=True) | Q(priority="stat") | Q(kind="emergency")).exists()
+    assert Referral.objects.filter(direction="up", signed_resident=True).exists()

@@ -233,6 +233,7 @@ def referral_create(
                 **data,
             )
             _derive(referral)
+            raise_if(_green_channel_errors(referral))
             save_numbered(referral)
             step(
                 actor=actor,
@@ -289,6 +290,22 @@ def _derive(referral: Referral) -> None:
     referral.direction = derive_direction(referral.from_institution, referral.to_institution, roles)
 
 
+def _green_channel_errors(referral: Referral) -> dict[str, list[str]]:
+    """Field errors when a down-referral asks for the green channel (急危重 priority or the 急诊 kind).
+
+    The green channel takes critical patients up into the hospital; a patient referred down is stable
+    by definition, so neither belongs on a down-referral (``direction`` must have been derived).
+    """
+    errors: dict[str, list[str]] = {}
+    if referral.direction != ReferralDirection.DOWN:
+        return errors
+    if referral.priority == ReferralPriority.EMERGENCY:
+        errors["priority"] = [_("下转不走绿色通道：急危重患者应上转，下转请选择“普通”或“加急”。")]
+    if referral.kind == ReferralKind.EMERGENCY:
+        errors["kind"] = [_("下转不走绿色通道：请选择门诊就诊、住院或检查检验。")]
+    return errors
+
+
 def referral_update(
     *, actor: Any, referral: Referral, expected_version: int | None = None, **data: Any
 ) -> Referral:
@@ -316,6 +333,7 @@ def referral_update(
             setattr(locked, key, value)
         locked.to_institution = locked.to_department.institution
         _derive(locked)
+        raise_if(_green_channel_errors(locked))
         locked.version += 1
         locked.save()
         after = snapshot(locked, AUDITED_FIELDS)
@@ -425,6 +443,7 @@ def _submit(
     values = {name: getattr(referral, name) for name in CONTENT_FIELDS}
     errors: dict[str, list[str]] = {}
     _validate_content(values, errors, for_submit=True)
+    errors.update(_green_channel_errors(referral))
     if booking is not None:
         _validate_pool(referral, booking, booking_date, errors)
     elif booking_date is not None:
@@ -464,8 +483,9 @@ def _submit(
         "submitted_at": now,
         "answer_due_at": now + datetime.timedelta(hours=hours),
     }
-    # The green channel of signed residents (Art. 22): stored, so the inbox can put them first.
-    signed = _signed(referral)
+    # The green channel of signed residents (Art. 22): stored, so the inbox can put them first. It is a
+    # priority into the hospital: a down-referral never carries it.
+    signed = referral.direction == ReferralDirection.UP and _signed(referral)
     changes["signed_resident"] = signed
     if booking is not None:
         changes["booking"] = _book_pool(referral, booking, signed=signed)
@@ -789,6 +809,8 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         },
     )
     _derive(successor)
+    # The new receiver may change the direction: the green channel stays with up-referrals only.
+    successor.signed_resident = referral.signed_resident and successor.direction == ReferralDirection.UP
     # The new receiver may sit in another consortium or change the direction: judge the referral afresh.
     check = referral_check(successor, attached=set(referral.attachments.values_list("material", flat=True)))
     successor.criterion = check.criterion

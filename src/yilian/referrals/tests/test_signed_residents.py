@@ -9,6 +9,8 @@ from django.urls import reverse
 from yilian.core.api.testing import api_client
 from yilian.core.exceptions import Conflict, Invalid
 from yilian.family_doctors.tests.factories import family_world, sign
+from yilian.people.choices import PersonLinkReason
+from yilian.people.services import person_link
 from yilian.people.tests.factories import person
 from yilian.referrals import selectors, services
 from yilian.referrals.models import Referral, ReservedCapacity
@@ -250,3 +252,61 @@ def test_api_submit_records_consent(setup):
     done = api.post(url, {"patient_consented": True}, format="json")
     assert done.status_code == 200, done.content
     assert done.json()["patient_consented"] is True and done.json()["status"] == "submitted"
+
+
+def _down_draft(rw, **overrides):
+    data = {
+        "kind": "outpatient",
+        "priority": "routine",
+        "from_department": rw.cardiology,
+        "to_department": rw.township_clinic,
+        "diagnosis_code": "I63.9",
+        "diagnosis_name": "脑梗死恢复期",
+        "reason": "恢复期康复",
+        "recovery_phase": "recovery",
+        "patient_consented": True,
+        **SUMMARY,
+    }
+    data.update(overrides)
+    # the patient was treated at the hospital, which may therefore refer them down
+    person_link(
+        actor=rw.hospital_doctor,
+        person=rw.patient,
+        institution=rw.world.hospital,
+        reason=PersonLinkReason.TREATED,
+    )
+    return services.referral_create(
+        actor=rw.hospital_doctor, person=rw.patient, from_institution=rw.world.hospital, **data
+    )
+
+
+def test_a_down_referral_of_a_signed_resident_takes_no_green_channel(setup):
+    """The green channel is a priority into the hospital: a signed resident referred down is not flagged."""
+    rw, fw = setup
+    sign(fw, who=rw.patient)
+    referral, _created = _down_draft(rw)
+    assert referral.direction == "down"
+    referral = services.referral_submit(actor=rw.hospital_doctor, referral=referral, acknowledge_missing=True)
+    assert referral.signed_resident is False
+    assert submitted(rw).signed_resident is True  # the same patient going up is
+
+
+@pytest.mark.parametrize(("field", "value"), [("priority", "stat"), ("kind", "emergency")])
+def test_a_down_referral_cannot_ask_for_the_green_channel(setup, field, value):
+    rw, _fw = setup
+    with pytest.raises(Invalid) as error:
+        _down_draft(rw, **{field: value})
+    assert field in error.value.errors
+    assert not Referral.objects.exists()
+    referral, _created = _down_draft(rw)
+    with pytest.raises(Invalid) as error:
+        services.referral_update(actor=rw.hospital_doctor, referral=referral, **{field: value})
+    assert field in error.value.errors
+    # a draft saved before the rule (or written straight to the table) is refused on submit
+    Referral.objects.filter(pk=referral.pk).update(**{field: value})
+    with pytest.raises(Invalid) as error:
+        services.referral_submit(
+            actor=rw.hospital_doctor, referral=Referral.objects.get(pk=referral.pk), acknowledge_missing=True
+        )
+    assert field in error.value.errors
+    assert Referral.objects.get(pk=referral.pk).status == "draft"
