@@ -110,6 +110,19 @@ def _member_note() -> str:
     return _("本报告仅含贵单位的分配；其他成员单位的分配、方案参数和月度明细不在本报告中。")
 
 
+def _reopened_note(settlement: Settlement) -> str:
+    """The line a reopened version's reports carry: it is history, no longer in force (figures as frozen)."""
+    user = settlement.reopened_by
+    who = (getattr(user, "full_name", "") or user.get_username()) if user is not None else "—"
+    return _(
+        "已重新开放（%(time)s，%(who)s），原因：%(reason)s。本版本不再生效，数字为冻结时的原样，仅作历史记录。"
+    ) % {
+        "time": timezone.localtime(settlement.reopened_at).strftime("%Y-%m-%d %H:%M"),
+        "who": who,
+        "reason": settlement.reopen_reason,
+    }
+
+
 def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare], *, full: bool = True) -> bytes:
     """The settlement report as PDF: pool, spend by destination, result, rule parameters, shares, version.
 
@@ -155,6 +168,9 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare], *,
         },
         9,
     )
+    if settlement.is_reopened:
+        for part in simpleSplit(_reopened_note(settlement), FONT, 9, width - 40 * mm):
+            line(part, 9)
     y -= 3 * mm
     recorded = tiers_recorded(settlement)
     if not full:
@@ -295,6 +311,9 @@ def settlement_workbook(
     summary.append([_("年度"), settlement.year])
     summary.append([_("版本"), settlement.version])
     summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
+    if settlement.is_reopened:
+        summary.append([_("状态"), _reopened_note(settlement)])
+        summary.cell(row=summary.max_row, column=2).font = Font(bold=True, color="B42318")
     if monthly is None:
         summary.append([_("说明"), _member_note()])
         summary.append([_("方案"), settlement.rule_name])

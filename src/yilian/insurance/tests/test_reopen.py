@@ -268,3 +268,25 @@ def test_a_reopen_and_a_freeze_at_once_one_wins(world):
     else:
         # The freeze won: v2 supersedes v1, which can no longer be reopened.
         assert [s.version for s in versions] == [1, 2] and not any(s.is_reopened for s in versions)
+
+
+def test_a_reopened_versions_reports_say_so_with_their_figures_as_frozen(iw, frozen):
+    import io
+
+    from openpyxl import load_workbook
+
+    officer = client_for(iw.officer)
+    before = load_workbook(
+        io.BytesIO(officer.get(f"/insurance/settlements/{frozen.public_id}/report.xlsx").content)
+    )
+    rows_before = {row[0].value: row[1].value for row in before.worksheets[0].iter_rows(max_col=2)}
+    assert "状态" not in rows_before
+    services.settlement_reopen(actor=iw.officer, settlement=frozen, reason=REASON)
+    after = load_workbook(
+        io.BytesIO(officer.get(f"/insurance/settlements/{frozen.public_id}/report.xlsx").content)
+    )
+    rows_after = {row[0].value: row[1].value for row in after.worksheets[0].iter_rows(max_col=2)}
+    assert "已重新开放" in rows_after["状态"] and REASON in rows_after["状态"]
+    assert {k: v for k, v in rows_after.items() if k != "状态"} == rows_before
+    pdf = officer.get(f"/insurance/settlements/{frozen.public_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
