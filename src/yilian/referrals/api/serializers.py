@@ -856,7 +856,12 @@ class MonthRowSerializer(serializers.Serializer):
     up = serializers.IntegerField(read_only=True)
     down = serializers.IntegerField(read_only=True)
     completed = serializers.IntegerField(read_only=True)
-    subsidy = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    subsidy = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="该月完成（回传结果）的转诊的起付线差价补贴，与补贴明细同口径；其余数字按提交月份计",
+    )
 
 
 class SummarySerializer(serializers.Serializer):
@@ -880,7 +885,12 @@ class SummarySerializer(serializers.Serializer):
     standard_rate = serializers.FloatField(read_only=True, allow_null=True, help_text="符合标准的比例（%）")
     response_hours_median = serializers.FloatField(read_only=True, allow_null=True)
     response_hours_mean = serializers.FloatField(read_only=True, allow_null=True)
-    subsidy_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    subsidy_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="期间内完成（回传结果）的转诊的起付线差价补贴合计，与补贴明细同口径",
+    )
     by_month = MonthRowSerializer(many=True, read_only=True)
 
 

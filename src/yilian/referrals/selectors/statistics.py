@@ -109,7 +109,8 @@ class RateRow:
 
 @dataclass
 class Summary:
-    """Headline figures of the referrals submitted in the period."""
+    """Headline figures of the referrals submitted in the period; the subsidies (``subsidy_total`` and
+    each month's ``subsidy``) are those of the referrals completed in it, as in the subsidy report."""
 
     submitted: int = 0
     up: int = 0
@@ -144,8 +145,9 @@ def _submitted(consortium: Consortium, first: datetime.date, last: datetime.date
 
 
 def referral_summary(consortium: Consortium, first: datetime.date, last: datetime.date) -> Summary:
-    """Headline figures of the consortium's referrals submitted between two days (three queries; the
-    median response time reads one pair of timestamps per answered referral)."""
+    """Headline figures of the consortium's referrals submitted between two days, and the subsidies of
+    those completed between them (four queries; the median response time reads one pair of timestamps
+    per answered referral)."""
     referrals = _submitted(consortium, first, last)
     totals = referrals.aggregate(
         submitted=Count("id"),
@@ -163,7 +165,6 @@ def referral_summary(consortium: Consortium, first: datetime.date, last: datetim
         expired=Count("id", filter=Q(status=ReferralStatus.EXPIRED)),
         met=Count("id", filter=Q(criteria_met=True)),
         judged=Count("id", filter=Q(criteria_met__isnull=False)),
-        subsidy=Sum("subsidy_amount"),
     )
     waits = [
         (answered - submitted).total_seconds() / 3600
@@ -190,7 +191,6 @@ def referral_summary(consortium: Consortium, first: datetime.date, last: datetim
         standard_rate=_percent(totals["met"], totals["judged"]),
         response_hours_median=round(stats.median(waits), 1) if waits else None,
         response_hours_mean=round(stats.fmean(waits), 1) if waits else None,
-        subsidy_total=totals["subsidy"] or Decimal("0"),
     )
     monthly = (
         referrals.annotate(month=TruncMonth("submitted_at"))
@@ -200,14 +200,40 @@ def referral_summary(consortium: Consortium, first: datetime.date, last: datetim
             up=Count("id", filter=Q(direction=ReferralDirection.UP)),
             down=Count("id", filter=Q(direction=ReferralDirection.DOWN)),
             completed=Count("id", filter=Q(completed_at__isnull=False)),
-            subsidy=Sum("subsidy_amount"),
         )
         .order_by("month")
     )
-    summary.by_month = [
-        {**row, "month": _as_date(row["month"]), "subsidy": row["subsidy"] or Decimal("0")} for row in monthly
-    ]
+    paid = _subsidies_by_month(consortium, first, last)
+    summary.subsidy_total = sum(paid.values(), Decimal("0"))
+    rows = {_as_date(row["month"]): {**row, "month": _as_date(row["month"])} for row in monthly}
+    for month in paid:
+        rows.setdefault(month, {"month": month, "submitted": 0, "up": 0, "down": 0, "completed": 0})
+    summary.by_month = [{**rows[month], "subsidy": paid.get(month, Decimal("0"))} for month in sorted(rows)]
     return summary
+
+
+def _subsidies_by_month(
+    consortium: Consortium, first: datetime.date, last: datetime.date
+) -> dict[datetime.date, Decimal]:
+    """Deductible difference subsidies by the month the referral was completed (one query).
+
+    The subsidy is earned and fixed when the receiver returns the result, so it counts in the month of
+    completion, as in ``subsidy_report``; the other figures count referrals by the month they were
+    submitted (the rates follow the referrals sent in a period).
+    """
+    rows = (
+        Referral.objects.filter(
+            consortium=consortium,
+            completed_at__date__gte=first,
+            completed_at__date__lte=last,
+            subsidy_amount__gt=0,
+        )
+        .annotate(month=TruncMonth("completed_at"))
+        .values("month")
+        .annotate(subsidy=Sum("subsidy_amount"))
+        .order_by("month")
+    )
+    return {_as_date(row["month"]): row["subsidy"] or Decimal("0") for row in rows}
 
 
 def _as_date(value: Any) -> datetime.date:

@@ -543,13 +543,13 @@ def test_statistics_query_count_does_not_grow(rw, api, django_assert_num_queries
     _completed_with_subsidy(rw)
     client = api(rw.world.office)
     params = {"consortium": str(rw.world.consortium.public_id)}
-    # token, scope, consortium, summary (totals, waits, by month), up (members, counts, volumes, bounds),
-    # down (leads, departments, counts, volumes, bounds)
-    with django_assert_num_queries(15):
+    # token, scope, consortium, summary (totals, waits, by month, subsidies by completion month),
+    # up (members, counts, volumes, bounds), down (leads, departments, counts, volumes, bounds)
+    with django_assert_num_queries(16):
         assert client.get("/api/v1/referral-statistics", params).status_code == 200
     for _ in range(3):
         _accepted(rw)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert client.get("/api/v1/referral-statistics", params).json()["summary"]["submitted"] == 4
 
 

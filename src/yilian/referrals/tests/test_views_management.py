@@ -704,11 +704,12 @@ def test_statistics_query_count_does_not_grow(rw, client_for, django_assert_num_
     client = client_for(rw.world.office)
     url = stats_url(rw.world.consortium)
     client.get(url)
-    # session, user, scope, consortium, consortium options, summary (3), up rates (4), down rates (5)
-    with django_assert_num_queries(17):
+    # session, user, scope, consortium, consortium options, summary (3), subsidies by completion month,
+    # up rates (4), down rates (5)
+    with django_assert_num_queries(18):
         assert 'data-testid="stat-submitted">3<' in client.get(url).content.decode()
     make_referrals(rw, 60, start=3, months_back=12)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         assert 'data-testid="stat-submitted">63<' in client.get(url).content.decode()
 
 
@@ -790,6 +791,38 @@ def test_subsidy_report_lists_masked_patients_and_total(rw, client_for):
     assert f"month={month:%Y-%m}" in body and 'data-testid="subsidies-export"' in body
     empty = client_for(rw.world.regulator).get(f"{SUBSIDIES}?month=2001-01")
     assert count(empty, "subsidy-row") == 0 and 'data-testid="subsidy-total">0.00<' in empty.content.decode()
+
+
+def test_statistics_count_subsidies_by_completion_month_as_the_subsidy_report(rw, client_for):
+    """A referral submitted one month and completed the next counts its subsidy in the month of
+    completion on the statistics page too, so the two pages agree; one completed after the period, none."""
+    make_referrals(rw, 2, months_back=1)  # T00000000 closed (200), T00000001 expired
+    submitted_at = months_ago(2, day=28)
+    Referral.objects.filter(number="T00000000").update(
+        submitted_at=submitted_at, completed_at=months_ago(1, day=3)
+    )
+    late = months_ago(2, day=20)
+    Referral.objects.filter(number="T00000001").update(
+        status=ReferralStatus.CLOSED,
+        submitted_at=late,
+        completed_at=timezone.now() + datetime.timedelta(days=40),
+        subsidy_amount=Decimal("240"),
+    )
+    first, last = months_ago(2, day=1).date(), months_ago(1, day=28).date()
+    summary = statistics.referral_summary(rw.world.consortium, first, last)
+    by_month = {row["month"]: row for row in summary.by_month}
+    completion_month, submission_month = months_ago(1, day=1).date(), months_ago(2, day=1).date()
+    assert by_month[submission_month]["submitted"] == 2 and by_month[submission_month]["subsidy"] == 0
+    assert by_month[completion_month]["subsidy"] == Decimal("200")
+    assert summary.subsidy_total == Decimal("200")
+    report = statistics.subsidy_report(rw.world.consortium, completion_month)
+    assert sum(r.subsidy_amount for r in report) == by_month[completion_month]["subsidy"]
+    page = client_for(rw.world.office).get(
+        stats_url(rw.world.consortium, **{"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"})
+    )
+    body = page.content.decode()
+    assert 'data-testid="stat-subsidy-total">200.00<' in body
+    assert 'data-testid="subsidy-basis"' in body
 
 
 def test_subsidy_export_workbook(rw, client_for):
