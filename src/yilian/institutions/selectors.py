@@ -401,6 +401,49 @@ def grid_get(actor: Any, public_id: Any) -> Grid:
     return _get(Grid.objects.select_related("region"), public_id=public_id)
 
 
+COUNTY_CODE_LENGTH = 6
+"""A county's GB/T 2260 code is six digits, and its townships' and villages' codes start with it."""
+
+
+def county_prefix(region: Region) -> str:
+    """The code prefix of the county ``region`` lies in, or of ``region`` itself above county level.
+
+    A township or village lies in the county whose code is the first six digits of its own; a
+    province or prefecture has no single county, so its whole subtree is meant. No query.
+    """
+    if region.level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        return region.code[:COUNTY_CODE_LENGTH]
+    return region.prefix
+
+
+def grids_in_areas(prefixes: Iterable[str]) -> QuerySet[Grid]:
+    """Grids planned under one of the GB/T 2260 ``prefixes`` or covering a township or village under one, by code.
+
+    A city group's grid is planned for the prefecture but covers a county's townships, so it belongs
+    to that county too. None when ``prefixes`` is empty. Unscoped: grids are registry data every user
+    reads. No query until evaluated.
+    """
+    prefixes = set(prefixes)
+    if not prefixes:
+        return Grid.objects.none()
+    covering = GridArea.objects.filter(grid=OuterRef("pk")).filter(_prefixed("area__code", prefixes))
+    return (
+        Grid.objects.select_related("region")
+        .filter(_prefixed("region__code", prefixes) | Exists(covering))
+        .order_by("region__code", "code")
+    )
+
+
+def institution_county_prefixes(institutions: QuerySet[Institution]) -> set[str]:
+    """``county_prefix`` of each of the institutions' regions (one query)."""
+    return {
+        county_prefix(Region(code=code, level=level, prefix=prefix))
+        for code, level, prefix in institutions.order_by()
+        .values_list("region__code", "region__level", "region__prefix")
+        .distinct()
+    }
+
+
 def grid_areas(grid: Grid) -> QuerySet[Region]:
     """The townships and villages a grid covers."""
     return Region.objects.filter(grid_link__grid=grid).select_related("parent").order_by("code")

@@ -156,6 +156,18 @@ class PersonFieldsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["home_grid"].queryset = grids  # type: ignore[attr-defined]
 
+    def offer_grids(self, grids: QuerySet[Any]) -> None:
+        """Offer only ``grids`` (those of the person's county) in the home grid select.
+
+        The field still parses any grid of its queryset, so a grid of another county posted anyway
+        gets the service's explanation on ``home_grid`` rather than a bare "not a valid choice".
+        """
+        field = self.fields["home_grid"]
+        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+            (str(grid.public_id), field.label_from_instance(grid))  # type: ignore[attr-defined]
+            for grid in grids
+        ]
+
     def clean_address_region(self) -> str:
         """Digits only."""
         code = (self.cleaned_data.get("address_region") or "").strip()

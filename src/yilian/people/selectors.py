@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import Invalid, NotFound
 from yilian.core.search import name_search_q
+from yilian.people.choices import PersonLinkReason
 from yilian.people.identifiers import hash_id_number, parse_resident_id
 from yilian.people.models import Person, PersonInstitutionLink
 from yilian.people.policies import institutions_seeing_patients
@@ -73,3 +74,18 @@ def acting_institution_public_id(actor: Any, person: Person) -> uuid.UUID | None
         .values_list("institution__public_id", flat=True)
         .first()
     )
+
+
+def registration_region(person: Person) -> Any:
+    """The region of the institution that registered the person first (None when none did). One query.
+
+    Where a person without an address region lives, as far as the record knows: their home grid
+    must lie in that county.
+    """
+    link = (
+        PersonInstitutionLink.objects.filter(person=person, reason=PersonLinkReason.REGISTERED)
+        .select_related("institution__region")
+        .order_by("since", "id")
+        .first()
+    )
+    return link.institution.region if link is not None else None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.text import pinyin_full, pinyin_initials
+from yilian.institutions import selectors as institution_selectors
 from yilian.people import policies
 from yilian.people.choices import Gender, InsuranceScheme, PersonLinkReason
 from yilian.people.identifiers import (
@@ -22,7 +23,7 @@ from yilian.people.identifiers import (
     parse_resident_id,
 )
 from yilian.people.models import Person, PersonInstitutionLink
-from yilian.people.selectors import acting_institution_public_id, person_visible_to
+from yilian.people.selectors import acting_institution_public_id, person_visible_to, registration_region
 
 PERSON_FIELDS = (
     "name",
@@ -63,6 +64,29 @@ def _validate(data: dict[str, Any]) -> dict[str, list[str]]:
     if birth is not None and birth > timezone.localdate():
         errors["birth_date"] = [_("出生日期不能晚于今天。")]
     return errors
+
+
+def home_grid_problems(grid: Any, home_region: Any) -> dict[str, list[str]]:
+    """The problem of ``grid`` as the home grid of a person living in ``home_region``, if any.
+
+    A home grid must lie in the person's county (``institutions.selectors.county_prefix``): their
+    address region when set, otherwise the registering institution's region, is ``home_region``.
+    No grid, or no known region, has no problem. One query when both are given.
+    """
+    if grid is None or home_region is None:
+        return {}
+    prefix = institution_selectors.county_prefix(home_region)
+    if institution_selectors.grids_in_areas({prefix}).filter(pk=grid.pk).exists():
+        return {}
+    return {
+        "home_grid": [
+            _(
+                "网格“%(grid)s”不在该居民所在的县（市、区）。所属网格须在现住址区划所在县；"
+                "未填现住址区划时，须在登记机构所在县。"
+            )
+            % {"grid": grid.name}
+        ]
+    }
 
 
 def _assign(person: Person, key: str, value: Any) -> None:
@@ -121,7 +145,9 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
     Birth date and gender are taken from the ID number and must agree with
     what was entered. A known ID number links the existing person only when
     the entered name is theirs (spaces ignored); otherwise nothing changes
-    and Invalid is raised on ``name``. Returns (person, created). Raises
+    and Invalid is raised on ``name``. A home grid must lie in the person's
+    county (``home_grid_problems``; without an address region, the
+    institution's). Returns (person, created). Raises
     NotAllowed, Invalid, Conflict (registered concurrently by someone else:
     retry finds them).
     """
@@ -130,6 +156,7 @@ def person_register(*, actor: Any, institution: Any, id_number: str = "", **data
     data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
     data.setdefault("name", "")
     errors, parsed = _registration_problems(data, id_number)
+    errors.update(home_grid_problems(data.get("home_grid"), data.get("address_region") or institution.region))
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -181,7 +208,9 @@ def person_update(
 
     ``seen_updated_at`` is the ``updated_at`` of the record the caller edited;
     when someone saved the person since, nothing changes (an edit form carries
-    every field, so saving it would silently undo the other change). Audited
+    every field, so saving it would silently undo the other change). A change
+    of home grid or address region is refused on ``home_grid`` when the grid
+    would lie outside the person's county (``home_grid_problems``). Audited
     as ``person.update`` under the actor's institution linked to the person
     (``acting_institution_public_id``). Raises NotAllowed, Invalid, Conflict.
     """
@@ -193,6 +222,11 @@ def person_update(
         data.pop("birth_date", None)
         data.pop("gender", None)
     errors = _validate(data)
+    if "home_grid" in data or "address_region" in data:
+        # A move to another county with the old grid kept is refused too; other changes leave it be.
+        region = data.get("address_region", person.address_region)
+        grid = data.get("home_grid", person.home_grid)
+        errors.update(home_grid_problems(grid, region or registration_region(person)))
     if errors:
         raise Invalid(errors)
     with transaction.atomic():

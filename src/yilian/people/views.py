@@ -54,6 +54,22 @@ def _grids(request: HttpRequest) -> Any:
     return institution_selectors.grid_list(request.user).prefetch_related(None)
 
 
+def _posted_region(request: HttpRequest, form: forms.PersonFieldsForm) -> Any:
+    """The address region the user entered (None when blank, not yet posted, malformed or unknown)."""
+    code = (getattr(form, "cleaned_data", None) or {}).get("address_region") or ""
+    if not code:
+        return None
+    try:
+        return institution_selectors.region_get(request.user, code)
+    except DomainError:
+        return None
+
+
+def _county_grids(region: Any) -> Any:
+    """Grids of the county of ``region``: the home grids a person living there may have."""
+    return institution_selectors.grids_in_areas({institution_selectors.county_prefix(region)})
+
+
 def _registration_institutions(request: HttpRequest) -> Any:
     """Institutions where the actor may register persons."""
     institutions = institution_selectors.institution_list(request.user)
@@ -167,6 +183,20 @@ def person_register(request: HttpRequest) -> HttpResponse:
                     % {"name": person.name, "institution": form.cleaned_data["institution"].name},
                 )
             return redirect("people:detail", public_id=person.public_id)
+    # A home grid lies in the person's county: the address region's, else the registering institution's.
+    # Before either is known, the counties of every institution the user may register at.
+    region = _posted_region(request, form) or (
+        form.cleaned_data.get("institution").region
+        if form.is_bound and form.cleaned_data.get("institution")
+        else None
+    )
+    form.offer_grids(
+        _county_grids(region)
+        if region is not None
+        else institution_selectors.grids_in_areas(
+            institution_selectors.institution_county_prefixes(institutions)
+        )
+    )
     return render(
         request, "people/person_form.html", {"form": form, "person": None}, status=400 if form.errors else 200
     )
@@ -235,6 +265,16 @@ def person_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("people:detail", public_id=person.public_id)
     if status == 200 and form.errors:
         status = 400
+    # The grids of the person's county: of the address region entered, else the one on file, else
+    # of the institution that registered them.
+    if form.is_bound and "address_region" in getattr(form, "cleaned_data", {}):
+        region = _posted_region(request, form)
+    else:
+        region = person.address_region
+    region = region or selectors.registration_region(person)
+    form.offer_grids(
+        _county_grids(region) if region is not None else institution_selectors.grids_in_areas(())
+    )
     return render(request, "people/person_form.html", {"form": form, "person": person}, status=status)
 
 

@@ -29,6 +29,7 @@ from yilian.institutions.models import (
 )
 from yilian.people.identifiers import decrypt_id_number, hash_id_number
 from yilian.people.models import Person, PersonInstitutionLink
+from yilian.people.services import home_grid_problems
 from yilian.referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +175,7 @@ def test_persons_are_valid_protected_and_registered_at_their_township_centre():
         code = person.address_region.code
         expected = grid_of.get(code) or grid_of.get(code[:9])  # None in 桃岭乡 and two 沙河乡 villages
         assert person.home_grid_id == expected
+        assert not home_grid_problems(person.home_grid, person.address_region)  # in the resident's county
     # Contracts, chronic care, prescriptions and bookings link residents too; registration links each once.
     links = PersonInstitutionLink.objects.filter(reason="registered").select_related(
         "institution", "person__address_region"
