@@ -490,3 +490,57 @@ def test_specimen_reception_only_for_centres_that_receive_specimens(dw):
     assert 'data-testid="receive-link"' not in reading
     assert desk.get(f"/diagnostics/receive/{dw.imaging.public_id}/").status_code == 404
     assert desk.get(f"/diagnostics/receive/{dw.lab.public_id}/").status_code == 200
+
+
+def test_a_stale_report_page_answers_409_and_keeps_what_was_typed(dw):
+    created = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=created, action="claim")
+    created.refresh_from_db()
+    stale_version = created.version
+    base = f"/diagnostics/orders/{created.public_id}"
+    doctor = client_for(dw.hospital_doctor)
+    # the first tab saves a preliminary report
+    first = doctor.post(
+        base + "/act/save_preliminary/",
+        {"save_preliminary-expected_version": stale_version, "save_preliminary-conclusion": "第一页的意见"},
+    )
+    assert first.status_code == 302
+    # the second tab, opened before, signs with its own text: refused, and the text is still in the form
+    second = doctor.post(
+        base + "/act/sign/",
+        {
+            "sign-expected_version": stale_version,
+            "sign-findings": "第二页输入的所见",
+            "sign-conclusion": "第二页输入的意见",
+        },
+    )
+    text = second.content.decode()
+    assert second.status_code == 409 and 'data-testid="action-error"' in text
+    assert 'data-testid="input-kept"' in text
+    assert "第二页输入的所见" in text and "第二页输入的意见" in text
+    created.refresh_from_db()
+    assert created.status == OrderStatus.PRELIMINARY
+    assert f'name="sign-expected_version" value="{created.version}"' in text
+    # resubmitted from the kept form (current version), it signs
+    again = doctor.post(
+        base + "/act/sign/",
+        {"sign-expected_version": created.version, "sign-conclusion": "第二页输入的意见"},
+    )
+    assert again.status_code == 302
+
+
+def test_a_conflict_on_an_action_no_longer_offered_shows_the_unsaved_text(dw):
+    created = received_specimen(dw)
+    services.order_act(actor=dw.hospital_doctor, order=created, action="claim")
+    created.refresh_from_db()
+    stale_version = created.version
+    services.order_act(
+        actor=dw.hospital_doctor, order=created, action="sign", conclusion="已签发", expected_version=None
+    )
+    response = client_for(dw.hospital_doctor).post(
+        f"/diagnostics/orders/{created.public_id}/act/save_preliminary/",
+        {"save_preliminary-expected_version": stale_version, "save_preliminary-conclusion": "没保存的意见"},
+    )
+    text = response.content.decode()
+    assert response.status_code == 409
+    assert 'data-testid="unsaved-input"' in text and "没保存的意见" in text

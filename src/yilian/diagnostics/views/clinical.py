@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -233,6 +234,18 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
                 "danger": action in DANGER,
             }
         )
+    # A form kept after a conflict whose action is no longer offered (e.g. the other tab signed): its text
+    # is shown under the conflict so it can be copied, rather than lost.
+    unsaved = [
+        (form.fields[name].label, value)
+        for name_of_action, form in bound.items()
+        if name_of_action not in actions and form.is_bound
+        for name in KEPT_TEXT_FIELDS
+        if name in form.fields
+        and isinstance(form.fields[name].widget, (django_forms.Textarea, django_forms.TextInput))
+        and (value := str(form.data.get(f"{form.prefix}-{name}", "")).strip())
+    ]
+    kept_in_form = any(name_of_action in actions and form.is_bound for name_of_action, form in bound.items())
     may_upload = "upload" in available
     may_raise_critical = order.status in CRITICAL_STATUSES and bool(
         policies.sides_of(actor, order).get("centre", frozenset()) & workflow.READING_ROLES
@@ -255,6 +268,8 @@ def _detail_context(request: HttpRequest, order: DiagnosticOrder, **extra: Any) 
         "published": selectors.published_report(order) if sees else None,
         "alerts": list(order.critical_alerts.select_related("recipient", "acknowledged_by")) if sees else [],
         "holder": order.claimed_by,
+        "unsaved": unsaved,
+        "kept_in_form": kept_in_form,
         **extra,
     }
 
@@ -295,7 +310,12 @@ def order_action(request: HttpRequest, public_id: Any, action: str) -> HttpRespo
             return render(
                 request,
                 "diagnostics/order_detail.html",
-                _detail_context(request, current, action_error=str(error.message)),
+                _detail_context(
+                    request,
+                    current,
+                    action_error=str(error.message),
+                    bound={action: _kept_form(action, request.POST, current)},
+                ),
                 status=409,
             )
         else:
@@ -307,6 +327,21 @@ def order_action(request: HttpRequest, public_id: Any, action: str) -> HttpRespo
         _detail_context(request, order, bound={action: form}),
         status=400,
     )
+
+
+def _kept_form(action: str, data: Any, current: DiagnosticOrder) -> forms.ActionForm:
+    """The refused action's form with what the user typed, against the order's current version.
+
+    A report can be long: a stale page (another tab saved first) must not throw the text away. The user
+    reads what changed on the page, then resubmits on purpose; nothing was saved by the refused post.
+    """
+    kept = data.copy()
+    kept[f"{action}-expected_version"] = str(current.version)
+    return forms.action_form(action, kept, kind=current.centre.kind)
+
+
+KEPT_TEXT_FIELDS = ("findings", "conclusion", "critical_value", "reason", "note")
+"""Free-text inputs shown back when their action is no longer offered after a conflict."""
 
 
 @require_POST
