@@ -69,7 +69,7 @@ from yilian.telemedicine.models import (
     TeleconsultationEvent,
     TeleconsultationFee,
 )
-from yilian.telemedicine.services._common import shared_consortium
+from yilian.telemedicine.selectors import consortium_between
 
 Log = Callable[[str], None]
 T = TeleconsultationStatus
@@ -129,6 +129,7 @@ class Spec:
     created_at: datetime.datetime
     consortium: Consortium | None = None
     fee: Decimal = Decimal("0")
+    outside: bool = False
     status: str = T.REQUESTED
     steps: list[Step] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
@@ -161,7 +162,7 @@ class TelemedicineSeeder:
         self.today = timezone.localtime(self.now).date()
         self.users: dict[str, User] = {}
         self.specs: list[Spec] = []
-        self.pairs: dict[tuple[int, int], Consortium | None] = {}
+        self.pairs: dict[tuple[int, int], tuple[Consortium | None, bool]] = {}
         self.fees: dict[tuple[int, str], Decimal] = {}
         self.names: dict[int, list[str]] = {}
         self.departments: dict[int, dict[str, Department]] = {}
@@ -199,9 +200,13 @@ class TelemedicineSeeder:
 
     def _consortium(self, inviting: Institution, invited: Institution) -> Consortium | None:
         """The consortium the service files the pair under (memoised)."""
+        return self._pair(inviting, invited)[0]
+
+    def _pair(self, inviting: Institution, invited: Institution) -> tuple[Consortium | None, bool]:
+        """The consortium the service files the pair under and whether both share it (memoised)."""
         key = (inviting.pk, invited.pk)
         if key not in self.pairs:
-            self.pairs[key] = shared_consortium(inviting, invited)
+            self.pairs[key] = consortium_between(inviting, invited)
         return self.pairs[key]
 
     # Configuration ----------------------------------------------------------------------------------------
@@ -453,7 +458,8 @@ class TelemedicineSeeder:
     ) -> None:
         """Plan one teleconsultation between the two ends and play its timeline."""
         cases = cases if cases is not None else field_.cases
-        consortium = self._consortium(inviting, invited)
+        consortium, shared = self._pair(inviting, invited)
+        outside = not shared
         answerer = self._account("coordinator" if invited == self.hospital else "city_coordinator")
         spec = Spec(
             rng=r,
@@ -473,7 +479,11 @@ class TelemedicineSeeder:
             person_name=patient[1] if patient else "",
             created_at=at,
             consortium=consortium,
-            fee=self.fees.get((consortium.pk, kind), Decimal("0")) if consortium else Decimal("0"),
+            # Outside a shared consortium the fee is the pair's agreed one, as the requester types it.
+            fee=self.fees.get((consortium.pk, kind), Decimal("0"))
+            if consortium and not outside
+            else (Decimal(tc.FEES[kind]) if outside and kind in tc.FEES else Decimal("0")),
+            outside=outside,
         )
         self._play(spec)
         self.specs.append(spec)
@@ -663,6 +673,7 @@ class TelemedicineSeeder:
             consent_relationship=relationship if spec.person_id else "",
             consent_signed_at=consent,
             fee_amount=spec.fee,
+            outside_consortium=spec.outside,
             created_by=spec.doctor.user,
             created_at=spec.created_at,
             updated_at=spec.steps[-1].at,
@@ -790,6 +801,8 @@ class LiveTeleconsultations:
             }
             if slot is not None:
                 data["proposed_slot"] = slot
+            if not consortium_between(inviting, invited)[1]:
+                data["agreed_fee"] = tc.FEES.get(kind, "0")  # the pair's cooperation agreement
             if person is not None:
                 data.update(
                     consent_signer_name=person.name,

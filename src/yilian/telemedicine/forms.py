@@ -130,6 +130,17 @@ class TeleconsultationNewForm(_PickMixin, forms.Form):
         label=_("签署人与患者关系"), required=False, choices=_blank(ConsentRelationship.choices)
     )
     consent_signed_at = _datetime_field(_("签署时间"))
+    # Parsed by the service, which alone knows whether the two ends share a consortium.
+    agreed_fee = forms.CharField(
+        label=_("协议约定费用（元）"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "data-testid": "agreed-fee"}),
+        help_text=_(
+            "医联体外会诊必填：双方远程医疗合作协议约定的本次费用，不收费填 0；"
+            "同一医联体内按医联体收费标准，无需填写。"
+        ),
+    )
 
     def __init__(
         self,

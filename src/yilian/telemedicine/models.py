@@ -116,7 +116,10 @@ class Teleconsultation(BaseModel):
     reason, purpose, time, case summary and the required specialty and
     title, the invited side's answer, an assigned qualified expert, the
     scheduled session, the signed opinion and the inviting doctor's
-    decision. ``status`` moves only through ``telemedicine.workflow``;
+    decision. ``outside_consortium`` marks an invitation between institutions
+    that share no consortium: ``consortium`` is then the inviting end's own
+    (for filing) and ``fee_amount`` the fee their cooperation agreement sets,
+    not a consortium schedule's. ``status`` moves only through ``telemedicine.workflow``;
     ``version`` guards against concurrent answers. Content follows the WS
     445.13 consultation data elements.
     """
@@ -207,6 +210,9 @@ class Teleconsultation(BaseModel):
     fee_amount = models.DecimalField(
         _("告知的会诊费用（元）"), max_digits=8, decimal_places=2, default=Decimal("0")
     )
+    # Set at creation: the two ends share no consortium, so no consortium's fee schedule binds the
+    # invited end; the fee is the one their cooperation agreement sets, typed by the requester.
+    outside_consortium = models.BooleanField(_("医联体外会诊"), default=False)
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("会诊专家"),

@@ -7,6 +7,7 @@ office, regulators and platform admins read a masked name.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -183,6 +184,11 @@ class TeleconsultationSerializer(serializers.Serializer):
     proposed_at = serializers.DateTimeField(read_only=True)
     scheduled_at = serializers.DateTimeField(read_only=True, allow_null=True)
     fee_amount = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+    outside_consortium = serializers.BooleanField(
+        read_only=True,
+        help_text="医联体外会诊：双方不在同一医联体（consortium 为邀请方所在医联体或空），"
+        "费用为双方合作协议约定的金额，非医联体收费标准",
+    )
     outcome = serializers.CharField(read_only=True)
     available_actions = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
@@ -297,6 +303,15 @@ class TeleconsultationCreateSerializer(serializers.Serializer):
     consent_signer_name = _text(50, help_text="知情同意书签署人")
     consent_relationship = EnumField(ConsentRelationship, required=False, allow_blank=True)
     consent_signed_at = serializers.DateTimeField(required=False, allow_null=True, help_text="签署时间")
+    agreed_fee = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        help_text="协议约定费用（元）：两机构不在同一医联体时必填（≥ 0，精确到分），"
+        "为双方远程医疗合作协议约定的本次费用；同一医联体内按医联体收费标准，忽略此项",
+    )
 
 
 class TeleconsultationNoteSerializer(serializers.Serializer):

@@ -288,9 +288,13 @@ def experts_managed_by(actor: Any) -> list[tuple[Any, Any]]:
 # Fees and charges -------------------------------------------------------------------------------
 
 
-def shared_consortium(first: Institution, second: Institution) -> Consortium | None:
-    """The consortium both ends belong to (active members; a county health community first), else the
-    inviting institution's own, else None. The invitation is filed, and charged, under it."""
+def consortium_between(first: Institution, second: Institution) -> tuple[Consortium | None, bool]:
+    """The consortium an invitation from ``first`` to ``second`` is filed under, and whether both share it.
+
+    The consortium both ends are active members of (a county health community first), shared; else the
+    inviting end's own (the invitation is outside any consortium, filed where its office oversees it),
+    else None. One query.
+    """
     rows = ConsortiumMember.objects.filter(
         institution_id__in=[first.pk, second.pk], is_active=True
     ).select_related("consortium")
@@ -302,9 +306,14 @@ def shared_consortium(first: Institution, second: Institution) -> Consortium | N
     shared = [pk for pk, ends in members.items() if {first.pk, second.pk} <= ends]
     pool = shared or [pk for pk, ends in members.items() if first.pk in ends]
     if not pool:
-        return None
+        return None, False
     pool.sort(key=lambda pk: (consortia[pk].type != "county_community", pk))
-    return consortia[pool[0]]
+    return consortia[pool[0]], bool(shared)
+
+
+def shared_consortium(first: Institution, second: Institution) -> Consortium | None:
+    """The consortium an invitation from ``first`` to ``second`` is filed under (``consortium_between``)."""
+    return consortium_between(first, second)[0]
 
 
 def _fee_amount(consortium: Any, kind: str) -> Decimal | None:
@@ -326,12 +335,17 @@ def fee_for(consortium: Any, kind: str) -> Decimal:
 @dataclass(frozen=True)
 class ApplicableFee:
     """The fee an invitation will be charged: the consortium it is filed under (None outside any), the
-    kind, the amount (0 when none is set) and whether the consortium set one for the kind."""
+    kind, the amount (0 when none is set) and whether the consortium set one for the kind.
+
+    ``outside_consortium`` when the two ends share no consortium: no schedule applies (``amount`` 0,
+    ``is_set`` false) and the requester types the fee their cooperation agreement sets.
+    """
 
     consortium: Consortium | None
     kind: str
     amount: Decimal
     is_set: bool
+    outside_consortium: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -341,7 +355,11 @@ class ApplicableFee:
 
 def applicable_fee(inviting: Institution, invited: Institution, kind: str) -> ApplicableFee:
     """The fee ``teleconsultation_create`` will charge for this invitation (same consortium, same rule)."""
-    consortium = shared_consortium(inviting, invited)
+    consortium, shared = consortium_between(inviting, invited)
+    if not shared:
+        return ApplicableFee(
+            consortium=consortium, kind=kind, amount=Decimal("0"), is_set=False, outside_consortium=True
+        )
     amount = _fee_amount(consortium, kind)
     return ApplicableFee(
         consortium=consortium,

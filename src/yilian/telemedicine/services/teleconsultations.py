@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,7 +48,6 @@ from yilian.telemedicine.services._common import (
     bump,
     raise_if,
     save_numbered,
-    shared_consortium,
     step,
     too_long,
 )
@@ -79,6 +78,7 @@ AUDITED_FIELDS = (
     "inviting_institution",
     "invited_institution",
     "fee_amount",
+    "outside_consortium",
 )
 
 MAX_TEXT = {
@@ -182,6 +182,33 @@ def _validate_invitation(
     return errors
 
 
+MAX_FEE = Decimal("999999.99")
+"""The largest fee ``Teleconsultation.fee_amount`` holds (8 digits, 2 after the point)."""
+
+
+def _agreed_fee(value: Any) -> tuple[Decimal | None, dict[str, list[str]]]:
+    """The fee typed for an invitation outside any consortium, or its problem on ``agreed_fee``.
+
+    Required (0 for a free service), not negative, in yuan to the cent, at most ``MAX_FEE``.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None, {"agreed_fee": [_("医联体外会诊须填写双方合作协议约定的费用（元），不收费请填 0。")]}
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        return None, {"agreed_fee": [_("请填写金额（元），如 300 或 280.50。")]}
+    if amount < 0:
+        return None, {"agreed_fee": [_("费用不能为负数。")]}
+    if amount > MAX_FEE:  # before quantizing, which a huge exponent would overflow
+        return None, {"agreed_fee": [_("费用不能超过 999999.99 元。")]}
+    if amount != amount.quantize(Decimal("0.01")):
+        return None, {"agreed_fee": [_("费用最多精确到分（两位小数）。")]}
+    return amount.quantize(Decimal("0.01")), {}
+
+
 def _check_expert(teleconsultation: Teleconsultation, expert: Any) -> None:
     """Invalid unless ``expert`` is a doctor of the invited institution whose title and specialty qualify."""
     if expert is None or not getattr(expert, "pk", None):
@@ -227,13 +254,19 @@ def teleconsultation_create(
     kind: str,
     person: Person | None = None,
     idempotency_key: str = "",
+    agreed_fee: Any = None,
     **data: Any,
 ) -> tuple[Teleconsultation, bool]:
     """Record the patient's written consent (with the fee of the agreement) and send the invitation.
 
     ``data`` holds the content fields (departments as Department,
     ``proposed_slot`` an ExpertAvailability whose start becomes the proposed
-    time). The fee is the consortium's fee for the kind. The same
+    time). Between members of one consortium the fee is that consortium's
+    fee for the kind (``agreed_fee`` is ignored). When the two ends share no
+    consortium the teleconsultation is marked ``outside_consortium``, filed
+    under the inviting end's consortium (if any), and its fee is
+    ``agreed_fee``, the one their cooperation agreement sets: required, in
+    yuan, ≥ 0, to the cent (Invalid on ``agreed_fee`` otherwise). The same
     ``idempotency_key`` from the same user returns the teleconsultation made
     the first time (created false). Writes the timeline, the audit event
     ``teleconsultation.create`` and notifies the invited institution's
@@ -250,12 +283,19 @@ def teleconsultation_create(
     if person is not None and not person_visible_to(actor).filter(pk=person.pk).exists():
         raise NotAllowed(_("您无权为该居民发起远程会诊。"))
     data = {k: v for k, v in data.items() if k in CONTENT_FIELDS}
-    raise_if(_validate_invitation(inviting_institution, invited_institution, kind, person, data))
+    errors = _validate_invitation(inviting_institution, invited_institution, kind, person, data)
+    consortium, shared = selectors.consortium_between(inviting_institution, invited_institution)
+    outside = not shared
+    agreed: Decimal | None = None
+    if outside:
+        agreed, fee_errors = _agreed_fee(agreed_fee)
+        errors.update(fee_errors)
+    raise_if(errors)
     if person is None:
         for name in ("consent_signer_name", "consent_relationship", "consent_signed_at"):
             data.pop(name, None)
-    consortium = shared_consortium(inviting_institution, invited_institution)
-    fee = selectors.fee_for(consortium, kind)
+    # Outside any shared consortium no schedule binds the invited end: the fee is the agreed one.
+    fee = agreed if agreed is not None else selectors.fee_for(consortium, kind)
     try:
         with transaction.atomic():
             teleconsultation = Teleconsultation(
@@ -266,6 +306,7 @@ def teleconsultation_create(
                 inviting_doctor=actor,
                 consortium=consortium,
                 fee_amount=fee,
+                outside_consortium=outside,
                 created_by=actor,
                 idempotency_key=key,
                 **data,
@@ -277,7 +318,7 @@ def teleconsultation_create(
                 action="create",
                 side=TeleconsultationSide.INVITING,
                 after=snapshot(teleconsultation, AUDITED_FIELDS),
-                details={"fee_amount": str(fee)},
+                details={"fee_amount": str(fee), "fee_source": "agreement" if outside else "consortium"},
             )
             _notify_invited(
                 teleconsultation, "teleconsultation.new", gettext_noop("新的远程会诊邀请：{number}")
