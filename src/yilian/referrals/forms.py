@@ -135,12 +135,25 @@ class ReferralFilterForm(forms.Form):
     submitted_from = forms.DateField(label=_("提交日期自"), required=False, widget=IsoDateInput())
     submitted_to = forms.DateField(label=_("至"), required=False, widget=IsoDateInput())
     open_only = forms.BooleanField(label=_("仅未结束"), required=False)
+    scope = forms.ChoiceField(
+        label=_("范围"),
+        required=False,
+        choices=[(selectors.INBOX_DEPARTMENT, _("本科室")), (selectors.INBOX_INSTITUTION, _("全院"))],
+        help_text=_("本科室：转给您所在科室的转诊（未限定科室的岗位看全院）。"),
+    )
+
+    def __init__(self, *args: Any, box: str = "all", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if box != "inbox":
+            # Only the inbox is narrowed to the actor's departments.
+            del self.fields["scope"]
 
     def filters(self, box: str) -> selectors.ReferralFilters:
         """The selector's filters for this box (unfiltered when the form is invalid)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return selectors.ReferralFilters(
             box=box,
+            scope=data.get("scope") or selectors.INBOX_DEPARTMENT,
             status=data.get("status") or "",
             direction=data.get("direction") or "",
             priority=data.get("priority") or "",

@@ -565,6 +565,13 @@ class ReferralQuerySerializer(RenamedFieldsMixin, serializers.Serializer):
         default="all",
         help_text="inbox 按紧急程度和响应时限排序；其余按新建时间倒序",
     )
+    scope = serializers.ChoiceField(
+        choices=[(selectors.INBOX_DEPARTMENT, _("本科室")), (selectors.INBOX_INSTITUTION, _("全院"))],
+        required=False,
+        default=selectors.INBOX_DEPARTMENT,
+        help_text="只对 inbox 有效：department 为转给本人所在科室的（未限定科室的岗位为全院），"
+        "institution 为全院收到的",
+    )
     status = EnumField(ReferralStatus, required=False)
     direction = EnumField(ReferralDirection, required=False)
     priority = EnumField(ReferralPriority, required=False)

@@ -156,12 +156,13 @@ class ReferralViewSet(ReferralApiViewSet):
 
     @extend_schema(parameters=[s.ReferralQuerySerializer], responses={200: ReferralSerializer(many=True)})
     def list(self, request: Request) -> Response:
-        """Visible referrals. ``box=inbox`` (received, most urgent and soonest due first), ``outbox``
-        (sent) or ``all``; filters by status, direction, priority, open, consortium, institution,
+        """Visible referrals. ``box=inbox`` (received, most urgent and soonest due first; the requester's
+        own departments unless ``scope=institution``), ``outbox`` (sent) or ``all``; filters by status, direction, priority, open, consortium, institution,
         department, submission dates and a search term."""
         params = self.query(s.ReferralQuerySerializer)
         filters = selectors.ReferralFilters(
             box=params["box"],
+            scope=params["scope"],
             status=params.get("status", ""),
             direction=params.get("direction", ""),
             priority=params.get("priority", ""),

@@ -5,6 +5,9 @@ from yilian.referrals.selectors.consortium_referrals import (
     consortium_referrals,
 )
 from yilian.referrals.selectors.referrals import (
+    INBOX_DEPARTMENT,
+    INBOX_INSTITUTION,
+    INBOX_SCOPES,
     ReferralFilters,
     WorklistRow,
     attachment_get_for,
@@ -48,6 +51,9 @@ from yilian.referrals.selectors.suggestions import (
 )
 
 __all__ = [
+    "INBOX_DEPARTMENT",
+    "INBOX_INSTITUTION",
+    "INBOX_SCOPES",
     "RateRow",
     "ReceiverMatch",
     "ReferralFilters",

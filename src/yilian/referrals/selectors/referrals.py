@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yilian.accounts.selectors import scope_for
+from yilian.accounts.selectors import membership_visible_to, scope_for
 from yilian.core.exceptions import Invalid, NotFound
 from yilian.core.icd10 import in_range
 from yilian.encounters.models import Encounter
 from yilian.encounters.selectors import current_inpatients
 from yilian.institutions.models import ConsortiumMember, Department, Institution
+from yilian.people.policies import PATIENT_ROLES
 from yilian.referrals import policies, workflow
 from yilian.referrals.choices import (
     ENDED_STATUSES,
@@ -88,11 +89,19 @@ def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Ref
         raise NotFound("referral") from error
 
 
+INBOX_DEPARTMENT = "department"
+INBOX_INSTITUTION = "institution"
+INBOX_SCOPES = (INBOX_DEPARTMENT, INBOX_INSTITUTION)
+"""The inbox's reach: the actor's own departments (the default) or the whole receiving institution."""
+
+
 @dataclass(frozen=True)
 class ReferralFilters:
-    """Filters of the referral lists. ``box`` is "inbox" (received), "outbox" (sent) or "all"."""
+    """Filters of the referral lists. ``box`` is "inbox" (received), "outbox" (sent) or "all";
+    ``scope`` narrows the inbox to the actor's departments (default) or widens it to the institution."""
 
     box: str = "all"
+    scope: str = INBOX_DEPARTMENT
     status: str = ""
     direction: str = ""
     priority: str = ""
@@ -108,15 +117,20 @@ class ReferralFilters:
 def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
     """Visible referrals filtered; the inbox is ordered by priority then answer deadline, others newest first.
 
-    The inbox holds referrals received at the actor's institutions (one
-    department if given), the outbox those sent from them. Constant query
-    count whatever the size.
+    The inbox holds referrals received at the actor's institutions: by
+    default only those addressed to the actor's own departments (where the
+    actor's role there is tied to no department — a referral coordinator,
+    an administrator — the whole institution's), with ``scope`` "institution"
+    the whole institution's; the outbox holds those sent from them. Constant
+    query count whatever the size (the departments are a subquery).
     """
     filters = filters or ReferralFilters()
     referrals = referral_visible_to(actor)
     ends = policies.end_institutions(actor)
     if filters.box == "inbox":
         referrals = referrals.filter(to_institution_id__in=ends).exclude(status=ReferralStatus.DRAFT)
+        if filters.scope != INBOX_INSTITUTION:
+            referrals = referrals.filter(Exists(_own_desks(actor)))
     elif filters.box == "outbox":
         referrals = referrals.filter(from_institution_id__in=ends)
     if filters.status:
@@ -156,6 +170,19 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
             "priority_rank", "-signed_resident", "answer_due_at", "id"
         )
     return referrals.order_by("-created_at", "-id")
+
+
+def _own_desks(actor: Any) -> QuerySet[Any]:
+    """The actor's memberships that answer for a referral's receiving end (a correlated subquery): a
+    patient-seeing role at its institution, either at its department or tied to no department."""
+    return (
+        membership_visible_to(actor)
+        .filter(
+            user=actor, is_active=True, role__in=PATIENT_ROLES, institution_id=OuterRef("to_institution_id")
+        )
+        .filter(Q(department__isnull=True) | Q(department_id=OuterRef("to_department_id")))
+        .values("pk")
+    )
 
 
 def available_actions(actor: Any, referral: Referral) -> list[str]:

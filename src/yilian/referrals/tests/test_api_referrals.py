@@ -818,6 +818,27 @@ def test_list_query_count_does_not_grow(rw, api, django_assert_num_queries, who,
     assert len(many) == 30
 
 
+def test_the_api_inbox_is_the_requesters_department_unless_scope_institution(
+    rw, api, django_assert_num_queries
+):
+    cardiologist = user_with_role(
+        Role.DOCTOR, username="cardiologist", institution=rw.world.hospital, department=rw.cardiology
+    )
+    to_cardiology = submitted(rw)
+    to_surgery = submitted(rw, to_department=rw.surgery)
+    client = api(cardiologist)
+    with django_assert_num_queries(5):
+        own = _results(client.get("/api/v1/referrals", {"box": "inbox"}))
+    assert [row["number"] for row in own] == [to_cardiology.number]
+    with django_assert_num_queries(5):
+        whole = _results(client.get("/api/v1/referrals", {"box": "inbox", "scope": "institution"}))
+    assert {row["number"] for row in whole} == {to_cardiology.number, to_surgery.number}
+    coordinator = _results(api(rw.hospital_coordinator).get("/api/v1/referrals", {"box": "inbox"}))
+    assert len(coordinator) == 2
+    bad = client.get("/api/v1/referrals", {"box": "inbox", "scope": "ward"})
+    assert bad.status_code == 400
+
+
 def test_detail_query_count(rw, api, django_assert_num_queries):
     referral = submitted(rw)
     client = api(rw.hospital_doctor)

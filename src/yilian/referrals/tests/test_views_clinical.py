@@ -232,6 +232,27 @@ def test_oversight_readers_only_get_the_all_tab(client_for, rw):
     assert 'data-testid="tab-inbox"' in doctor and 'data-testid="referral-new"' in doctor
 
 
+def test_the_inbox_opens_on_the_doctors_own_department(client_for, rw):
+    """A cardiologist's inbox holds cardiology's referrals, not surgery's; 全院 widens it to the hospital.
+    A coordinator, whose role is tied to no department, sees the whole hospital's by default."""
+    cardiologist = user_with_role(
+        Role.DOCTOR, username="cardiologist", institution=rw.world.hospital, department=rw.cardiology
+    )
+    to_cardiology = submitted(rw)
+    to_surgery = submitted(rw, to_department=rw.surgery)
+    client = client_for(cardiologist)
+    own = _html(client.get(reverse("referrals:inbox")))
+    assert to_cardiology.number in own and to_surgery.number not in own
+    assert 'name="scope"' in own
+    whole = _html(client.get(reverse("referrals:inbox"), {"scope": "institution", "open_only": "on"}))
+    assert to_cardiology.number in whole and to_surgery.number in whole
+    # the other tabs are not narrowed and offer no scope
+    sent_and_received = _html(client.get(reverse("referrals:all")))
+    assert to_surgery.number in sent_and_received and 'name="scope"' not in sent_and_received
+    coordinator = _html(client_for(rw.hospital_coordinator).get(reverse("referrals:inbox")))
+    assert to_cardiology.number in coordinator and to_surgery.number in coordinator
+
+
 def _list_queries(user, url, params=None):
     client = Client()
     client.force_login(user)
@@ -261,6 +282,22 @@ def test_list_queries_are_constant(rw, who, url_name, queries):
         submitted(rw)
     assert _list_queries(user, reverse(url_name)) == (queries, 12)
     assert _list_queries(user, reverse(url_name), {"q": "李", "open_only": "on"}) == (queries, 12)
+
+
+def test_the_department_inbox_queries_are_constant(rw):
+    cardiologist = user_with_role(
+        Role.DOCTOR, username="cardiologist", institution=rw.world.hospital, department=rw.cardiology
+    )
+    submitted(rw, to_department=rw.surgery)
+    submitted(rw)
+    url = reverse("referrals:inbox")
+    assert _list_queries(cardiologist, url) == (8, 1)
+    assert _list_queries(cardiologist, url, {"scope": "institution"}) == (8, 2)
+    for _ in range(5):
+        submitted(rw)
+        submitted(rw, to_department=rw.surgery)
+    assert _list_queries(cardiologist, url) == (8, 6)
+    assert _list_queries(cardiologist, url, {"scope": "institution"}) == (8, 12)
 
 
 # Detail -------------------------------------------------------------------------------------

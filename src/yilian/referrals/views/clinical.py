@@ -150,7 +150,7 @@ def referral_list(request: HttpRequest, box: str = "") -> HttpResponse:
     if box == "inbox" and not params:
         # 转入待办 is a to-do list: it opens on what is still in flight; ended ones are a click away.
         params = QueryDict("open_only=on")
-    form = forms.ReferralFilterForm(params or None)
+    form = forms.ReferralFilterForm(params or None, box=box)
     page_obj = paginate(request, selectors.referral_list(actor, form.filters(box)), keys_first=True)
     now = timezone.now()
     rows = list(page_obj.object_list)
