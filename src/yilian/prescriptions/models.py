@@ -202,6 +202,9 @@ class Prescription(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     void_reason = models.CharField(_("作废原因"), max_length=200, blank=True)
+    # The form's one-time key: a second post of the same form (a double click, a resubmitted page)
+    # returns the first prescription instead of writing the same drugs twice.
+    idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-prescribed_on", "-id"]
@@ -217,6 +220,11 @@ class Prescription(BaseModel):
             models.CheckConstraint(
                 condition=~models.Q(kind=PrescriptionKind.EXTENDED) | models.Q(source__isnull=False),
                 name="rx_extended_has_source",
+            ),
+            models.UniqueConstraint(
+                fields=["prescriber", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="rx_idempotency_unique",
             ),
         ]
 

@@ -741,8 +741,12 @@ def prescription_create(
     department: Department | None = None,
     note: str = "",
     prescribed_on: datetime.date | None = None,
+    idempotency_key: str = "",
 ) -> Prescription:
     """Write a prescription at ``institution`` for ``person`` and link them (``prescription``).
+
+    The same ``idempotency_key`` from the same prescriber returns the first prescription unchanged (a
+    double click on the form writes one prescription, not two).
 
     Regular: days within the formulary's regular limit; valid three days. Long (长处方): the person has a
     stable chronic case, every drug is a chronic-disease drug on the consortium's reference list and
@@ -757,6 +761,11 @@ def prescription_create(
         raise NotAllowed(_("您不是该机构的医师，不能开具处方。"))
     if not person_visible_to(actor).filter(pk=person.pk).exists():
         raise NotAllowed(_("您无权为该患者开具处方。"))
+    once_key = str(idempotency_key or "").strip()[:64]
+    if once_key:
+        existing = Prescription.objects.filter(prescriber=actor, idempotency_key=once_key).first()
+        if existing is not None:
+            return existing
     today = timezone.localdate()
     prescribed_on = prescribed_on or today
     errors: dict[str, list[str]] = {}
@@ -853,6 +862,55 @@ def prescription_create(
         if kind == PrescriptionKind.REGULAR
         else prescribed_on + datetime.timedelta(days=days - 1)
     )
+    try:
+        return _prescription_insert(
+            actor=actor,
+            institution=institution,
+            person=person,
+            kind=kind,
+            consortium=consortium,
+            department=department,
+            diagnosis_code=diagnosis_code,
+            diagnosis_name=diagnosis_name,
+            prescribed_on=prescribed_on,
+            valid_until=valid_until,
+            days=days,
+            source=source,
+            note=note,
+            cleaned=cleaned,
+            once_key=once_key,
+        )
+    except IntegrityError:
+        # Two posts of one form at once: the loser's insert hit the key's unique constraint.
+        existing = (
+            Prescription.objects.filter(prescriber=actor, idempotency_key=once_key).first()
+            if once_key
+            else None
+        )
+        if existing is None:
+            raise
+        return existing
+
+
+def _prescription_insert(
+    *,
+    actor: Any,
+    institution: Institution,
+    person: Person,
+    kind: str,
+    consortium: Any,
+    department: Department | None,
+    diagnosis_code: str,
+    diagnosis_name: str,
+    prescribed_on: datetime.date,
+    valid_until: datetime.date,
+    days: int,
+    source: Prescription | None,
+    note: str,
+    cleaned: list[dict[str, Any]],
+    once_key: str,
+) -> Prescription:
+    """The checked prescription's rows in one transaction (``prescription_create`` did the checks)."""
     with transaction.atomic():
         if kind == PrescriptionKind.LONG:
             # Serialise long prescriptions of one person so the overlap check below sees the winner's rows.
@@ -876,6 +934,7 @@ def prescription_create(
             days=days,
             source=source if kind == PrescriptionKind.EXTENDED else None,
             note=note,
+            idempotency_key=once_key,
         )
         _save_numbered(prescription, "CF")
         try:

@@ -131,6 +131,37 @@ def test_write_a_long_prescription_in_the_form(rw):
     assert Prescription.objects.count() == 1
 
 
+def test_a_double_submitted_form_writes_one_prescription(rw):
+    client = client_for(rw.gp)
+    page = client.get(f"/prescriptions/new/?person={rw.patient.public_id}").content.decode()
+    assert 'name="idempotency_key"' in page
+    data = {
+        "idempotency_key": "form-once-1",
+        "institution": str(rw.world.township.public_id),
+        "kind": "regular",
+        "person": str(rw.patient.public_id),
+        "diagnosis_code": "J06.9",
+        "diagnosis_name": "急性上呼吸道感染",
+        "items-TOTAL_FORMS": "5",
+        "items-INITIAL_FORMS": "0",
+        "items-0-drug": f"{rw.amoxicillin.code} 阿莫西林胶囊",
+        "items-0-dose": "1",
+        "items-0-frequency": "tid",
+        "items-0-route": "oral",
+        "items-0-days": "5",
+        "save": "1",
+    }
+    first = client.post("/prescriptions/new/", data)
+    second = client.post("/prescriptions/new/", data)  # a double click: the same form again
+    assert first.status_code == second.status_code == 302
+    rx = Prescription.objects.get()
+    assert first["Location"] == second["Location"] == f"/prescriptions/{rx.public_id}/"
+    # a new form (a new key) writes a new prescription
+    data["idempotency_key"] = "form-once-2"
+    assert client.post("/prescriptions/new/", data).status_code == 302
+    assert Prescription.objects.count() == 2
+
+
 def test_extended_form_prefills_from_the_source(rw):
     source = source_rx(rw)
     client = client_for(rw.gp)

@@ -7,6 +7,7 @@ Thin adapters: reads through ``prescriptions.selectors``, writes through ``presc
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -237,6 +238,7 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
                         [(str(d.public_id), d) for d in departments], values.get("department") or ""
                     ),
                     note=values.get("note") or "",
+                    idempotency_key=request.POST.get("idempotency_key", ""),
                 )
             except Conflict as error:
                 head.add_error(None, str(error.message))
@@ -269,6 +271,8 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
             "drug_options": [(forms.drug_option(d), d.dose_unit) for d in offered_drugs.values()],
             "institution": institution,
             "no_sources": kind == PrescriptionKind.EXTENDED and person is not None and not sources,
+            # Kept across the form's reloads; a second post of it returns the first prescription.
+            "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
         },
     )
 
