@@ -128,6 +128,7 @@ class FollowUpForm(forms.Form):
         widget=IsoDateInput(),
         help_text=_("留空则按病种随访间隔计算；建议转诊时为两周后复核"),
     )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args: Any, measures: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -250,6 +250,9 @@ class FollowUp(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The form's one-time key: a second post of the same form (a double click) returns the first record
+    # instead of counting the visit twice.
+    idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-visited_on", "-id"]
@@ -266,6 +269,11 @@ class FollowUp(BaseModel):
                 | models.Q(diastolic__isnull=True)
                 | models.Q(diastolic__lt=models.F("systolic")),
                 name="chronic_fu_diastolic_below_systolic",
+            ),
+            models.UniqueConstraint(
+                fields=["recorded_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="chronic_fu_idempotency_unique",
             ),
         ]
 

@@ -490,14 +490,23 @@ def follow_up_record(*, actor: Any, case: ChronicCase, **data: Any) -> FollowUp:
     follow-up forward to the two-week outcome check). Under a lock of the case row it recomputes the
     case's last visit, run of uncontrolled visits and next due date, so concurrent records stay right.
     Audited ``chronic_follow_up.record``. Raises NotAllowed, Invalid (nothing saved), Conflict (case
-    closed meanwhile).
+    closed meanwhile). The same ``idempotency_key`` from the same user on the same case returns the first
+    record unchanged (a double click records one visit, not two).
     """
     if not policies.can_record_follow_up(actor, case):
         raise NotAllowed(_("您无权为该档案记录随访。"))
+    once_key = str(data.pop("idempotency_key", "") or "").strip()[:64]
     today = timezone.localdate()
     clean = _validate_follow_up(case, data, today)
     with transaction.atomic():
         locked = _lock_case(case)
+        if once_key:
+            # Under the case lock: a second post of the form waits for the first and finds its record.
+            existing = FollowUp.objects.filter(
+                case=locked, recorded_by=actor, idempotency_key=once_key
+            ).first()
+            if existing is not None:
+                return existing
         if locked.status != CaseStatus.ACTIVE:
             raise Conflict(_("该档案已结案，不能再记录随访。"))
         registry = locked.registry
@@ -531,6 +540,7 @@ def follow_up_record(*, actor: Any, case: ChronicCase, **data: Any) -> FollowUp:
             case=locked,
             institution_id=locked.institution_id,
             recorded_by=actor,
+            idempotency_key=once_key,
             bmi=rules.bmi(clean["weight_kg"], clean["height_cm"]),
             control=control,
             due_on=locked.next_due_on if newest else None,

@@ -312,3 +312,32 @@ def test_english_care_team_option_and_follow_up_units(world):
     from yilian.family_doctors.selectors import team_label
 
     assert team_label(CareTeam(institution=world.township, name="一队")) == f"一队 · {world.township.name}"
+
+
+def test_a_double_submitted_follow_up_form_records_one_visit(world):
+    cw = care_world(world)
+    case = enrol(cw)
+    gp = client_for(cw.gp)
+    url = reverse("chronic_care:follow-up-new", args=[case.public_id])
+    page = gp.get(url).content.decode()
+    assert 'name="idempotency_key"' in page and "Idempotency" not in page
+    data = {
+        "idempotency_key": "visit-form-1",
+        "visited_on": days_ago(1).isoformat(),
+        "method": "clinic",
+        "systolic": "132",
+        "diastolic": "84",
+        "adherence": "regular",
+        "side_effects": "none",
+        "complications": "none",
+    }
+    first = gp.post(url, data)
+    second = gp.post(url, data)  # a double click posts the same form again
+    assert first.status_code == second.status_code == 302
+    follow_up = FollowUp.objects.get(case=case)
+    assert first["Location"] == second["Location"] == f"/chronic-care/follow-ups/{follow_up.public_id}/"
+    case.refresh_from_db()
+    assert case.follow_up_count == 1
+    data["idempotency_key"] = "visit-form-2"  # a new form is a new visit
+    assert gp.post(url, data).status_code == 302
+    assert FollowUp.objects.filter(case=case).count() == 2

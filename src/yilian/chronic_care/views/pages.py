@@ -257,7 +257,13 @@ def follow_up_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     require(case.is_active and policies.can_record_follow_up(actor, case))
     last = selectors.follow_ups_of(case, limit=1)
     last_visit = last[0] if last else None
-    initial: dict[str, Any] = {"visited_on": timezone.localdate(), "method": "clinic", "adherence": "regular"}
+    initial: dict[str, Any] = {
+        "visited_on": timezone.localdate(),
+        "method": "clinic",
+        "adherence": "regular",
+        # One key per form: posted twice (a double click), it records the visit once.
+        "idempotency_key": uuid.uuid4().hex,
+    }
     if last_visit is not None:
         initial.update(
             medication=last_visit.medication,
