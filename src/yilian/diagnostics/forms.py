@@ -38,7 +38,7 @@ class OrderForm(forms.Form):
     diagnosis_code = forms.CharField(label=_("临床诊断编码（ICD-10）"), max_length=20)
     diagnosis_name = forms.CharField(label=_("临床诊断"), max_length=50, required=False)
     clinical_info = forms.CharField(
-        label=_("临床资料"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("临床资料"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
     repeat_reason = forms.CharField(
         label=_("重复检查原因"), max_length=200, required=False, help_text=_("患者已有可互认结果时必填")

@@ -145,6 +145,10 @@ def order_create(
         errors.update(error.as_text())
     if len(diagnosis_name or "") > 50:
         errors["diagnosis_name"] = [_("不能超过 {limit} 个字。").format(limit=50)]
+    clinical_info = (clinical_info or "").strip()
+    if len(clinical_info) > 4000:
+        # Refused, not cut: a silently shortened history reaches the reading doctor incomplete.
+        errors["clinical_info"] = [_("不能超过 {limit} 个字。").format(limit=4000)]
     repeat_reason = (repeat_reason or "").strip()
     if len(repeat_reason) > 200:
         errors["repeat_reason"] = [_("不能超过 {limit} 个字。").format(limit=200)]
@@ -169,7 +173,7 @@ def order_create(
                 region_code=centre.hub_institution.region.code,
                 priority=priority,
                 priority_rank=PRIORITY_RANK[OrderPriority(priority)],
-                clinical_info=(clinical_info or "").strip()[:4000],
+                clinical_info=clinical_info,
                 diagnosis_code=code,
                 diagnosis_name=(diagnosis_name or "").strip(),
                 ordered_at=now,

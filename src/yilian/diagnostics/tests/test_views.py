@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from yilian.core.exceptions import Invalid
 from yilian.diagnostics import services
 from yilian.diagnostics.choices import OrderStatus
 from yilian.diagnostics.models import CriticalValueAlert, DiagnosticOrder, RecognitionDecision, SharedCentre
@@ -544,3 +545,31 @@ def test_a_conflict_on_an_action_no_longer_offered_shows_the_unsaved_text(dw):
     text = response.content.decode()
     assert response.status_code == 409
     assert 'data-testid="unsaved-input"' in text and "没保存的意见" in text
+
+
+def test_over_long_clinical_information_is_refused_under_the_field_not_cut(dw):
+    doctor = client_for(dw.township_doctor)
+    data = {
+        "person": str(dw.patient.public_id),
+        "institution": dw.world.township.pk,
+        "item": str(dw.glucose.public_id),
+        "priority": "routine",
+        "diagnosis_code": "E11.9",
+        "clinical_info": "口干多饮" * 1001,  # 4004 characters
+        "idempotency_key": "long-info",
+    }
+    response = doctor.post("/diagnostics/new/", data)
+    text = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="error-clinical_info"' in text
+    assert not DiagnosticOrder.objects.filter(idempotency_key="long-info").exists()
+    # the service refuses it too (the API and imports call it directly)
+    with pytest.raises(Invalid) as error:
+        services.order_create(
+            actor=dw.township_doctor,
+            person=dw.patient,
+            institution=dw.world.township,
+            item=dw.glucose,
+            diagnosis_code="E11.9",
+            clinical_info="口干多饮" * 1001,
+        )
+    assert "clinical_info" in error.value.as_text()
