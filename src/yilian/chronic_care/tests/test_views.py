@@ -341,3 +341,12 @@ def test_a_double_submitted_follow_up_form_records_one_visit(world):
     data["idempotency_key"] = "visit-form-2"  # a new form is a new visit
     assert gp.post(url, data).status_code == 302
     assert FollowUp.objects.filter(case=case).count() == 2
+
+
+def test_the_registries_page_in_english_separates_the_targets_with_a_plain_semicolon(world):
+    cw = care_world(world)
+    gp = client_for(cw.gp)
+    text = gp.get(reverse("chronic_care:registries"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "mmHg; 65 and over" in text and "mmHg；" not in text
+    chinese = gp.get(reverse("chronic_care:registries")).content.decode()
+    assert "mmHg；65 岁及以上" in chinese

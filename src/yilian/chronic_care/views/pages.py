@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.chronic_care import documents, forms, policies, selectors, services
@@ -240,7 +241,7 @@ def case_close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             )
         except Invalid as error:
             for message in error.as_text().values():
-                messages.error(request, "；".join(message))
+                messages.error(request, pgettext("punctuation", "；").join(message))
         else:
             messages.success(request, _("档案已结案。"))
     else:
@@ -446,7 +447,7 @@ def dismiss(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         services.suggestion_dismiss(actor=actor, follow_up=follow_up, note=request.POST.get("note", ""))
     except Invalid as error:
         for message in error.as_text().values():
-            messages.error(request, "；".join(message))
+            messages.error(request, pgettext("punctuation", "；").join(message))
     else:
         messages.success(request, _("已记录不转诊的理由。"))
     return redirect("chronic_care:follow-up", public_id=follow_up.public_id)
