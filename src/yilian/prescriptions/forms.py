@@ -124,7 +124,12 @@ ItemFormSet = forms.formset_factory(ItemForm, extra=ITEM_ROWS, max_num=ITEM_ROWS
 class VoidForm(forms.Form):
     """Why a prescription is voided."""
 
-    reason = forms.CharField(label=_("作废原因"), max_length=200, widget=forms.TextInput())
+    reason = forms.CharField(
+        label=_("作废原因"),
+        max_length=200,
+        widget=forms.TextInput(),
+        error_messages={"required": _("请填写作废原因。")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput())
 
 

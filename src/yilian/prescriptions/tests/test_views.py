@@ -131,6 +131,20 @@ def test_write_a_long_prescription_in_the_form(rw):
     assert Prescription.objects.count() == 1
 
 
+def test_voiding_from_a_stale_page_answers_409_and_keeps_the_reason(rw):
+    rx = prescribe(rw)
+    client = client_for(rw.gp)
+    stale_version = rx.version
+    Prescription.objects.filter(pk=rx.pk).update(version=stale_version + 1)  # saved in another tab
+    response = client.post(
+        f"/prescriptions/{rx.public_id}/void/", {"reason": "患者过敏，停用", "version": stale_version}
+    )
+    text = response.content.decode()
+    assert response.status_code == 409 and 'data-testid="rx-void-error"' in text
+    assert 'value="患者过敏，停用"' in text and f'name="version" value="{stale_version + 1}"' in text
+    assert Prescription.objects.get().status == "active"
+
+
 def test_a_double_submitted_form_writes_one_prescription(rw):
     client = client_for(rw.gp)
     page = client.get(f"/prescriptions/new/?person={rw.patient.public_id}").content.decode()
@@ -175,9 +189,9 @@ def test_extended_form_prefills_from_the_source(rw):
 def test_void_in_the_page(rw):
     rx = prescribe(rw)
     client = client_for(rw.gp)
-    response = client.post(
-        f"/prescriptions/{rx.public_id}/void/", {"reason": "", "version": rx.version}, follow=True
-    )
+    response = client.post(f"/prescriptions/{rx.public_id}/void/", {"reason": "", "version": rx.version})
+    assert response.status_code == 400
+    assert 'data-testid="error-reason"' in response.content.decode()
     assert "请填写作废原因" in response.content.decode()
     response = client.post(
         f"/prescriptions/{rx.public_id}/void/",

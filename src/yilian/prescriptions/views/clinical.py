@@ -295,15 +295,23 @@ def _offered_drugs(
     return {d.code: d for d in drugs.order_by("name", "strength")[:DRUG_OPTIONS_LIMIT]}
 
 
-@prescriptions_view
-@require_GET
-def prescription_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    """One prescription: patient, diagnosis, items, source or extensions, its delivery, voiding."""
+def _detail_page(
+    request: HttpRequest,
+    prescription: Prescription,
+    *,
+    void_form: forms.VoidForm | None = None,
+    void_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The prescription page; ``void_form`` comes back bound (with the reason typed) after a refused void."""
     actor = request.user
-    prescription = selectors.prescription_get_for(actor, public_id)
     sees = policies.sees_patient(actor, prescription)
     may_void = prescription.status == PrescriptionStatus.ACTIVE and policies.can_void(actor, prescription)
     delivery = Delivery.objects.filter(prescription=prescription).first()
+    if not may_void:
+        void_form = None
+    elif void_form is None:
+        void_form = forms.VoidForm(initial={"version": prescription.version})
     return render(
         request,
         "prescriptions/prescription_detail.html",
@@ -318,10 +326,20 @@ def prescription_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             if sees
             else [],
-            "void_form": forms.VoidForm(initial={"version": prescription.version}) if may_void else None,
+            "void_form": void_form,
+            "void_error": void_error,
             "expired": prescription.valid_until < timezone.localdate(),
         },
+        status=status,
     )
+
+
+@prescriptions_view
+@require_GET
+def prescription_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One prescription: patient, diagnosis, items, source or extensions, its delivery, voiding."""
+    prescription = selectors.prescription_get_for(request.user, public_id)
+    return _detail_page(request, prescription)
 
 
 @prescriptions_view
@@ -348,8 +366,9 @@ def prescription_void(request: HttpRequest, public_id: str) -> HttpResponse:
     prescription = selectors.prescription_get_for(actor, public_id)
     form = forms.VoidForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请填写作废原因。"))
-        return redirect("prescriptions:detail", prescription.public_id)
+        # Under the field, the page as it was: not a message on a fresh page with the reason gone.
+        require(policies.can_void(actor, prescription))
+        return _detail_page(request, prescription, void_form=form, status=400)
     try:
         services.prescription_void(
             actor=actor,
@@ -358,11 +377,15 @@ def prescription_void(request: HttpRequest, public_id: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except Conflict as error:
-        messages.error(request, str(error.message))
+        # A stale page (changed in another tab, or the drugs dispatched meanwhile): 409 on the current
+        # prescription, the typed reason kept against its current version when voiding is still possible.
+        current = selectors.prescription_get_for(actor, public_id)
+        kept = forms.VoidForm(initial={"version": current.version, "reason": form.cleaned_data["reason"]})
+        return _detail_page(request, current, void_form=kept, void_error=str(error.message), status=409)
     except Invalid as error:
-        messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
-    else:
-        messages.success(request, _("处方已作废。"))
+        add_domain_errors(form, error)
+        return _detail_page(request, prescription, void_form=form, status=400)
+    messages.success(request, _("处方已作废。"))
     return redirect("prescriptions:detail", prescription.public_id)
 
 
