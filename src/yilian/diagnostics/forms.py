@@ -18,6 +18,22 @@ from yilian.diagnostics.choices import (
 from yilian.institutions.models import Institution
 
 
+class DashboardFilterForm(forms.Form):
+    """The statistics page's period; a date that is not a date, or an end before the start, is named under
+    its field instead of silently showing every order or none."""
+
+    since = forms.DateField(label=_("开始日期"), required=False)
+    until = forms.DateField(label=_("结束日期"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        """The end may not come before the start."""
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("结束日期不能早于开始日期。"))
+        return data
+
+
 class OrderFilterForm(forms.Form):
     """Filters of the order list."""
 

@@ -314,6 +314,20 @@ def test_dashboard_page_shows_money_saved(dw):
     assert 'data-testid="money-saved">8.00<' in page
 
 
+def test_dashboard_names_a_bad_period_instead_of_showing_no_data(dw):
+    final_result(dw)
+    office = client_for(dw.world.office)
+    reversed_period = office.get("/diagnostics/dashboard/?since=2026-12-01&until=2025-01-01")
+    text = reversed_period.content.decode()
+    assert reversed_period.status_code == 400 and 'data-testid="error-until"' in text
+    assert "结束日期不能早于开始日期" in text
+    assert 'value="2025-01-01"' in text  # what was typed stays in the field
+    assert dw.lab.name in text  # the figures of the whole period, not "暂无数据"
+    not_a_date = office.get("/diagnostics/dashboard/?since=2026-13-45")
+    assert not_a_date.status_code == 400 and 'data-testid="error-since"' in not_a_date.content.decode()
+    assert office.get("/diagnostics/dashboard/?since=2025-01-01").status_code == 200
+
+
 def test_menu_entries(dw):
     page = client_for(dw.township_doctor).get("/diagnostics/").content.decode()
     assert "共享诊断" in page and "/diagnostics/new/" in page

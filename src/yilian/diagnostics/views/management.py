@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -139,21 +138,23 @@ def toggle(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
     return redirect("diagnostics:manage")
 
 
-def _date(value: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @diagnostics_view
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Volumes per centre and member, turnaround against target, rejections, critical values, recognition."""
-    since = _date(request.GET.get("since", ""))
-    until = _date(request.GET.get("until", ""))
+    form = forms.DashboardFilterForm(request.GET)
+    valid = form.is_valid()
+    since = form.cleaned_data.get("since") if valid else None
+    until = form.cleaned_data.get("until") if valid else None
+    # A bad period shows its error and the whole period's figures, never an empty page that reads as
+    # "no orders".
     figures = selectors.dashboard(request.user, since=since, until=until)
-    return render(request, "diagnostics/dashboard.html", {"figures": figures, "since": since, "until": until})
+    return render(
+        request,
+        "diagnostics/dashboard.html",
+        {"figures": figures, "since": since, "until": until, "form": form},
+        status=200 if valid else 400,
+    )
 
 
 urlpatterns: list[URLPattern] = [
