@@ -221,3 +221,11 @@ class StatisticsForm(forms.Form):
     def __init__(self, *args: Any, consortia: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["consortium"].choices = consortia
+
+    def clean(self) -> dict[str, Any]:
+        """A reversed period is named under 至 (the page then shows the default period, not an empty one)."""
+        data = super().clean() or {}
+        first, last = data.get("first"), data.get("last")
+        if first and last and last < first:
+            self.add_error("last", _("结束日期不能早于开始日期。"))
+        return data

@@ -145,6 +145,16 @@ def test_voiding_from_a_stale_page_answers_409_and_keeps_the_reason(rw):
     assert Prescription.objects.get().status == "active"
 
 
+def test_statistics_name_a_reversed_period(rw):
+    office = client_for(rw.world.office)
+    consortium = rw.world.consortium.public_id
+    response = office.get(
+        f"/prescriptions/statistics/?consortium={consortium}&first=2026-12-01&last=2025-01-01"
+    )
+    text = response.content.decode()
+    assert 'data-testid="error-last"' in text and "结束日期不能早于开始日期" in text
+
+
 def test_a_double_submitted_form_writes_one_prescription(rw):
     client = client_for(rw.gp)
     page = client.get(f"/prescriptions/new/?person={rw.patient.public_id}").content.decode()
