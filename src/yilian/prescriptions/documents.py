@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -41,7 +41,18 @@ def prescription_pdf(
 ) -> bytes:
     """The prescription slip on A5: institution, kind mark (长处方 / 延伸处方 in a box), number, patient,
     diagnosis, Rp. items with dose, frequency, route, days and quantity, prescriber and validity. A voided
-    prescription is stamped 作废. Returns PDF bytes."""
+    prescription is stamped 作废. Returns PDF bytes.
+
+    The slip is a Chinese document whatever the reader's page language: its labels are Chinese, so the
+    values from choices (sex, insurance scheme, frequency, route…) are rendered in Chinese too — not
+    "性别：Female"."""
+    with translation.override("zh-hans"):
+        return _prescription_slip(prescription, items, show_patient=show_patient)
+
+
+def _prescription_slip(
+    prescription: Prescription, items: list[PrescriptionItem], *, show_patient: bool
+) -> bytes:
     buffer = io.BytesIO()
     width, height = A5
     canvas = Canvas(buffer, pagesize=A5, invariant=True)

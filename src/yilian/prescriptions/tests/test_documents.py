@@ -87,3 +87,16 @@ def test_prescription_pdf_carries_its_title_institution_and_creator(rw):
     assert metadata.subject == "处方笺 · 长处方"
     assert metadata.creator == "yilian 医联"
     assert rw.patient.name not in "".join(str(value) for value in metadata.values())
+
+
+def test_prescription_slip_stays_chinese_when_the_reader_uses_english(rw):
+    """The slip's labels are Chinese; its values read "性别：Female" when printed from an English page."""
+    from django.utils import translation
+
+    rx = prescribe(rw)
+    with translation.override("en"):
+        content = documents.prescription_pdf(rx, list(rx.items.select_related("drug")), show_patient=True)
+        assert translation.get_language() == "en"  # the reader's language is left as it was
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "Female" not in text and "Male" not in text and "Resident" not in text
+    assert "性别：男" in text or "性别：女" in text
