@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from yilian.core.messages import RenderedActor, RenderedNote
 from yilian.core.models import BaseModel
 from yilian.referrals.choices import (
+    ENDED_STATUSES,
     PRIORITY_RANK,
     CapacityKind,
     CriterionCategory,
@@ -189,9 +190,19 @@ class ReservedCapacity(BaseModel):
         return max(self.quantity - self.booked, 0)
 
 
+def ended_rank() -> models.Case:
+    """0 while something can still happen to the referral, 1 once it has ended: the inbox's first sort
+    key (what awaits an answer or a visit stands above what is done), stored in its ordering index."""
+    return models.Case(
+        models.When(status__in=sorted(ENDED_STATUSES), then=models.Value(1)),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
 def priority_rank() -> models.Case:
     """The priority as a number, most urgent first (0 emergency, 1 urgent, 2 routine): the inbox's
-    first sort key, and the expression its ordering index stores."""
+    sort key after ``ended_rank``, and an expression its ordering index stores."""
     return models.Case(
         *[
             models.When(priority=priority, then=models.Value(rank))
@@ -365,6 +376,7 @@ class Referral(BaseModel):
             models.Index(fields=["-created_at", "-id"], name="referral_newest_idx"),
             models.Index(
                 models.F("to_institution"),
+                ended_rank(),
                 priority_rank(),
                 models.F("signed_resident").desc(),
                 models.F("answer_due_at"),

@@ -33,6 +33,7 @@ from yilian.referrals.models import (
     ReferralEvent,
     ReferralSettings,
     ReservedCapacity,
+    ended_rank,
     priority_rank,
 )
 from yilian.referrals.selectors.suggestions import ReceiverMatch, diagnosis_matches
@@ -115,7 +116,8 @@ class ReferralFilters:
 
 
 def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    """Visible referrals filtered; the inbox is ordered by priority then answer deadline, others newest first.
+    """Visible referrals filtered; the inbox is ordered open before ended, then by priority and answer
+    deadline; the other lists newest first.
 
     The inbox holds referrals received at the actor's institutions: by
     default only those addressed to the actor's own departments (where the
@@ -165,9 +167,9 @@ def referral_list(actor: Any, filters: ReferralFilters | None = None) -> QuerySe
             | Q(person__name_initials__istartswith=term.lower())
         )
     if filters.box == "inbox":
-        # Signed residents' referrals (the green channel) come first within the same priority.
-        return referrals.annotate(priority_rank=priority_rank()).order_by(
-            "priority_rank", "-signed_resident", "answer_due_at", "id"
+        # Open referrals above ended ones; signed residents' (the green channel) first within a priority.
+        return referrals.annotate(ended_rank=ended_rank(), priority_rank=priority_rank()).order_by(
+            "ended_rank", "priority_rank", "-signed_resident", "answer_due_at", "id"
         )
     return referrals.order_by("-created_at", "-id")
 

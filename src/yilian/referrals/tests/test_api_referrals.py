@@ -745,6 +745,14 @@ def _clone(referral, count):
     Referral.objects.bulk_create(rows)
 
 
+def test_the_inbox_lists_what_still_waits_above_what_has_ended(rw, api):
+    routine = submitted(rw)
+    emergency = submitted(rw, priority="stat")
+    services.referral_act(actor=rw.hospital_doctor, referral=emergency, action="decline", reason="无床位")
+    inbox = _results(api(rw.hospital_doctor).get("/api/v1/referrals", {"box": "inbox"}))
+    assert [row["number"] for row in inbox] == [routine.number, emergency.number]
+
+
 def test_inbox_outbox_and_filters(rw, api):
     routine = submitted(rw)
     urgent = submitted(rw, priority="urgent", diagnosis_code="I63.9", diagnosis_name="脑梗死")
