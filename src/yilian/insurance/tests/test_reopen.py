@@ -258,10 +258,17 @@ def test_a_reopen_and_a_freeze_at_once_one_wins(world):
         )
 
     results = race(reopen, freeze)
-    winners = [r for r in results if not isinstance(r, Exception)]
-    assert len(winners) == 1, results
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception)), results
+    winners = [r for r in results if not isinstance(r, Exception)]
     versions = list(Settlement.objects.filter(budget=iw.budget).order_by("version"))
+    if len(winners) == 2:
+        # No overlap after all: the reopen committed before the freeze read the budget, so the freeze
+        # is the correction it opened the way for — v1 reopened, v2 in force. Never the other order.
+        assert [s.version for s in versions] == [1, 2], results
+        assert versions[0].is_reopened and not versions[1].is_reopened
+        assert versions[0].reopened_at <= versions[1].frozen_at  # reopened first, then frozen anew
+        return
+    assert len(winners) == 1, results
     if winners[0].version == 1:
         # The reopen won: the freeze computed before it is refused; v1 is reopened, no v2.
         assert [s.version for s in versions] == [1] and versions[0].is_reopened
