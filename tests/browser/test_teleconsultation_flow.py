@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import logged_in_tab
 from yilian.telemedicine.choices import ChargeDirection, TeleconsultationStatus
 from yilian.telemedicine.models import Teleconsultation, TeleconsultationCharge, TeleconsultationEvent
-from yilian.telemedicine.tests.factories import TeleWorld, later, slot, tele_world
+from yilian.telemedicine.tests.factories import TeleWorld, later, session_started, slot, tele_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -192,7 +192,9 @@ def test_teleconsultation_from_invitation_to_decision(browser, live_server, worl
     bystander.goto(f"{live_server.url}/telemedicine/assigned/")
     expect(bystander.locator("[data-testid=teleconsultation-empty]")).to_be_visible()
 
-    # The expert finds it among the assigned and writes and signs the opinion.
+    # The session begins (an opinion is signed only once it has), and the expert finds it among the
+    # assigned and writes and signs the opinion.
+    session_started(tc)
     expert = logged_in_tab(browser, live_server, "expert")
     row = _open_from_list(expert, "assigned", number)
     assert "已排期" in row.inner_text()
