@@ -31,6 +31,7 @@ from yilian.insurance.selectors import (
     BudgetMonthly,
     MonthRow,
     SettlementMonthly,
+    Supersession,
     counted_places,
     tiers_recorded,
 )
@@ -123,10 +124,40 @@ def _reopened_note(settlement: Settlement) -> str:
     }
 
 
-def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare], *, full: bool = True) -> bytes:
+def _superseded_note(superseded: Supersession) -> str:
+    """The line a superseded version's reports carry: which version replaced it and when (figures as frozen)."""
+    note = _(
+        "已被第%(version)s版取代（第%(version)s版冻结于%(time)s）。本版本不再生效，数字为冻结时的原样，仅作历史记录。"
+    ) % {
+        "version": superseded.version,
+        "time": timezone.localtime(superseded.frozen_at).strftime("%Y-%m-%d %H:%M"),
+    }
+    if superseded.latest_version != superseded.version:
+        note += _("最新为第%(latest)s版。") % {"latest": superseded.latest_version}
+    return note
+
+
+def _status_note(settlement: Settlement, superseded: Supersession | None) -> str:
+    """The status line of a version no longer in force (reopened, superseded or both); empty when in force."""
+    parts = []
+    if settlement.is_reopened:
+        parts.append(_reopened_note(settlement))
+    if superseded is not None:
+        parts.append(_superseded_note(superseded))
+    return " ".join(parts)
+
+
+def settlement_pdf(
+    settlement: Settlement,
+    shares: Iterable[SettlementShare],
+    *,
+    full: bool = True,
+    superseded: Supersession | None = None,
+) -> bytes:
     """The settlement report as PDF: pool, spend by destination, result, rule parameters, shares, version.
 
-    ``full`` False (a member administrator, ``selectors.settlement_is_full``)
+    ``superseded`` (``selectors.settlement_supersession``) names the version that replaced this one: the
+    title block says so, as it says a reopened version is no longer in force. ``full`` False (a member administrator, ``selectors.settlement_is_full``)
     gives what their settlement page shows: the header, the pool, spend and
     result of the versions list, the rule's name and ``shares`` (their own).
     """
@@ -168,9 +199,12 @@ def settlement_pdf(settlement: Settlement, shares: Iterable[SettlementShare], *,
         },
         9,
     )
-    if settlement.is_reopened:
-        for part in simpleSplit(_reopened_note(settlement), FONT, 9, width - 40 * mm):
+    status = _status_note(settlement, superseded)
+    if status:
+        canvas.setFillColorRGB(0.71, 0.14, 0.09)
+        for part in simpleSplit(status, FONT, 9, width - 40 * mm):
             line(part, 9)
+        canvas.setFillColorRGB(0, 0, 0)
     y -= 3 * mm
     recorded = tiers_recorded(settlement)
     if not full:
@@ -294,9 +328,15 @@ def _monthly_sheet(sheet: Any, months: list[MonthRow], counted: list[str], *, re
 
 
 def settlement_workbook(
-    settlement: Settlement, shares: Iterable[SettlementShare], monthly: SettlementMonthly | None
+    settlement: Settlement,
+    shares: Iterable[SettlementShare],
+    monthly: SettlementMonthly | None,
+    *,
+    superseded: Supersession | None = None,
 ) -> bytes:
     """The settlement as Excel: a summary sheet, the monthly sheet and the shares sheet, from what was frozen.
+
+    A version no longer in force (reopened, or ``superseded`` by a later one) has a 状态 row on its summary.
 
     ``monthly`` is ``selectors.settlement_monthly(settlement)``; when it was
     not recorded at freeze, the summary and the monthly sheet say so. None
@@ -311,8 +351,9 @@ def settlement_workbook(
     summary.append([_("年度"), settlement.year])
     summary.append([_("版本"), settlement.version])
     summary.append([_("冻结时间"), timezone.localtime(settlement.frozen_at).strftime("%Y-%m-%d %H:%M")])
-    if settlement.is_reopened:
-        summary.append([_("状态"), _reopened_note(settlement)])
+    status = _status_note(settlement, superseded)
+    if status:
+        summary.append([_("状态"), status])
         summary.cell(row=summary.max_row, column=2).font = Font(bold=True, color="B42318")
     if monthly is None:
         summary.append([_("说明"), _member_note()])

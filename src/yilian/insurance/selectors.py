@@ -635,6 +635,28 @@ def settlement_status(settlement: Settlement, latest_version: int) -> str:
     return SettlementStatus.IN_FORCE
 
 
+@dataclass(frozen=True)
+class Supersession:
+    """What replaced a superseded version: the next version's number and freeze time, and the latest version."""
+
+    version: int
+    frozen_at: datetime.datetime
+    latest_version: int
+
+
+def settlement_supersession(settlement: Settlement) -> Supersession | None:
+    """The version that replaced ``settlement`` (the next one frozen of its budget), or None while it is the
+    latest; its reports print it so an old file says it is not the settlement in force (one query)."""
+    later = list(
+        Settlement.objects.filter(budget_id=settlement.budget_id, version__gt=settlement.version)
+        .order_by("version")
+        .values_list("version", "frozen_at")
+    )
+    if not later:
+        return None
+    return Supersession(version=later[0][0], frozen_at=later[0][1], latest_version=later[-1][0])
+
+
 def latest_version(budget: GlobalBudget) -> int:
     """The number of the budget's latest settlement version (0 when none is frozen)."""
     return budget.settlements.aggregate(latest=Max("version"))["latest"] or 0

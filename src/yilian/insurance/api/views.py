@@ -238,7 +238,12 @@ class SettlementViewSet(InsuranceApiViewSet):
         """The settlement report as PDF."""
         settlement = selectors.settlement_get(self.actor, self.object_id())
         shares = list(selectors.settlement_shares(self.actor, settlement))
-        content = documents.settlement_pdf(settlement, shares, full=selectors.settlement_is_full(settlement))
+        content = documents.settlement_pdf(
+            settlement,
+            shares,
+            full=selectors.settlement_is_full(settlement),
+            superseded=selectors.settlement_supersession(settlement),
+        )
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="settlement-v{settlement.version}.pdf"'
         return response
@@ -252,7 +257,9 @@ class SettlementViewSet(InsuranceApiViewSet):
         shares = list(selectors.settlement_shares(self.actor, settlement))
         full = selectors.settlement_is_full(settlement)
         monthly = selectors.settlement_monthly(settlement) if full else None
-        content = documents.settlement_workbook(settlement, shares, monthly)
+        content = documents.settlement_workbook(
+            settlement, shares, monthly, superseded=selectors.settlement_supersession(settlement)
+        )
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="settlement-v{settlement.version}.xlsx"'
         return response

@@ -698,7 +698,12 @@ def settlement_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     settlement = selectors.settlement_get(request.user, public_id)
     shares = list(selectors.settlement_shares(request.user, settlement))
     return _download(
-        documents.settlement_pdf(settlement, shares, full=selectors.settlement_is_full(settlement)),
+        documents.settlement_pdf(
+            settlement,
+            shares,
+            full=selectors.settlement_is_full(settlement),
+            superseded=selectors.settlement_supersession(settlement),
+        ),
         f"settlement-v{settlement.version}.pdf",
         "application/pdf",
     )
@@ -712,7 +717,9 @@ def settlement_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
     shares = list(selectors.settlement_shares(request.user, settlement))
     monthly = selectors.settlement_monthly(settlement) if selectors.settlement_is_full(settlement) else None
     return _download(
-        documents.settlement_workbook(settlement, shares, monthly),
+        documents.settlement_workbook(
+            settlement, shares, monthly, superseded=selectors.settlement_supersession(settlement)
+        ),
         f"settlement-v{settlement.version}.xlsx",
         XLSX,
     )
