@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -438,6 +438,9 @@ def member_tiers_set(*, actor: Any, budget: GlobalBudget, tiers: Mapping[str, An
             frozen = selectors.frozen_settlement(_lock_budget(budget))
             if frozen is not None:
                 raise _frozen_conflict(frozen)
+            # Touch the budget's row: a freeze that took its snapshot before this commits and waits for the
+            # lock is then refused (PostgreSQL serialization failure) instead of keeping the old tiers.
+            GlobalBudget.objects.filter(pk=budget.pk).update(updated_at=timezone.now())
             for key, tier in changed.items():
                 institution_id = rows[key].institution_id
                 if tier:
@@ -541,16 +544,16 @@ def settlement_freeze(
     and API show: the members' and the consortium's names, the year and the
     budget's twelve months with the places counted (``figures["monthly"]``),
     so later imports, tier changes, renames or budget edits leave it as it
-    was. The months and each member's claim totals are read again after the
-    shares are computed; when the totals or any member's spend, unreasonable
-    amount or share disagree (claims imported or changed in between, money
-    moved between members included) nothing is saved and Conflict asks to
-    retry.
-    Two freezes at once get versions n and n + 1, or the loser gets a clean
-    Conflict (the unique (budget, version) constraint). The budget's row is
-    locked while the version is written: a budget edit or tier change that
-    committed while the figures were computed answers Conflict, one that
-    comes later is refused by the frozen settlement. Raises NotAllowed,
+    was. Everything the settlement is computed from is read in one
+    transaction, after the budget's row is locked, as one snapshot
+    (``_read_one_snapshot``): claims imported or changed meanwhile are either
+    all in it or not at all, and the check that re-reads the months and each
+    member's spend, unreasonable amount and share compares reads of that same
+    snapshot with what is written. A budget edit, tier change or reopen that
+    committed after the caller read ``budget`` (its ``version``), or while
+    the freeze waited for the lock, answers Conflict; one that comes later
+    waits and is then refused by the frozen settlement. Two freezes at once
+    get versions n and n + 1, or the loser gets a clean Conflict. Raises NotAllowed,
     Invalid (rule of another budget, scores out of 0–100), Conflict.
     """
     if not policies.can_manage_budget(actor, budget.consortium):
@@ -567,43 +570,27 @@ def settlement_freeze(
             raise Invalid({"scores": [_("考核得分须在0到100之间")]})
         clean_scores[int(institution_id)] = value.quantize(Decimal("0.01"))
     parameters = selectors.rule_parameters(rule)
-    aggregates = selectors.settlement_aggregates(budget, clean_scores)
-    outcome = calculation.settle(aggregates, parameters)
-    monthly = selectors.budget_monthly(budget, destinations=False)
-    # Read again what the settlement was computed from, after the months: the totals against December's
-    # cumulative figures (or the workbook would contradict the summary), and each member's spend, unreasonable
-    # amount and share, so money moved between members with the total unchanged is caught too.
-    by_member, unreasonable = selectors.member_claim_totals(budget)
-    reread = dataclasses.replace(
-        aggregates,
-        charged=monthly.counted_total,
-        subsidies=monthly.subsidies,
-        unreasonable=unreasonable,
-        members=tuple(
-            dataclasses.replace(
-                member,
-                spent=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[0],
-                unreasonable=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[1],
-            )
-            for member in aggregates.members
-        ),
-    )
-    if monthly.pool != outcome.pool or _computed_from(aggregates, outcome) != _computed_from(
-        reread, calculation.settle(reread, parameters)
-    ):
-        raise Conflict(_("结算数据在计算期间发生变化，请重试"))
     try:
         with transaction.atomic():
-            # An edit of the budget or of a member's tier that committed while the figures were computed
-            # would make them stale; one that comes later waits for the lock and then finds the settlement.
+            _read_one_snapshot()
+            # The budget's row first: budget edits, tier changes, reopens and other freezes of this budget wait
+            # until this freeze ends, so the figures below are read and kept under the same lock.
             locked = _lock_budget(budget)
+            if locked.version != budget.version:
+                # Edited or reopened since the officer's page (or the caller) read it: freeze what they saw.
+                raise Conflict(_("预算或成员结算层级在计算期间被修改，请刷新后重试"))
+            aggregates = selectors.settlement_aggregates(budget, clean_scores)
+            outcome = calculation.settle(aggregates, parameters)
+            monthly = selectors.budget_monthly(budget, destinations=False)
+            _recheck(budget, aggregates, outcome, monthly, parameters)
+            # The tiers were read under the lock too; compare them as the claims are, in the same transaction.
             recorded_now = dict(
                 locked.member_tiers.filter(
                     institution_id__in=[member.institution_id for member in aggregates.members]
                 ).values_list("institution_id", "tier")
             )
             recorded_then = {m.institution_id: m.tier for m in aggregates.members if m.tier_recorded}
-            if locked.version != budget.version or recorded_now != recorded_then:
+            if recorded_now != recorded_then:
                 raise Conflict(_("预算或成员结算层级在计算期间被修改，请刷新后重试"))
             latest = budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
             settlement = Settlement.objects.create(
@@ -652,7 +639,69 @@ def settlement_freeze(
             )
     except IntegrityError as error:
         raise Conflict(_("另一结算正在冻结，请刷新后重试")) from error
+    except OperationalError as error:
+        if not _serialization_failure(error):
+            raise
+        # PostgreSQL: the budget's row changed after this freeze's snapshot was taken (an edit, a tier change,
+        # a reopen or another freeze committed while it waited for the lock): its snapshot is stale.
+        raise Conflict(_("预算或结算在冻结期间被修改，请刷新后重试")) from error
     return settlement
+
+
+def _recheck(
+    budget: GlobalBudget,
+    aggregates: calculation.Aggregates,
+    outcome: calculation.Outcome,
+    monthly: selectors.BudgetMonthly,
+    parameters: calculation.Parameters,
+) -> None:
+    """Read again what the settlement was computed from, in the freeze's transaction: the totals against
+    December's cumulative figures (or the workbook would contradict the summary), and each member's spend,
+    unreasonable amount and share, so money moved between members with the total unchanged is caught too.
+    Raises Conflict when the two reads disagree (within one snapshot only a change made by the freeze's own
+    connection can cause that; the check keeps the months and the shares honest with each other)."""
+    by_member, unreasonable = selectors.member_claim_totals(budget)
+    reread = dataclasses.replace(
+        aggregates,
+        charged=monthly.counted_total,
+        subsidies=monthly.subsidies,
+        unreasonable=unreasonable,
+        members=tuple(
+            dataclasses.replace(
+                member,
+                spent=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[0],
+                unreasonable=by_member.get(member.institution_id, (calculation.ZERO, calculation.ZERO))[1],
+            )
+            for member in aggregates.members
+        ),
+    )
+    if monthly.pool != outcome.pool or _computed_from(aggregates, outcome) != _computed_from(
+        reread, calculation.settle(reread, parameters)
+    ):
+        raise Conflict(_("结算数据在计算期间发生变化，请重试"))
+
+
+def _read_one_snapshot() -> None:
+    """Make the freeze's reads one consistent snapshot. Called first in its outermost transaction.
+
+    SQLite runs every transaction ``IMMEDIATE`` (settings): the freeze holds the database's write lock, so
+    no claim, budget or tier changes between its reads. PostgreSQL's default READ COMMITTED gives every
+    statement its own snapshot, so claims imported while the freeze computes would show in one read and not
+    another; REPEATABLE READ gives the whole transaction the snapshot of its first statement. A writer of
+    the budget's inputs that committed while the freeze waited for the row lock updated that row, which
+    PostgreSQL answers with a serialization failure (turned into Conflict). Inside an enclosing transaction
+    (tests, a caller's atomic block) the isolation is the caller's.
+    """
+    connection = transaction.get_connection()
+    # The outermost atomic block has no savepoint; a nested one (the caller's transaction) has.
+    if connection.vendor == "postgresql" and not connection.savepoint_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _serialization_failure(error: OperationalError) -> bool:
+    """True for PostgreSQL's "could not serialize access" (SQLSTATE 40001)."""
+    return getattr(error.__cause__, "sqlstate", None) == "40001"
 
 
 REOPEN_REASON_MAX = 300
