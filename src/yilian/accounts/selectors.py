@@ -32,15 +32,18 @@ def scope_for(actor: Any) -> Scope:
     institution_roles: dict[int, set[str]] = {}
     consortium_roles: dict[int, set[str]] = {}
     region_roles: dict[str, set[str]] = {}
+    department_roles: dict[int, set[str]] = {}
     is_platform_admin = False
     rows = Membership.objects.filter(user=actor, is_active=True).values_list(
-        "role", "institution_id", "consortium_id", "region__prefix"
+        "role", "institution_id", "consortium_id", "region__prefix", "department_id"
     )
-    for role, institution_id, consortium_id, region_prefix in rows:
+    for role, institution_id, consortium_id, region_prefix, department_id in rows:
         if role == Role.PLATFORM_ADMIN:
             is_platform_admin = True
         elif institution_id:
             institution_roles.setdefault(institution_id, set()).add(role)
+            if department_id:
+                department_roles.setdefault(department_id, set()).add(role)
         elif consortium_id:
             consortium_roles.setdefault(consortium_id, set()).add(role)
         elif region_prefix:
@@ -51,6 +54,7 @@ def scope_for(actor: Any) -> Scope:
         institution_roles={k: frozenset(v) for k, v in institution_roles.items()},
         consortium_roles={k: frozenset(v) for k, v in consortium_roles.items()},
         region_roles={k: frozenset(v) for k, v in region_roles.items()},
+        department_roles={k: frozenset(v) for k, v in department_roles.items()},
     )
     setattr(actor, _CACHE_ATTRIBUTE, scope)
     return scope

@@ -58,7 +58,9 @@ class Scope:
 
     ``institution_roles`` maps institution id → roles held there;
     ``consortium_roles`` maps consortium id → roles; ``region_roles`` maps a
-    GB/T 2260 significant prefix ("3415") → roles.
+    GB/T 2260 significant prefix ("3415") → roles; ``department_roles`` maps a
+    department id → the institution roles granted with that department named
+    (a membership's department always belongs to its institution).
     """
 
     user_id: int | None = None
@@ -66,6 +68,7 @@ class Scope:
     institution_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     consortium_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     region_roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    department_roles: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def is_anonymous(self) -> bool:
@@ -93,6 +96,16 @@ class Scope:
     def holds_at_consortium(self, consortium_id: int, *roles: str) -> bool:
         """True when the actor holds any of ``roles`` in that consortium."""
         return bool(self.consortium_roles.get(consortium_id, frozenset()) & set(roles))
+
+    def holds_in_department(self, department_id: int | None, *roles: str) -> bool:
+        """True when the actor holds any of ``roles`` granted with that department (never for None)."""
+        if department_id is None:
+            return False
+        return bool(self.department_roles.get(department_id, frozenset()) & set(roles))
+
+    def departments_with(self, *roles: str) -> set[int]:
+        """Department ids where the actor holds any of ``roles`` (any role if none given)."""
+        return {pk for pk, held in self.department_roles.items() if not roles or held & set(roles)}
 
     def institutions_with(self, *roles: str) -> set[int]:
         """Institution ids where the actor holds any of ``roles`` (any role if none given)."""

@@ -293,6 +293,11 @@ class DiagnosticsSeeder:
                 )
                 created += 1
             else:
+                department = self.departments.get(plan.department)
+                if department is not None and centre.department_id != department.pk:
+                    # Only the department's staff work at the centre: a database seeded before that rule
+                    # gets the planned department (the demo's readers belong to it).
+                    centre = diag.centre_update(actor=office, centre=centre, department=department)
                 have = set(centre.served_institutions.values_list("pk", flat=True))
                 if not {i.pk for i in served} <= have:
                     # A larger --scale brought new village clinics into the consortium.
@@ -1149,8 +1154,9 @@ class LiveOrders:
         person = blood.person
         diag.recognition_use(actor=doctor, person=person, institution=s.mabu, item=s.items["JY001"])
         self._order("JY001", person=person, repeat_reason=dc.REPEAT_REASONS[0][0])
-        # 10. A gastric biopsy read by the pathologist, waiting for the chief's second reading.
-        biopsy = self._received("BL001", receiver=lab_tech)
+        # 10. A gastric biopsy received and read by the pathologist (only 病理科 staff work at the pathology
+        # centre), waiting for the chief's second reading.
+        biopsy = self._received("BL001", receiver=pathologist)
         act(actor=pathologist, order=biopsy, action="claim")
         wording = dc.REPORTS["BL001"][1][0]
         act(actor=pathologist, order=biopsy, action="sign", findings=wording.findings,

@@ -33,7 +33,9 @@ class CentrePlan:
 
 CENTRES: tuple[CentrePlan, ...] = (
     CentrePlan(CentreKind.IMAGING, "县域医学影像中心（放射科）", "医学影像科", 30, False, True),
-    CentrePlan(CentreKind.ECG, "县域远程心电诊断中心", "心电图室", 15, True, False),
+    # The ECG centre's reports are signed by the cardiologists (the demo's "doctor"): only the centre's
+    # department may sign, so it is run by 心血管内科 rather than the ECG room that records.
+    CentrePlan(CentreKind.ECG, "县域远程心电诊断中心", "心血管内科", 15, True, False),
     CentrePlan(CentreKind.LAB, "县域临床检验中心", "检验科", 20, True, False),
     CentrePlan(CentreKind.PATHOLOGY, "县域病理诊断中心", "病理科", 60, False, True),
     CentrePlan(CentreKind.STERILISATION, "县域消毒供应中心", "消毒供应中心", 60, False, False),

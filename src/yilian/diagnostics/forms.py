@@ -15,7 +15,7 @@ from yilian.diagnostics.choices import (
     RejectionReason,
     rejection_reasons_for,
 )
-from yilian.institutions.models import Institution
+from yilian.institutions.models import Department, Institution
 
 
 class DashboardFilterForm(forms.Form):
@@ -163,6 +163,14 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """A department named with its institution (several members may have a 检验科)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        """The institution and the department, e.g. "某县人民医院 · 检验科"."""
+        return f"{obj.institution.name} · {obj.name}"
+
+
 class CentreForm(forms.Form):
     """A new shared centre."""
 
@@ -170,6 +178,11 @@ class CentreForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=CentreKind.choices)
     name = forms.CharField(label=_("名称"), max_length=100)
     hub_institution = forms.ModelChoiceField(label=_("牵头机构"), queryset=Institution.objects.none())
+    department = DepartmentChoiceField(
+        label=_("承担科室"),
+        queryset=Department.objects.none(),
+        help_text=_("牵头机构的科室；只有该科室的人员可以接收标本、阅片和签发报告。"),
+    )
     served_institutions = forms.ModelMultipleChoiceField(
         label=_("服务机构"), queryset=Institution.objects.none(), required=False
     )

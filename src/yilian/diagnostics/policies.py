@@ -1,11 +1,16 @@
 """Who may see and do what with shared diagnostic centres and their orders.
 
 An order is seen by the ordering institution's patient-seeing staff, the
-centre's hub institution staff, the consortium office of the centre's
-consortium and regulators of either end's region (read-only, patient
-names masked), and platform administrators (read-only). Actions come from
-the workflow table: the side (ordering / centre) and the roles held at
-that side's institution.
+centre's own staff, the consortium office of the centre's consortium and
+regulators of either end's region (read-only, patient names masked), and
+platform administrators (read-only). Actions come from the workflow table:
+the side (ordering / centre) and the roles held on that side.
+
+The centre's staff are those whose role at the hub institution was granted
+in the centre's department (承担科室): a surgeon or a paediatrician of the
+hub hospital is not the imaging centre's staff and may not read its
+worklist, receive its specimens or sign its reports. A centre with no
+department has no staff until the office names one.
 """
 
 from __future__ import annotations
@@ -64,36 +69,68 @@ def can_order_at(actor: Any, centre: Any, institution_id: int) -> bool:
     )
 
 
+def centre_roles(actor: Any, centre: Any) -> frozenset[str]:
+    """The roles the actor holds as the centre's staff: at its hub institution, granted in its department.
+
+    Empty for everyone when the centre has no department, and for staff of
+    the hub's other departments (or with no department named).
+    """
+    if centre.department_id is None:
+        return frozenset()
+    scope = scope_for(actor)
+    at_hub = scope.institution_roles.get(centre.hub_institution_id, frozenset())
+    return at_hub & scope.department_roles.get(centre.department_id, frozenset())
+
+
+def centre_departments(actor: Any) -> set[int]:
+    """Departments in which the actor sees patients: the centres run by them are the actor's to work at."""
+    return scope_for(actor).departments_with(*PATIENT_ROLES)
+
+
 def sides_of(actor: Any, order: Any) -> dict[str, frozenset[str]]:
-    """The roles the actor holds at each end of the order (the centre is its hub institution)."""
+    """The roles the actor holds at each end of the order: at the ordering institution, and as the
+    centre's staff (its department at the hub, see ``centre_roles``)."""
     scope = scope_for(actor)
     return {
         OrderSide.ORDERING: scope.institution_roles.get(order.ordering_institution_id, frozenset()),
-        OrderSide.CENTRE: scope.institution_roles.get(order.centre.hub_institution_id, frozenset()),
+        OrderSide.CENTRE: centre_roles(actor, order.centre),
     }
 
 
+def supervised_institutions(actor: Any) -> set[int]:
+    """Institutions the actor administers: their administrators read (never act on) the orders of the
+    centres they host, whatever the department, as they answer for the institution's work."""
+    return scope_for(actor).institutions_with(Role.INSTITUTION_ADMIN)
+
+
 def sees_patient(actor: Any, order: Any) -> bool:
-    """True when the actor sees the patient on this order: patient-seeing staff of either end (the office,
-    regulators and platform administrators read a masked name, as on referrals)."""
-    return any(roles & PATIENT_ROLES for roles in sides_of(actor, order).values())
-
-
-def hosts_centre(actor: Any) -> bool:
-    """Patient-seeing staff of an institution that runs an active centre: they get the centre-side
-    navigation (the diagnosis desk, the orders received at the centre). Township staff do not."""
-    from yilian.diagnostics.models import SharedCentre
-
-    institutions = patient_institutions(actor)
-    return (
-        bool(institutions)
-        and SharedCentre.objects.filter(hub_institution_id__in=institutions, is_active=True).exists()
+    """True when the actor sees the patient on this order: patient-seeing staff of either end, and the
+    administrators of the centre's hub (the office, regulators and platform administrators read a masked
+    name, as on referrals)."""
+    return any(roles & PATIENT_ROLES for roles in sides_of(actor, order).values()) or (
+        order.centre.hub_institution_id in supervised_institutions(actor)
     )
 
 
+def hosts_centre(actor: Any) -> bool:
+    """Patient-seeing staff of the department that runs an active centre: they get the centre-side
+    navigation (the diagnosis desk, the orders received at the centre). Township staff, and the hub's
+    other departments, do not."""
+    from yilian.diagnostics.models import SharedCentre
+
+    institutions = patient_institutions(actor)
+    if not institutions:
+        return False
+    # One query for every clinician (the menu asks on each page): the hub's active centres' departments.
+    run_by = SharedCentre.objects.filter(hub_institution_id__in=institutions, is_active=True).values_list(
+        "department_id", flat=True
+    )
+    return bool(set(run_by) & centre_departments(actor))
+
+
 def works_at_centre(actor: Any, centre: Any) -> bool:
-    """Patient-seeing staff of the centre's hub institution (the reading list, receiving specimens)."""
-    return centre.hub_institution_id in patient_institutions(actor)
+    """Patient-seeing staff of the centre's department at its hub (the reading list, receiving specimens)."""
+    return bool(centre_roles(actor, centre) & PATIENT_ROLES)
 
 
 def can_configure(actor: Any, consortium: Any) -> bool:

@@ -103,7 +103,10 @@ class DiagCentreWriteSerializer(serializers.Serializer):
     kind = EnumField(CentreKind)
     name = serializers.CharField(max_length=100)
     hub_institution = ReferenceField(institution_by_id)
-    department = ReferenceField(department_by_id, required=False, allow_null=True)
+    department = ReferenceField(
+        department_by_id,
+        help_text="The hub's department that runs the centre; only its staff receive, read and sign.",
+    )
     served_institutions = serializers.ListField(
         child=ReferenceField(institution_by_id), required=False, max_length=500
     )

@@ -41,7 +41,7 @@ from yilian.diagnostics.models import (
     SharedCentre,
     StudyFile,
 )
-from yilian.institutions.models import Consortium, ConsortiumMember, Institution
+from yilian.institutions.models import Consortium, ConsortiumMember, Department, Institution
 from yilian.people.identifiers import mask_name
 
 LIST_RELATED = (
@@ -191,8 +191,9 @@ def rule_get_for(actor: Any, public_id: Any) -> RecognitionRule:
 
 
 def order_visible_to(actor: Any) -> QuerySet[DiagnosticOrder]:
-    """Orders the actor may read: of their institutions (ordering or centre side, patient-seeing roles),
-    of consortia they run the office of, touching regions they regulate; all for platform admins."""
+    """Orders the actor may read: ordered at their institutions, or sent to centres whose department they
+    work in (patient-seeing roles: the hub's other departments do not read the centre's orders) or whose
+    hub they administer, of consortia they run the office of, touching regions they regulate; all for platform admins."""
     scope = scope_for(actor)
     orders = DiagnosticOrder.objects.select_related(*LIST_RELATED)
     if scope.is_platform_admin:
@@ -200,7 +201,7 @@ def order_visible_to(actor: Any) -> QuerySet[DiagnosticOrder]:
     condition = Q(pk__in=[])
     ends = policies.patient_institutions(actor)
     if ends:
-        condition |= Q(ordering_institution_id__in=ends) | Q(centre__hub_institution_id__in=ends)
+        condition |= Q(ordering_institution_id__in=ends) | _at_centres_of(actor)
     consortia = policies.overseen_consortia(actor)
     if consortia:
         condition |= Q(consortium_id__in=consortia)
@@ -211,6 +212,22 @@ def order_visible_to(actor: Any) -> QuerySet[DiagnosticOrder]:
     if condition == Q(pk__in=[]):
         return orders.none()
     return orders.filter(condition)
+
+
+def _at_centres_of(actor: Any) -> Q:
+    """Orders sent to the centres the actor staffs (run by their department at its hub institution) or
+    hosted by an institution they administer (read-only)."""
+    condition = Q(pk__in=[])
+    departments = policies.centre_departments(actor)
+    if departments:
+        condition |= Q(
+            centre__department_id__in=departments,
+            centre__hub_institution_id__in=policies.patient_institutions(actor),
+        )
+    administered = policies.supervised_institutions(actor)
+    if administered:
+        condition |= Q(centre__hub_institution_id__in=administered)
+    return condition
 
 
 def order_get_for(actor: Any, public_id: Any) -> DiagnosticOrder:
@@ -240,7 +257,7 @@ def order_list(actor: Any, filters: OrderFilters | None = None) -> QuerySet[Diag
     if filters.box == "ordering":
         orders = orders.filter(ordering_institution_id__in=ends)
     elif filters.box == "centre":
-        orders = orders.filter(centre__hub_institution_id__in=ends)
+        orders = orders.filter(_at_centres_of(actor))
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.centre_id:
@@ -448,15 +465,28 @@ def member_institutions(consortium_ids: Any) -> QuerySet[Institution]:
     return Institution.objects.filter(pk__in=members.values("institution_id")).order_by("name")
 
 
+def member_departments(institutions: QuerySet[Institution]) -> QuerySet[Department]:
+    """Active departments of the given institutions, by institution then code (a centre's department)."""
+    return (
+        Department.objects.select_related("institution")
+        .filter(institution__in=institutions, is_active=True)
+        .order_by("institution__name", "code", "name")
+    )
+
+
 def ordering_institution_choices(actor: Any) -> QuerySet[Institution]:
     """Institutions where the actor may order, by name."""
     return Institution.objects.filter(pk__in=policies.ordering_institutions(actor)).order_by("name")
 
 
 def working_centres(actor: Any) -> QuerySet[SharedCentre]:
-    """Active centres run by an institution where the actor sees patients (the reading and receiving desks)."""
+    """Active centres run by a department where the actor sees patients (the reading and receiving desks)."""
     return (
         SharedCentre.objects.select_related("hub_institution", "consortium")
-        .filter(hub_institution_id__in=policies.patient_institutions(actor), is_active=True)
+        .filter(
+            department_id__in=policies.centre_departments(actor),
+            hub_institution_id__in=policies.patient_institutions(actor),
+            is_active=True,
+        )
         .order_by("kind", "name")
     )

@@ -47,7 +47,10 @@ def _validate_centre(
     if "hub_institution" in data and (hub is None or hub.pk not in members):
         errors["hub_institution"] = [_("牵头机构必须是本医联体的成员单位。")]
     department: Department | None = data.get("department")
-    if department is not None and hub is not None and department.institution_id != hub.pk:
+    if "department" in data and department is None:
+        # The department's staff are the centre's readers and receivers: without one nobody may work there.
+        errors["department"] = [_("请选择承担科室：只有该科室的人员可以接收标本、阅片和签发报告。")]
+    elif department is not None and hub is not None and department.institution_id != hub.pk:
         errors["department"] = [_("承担科室不属于牵头机构。")]
     minutes = data.get("critical_ack_minutes")
     if minutes is not None and (not isinstance(minutes, int) or minutes < 1 or minutes > 1440):
@@ -60,16 +63,20 @@ def _validate_centre(
 def centre_create(
     *, actor: Any, consortium: Consortium, served_institutions: list[Institution] | None = None, **data: Any
 ) -> SharedCentre:
-    """Set up a shared centre run by a hub member institution and serving named members.
+    """Set up a shared centre run by a department of a hub member institution and serving named members.
 
-    Audited ``diagnostics.centre_create``. Raises NotAllowed (not the
-    office), Invalid (kind, name, hub or served institutions outside the consortium), Conflict (name taken).
+    The department's staff are the centre's staff (they receive, read and
+    sign); it is required. Audited ``diagnostics.centre_create``. Raises
+    NotAllowed (not the office), Invalid (kind, name, no department or one
+    of another institution, hub or served institutions outside the
+    consortium), Conflict (name taken).
     """
     _require_office(actor, consortium)
     data = {k: v for k, v in data.items() if k in CENTRE_FIELDS}
     data.setdefault("hub_institution", None)
     data.setdefault("name", "")
     data.setdefault("kind", "")
+    data.setdefault("department", None)
     raise_if(_validate_centre(consortium, data, served_institutions))
     try:
         with transaction.atomic():
@@ -105,6 +112,9 @@ def centre_update(
     check = dict(data)
     if "department" in check and "hub_institution" not in check:
         check["hub_institution"] = centre.hub_institution
+    if "hub_institution" in check and "department" not in check:
+        # A new hub needs a department of its own: the old one's staff work elsewhere.
+        check["department"] = centre.department
     raise_if(_validate_centre(centre.consortium, check, served_institutions))
     try:
         with transaction.atomic():

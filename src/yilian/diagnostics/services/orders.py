@@ -892,12 +892,13 @@ def _notify_orderer(order: DiagnosticOrder, title: str, body: str | Message = ""
 def _notify_centre(
     order: DiagnosticOrder, title: str, roles: frozenset[str] = workflow.HANDLING_ROLES
 ) -> None:
-    """Tell the centre's staff (its department's when one is set and staffed, else the hub institution's);
-    ``title`` is an untranslated msgid (``gettext_noop``) with ``{number}``."""
+    """Tell the centre's staff: ``roles`` in its department at the hub (the only ones who may act on it;
+    nobody when the centre has no department). ``title`` is an untranslated msgid (``gettext_noop``)
+    with ``{number}``."""
     centre = order.centre
+    if centre.department_id is None:
+        return
     users = users_holding(centre.hub_institution_id, roles, department_id=centre.department_id)
-    if centre.department_id is None or not users.exists():
-        users = users_holding(centre.hub_institution_id, roles)
     notify(
         recipients=users,
         topic="diagnostics.order",

@@ -13,7 +13,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from yilian.accounts.models import User
+from yilian.accounts.models import Membership, User
+from yilian.accounts.selectors import forget_scope
 from yilian.accounts.tests.factories import user_with_role
 from yilian.core.permissions import Role
 from yilian.diagnostics import services
@@ -29,7 +30,9 @@ PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @dataclass
 class DiagWorld:
-    """The shared world plus a lab and an imaging centre at the hospital, clinicians and a patient."""
+    """The shared world plus a lab, an imaging and a pathology centre run by the hospital's 医技科 (the
+    centres' department: its doctor, second doctor and technician), a surgeon of the same hospital who is
+    not the centres' staff, clinicians of the township and a patient."""
 
     world: Any
     lab: SharedCentre
@@ -38,25 +41,36 @@ class DiagWorld:
     glucose: DiagnosticItem
     ct: DiagnosticItem
     biopsy: DiagnosticItem
-    radiology: Department
+    department: Department
     township_doctor: User
     township_nurse: User
     hospital_doctor: User
     second_doctor: User
     hospital_technician: User
+    hub_surgeon: User
     outsider_doctor: User
     patient: Person
 
 
 def diag_world(world: Any) -> DiagWorld:
-    """Centres of the hospital serving the township, items, clinicians at both ends and a township patient."""
-    radiology = DepartmentFactory(institution=world.hospital, name="放射科", specialty="30")
+    """Centres of the hospital serving the township, items, clinicians at both ends and a township patient.
+
+    The world's ``hospital_doctor`` is moved into the centres' department (医技科); ``hub_surgeon`` is a
+    doctor of the hospital's 普外科, refused the centres' work.
+    """
+    department = DepartmentFactory(institution=world.hospital, name="医技科", specialty="32")
+    surgery = DepartmentFactory(institution=world.hospital, name="普外科", specialty="04")
+    Membership.objects.filter(
+        user=world.hospital_doctor, institution=world.hospital, role=Role.DOCTOR
+    ).update(department=department)
+    forget_scope(world.hospital_doctor)
     lab = services.centre_create(
         actor=world.office,
         consortium=world.consortium,
         kind="lab",
         name="县域检验中心",
         hub_institution=world.hospital,
+        department=department,
         served_institutions=[world.township],
         critical_ack_minutes=15,
     )
@@ -66,7 +80,7 @@ def diag_world(world: Any) -> DiagWorld:
         kind="imaging",
         name="县域医学影像中心",
         hub_institution=world.hospital,
-        department=radiology,
+        department=department,
         served_institutions=[world.township],
     )
     pathology = services.centre_create(
@@ -75,6 +89,7 @@ def diag_world(world: Any) -> DiagWorld:
         kind="pathology",
         name="县域病理中心",
         hub_institution=world.hospital,
+        department=department,
         served_institutions=[world.township],
     )
     glucose = services.item_create(
@@ -111,13 +126,18 @@ def diag_world(world: Any) -> DiagWorld:
         glucose=glucose,
         ct=ct,
         biopsy=biopsy,
-        radiology=radiology,
+        department=department,
         township_doctor=user_with_role(Role.DOCTOR, username="township_doctor", institution=world.township),
         township_nurse=user_with_role(Role.NURSE, username="township_nurse", institution=world.township),
         hospital_doctor=world.hospital_doctor,
-        second_doctor=user_with_role(Role.DOCTOR, username="second_doctor", institution=world.hospital),
+        second_doctor=user_with_role(
+            Role.DOCTOR, username="second_doctor", institution=world.hospital, department=department
+        ),
         hospital_technician=user_with_role(
-            Role.TECHNICIAN, username="hospital_tech", institution=world.hospital
+            Role.TECHNICIAN, username="hospital_tech", institution=world.hospital, department=department
+        ),
+        hub_surgeon=user_with_role(
+            Role.DOCTOR, username="hub_surgeon", institution=world.hospital, department=surgery
         ),
         outsider_doctor=world.outsider_doctor,
         patient=person("王五", institution=world.township),
@@ -225,6 +245,7 @@ def sterilisation_item(dw: DiagWorld) -> DiagnosticItem:
         kind="sterilisation",
         name="县域消毒供应中心",
         hub_institution=dw.world.hospital,
+        department=dw.department,
         served_institutions=[dw.world.township],
     )
     return services.item_create(

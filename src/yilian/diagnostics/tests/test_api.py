@@ -224,6 +224,7 @@ def test_configuration_endpoints(dw):
             "kind": "ecg",
             "name": "县域心电中心",
             "hub_institution": str(dw.world.hospital.public_id),
+            "department": str(dw.department.public_id),
             "served_institutions": [str(dw.world.township.public_id)],
             "critical_ack_minutes": 10,
         },
@@ -231,6 +232,7 @@ def test_configuration_endpoints(dw):
     )
     assert centre.status_code == 201, centre.content
     assert centre.json()["served_institutions"][0]["name"] == dw.world.township.name
+    assert centre.json()["department"]["public_id"] == str(dw.department.public_id)
     item = office.post(
         "/api/v1/diagnostic-items",
         {

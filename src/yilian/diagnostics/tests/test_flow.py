@@ -403,6 +403,7 @@ def test_ecg_centre_takes_xml_waveforms_and_dicom_waveforms(dw):
         kind="ecg",
         name="县域心电中心",
         hub_institution=dw.world.hospital,
+        department=dw.department,
         served_institutions=[dw.world.township],
     )
     item = services.item_create(

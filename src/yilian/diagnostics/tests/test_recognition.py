@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from yilian.accounts.models import Membership
+from yilian.accounts.selectors import forget_scope
 from yilian.accounts.tests.factories import user_with_role
 from yilian.core.exceptions import Invalid
 from yilian.core.permissions import Role
@@ -15,7 +17,7 @@ from yilian.diagnostics import selectors, services
 from yilian.diagnostics.choices import RecognitionOutcome
 from yilian.diagnostics.models import DiagnosticOrder, RecognitionDecision
 from yilian.diagnostics.tests.factories import diag_world, final_result, order, rule
-from yilian.institutions.tests.factories import ConsortiumFactory
+from yilian.institutions.tests.factories import ConsortiumFactory, DepartmentFactory
 from yilian.people.services import person_link
 
 pytestmark = pytest.mark.django_db
@@ -83,8 +85,17 @@ def _other_consortium_result(dw):
         name="霍邱县第二医共体", region=dw.world.regions["county"], lead=dw.world.outsider
     )
     office = user_with_role(Role.CONSORTIUM_OFFICE, username="office2", consortium=other)
+    lab = DepartmentFactory(institution=dw.world.outsider, name="检验科", specialty="30")
+    # The outsider's doctor orders and, as the lab's staff, receives and signs.
+    Membership.objects.filter(user=dw.outsider_doctor, institution=dw.world.outsider).update(department=lab)
+    forget_scope(dw.outsider_doctor)
     centre = services.centre_create(
-        actor=office, consortium=other, kind="lab", name="河口检验中心", hub_institution=dw.world.outsider
+        actor=office,
+        consortium=other,
+        kind="lab",
+        name="河口检验中心",
+        hub_institution=dw.world.outsider,
+        department=lab,
     )
     item = services.item_create(
         actor=office, centre=centre, code="GLU", name="血糖", price="9.00", turnaround_hours=4

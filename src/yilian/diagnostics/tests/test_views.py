@@ -257,6 +257,7 @@ def test_management_page_creates_and_toggles(dw):
             "centre-kind": "ecg",
             "centre-name": "县域心电中心",
             "centre-hub_institution": dw.world.hospital.pk,
+            "centre-department": dw.department.pk,
             "centre-served_institutions": [dw.world.township.pk],
             "centre-critical_ack_minutes": 20,
         },
@@ -265,6 +266,7 @@ def test_management_page_creates_and_toggles(dw):
     assert "诊断中心“县域心电中心”已创建。" in office.get("/diagnostics/manage/").content.decode()
     centre = SharedCentre.objects.get(name="县域心电中心")
     assert list(centre.served_institutions.all()) == [dw.world.township]
+    assert centre.department == dw.department
     item = office.post(
         "/diagnostics/manage/",
         {

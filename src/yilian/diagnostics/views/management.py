@@ -27,6 +27,7 @@ def _forms(actor: Any, data: Any = None, which: str = "") -> dict[str, Any]:
     centre_form = forms.CentreForm(data if which == "centre" else None, prefix="centre")
     centre_form.fields["consortium"].choices = consortium_choices
     centre_form.fields["hub_institution"].queryset = members
+    centre_form.fields["department"].queryset = selectors.member_departments(members)
     centre_form.fields["served_institutions"].queryset = members
     item_form = forms.ItemForm(data if which == "item" else None, prefix="item")
     item_form.fields["centre"].choices = [(str(c.public_id), c.name) for c in centres]
