@@ -537,8 +537,16 @@ def settlement_freeze(
     budget: GlobalBudget,
     rule: SettlementRule,
     scores: Mapping[int, Decimal] | None = None,
+    expected_latest: int | None = None,
 ) -> Settlement:
     """Compute the settlement of ``budget`` under ``rule`` and freeze it as the next version with its shares.
+
+    The new version supersedes the one in force (the budget's latest, unless it was reopened) in the same
+    transaction: the version in force is always the latest one, so there is never a moment with two, and
+    the audit event names the version it supersedes. ``expected_latest`` is the latest version the officer
+    saw when they confirmed (0: none; the rules page and the API send it): when another freeze committed
+    since, this one is refused with Conflict instead of superseding a version the officer never saw — two
+    freezes at once end with one winner and one Conflict.
 
     Besides the shares, the settlement keeps everything its page, PDF, Excel
     and API show: the members' and the consortium's names, the year and the
@@ -592,7 +600,10 @@ def settlement_freeze(
             recorded_then = {m.institution_id: m.tier for m in aggregates.members if m.tier_recorded}
             if recorded_now != recorded_then:
                 raise Conflict(_("预算或成员结算层级在计算期间被修改，请刷新后重试"))
-            latest = budget.settlements.aggregate(latest=Max("version"))["latest"] or 0
+            previous = selectors.latest_settlement(budget)
+            latest = previous.version if previous is not None else 0
+            if expected_latest is not None and latest != expected_latest:
+                raise _superseded_meanwhile(previous, expected_latest)
             settlement = Settlement.objects.create(
                 budget=budget,
                 version=latest + 1,
@@ -634,6 +645,13 @@ def settlement_freeze(
                     "rule": rule.name,
                     "result": str(outcome.result),
                     "consortium_amount": str(outcome.consortium_amount),
+                    # The version this one replaces (in force, or reopened for this correction), if any.
+                    "supersedes": latest or None,
+                    "superseded_status": (
+                        None
+                        if previous is None
+                        else str(selectors.settlement_status(previous, latest))  # in_force or reopened
+                    ),
                 },
                 consortium_public_id=budget.consortium.public_id,
             )
@@ -646,6 +664,21 @@ def settlement_freeze(
         # a reopen or another freeze committed while it waited for the lock): its snapshot is stale.
         raise Conflict(_("预算或结算在冻结期间被修改，请刷新后重试")) from error
     return settlement
+
+
+def _superseded_meanwhile(latest: Settlement | None, expected: int) -> Conflict:
+    """The refusal of a freeze confirmed against an older state: another version was frozen since."""
+    if latest is None or latest.version < expected:
+        return Conflict(_("结算版本已变化，请刷新后核对再冻结"))
+    return Conflict(
+        _(
+            "您确认冻结后，第%(version)s版结算已于%(time)s冻结；请刷新后核对，如仍需冻结请重新确认（新版本将取代它）"
+        )
+        % {
+            "version": latest.version,
+            "time": timezone.localtime(latest.frozen_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
 
 
 def _recheck(

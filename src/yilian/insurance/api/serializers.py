@@ -285,6 +285,12 @@ class FreezeSerializer(serializers.Serializer):
     scores = serializers.DictField(
         child=serializers.DecimalField(max_digits=6, decimal_places=2), required=False
     )
+    expected_latest_version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The budget's latest settlement version the client read (0: none). The new version supersedes "
+        "it; when another version was frozen since, the freeze answers 409 instead.",
+    )
 
 
 class ReopenSerializer(serializers.Serializer):

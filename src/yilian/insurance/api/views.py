@@ -203,7 +203,11 @@ class SettlementViewSet(InsuranceApiViewSet):
         except NotFound as error:
             raise Invalid({"rule": [str(error.message)]}) from error
         settlement = services.settlement_freeze(
-            actor=self.actor, budget=budget, rule=rule, scores=_scores(data.get("scores"))
+            actor=self.actor,
+            budget=budget,
+            rule=rule,
+            scores=_scores(data.get("scores")),
+            expected_latest=data.get("expected_latest_version"),
         )
         settlement.access = selectors.ACCESS_MANAGE  # type: ignore[attr-defined]
         shares = list(selectors.settlement_shares(self.actor, settlement))

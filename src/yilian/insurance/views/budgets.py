@@ -337,6 +337,7 @@ def rule_list(request: HttpRequest, public_id: str, rule_id: str | None = None) 
             "values": values,
             "errors": errors,
             "may_manage": may_manage,
+            "latest": selectors.latest_settlement(budget) if may_manage else None,
         },
     )
 
@@ -593,12 +594,27 @@ def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, _("请勾选确认后再冻结结算"))
         return redirect("insurance:rules", budget.public_id)
     rule = selectors.rule_get(budget, request.POST.get("rule", ""))
+    seen = request.POST.get("latest", "")
     try:
-        settlement = services.settlement_freeze(actor=request.user, budget=budget, rule=rule)
-    except Invalid as error:
+        settlement = services.settlement_freeze(
+            actor=request.user,
+            budget=budget,
+            rule=rule,
+            # The latest version the page showed: a freeze by someone else since answers 409.
+            expected_latest=int(seen) if seen.isdigit() else None,
+        )
+    except (Invalid, Conflict) as error:
+        # Back to the rules page (the freeze URL answers only POST), which shows the version now in force.
         messages.error(request, str(error.message))
         return redirect("insurance:rules", budget.public_id)
-    messages.success(request, _("结算已冻结为第%(v)s版") % {"v": settlement.version})
+    if settlement.version > 1:
+        messages.success(
+            request,
+            _("结算已冻结为第%(v)s版，取代第%(old)s版")
+            % {"v": settlement.version, "old": settlement.version - 1},
+        )
+    else:
+        messages.success(request, _("结算已冻结为第%(v)s版") % {"v": settlement.version})
     return redirect("insurance:settlement", settlement.public_id)
 
 
