@@ -306,6 +306,25 @@ def _green_channel_errors(referral: Referral) -> dict[str, list[str]]:
     return errors
 
 
+def _redirect_green_channel_errors(successor: Referral) -> dict[str, list[str]]:
+    """The field error of a redirect that would make an emergency referral a down-referral (derived first).
+
+    The rule is the one for creating a down-referral (``_green_channel_errors``); the receiver who
+    redirects chooses only the department, so the refusal stands under it and says what to do instead.
+    """
+    if not _green_channel_errors(successor):
+        return {}
+    return {
+        "to_department": [
+            _(
+                "改派到%(institution)s为下转，而本转诊为急危重或急诊（绿色通道）：下转不走绿色通道，不能改派到下级机构。"
+                "请改派到同级或上级机构；如无法接收，请拒绝并说明原因，由转出方重新发起。"
+            )
+            % {"institution": successor.to_institution.name}
+        ]
+    }
+
+
 def referral_update(
     *, actor: Any, referral: Referral, expected_version: int | None = None, **data: Any
 ) -> Referral:
@@ -779,17 +798,7 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         # referral, between two departments of one institution, may still go to a third department).
         errors["to_department"] = [_("不能改派回转出机构；如无法接收，请拒绝并说明原因。")]
     raise_if(errors)
-    _release(referral)
     now = timezone.now()
-    bump(
-        referral,
-        status=target,
-        decline_reason=fields["reason"].strip()[:200],
-        answered_at=now,
-        answered_by=actor,
-        ended_at=now,
-        booking=None,
-    )
     successor = Referral(
         person=referral.person,
         from_institution=referral.from_institution,
@@ -809,7 +818,21 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
         },
     )
     _derive(successor)
-    # The new receiver may change the direction: the green channel stays with up-referrals only.
+    # The new receiver may change the direction. A redirect that makes it a down-referral must obey the rule
+    # of creating one: no 急危重 priority, no 急诊 kind (the receiver cannot change the sender's priority, so
+    # the redirect is refused under the department it chose; nothing is saved).
+    raise_if(_redirect_green_channel_errors(successor))
+    _release(referral)
+    bump(
+        referral,
+        status=target,
+        decline_reason=fields["reason"].strip()[:200],
+        answered_at=now,
+        answered_by=actor,
+        ended_at=now,
+        booking=None,
+    )
+    # The green channel stays with up-referrals only.
     successor.signed_resident = referral.signed_resident and successor.direction == ReferralDirection.UP
     # The new receiver may sit in another consortium or change the direction: judge the referral afresh.
     check = referral_check(successor, attached=set(referral.attachments.values_list("material", flat=True)))
