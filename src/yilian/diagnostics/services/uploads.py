@@ -1,4 +1,4 @@
-"""Checks of uploaded study files: size limits, extension and magic bytes, DICOM parsing."""
+"""Checks of uploaded study files: size limits, extension and magic bytes, DICOM and PDF parsing."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
+from pypdf import PdfReader
 
 from yilian.diagnostics.choices import CentreKind, StudyFileKind
 
@@ -98,12 +99,38 @@ def _read_dicom(upload: UploadedFile) -> dict[str, Any]:
     return metadata
 
 
+def _pdf_problem(upload: UploadedFile) -> str | None:
+    """Open a PDF as a viewer would; ``None`` when it parses and has a page, else why not.
+
+    The header alone proves nothing: a truncated or damaged file starts with ``%PDF`` too, and the
+    centre would receive a study it cannot open. pypdf reads through the upload's own file object
+    (seeking to the cross-reference table and the objects it needs), so memory stays bounded by what
+    the page tree holds, not by the file's size, which ``check_upload`` has already limited.
+    Returns ``"encrypted"`` for a file that needs a password to open, ``"damaged"`` for anything else.
+    """
+    upload.seek(0)
+    try:
+        reader = PdfReader(upload, strict=False)
+        # An owner password alone only restricts printing or copying: viewers open such files, so do we.
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "encrypted"
+        # Counting the pages walks the whole page tree, so a broken or missing one fails here.
+        if len(reader.pages) < 1:
+            return "damaged"
+    except Exception:  # any failure of the parser on an untrusted file means "cannot open"
+        return "damaged"
+    finally:
+        upload.seek(0)
+    return None
+
+
 def check_upload(upload: UploadedFile, centre_kind: str) -> CheckedFile:
     """Check one file for a study of a centre of ``centre_kind``; returns it classified.
 
     Raises ValueError with a user-readable message (the caller turns it
     into a field error): unknown type, size over the limit, content not
-    matching the extension, DICOM that does not parse.
+    matching the extension, DICOM that does not parse, PDF that does not
+    open (damaged, truncated, no page, or locked with a password).
     """
     name = upload.name or ""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -134,6 +161,11 @@ def check_upload(upload: UploadedFile, centre_kind: str) -> CheckedFile:
     elif kind == StudyFileKind.PDF:
         if not head.startswith(b"%PDF"):
             raise ValueError(_("{name}：文件内容不是 PDF。").format(name=name))
+        problem = _pdf_problem(upload)
+        if problem == "encrypted":
+            raise ValueError(_("{name}：PDF 文件设有打开密码，请上传未加密的文件。").format(name=name))
+        if problem is not None:
+            raise ValueError(_("{name}：PDF 文件已损坏或不完整，无法打开。").format(name=name))
     elif kind == StudyFileKind.IMAGE:
         if head.startswith(b"\x89PNG\r\n\x1a\n"):
             content_type = "image/png"

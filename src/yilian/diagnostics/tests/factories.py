@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pypdf import PdfWriter
 
 from yilian.accounts.models import Membership, User
 from yilian.accounts.selectors import forget_scope
@@ -25,7 +26,19 @@ from yilian.people.models import Person
 from yilian.people.tests.factories import person
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real, small PDF of blank A4 pages (uploads are opened with pypdf, a bare header is refused)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = pdf_bytes()
 
 
 @dataclass
