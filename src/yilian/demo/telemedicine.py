@@ -609,7 +609,8 @@ class TelemedicineSeeder:
                 charges.append(
                     TeleconsultationCharge(
                         teleconsultation=spec.obj, institution=institution, counterpart=counterpart,
-                        consortium=spec.consortium, direction=direction, amount=spec.fee, kind=spec.kind,
+                        consortium=None if spec.outside else spec.consortium,  # as the service writes it
+                        direction=direction, amount=spec.fee, kind=spec.kind,
                         created_at=signed, updated_at=signed,
                     )
                 )  # fmt: skip

@@ -67,6 +67,8 @@ class TeleconsultationFeeAdmin(ReadOnlyModelAdmin):
 class TeleconsultationChargeAdmin(ReadOnlyModelAdmin):
     """Billing records of both ends."""
 
-    list_display = ("teleconsultation", "institution", "counterpart", "direction", "amount", "created_at")
+    list_display = (
+        "teleconsultation", "institution", "counterpart", "consortium", "direction", "amount", "created_at",
+    )  # fmt: skip
     list_filter = ("direction", "kind")
-    list_select_related = ("teleconsultation", "institution", "counterpart")
+    list_select_related = ("teleconsultation", "institution", "counterpart", "consortium")

@@ -347,7 +347,10 @@ class TeleconsultationAttachment(BaseModel):
 
 class TeleconsultationCharge(BaseModel):
     """A billing record one end keeps for a teleconsultation: the inviting institution's payable and the
-    invited institution's receivable, both written when the opinion is signed (one transaction)."""
+    invited institution's receivable, both written when the opinion is signed (one transaction).
+
+    ``consortium`` is the one both ends share; empty for a teleconsultation outside the consortium
+    (``Teleconsultation.outside_consortium``), whose fee the two institutions' agreement sets."""
 
     teleconsultation = models.ForeignKey(Teleconsultation, on_delete=models.PROTECT, related_name="charges")
     institution = models.ForeignKey(

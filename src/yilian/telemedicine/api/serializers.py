@@ -422,6 +422,16 @@ class TeleconsultationChargeSerializer(serializers.Serializer):
     teleconsultation = TeleconsultationStateSerializer(read_only=True)
     institution = InstitutionSummarySerializer(read_only=True)
     counterpart = InstitutionSummarySerializer(read_only=True)
+    consortium = ConsortiumSummarySerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="双方同属的医联体；医联体外会诊为空（费用为双方合作协议约定，不属任何医联体内部结算）",
+    )
+    outside_consortium = serializers.BooleanField(
+        source="teleconsultation.outside_consortium",
+        read_only=True,
+        help_text="医联体外会诊：双方不在同一医联体，费用为双方合作协议约定的金额",
+    )
     direction = EnumField(ChargeDirection, read_only=True)
     direction_label = serializers.CharField(source="get_direction_display", read_only=True)
     kind = EnumField(TeleconsultationKind, read_only=True)

@@ -19,7 +19,7 @@ from yilian.core.permissions import Role
 from yilian.institutions.models import Consortium, ConsortiumMember, Institution
 from yilian.referrals import selectors as referral_selectors
 from yilian.telemedicine import policies, workflow
-from yilian.telemedicine.choices import ENDED_STATUSES, TeleconsultationKind, titles_at_least
+from yilian.telemedicine.choices import ENDED_STATUSES, ChargeDirection, TeleconsultationKind, titles_at_least
 from yilian.telemedicine.models import (
     ExpertAvailability,
     Teleconsultation,
@@ -407,7 +407,12 @@ def charge_list(
     date_to: datetime.date | None = None,
 ) -> QuerySet[TeleconsultationCharge]:
     """Billing records the actor reads: their institutions' (finance readers), their consortia's (the
-    office), all (platform admins); newest first."""
+    office), all (platform admins); newest first.
+
+    A record of a teleconsultation outside the consortium names no consortium; the office that oversees
+    the teleconsultation (filed under the inviting end's consortium) reads its member's payable, not the
+    outside institution's receivable.
+    """
     scope = scope_for(actor)
     rows = TeleconsultationCharge.objects.select_related(
         "teleconsultation", "institution", "counterpart", "consortium"
@@ -419,7 +424,12 @@ def charge_list(
             condition |= Q(institution_id__in=institutions)
         consortia = policies.overseen_consortia(actor)
         if consortia:
-            condition |= Q(consortium_id__in=consortia)
+            condition |= Q(consortium_id__in=consortia) | Q(
+                consortium__isnull=True,
+                teleconsultation__outside_consortium=True,
+                teleconsultation__consortium_id__in=consortia,
+                direction=ChargeDirection.PAYABLE,
+            )
         if condition == Q(pk__in=[]):
             return rows.none()
         rows = rows.filter(condition)

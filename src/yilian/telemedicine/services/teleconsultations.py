@@ -500,11 +500,16 @@ def _sign_opinion(actor: Any, tc: Teleconsultation, target: str, fields: dict[st
 
 def _charge(tc: Teleconsultation) -> Decimal:
     """The two billing records of a signed opinion: payable by the inviting institution, receivable by
-    the invited one (nothing when the agreement sets no fee)."""
+    the invited one (nothing when the agreement sets no fee).
+
+    Outside a consortium (``tc.outside_consortium``) the records name no consortium: the fee is the two
+    institutions' own agreement, not an exchange inside the consortium the teleconsultation is filed under.
+    """
     amount = tc.fee_amount or Decimal("0")
     if amount <= 0:
         return Decimal("0")
-    common = {"teleconsultation": tc, "consortium_id": tc.consortium_id, "amount": amount, "kind": tc.kind}
+    consortium_id = None if tc.outside_consortium else tc.consortium_id
+    common = {"teleconsultation": tc, "consortium_id": consortium_id, "amount": amount, "kind": tc.kind}
     TeleconsultationCharge.objects.bulk_create(
         [
             TeleconsultationCharge(

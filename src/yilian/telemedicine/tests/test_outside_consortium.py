@@ -20,7 +20,14 @@ from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
 from yilian.telemedicine import selectors, services
 from yilian.telemedicine.models import Teleconsultation, TeleconsultationCharge
-from yilian.telemedicine.tests.factories import invitation, later, requested, session_started, tele_world
+from yilian.telemedicine.tests.factories import (
+    advance,
+    invitation,
+    later,
+    requested,
+    session_started,
+    tele_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +211,79 @@ def test_api_creates_and_shows_outside_consortium(tw):
     assert body["outside_consortium"] is True and body["fee_amount"] == "260.00"
     inside = requested(tw)
     assert client.get(f"/api/v1/teleconsultations/{inside.public_id}").json()["outside_consortium"] is False
+
+
+# Charges ---------------------------------------------------------------------------------
+
+
+def _signed_outside(tw, fee="180.50"):
+    """An outside teleconsultation whose opinion the outsider's expert signed (both charges written)."""
+    tc, _created = services.teleconsultation_create(actor=tw.township_doctor, **_outside(tw, agreed_fee=fee))
+    coordinator = user_with_role(
+        Role.REFERRAL_COORDINATOR, username="outsider_coordinator", institution=tw.world.outsider
+    )
+    tc = services.teleconsultation_act(
+        actor=coordinator, teleconsultation=tc, action="accept", expert=tw.world.outsider_doctor
+    )
+    tc = services.teleconsultation_act(
+        actor=coordinator,
+        teleconsultation=tc,
+        action="schedule",
+        scheduled_at=later(50),
+        meeting_link="https://meet.example.cn/r/2",
+    )
+    session_started(tc)
+    return services.teleconsultation_act(
+        actor=tw.world.outsider_doctor, teleconsultation=tc, action="sign_opinion", opinion="建议继续观察。"
+    )
+
+
+def test_outside_charges_name_no_consortium_and_the_office_reads_its_members_payable_only(tw):
+    tc = _signed_outside(tw)
+    assert tc.consortium == tw.world.consortium  # the teleconsultation stays filed with the office
+    charges = TeleconsultationCharge.objects.filter(teleconsultation=tc)
+    assert charges.count() == 2 and not charges.filter(consortium__isnull=False).exists()
+    assert not TeleconsultationCharge.objects.filter(consortium=tw.world.consortium).exists()
+    # The office oversees the township's payable, not the outside hospital's receivable.
+    assert [(c.direction, c.institution) for c in selectors.charge_list(tw.world.office)] == [
+        ("payable", tw.world.township)
+    ]
+    assert [c.direction for c in selectors.charge_list(tw.world.township_admin)] == ["payable"]
+    inside = advance(tw, requested(tw), "sign_opinion")
+    inside_charges = TeleconsultationCharge.objects.filter(teleconsultation=inside)
+    assert set(inside_charges.values_list("consortium", flat=True)) == {tw.world.consortium.pk}
+    assert selectors.charge_list(tw.world.office).count() == 3
+
+
+def test_charges_page_and_api_say_outside_the_consortium(tw):
+    outside = _signed_outside(tw)
+    inside = advance(tw, requested(tw), "sign_opinion")
+    page = _client(tw.world.office).get("/telemedicine/charges/").content.decode()
+    rows = [row.split("</tr>")[0] for row in page.split('data-testid="charge-row"')[1:]]
+    outside_rows = [row for row in rows if outside.number in row]
+    inside_rows = [row for row in rows if inside.number in row]
+    assert len(outside_rows) == 1 and len(inside_rows) == 2  # the office: its member's payable only
+    assert 'data-testid="outside-consortium"' in outside_rows[0] and "医联体外会诊" in outside_rows[0]
+    assert tw.world.consortium.name not in outside_rows[0]
+    for row in inside_rows:
+        assert 'data-testid="outside-consortium"' not in row and tw.world.consortium.name in row
+    response = api_client(tw.world.office).get("/api/v1/teleconsultation-charges")
+    body = {c["teleconsultation"]["number"]: c for c in response.json()["results"]}
+    assert body[outside.number]["consortium"] is None and body[outside.number]["outside_consortium"] is True
+    assert body[outside.number]["amount"] == "180.50"
+    assert body[inside.number]["outside_consortium"] is False
+    assert body[inside.number]["consortium"]["public_id"] == str(tw.world.consortium.public_id)
+
+
+def test_migration_unfiles_existing_outside_charges(tw):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("yilian.telemedicine.migrations.0004_outside_consortium_charges")
+    tc = _signed_outside(tw)
+    advance(tw, requested(tw), "sign_opinion")
+    TeleconsultationCharge.objects.filter(teleconsultation=tc).update(consortium=tw.world.consortium)
+    migration.unfile_outside_charges(apps, None)
+    assert not TeleconsultationCharge.objects.filter(teleconsultation=tc, consortium__isnull=False).exists()
+    assert TeleconsultationCharge.objects.filter(consortium=tw.world.consortium).count() == 2
