@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
-from yilian.prescriptions.models import Delivery, Prescription, PrescriptionItem, StockItem
+from yilian.prescriptions.models import Delivery, Drug, Prescription, PrescriptionItem, StockItem
 from yilian.prescriptions.tests.factories import extend, prescribe, source_rx
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +115,10 @@ def test_write_a_long_prescription_in_the_form(rw):
         "items-0-days": "90",
         "save": "1",
     }
+    reload = client.post("/prescriptions/new/", {**data, "save": ""})  # choosing the kind or patient
+    assert reload.status_code == 200 and not Prescription.objects.exists()
     response = client.post("/prescriptions/new/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # bad input, as the other apps' forms answer
     assert "84" in response.content.decode()  # the days limit, inline
     assert not Prescription.objects.exists()
     data["items-0-days"] = "84"
@@ -126,8 +128,8 @@ def test_write_a_long_prescription_in_the_form(rw):
     assert response["Location"] == f"/prescriptions/{rx.public_id}/"
     assert rx.items.get().quantity == 3
     # a second one overlaps: the conflict message comes back on the form page
-    response = client.post("/prescriptions/new/", data, follow=True)
-    assert "有效长处方" in response.content.decode()
+    response = client.post("/prescriptions/new/", data)
+    assert response.status_code == 400 and "有效长处方" in response.content.decode()
     assert Prescription.objects.count() == 1
 
 
@@ -306,8 +308,10 @@ def test_stock_page_add_remove_import(rw):
     buffer.seek(0)
     buffer.name = "stock.xlsx"
     response = admin.post(url, {"import": "1", "file": buffer})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "第 2 行「医保药品代码」" in response.content.decode()
+    unknown = admin.post(url, {"add": "1", "drug": "XNOSUCHCODE"})
+    assert unknown.status_code == 400 and "药品目录中没有该代码。" in unknown.content.decode()
     template = admin.get("/prescriptions/templates/stock.xlsx")
     assert load_workbook(io.BytesIO(template.content)).active["A1"].value == "医保药品代码"
     export = admin.get(f"{url}export.xlsx")
@@ -412,3 +416,19 @@ def test_pages_in_english_use_plain_brackets(rw):
     headings = [line for line in stock.content.decode().splitlines() if "<h2>" in line]
     assert any("drugs missing (1" in line for line in headings), headings
     assert not any("（" in line or "种" in line for line in headings), headings
+
+
+def test_refused_form_posts_answer_400_and_change_nothing(rw):
+    """The formulary limits, the catalogue's add and import forms come back with 400 on bad input, as
+    the other apps' forms do; a saved one redirects."""
+    office = client_for(rw.world.office)
+    limits = office.post("/prescriptions/formulary/", {"long_max_days": "many", "regular_max_days": "30"})
+    assert limits.status_code == 400 and 'data-testid="limits-form"' in limits.content.decode()
+    count = Drug.objects.count()
+    added = office.post("/prescriptions/drugs/", {"add": "1", "code": ""})
+    assert added.status_code == 400
+    empty = io.BytesIO(b"not a workbook")
+    empty.name = "drugs.xlsx"
+    imported = office.post("/prescriptions/drugs/", {"import": "1", "file": empty})
+    assert imported.status_code == 400
+    assert Drug.objects.count() == count

@@ -212,7 +212,11 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
             ],
         )
     item_errors: dict[int, dict[str, list[str]]] = {}
-    if request.method == "POST" and request.POST.get("save") and head.is_valid() and items.is_valid():
+    saving = request.method == "POST" and bool(request.POST.get("save"))
+    # After "save" the form comes back only when nothing was written: 400 for bad input (409 for a
+    # conflict, set below), as the other apps' forms answer; a reload to pick the patient or kind is 200.
+    status = 400 if saving else 200
+    if saving and head.is_valid() and items.is_valid():
         values = head.cleaned_data
         parsed_items = []
         for index, row in enumerate(items.cleaned_data):
@@ -242,6 +246,7 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
                 )
             except Conflict as error:
                 head.add_error(None, str(error.message))
+                status = 409
             except Invalid as error:
                 for key, texts in error.as_text().items():
                     if key.startswith("items."):
@@ -274,6 +279,7 @@ def prescription_new(request: HttpRequest) -> HttpResponse:
             # Kept across the form's reloads; a second post of it returns the first prescription.
             "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
         },
+        status=status,
     )
 
 

@@ -105,6 +105,8 @@ def formulary(request: HttpRequest) -> HttpResponse:
             and settings_row.reference_institution_id in policies.staff_institutions(actor),
             "limits_form": limits_form,
         },
+        # A post that comes back here was refused (a saved one redirects): bad input.
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -237,6 +239,7 @@ def stock(request: HttpRequest, public_id: str) -> HttpResponse:
             "import_form": import_form,
             "catalogue_options": [forms.drug_option(d) for d in missing_rows] if may_manage else [],
         },
+        status=400 if request.method == "POST" else 200,  # a refused add or import; done ones redirect
     )
 
 
@@ -321,6 +324,7 @@ def drugs(request: HttpRequest) -> HttpResponse:
             "import_form": import_form,
             "categories": DrugCategory.choices,
         },
+        status=400 if request.method == "POST" else 200,  # a refused add or import; done ones redirect
     )
 
 
