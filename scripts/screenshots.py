@@ -5,7 +5,10 @@
 Logs in through the login page as the demo accounts and saves one PNG per
 entry of SHOTS (viewport-sized, 1366 px wide). Steps only fill forms or
 submit invalid / stale input, so the demo data is never changed and the
-script can be run again. Needs Debian's /usr/bin/chromium.
+script can be run again — except the insurance reopening shots
+(scripts/shots_insurance.py), which freeze and reopen a settlement when the
+demo has none: take those on a private demo database. Needs Debian's
+/usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ARGS = [
 COUNTY_COMMUNITY = "金寨县人民医院县域医共体"
 TELEMEDICINE_NETWORK = "六安市远程医疗协作网"
 COUNTY_HOSPITAL = "金寨县人民医院"
+OUTSIDE_HOSPITAL = "安徽省立医院"  # in no consortium the demo's township belongs to
 
 
 # Steps: run after the page has loaded; none of them changes the demo data.
@@ -229,6 +233,28 @@ def invite_county_hospital(page: Page) -> None:
     page.evaluate("window.scrollTo(0, 0)")
 
 
+def invite_outside_consortium(page: Page) -> None:
+    """Fill an invitation to the provincial hospital, which shares no consortium with the township: the fee
+    notice says 医联体外会诊 and the agreed fee is typed (not sent)."""
+    page.select_option("select[name=kind]", "consultation")
+    _select_option_containing(page, "select[name=inviting_institution]", "麻埠镇中心卫生院")
+    _select_option_containing(page, "select[name=inviting_department]", "全科医疗科")
+    _pick_person(page, "丁长林")
+    _select_option_containing(page, "select[name=invited_institution]", OUTSIDE_HOSPITAL)
+    page.wait_for_selector("[data-testid=fee-applicable] [data-testid=outside-consortium]")
+    page.wait_for_load_state("networkidle")
+    page.fill("textarea[name=reason]", "反复胸痛伴心电图 ST 段改变，县域内无法明确诊断")
+    page.fill("input[name=purpose]", "请省级专家明确诊断并指导治疗")
+    page.fill("input[name=consent_signer_name]", "丁长林")
+    page.select_option("select[name=consent_relationship]", "patient")
+    page.fill("textarea[name=case_summary]", "男，64 岁。反复胸痛一月，心电图示 V1–V4 导联 ST 段压低。")
+    page.fill("[data-testid=agreed-fee]", "280.00")
+    # From the invited institution down to the fee notice and the agreed fee.
+    page.eval_on_selector("select[name=invited_institution]", "e => e.scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollBy(0, -60)")
+    page.wait_for_timeout(200)
+
+
 class Shot(NamedTuple):
     """One screenshot: file name, demo user ("" = logged out), page, language, optional step."""
 
@@ -301,6 +327,13 @@ SHOTS: list[Shot] = [
     Shot("telemedicine-list", "coordinator", "/telemedicine/incoming/"),
     Shot(
         "telemedicine-new", "township_doctor", "/telemedicine/new/", step=invite_county_hospital, height=1900
+    ),
+    Shot(
+        "telemedicine-outside-consortium",
+        "township_doctor",
+        "/telemedicine/new/",
+        step=invite_outside_consortium,
+        height=1450,
     ),
     Shot("telemedicine-detail", "township_doctor", referred_teleconsultation, height=1500),
     Shot("telemedicine-availability", "coordinator", "/telemedicine/availability/"),
