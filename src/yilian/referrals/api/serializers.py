@@ -239,6 +239,14 @@ class TimelineEventSerializer(serializers.Serializer):
         return _label(ReferralStatus, event.to_status)
 
 
+class AttachmentKindSerializer(serializers.Serializer):
+    """How many files of one material were sent with a referral (no names: every reader gets this)."""
+
+    material = EnumField(Material, read_only=True)
+    material_label = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True)
+
+
 class AttachmentSerializer(serializers.Serializer):
     """A file sent with a referral (download it from ``download_url``)."""
 
@@ -415,6 +423,7 @@ class ReferralDetailSerializer(ReferralSerializer):
     redirected_to = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
+    attachment_kinds = serializers.SerializerMethodField()
     follow_up_tasks = serializers.SerializerMethodField()
 
     @extend_schema_field(MaterialSerializer(many=True))
@@ -444,8 +453,17 @@ class ReferralDetailSerializer(ReferralSerializer):
 
     @extend_schema_field(AttachmentSerializer(many=True))
     def get_attachments(self, referral: Referral) -> list[Any]:
-        """Files sent with the referral (only for those who may see the patient)."""
+        """Files sent with the referral, with their names (only for those who may see the patient)."""
         return list(AttachmentSerializer(self.context.get("attachments", []), many=True).data)
+
+    @extend_schema_field(AttachmentKindSerializer(many=True))
+    def get_attachment_kinds(self, referral: Referral) -> list[dict[str, Any]]:
+        """How many files of each material were sent, for every reader (the office and regulators too, who
+        get no names or files)."""
+        return [
+            {"material": material, "material_label": _label(Material, material), "count": count}
+            for material, count in self.context.get("attachment_kinds", [])
+        ]
 
     @extend_schema_field(FollowUpTaskSerializer(many=True))
     def get_follow_up_tasks(self, referral: Referral) -> list[Any]:

@@ -131,13 +131,15 @@ class ReferralApiViewSet(ServiceViewSet):
             headers = {**version_etag(referral.version), "Preference-Applied": "return=minimal"}
             return self.rendered(referral, s.ReferralStateSerializer, status=status, headers=headers)
         sees_patient = policies.sees_patient(self.actor, referral)
+        attachments = list(selectors.referral_attachments(referral)) if sees_patient else []
         return self.rendered(
             referral,
             ReferralDetailSerializer,
             status=status,
             headers=version_etag(referral.version),
-            timeline=list(selectors.referral_timeline(referral)),
-            attachments=list(selectors.referral_attachments(referral)) if sees_patient else [],
+            timeline=selectors.referral_timeline_for(self.actor, referral),
+            attachments=attachments,
+            attachment_kinds=selectors.attachment_kinds(referral, attachments if sees_patient else None),
             follow_up_tasks=list(selectors.follow_up_tasks(referral)),
         )
 

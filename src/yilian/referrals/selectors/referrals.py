@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,6 +201,47 @@ def available_actions(actor: Any, referral: Referral) -> list[str]:
 def referral_timeline(referral: Referral) -> QuerySet[ReferralEvent]:
     """Every step of the referral, oldest first."""
     return referral.events.select_related("actor").order_by("occurred_at", "id")
+
+
+def referral_timeline_for(actor: Any, referral: Referral) -> list[ReferralEvent]:
+    """The timeline as ``actor`` reads it: readers who do not see the patient (the consortium office,
+    regulators, platform administrators) read each upload step as its material only — a file's name can
+    name the patient or the finding, and they do not read the files either (``attachment_kinds`` gives them
+    what was sent). The stored steps are not changed."""
+    events = list(referral_timeline(referral))
+    if policies.sees_patient(actor, referral):
+        return events
+    for event in events:
+        if event.action != "attach":
+            continue
+        if "filename" in (event.note_params or {}):
+            event.note, event.note_params = (
+                ATTACH_NOTE_WITHOUT_NAME,
+                {"kind": event.note_params.get("kind", "")},
+            )
+        else:
+            # Written before notes kept parameters: "<material>：<file name>" as text.
+            event.note = event.note.split("：", 1)[0]
+    return events
+
+
+ATTACH_NOTE_WITHOUT_NAME = "{kind}"
+"""The upload step's note without the file name (the msgid the overdue duties' steps already use)."""
+
+
+def attachment_kinds(
+    referral: Referral, attachments: list[ReferralAttachment] | None = None
+) -> list[tuple[str, int]]:
+    """How many files of each material were sent with the referral, by material code: what every reader of
+    the referral may know of its attachments (names and contents are for the two ends). Counted from
+    ``attachments`` when the caller already read them, else in one query."""
+    if attachments is not None:
+        counts: dict[str, int] = {}
+        for attachment in attachments:
+            counts[attachment.material] = counts.get(attachment.material, 0) + 1
+        return sorted(counts.items())
+    rows = referral.attachments.values("material").annotate(n=Count("id")).order_by("material")
+    return [(row["material"], row["n"]) for row in rows]
 
 
 def referral_attachments(referral: Referral) -> QuerySet[ReferralAttachment]:

@@ -1295,10 +1295,11 @@ def _detail_queries(user, referral):
     return len(context.captured_queries)
 
 
-@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 13), ("office", 7)])
+@pytest.mark.parametrize(("who", "queries"), [("hospital_doctor", 13), ("office", 8)])
 def test_detail_queries_are_constant(rw, media, who, queries):
     # session, user, scope, the referral with both ends and the patient, [the receiver's departments
-    # to redirect to, consortium members, their departments], duties, timeline, [attachments], badge
+    # to redirect to, consortium members, their departments], duties, timeline, attachments (the office:
+    # their kinds counted, no names), badge
     user = getattr(rw, who, None) or getattr(rw.world, who)
     for _ in range(2):
         submitted(rw)

@@ -631,13 +631,19 @@ def _detail_context(
         )
         check_context.update(has_department=True, has_code=bool(referral.diagnosis_code))
     sender_writes = _held(actor, referral, ReferralSide.SENDER, workflow.SENDING_ROLES)
+    attachments = _attachments(referral) if sees else []
     return {
         "referral": referral,
         "sees_patient": sees,
         "patient_label": referral.person.name if sees else (mask_name(referral.person.name) or "—"),
         "age": people_services.age_on(referral.person) if sees else None,
-        "timeline": _timeline(referral),
-        "attachments": _attachments(referral) if sees else [],
+        "timeline": _timeline(actor, referral),
+        "attachments": attachments,
+        # Every reader learns what was sent (material and count); names and files only the two ends.
+        "attachment_kinds": [
+            (_label(Material, material), count)
+            for material, count in selectors.attachment_kinds(referral, attachments if sees else None)
+        ],
         "recovery_phase_label": _phase_label(referral.recovery_phase),
         "tasks": tasks,
         "may_record": may_record,
@@ -664,9 +670,9 @@ def _phase_label(value: str) -> str:
     return _label(RecoveryPhase, value) if value else ""
 
 
-def _timeline(referral: Referral) -> list[Any]:
-    """The steps with readable labels of the action and the state reached."""
-    steps = list(selectors.referral_timeline(referral))
+def _timeline(actor: Any, referral: Referral) -> list[Any]:
+    """The steps as the actor may read them, with readable labels of the action and the state reached."""
+    steps = selectors.referral_timeline_for(actor, referral)
     for step in steps:
         step.label = action_label(f"referral.{step.action}")  # type: ignore[attr-defined]
         step.to_status_label = _label(ReferralStatus, step.to_status)  # type: ignore[attr-defined]
