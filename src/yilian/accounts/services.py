@@ -28,6 +28,7 @@ from yilian.accounts.selectors import forget_scope, scope_for
 from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from yilian.core.permissions import CONSORTIUM_ROLES, INSTITUTION_ROLES, REGION_ROLES, Role
+from yilian.core.text import join_list
 from yilian.institutions.choices import RegionLevel
 
 # Region roles (regulator, insurance officer) are granted on these levels only.
@@ -251,7 +252,7 @@ def title_mismatch(title: str, roles: Iterable[str]) -> str:
     return _("职称“{title}”属于{series}，与岗位（{roles}）不符，请选择{expected}的职称。").format(
         title=ProfessionalTitle(title).label,
         series=TitleSeries(series).label,
-        roles="、".join(str(Role(role).label) for role in sorted(roles) if role in ROLE_SERIES),
+        roles=join_list(Role(role).label for role in sorted(roles) if role in ROLE_SERIES),
         expected=_("或").join(str(TitleSeries(s).label) for s in sorted(held)),
     )
 

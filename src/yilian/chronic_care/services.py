@@ -30,6 +30,7 @@ from yilian.chronic_care.models import ChronicCase, ChronicRegistry, FollowUp
 from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import in_range, parse_icd10
+from yilian.core.text import join_list
 from yilian.people.choices import PersonLinkReason
 from yilian.people.selectors import person_visible_to
 from yilian.people.services import age_on, person_link
@@ -195,7 +196,7 @@ def case_enrol(
     except Invalid as error:
         errors.update(error.as_text())
     if code and not any(in_range(code, first, last) for first, last in registry.icd10_ranges):
-        ranges = "、".join(
+        ranges = join_list(
             f"{first}–{last}" if first != last else first for first, last in registry.icd10_ranges
         )
         errors["diagnosis_code"] = [

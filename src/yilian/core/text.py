@@ -1,7 +1,10 @@
-"""Text helpers: pinyin keys for search by pinyin or pinyin initials."""
+"""Text helpers: pinyin keys for search by pinyin or pinyin initials; lists joined for display."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.utils.translation import get_language
 from pypinyin import Style, lazy_pinyin
 
 
@@ -14,3 +17,14 @@ def pinyin_initials(text: str) -> str:
 def pinyin_full(text: str) -> str:
     """Return the full pinyin without tones or spaces: "县人民医院" → "xianrenminyiyuan"."""
     return "".join(lazy_pinyin(text, errors="default")).lower().replace(" ", "")
+
+
+def list_separator() -> str:
+    """The separator between the items of a list in the active language: 、 in Chinese, ", " otherwise."""
+    return "、" if (get_language() or "").lower().startswith("zh") else ", "
+
+
+def join_list(items: Iterable[object]) -> str:
+    """Join items for display in the active language: "内科、外科" in Chinese, "Medicine, Surgery" in
+    English. The Chinese enumeration comma 、 reads as a stray character between English words."""
+    return list_separator().join(str(item) for item in items)

@@ -21,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from yilian.core.text import join_list
 from yilian.family_doctors.choices import PriorityGroup, TeamMemberRole
 from yilian.family_doctors.models import FamilyDoctorContract
 from yilian.family_doctors.selectors import CoverageRow
@@ -107,7 +108,7 @@ def contract_pdf(
     page.row(_("身份证号"), person.id_number_masked or "—")
     page.row(_("联系电话"), person.phone or "—")
     page.row(_("现住址"), person.address or "—")
-    page.row(_("重点人群"), "、".join(str(PriorityGroup(g).label) for g in groups) or _("无"))
+    page.row(_("重点人群"), join_list(PriorityGroup(g).label for g in groups) or _("无"))
     page.heading(_("乙方（签约团队）"))
     page.row(_("签约机构"), contract.institution.name)
     page.row(_("签约团队"), contract.team.name)

@@ -24,7 +24,7 @@ from yilian.accounts.selectors import scope_for
 from yilian.core.audit import apply_changes, record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.permissions import Role
-from yilian.core.text import pinyin_full, pinyin_initials
+from yilian.core.text import join_list, pinyin_full, pinyin_initials
 from yilian.family_doctors import policies, selectors
 from yilian.family_doctors.choices import (
     ACTIVE_STATUSES,
@@ -498,7 +498,7 @@ def _clean_groups(groups: Iterable[str] | None, errors: dict[str, list[str]]) ->
     cleaned = sorted(set(groups or []))
     unknown = [g for g in cleaned if g not in PriorityGroup.values]
     if unknown:
-        errors["priority_groups"] = [_("无效的重点人群：%(groups)s。") % {"groups": "、".join(unknown)}]
+        errors["priority_groups"] = [_("无效的重点人群：%(groups)s。") % {"groups": join_list(unknown)}]
     return [g for g in cleaned if g in PriorityGroup.values]
 
 

@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from yilian.core.exceptions import Invalid
+from yilian.core.text import join_list
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -109,9 +110,9 @@ def check_header(header: list[str], expected: list[str], required: list[str]) ->
     unknown = [h for h in cleaned if h and h not in expected]
     messages: list[str] = []
     if missing:
-        messages.append(_("缺少列：{columns}。").format(columns="、".join(missing)))
+        messages.append(_("缺少列：{columns}。").format(columns=join_list(missing)))
     if unknown:
-        messages.append(_("无法识别的列：{columns}。").format(columns="、".join(unknown)))
+        messages.append(_("无法识别的列：{columns}。").format(columns=join_list(unknown)))
     if messages:
         raise Invalid({"file": messages})
     return cleaned

@@ -21,6 +21,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from yilian.core.pdf import set_document_info
+from yilian.core.text import join_list
 from yilian.people.identifiers import mask_name
 from yilian.people.services import age_on
 from yilian.prescriptions.choices import PrescriptionKind, PrescriptionStatus
@@ -220,7 +221,7 @@ def gap_workbook(
                 gap.coverage_percent,
                 gap.local_additions,
                 gap.unaligned,
-                "、".join(f"{category_label(k)} {v}" for k, v in list(gap.missing_by_category.items())[:3]),
+                join_list(f"{category_label(k)} {v}" for k, v in list(gap.missing_by_category.items())[:3]),
             ]
         )
     members = [gap.institution for gap in gaps]

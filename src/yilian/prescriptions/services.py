@@ -27,7 +27,7 @@ from yilian.core.audit import record_event, snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import Message, message, stored
-from yilian.core.text import pinyin_full, pinyin_initials
+from yilian.core.text import join_list, pinyin_full, pinyin_initials
 from yilian.institutions.models import Consortium, Department, Institution
 from yilian.people.choices import PersonLinkReason
 from yilian.people.models import Person
@@ -227,7 +227,7 @@ def _read_sheet(content: bytes, columns: tuple[str, ...]) -> list[tuple[int, dic
     missing = [name for name in columns[:2] if name not in header]
     if missing:
         raise Invalid(
-            {"file": [_("表头缺少列：%(columns)s。请使用模板。") % {"columns": "、".join(missing)}]}
+            {"file": [_("表头缺少列：%(columns)s。请使用模板。") % {"columns": join_list(missing)}]}
         )
     index = {name: header.index(name) for name in columns if name in header}
     parsed = []

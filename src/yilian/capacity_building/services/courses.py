@@ -19,6 +19,7 @@ from yilian.capacity_building.models import TrainingAttendance, TrainingCourse
 from yilian.capacity_building.services._common import audit, consortium_of, raise_if, required, too_long
 from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed
+from yilian.core.text import join_list
 from yilian.institutions.models import ConsortiumMember, Department, Institution
 
 MAX_COURSE_DAYS = 90
@@ -324,7 +325,7 @@ def attendance_record_many(
             TrainingAttendance.objects.filter(course=current, user__in=users).values_list("name", flat=True)
         )
         if taken:
-            raise Conflict(_("已签到，不能重复记录：{names}").format(names="、".join(taken)))
+            raise Conflict(_("已签到，不能重复记录：{names}").format(names=join_list(taken)))
         now = timezone.now()
         rows = [
             TrainingAttendance(

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import conditional_escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+
+from yilian.core import text
 
 register = template.Library()
 
@@ -21,3 +25,11 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
         else:
             params[key] = value
     return urlencode(sorted(params.lists()), doseq=True)
+
+
+@register.filter(needs_autoescape=True)
+def join_list(items: Any, autoescape: bool = True) -> str:
+    """A list joined for display in the active language (、 in Chinese, ", " otherwise), each item
+    escaped as Django's ``join`` does."""
+    escape = conditional_escape if autoescape else str
+    return mark_safe(text.join_list(escape(item) for item in items))  # items escaped above

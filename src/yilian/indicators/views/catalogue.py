@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yilian.accounts.selectors import scope_for
 from yilian.core.exceptions import Conflict, Invalid
 from yilian.core.permissions import Role
+from yilian.core.text import join_list
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, require
 from yilian.core.ui.live import live_result
@@ -167,7 +168,7 @@ def formula_check(request: HttpRequest) -> HttpResponse:
         tree = expressions.validate(text, known.keys())
     except expressions.ExpressionError as error:
         return live_result(request, ok=False, message=str(error))
-    names = "、".join(str(known[code].name) for code in expressions.item_codes(tree))
+    names = join_list(known[code].name for code in expressions.item_codes(tree))
     return live_result(request, ok=True, message=_("公式有效：%(items)s") % {"items": names or _("常数")})
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from yilian.core.audit import changed, snapshot
 from yilian.core.exceptions import Invalid
+from yilian.core.text import join_list
 from yilian.institutions import policies
 from yilian.institutions.choices import (
     AgreementKind,
@@ -124,7 +125,7 @@ def agreement_create(
     member_ids = set(consortium.members.filter(is_active=True).values_list("institution_id", flat=True))
     strangers = [party.name for party in parties if party.pk not in member_ids]
     if strangers:
-        errors["parties"] = [_("以下机构不是本医联体成员：%(names)s") % {"names": "、".join(strangers)}]
+        errors["parties"] = [_("以下机构不是本医联体成员：%(names)s") % {"names": join_list(strangers)}]
     _validate_upload(file, errors)
     _raise_if(errors)
     with transaction.atomic():

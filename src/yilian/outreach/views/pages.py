@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yilian.core.audit import action_label
 from yilian.core.exceptions import Conflict, Invalid, NotFound
+from yilian.core.text import join_list
 from yilian.core.ui.forms import add_domain_errors
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.institutions.models import Region
@@ -133,7 +134,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         names: dict[int, str] = {}
         for visit in batch.visits.all():
             names.setdefault(visit.expert_id, visit.expert.full_name or visit.expert.username)
-        batch.expert_names = "、".join(names.values())  # type: ignore[attr-defined]
+        batch.expert_names = join_list(names.values())  # type: ignore[attr-defined]
     return render(
         request,
         "outreach/batch_list.html",
