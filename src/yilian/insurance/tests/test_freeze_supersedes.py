@@ -99,3 +99,22 @@ def test_two_freezes_confirmed_at_once_one_wins_the_other_409(world):
     assert sum(isinstance(r, Conflict) for r in results) == 1, results
     assert list(Settlement.objects.filter(budget=iw.budget).values_list("version", flat=True)) == [1]
     assert AuditEvent.objects.filter(action="settlement.freeze").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_freeze_follows_through_to_the_rules_page_with_the_message(iw):
+    # The freeze URL answers only POST: the general Conflict redirect (core.ui.http.domain_errors) goes to
+    # the page the view names, not back to the action (a 405) nor to the Referer.
+    officer = _client(iw.officer)
+    freeze_url = f"/insurance/budgets/{iw.budget.public_id}/freeze/"
+    post = {"rule": str(iw.rule.public_id), "confirm": "yes", "latest": "0"}
+    officer.post(freeze_url, post)
+    assert officer.get(freeze_url).status_code == 405
+    stale = officer.post(
+        freeze_url,
+        post,
+        follow=True,
+        HTTP_REFERER=f"http://testserver/insurance/budgets/{iw.budget.public_id}/",
+    )
+    assert stale.redirect_chain == [(f"/insurance/budgets/{iw.budget.public_id}/rules/", 302)]
+    assert stale.status_code == 200 and "第1版结算已于" in stale.content.decode()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.exceptions import Conflict, Invalid, required_message
-from yilian.core.ui.http import domain_errors, paginate, require
+from yilian.core.ui.http import domain_errors, paginate, require, return_to
 from yilian.insurance import calculation, documents, selectors, services
 from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementStatus, SettlementTier
 from yilian.insurance.models import GlobalBudget
@@ -587,6 +587,7 @@ def member_tiers(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @insurance_view
 @require_POST
+@return_to("insurance:rules")  # a Conflict: the rules page, which shows the version now in force
 def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
     """Freeze the settlement under the chosen rule as the next version (confirmed on the rules page)."""
     budget = selectors.budget_get(request.user, public_id, level=selectors.ACCESS_MANAGE)
@@ -603,8 +604,7 @@ def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
             # The latest version the page showed: a freeze by someone else since answers 409.
             expected_latest=int(seen) if seen.isdigit() else None,
         )
-    except (Invalid, Conflict) as error:
-        # Back to the rules page (the freeze URL answers only POST), which shows the version now in force.
+    except Invalid as error:
         messages.error(request, str(error.message))
         return redirect("insurance:rules", budget.public_id)
     if settlement.version > 1:
