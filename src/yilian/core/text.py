@@ -1,4 +1,4 @@
-"""Text helpers: pinyin keys for search by pinyin or pinyin initials; lists joined for display."""
+"""Text helpers: pinyin keys for search by pinyin or pinyin initials; lists joined and sentences ended for display."""
 
 from __future__ import annotations
 
@@ -28,3 +28,19 @@ def join_list(items: Iterable[object]) -> str:
     """Join items for display in the active language: "内科、外科" in Chinese, "Medicine, Surgery" in
     English. The Chinese enumeration comma 、 reads as a stray character between English words."""
     return list_separator().join(str(item) for item in items)
+
+
+# What already ends a sentence (Chinese and Western), and what may close one after its stop ("好。" or (ok.)).
+SENTENCE_END = "。．.!！?？…;；"
+SENTENCE_CLOSERS = "\"'”’）)」』】]"
+
+
+def sentence(text: str) -> str:
+    """``text`` ended as a sentence: a full stop in the active language (。 in Chinese, "." otherwise) unless
+    it already ends with sentence punctuation — so a reason typed with its own 。, ！ or ? is not shown
+    with a second one ("原因：数据有误。。")."""
+    text = text.rstrip()
+    last = text.rstrip(SENTENCE_CLOSERS)[-1:]
+    if not text or (last and last in SENTENCE_END):
+        return text
+    return text + ("。" if (get_language() or "").lower().startswith("zh") else ".")

@@ -25,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from yilian.core.text import sentence
 from yilian.insurance.choices import ProviderPlace, SettlementTier
 from yilian.insurance.models import Settlement, SettlementShare
 from yilian.insurance.selectors import (
@@ -116,11 +117,11 @@ def _reopened_note(settlement: Settlement) -> str:
     user = settlement.reopened_by
     who = (getattr(user, "full_name", "") or user.get_username()) if user is not None else "—"
     return _(
-        "已重新开放（%(time)s，%(who)s），原因：%(reason)s。本版本不再生效，数字为冻结时的原样，仅作历史记录。"
+        "已重新开放（%(time)s，%(who)s），原因：%(reason)s本版本不再生效，数字为冻结时的原样，仅作历史记录。"
     ) % {
         "time": timezone.localtime(settlement.reopened_at).strftime("%Y-%m-%d %H:%M"),
         "who": who,
-        "reason": settlement.reopen_reason,
+        "reason": sentence(settlement.reopen_reason),  # its own 。/！/? kept, no second one
     }
 
 

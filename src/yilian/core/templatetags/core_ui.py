@@ -33,3 +33,11 @@ def join_list(items: Any, autoescape: bool = True) -> str:
     escaped as Django's ``join`` does."""
     escape = conditional_escape if autoescape else str
     return mark_safe(text.join_list(escape(item) for item in items))  # items escaped above
+
+
+@register.filter
+def sentence(value: Any) -> str:
+    """``value`` ended as a sentence in the active language unless it already ends with sentence
+    punctuation (``core.text.sentence``): write ``原因：{{ reason|sentence }}`` with no 。 of your own.
+    The result is escaped as any text."""
+    return text.sentence(str(value))

@@ -297,3 +297,31 @@ def test_a_reopened_versions_reports_say_so_with_their_figures_as_frozen(iw, fro
     assert {k: v for k, v in rows_after.items() if k != "状态"} == rows_before
     pdf = officer.get(f"/insurance/settlements/{frozen.public_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ("参保人数录入错误。", "原因：参保人数录入错误。本版本"),
+        ("参保人数录入错误！", "原因：参保人数录入错误！本版本"),
+        ("Enrolment typo.", "原因：Enrolment typo.本版本"),
+        ("参保人数录入错误", "原因：参保人数录入错误。本版本"),
+    ],
+)
+def test_a_reason_with_its_own_full_stop_is_not_shown_with_a_second_one(iw, frozen, reason, shown):
+    import io
+
+    from openpyxl import load_workbook
+
+    services.settlement_reopen(actor=iw.officer, settlement=frozen, reason=reason)
+    officer = client_for(iw.officer)
+    page = officer.get(f"/insurance/settlements/{frozen.public_id}/").content.decode()
+    budget_page = officer.get(f"/insurance/budgets/{iw.budget.public_id}/").content.decode()
+    report = load_workbook(
+        io.BytesIO(officer.get(f"/insurance/settlements/{frozen.public_id}/report.xlsx").content)
+    )
+    status = {row[0].value: row[1].value for row in report.worksheets[0].iter_rows(max_col=2)}["状态"]
+    expected_note = shown.removesuffix("本版本")
+    assert shown in page and f"{expected_note}预算" in budget_page and shown in status
+    for text in (page, budget_page, status):
+        assert "。。" not in text and "！。" not in text and ".。" not in text
