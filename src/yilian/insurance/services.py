@@ -8,6 +8,7 @@ an audit event. Raises NotAllowed / Conflict / Invalid from
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -354,7 +355,9 @@ def settlement_rule_save(
 ) -> SettlementRule:
     """Create or update a settlement rule (α, γ, tier parts, score weighting); adopting one un-adopts the others.
 
-    ``data`` may name a ``preset`` ("6:3:1" or "4:3:3") for the parts.
+    ``data`` may name a ``preset`` ("6:3:1" or "4:3:3") for the parts. The budget's row is locked first, as a
+    freeze locks it: a save and a freeze of the budget take turns, and a freeze that read the rule before
+    this save committed is refused instead of keeping the old parameters (see ``settlement_freeze``).
     Raises NotAllowed, Invalid, Conflict (name taken).
     """
     if not policies.can_manage_budget(actor, budget.consortium):
@@ -362,6 +365,10 @@ def settlement_rule_save(
     cleaned = _clean_rule(data)
     try:
         with transaction.atomic():
+            _lock_budget(budget)
+            # Touch the budget's row: a PostgreSQL freeze that took its snapshot before this commits and waits
+            # for the lock is then refused (serialization failure) instead of freezing the old parameters.
+            GlobalBudget.objects.filter(pk=budget.pk).update(updated_at=timezone.now())
             if cleaned["is_adopted"]:
                 budget.rules.exclude(pk=getattr(rule, "pk", None)).update(is_adopted=False)
             before = snapshot(rule, RULE_FIELDS) if rule else None
@@ -538,6 +545,7 @@ def settlement_freeze(
     rule: SettlementRule,
     scores: Mapping[int, Decimal] | None = None,
     expected_latest: int | None = None,
+    rule_seen: datetime.datetime | None = None,
 ) -> Settlement:
     """Compute the settlement of ``budget`` under ``rule`` and freeze it as the next version with its shares.
 
@@ -547,6 +555,10 @@ def settlement_freeze(
     saw when they confirmed (0: none; the rules page and the API send it): when another freeze committed
     since, this one is refused with Conflict instead of superseding a version the officer never saw — two
     freezes at once end with one winner and one Conflict.
+
+    The rule's parameters are read again under the budget's lock (rule saves take it too): a rule edited
+    since the caller read ``rule`` — or, with ``rule_seen`` (the rule's ``updated_at`` the officer's page
+    showed), since the page was loaded — answers Conflict instead of freezing parameters nobody confirmed.
 
     Besides the shares, the settlement keeps everything its page, PDF, Excel
     and API show: the members' and the consortium's names, the year and the
@@ -581,12 +593,13 @@ def settlement_freeze(
     try:
         with transaction.atomic():
             _read_one_snapshot()
-            # The budget's row first: budget edits, tier changes, reopens and other freezes of this budget wait
-            # until this freeze ends, so the figures below are read and kept under the same lock.
+            # The budget's row first: budget edits, tier changes, rule saves, reopens and other freezes of this
+            # budget wait until this freeze ends, so the figures below are read and kept under the same lock.
             locked = _lock_budget(budget)
             if locked.version != budget.version:
                 # Edited or reopened since the officer's page (or the caller) read it: freeze what they saw.
                 raise Conflict(_("预算或成员结算层级在计算期间被修改，请刷新后重试"))
+            _check_rule_unchanged(rule, rule_seen)
             aggregates = selectors.settlement_aggregates(budget, clean_scores)
             outcome = calculation.settle(aggregates, parameters)
             monthly = selectors.budget_monthly(budget, destinations=False)
@@ -664,6 +677,21 @@ def settlement_freeze(
         # a reopen or another freeze committed while it waited for the lock): its snapshot is stale.
         raise Conflict(_("预算或结算在冻结期间被修改，请刷新后重试")) from error
     return settlement
+
+
+def _check_rule_unchanged(rule: SettlementRule, seen: datetime.datetime | None) -> None:
+    """Refuse the freeze (Conflict) when ``rule`` was edited since the caller read it, or since ``seen``.
+
+    Read under the budget's lock, which rule saves take as well, so the edit cannot commit after this check.
+    """
+    current = SettlementRule.objects.filter(pk=rule.pk, budget_id=rule.budget_id).first()
+    changed = current is None or any(
+        getattr(current, name) != getattr(rule, name) for name in RULE_FIELDS if name != "is_adopted"
+    )
+    if changed or (seen is not None and current is not None and current.updated_at != seen):
+        raise Conflict(
+            _("结算方案“%(name)s”在您确认后已被修改，请刷新后核对参数再冻结") % {"name": rule.name}
+        )
 
 
 def _superseded_meanwhile(latest: Settlement | None, expected: int) -> Conflict:

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -603,6 +604,8 @@ def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
             rule=rule,
             # The latest version the page showed: a freeze by someone else since answers 409.
             expected_latest=int(seen) if seen.isdigit() else None,
+            # When the page read the chosen rule: an edit of its parameters since answers 409 too.
+            rule_seen=_posted_time(request.POST.get(f"rule_at_{rule.public_id}", "")),
         )
     except Invalid as error:
         messages.error(request, str(error.message))
@@ -616,6 +619,15 @@ def settlement_freeze(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(request, _("结算已冻结为第%(v)s版") % {"v": settlement.version})
     return redirect("insurance:settlement", settlement.public_id)
+
+
+def _posted_time(value: str) -> datetime.datetime | None:
+    """A timestamp a page posted back (ISO 8601, as it rendered it); None when missing or garbled."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
 
 
 @insurance_view
