@@ -17,6 +17,7 @@ from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import Message, message
+from yilian.core.text import join_list
 from yilian.family_doctors.selectors import active_contract_for
 from yilian.institutions.models import Department, Institution
 from yilian.notifications.services import notify
@@ -547,7 +548,8 @@ def _answer_hours(referral: Referral) -> int:
 
 
 def _labels(materials: list[str]) -> str:
-    return "、".join(str(Material(m).label) if m in Material.values else m for m in materials)
+    # The refusal is read now by the submitter, so the list follows their language (", " in English).
+    return join_list(str(Material(m).label) if m in Material.values else m for m in materials)
 
 
 def _validate_booking_date(

@@ -18,11 +18,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yilian.accounts.tests.factories import user_with_role
+from yilian.core.exceptions import Invalid
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import Role
+from yilian.encounters import services as encounter_services
 from yilian.encounters.models import Encounter
 from yilian.encounters.services import encounter_record
 from yilian.institutions.tests.factories import DepartmentFactory
@@ -1097,6 +1099,64 @@ def test_english_pages_use_english_brackets_and_list_separators(client_for, rw):
     english = _html(client_for(rw.hospital_doctor).get(worklist, HTTP_ACCEPT_LANGUAGE="en"))
     assert "脑卒中恢复期（下转康复） (≥10 days)" in english and "（≥" not in english
     assert "脑卒中恢复期（下转康复）（≥10 天）" in _html(client_for(rw.hospital_doctor).get(worklist))
+
+
+@pytest.mark.parametrize(
+    ("language", "warned", "blocked"),
+    [
+        ("zh-hans", "缺少资料：心电图、出院小结。", "资料完整度 33% 低于要求，缺少：心电图、出院小结。"),
+        ("en", "Missing material: ECG, Discharge summary.", "missing: ECG, Discharge summary."),
+    ],
+    ids=["zh-hans", "en"],
+)
+def test_a_refused_submission_lists_the_missing_materials_in_the_submitters_language(
+    rw, language, warned, blocked
+):
+    """The refusal is read at once by the submitter: its list of missing materials is joined with 、 in
+    Chinese and ", " in English (not 、 between English labels)."""
+    ReferralCriterion.objects.create(
+        consortium=rw.world.consortium,
+        name="高血压",
+        category="must_up",
+        icd_from="I10",
+        icd_to="I15",
+        required_materials=["history", "ecg", "discharge_summary"],
+        completeness_threshold=70,
+        missing_action="warn",
+    )
+    referral = draft(rw)
+    with translation.override(language):
+        with pytest.raises(Invalid) as warning:
+            services.referral_submit(actor=rw.township_doctor, referral=referral)
+        assert warning.value.as_text()["materials"][0].startswith(warned)
+        ReferralCriterion.objects.update(missing_action="block")
+        with pytest.raises(Invalid) as refusal:
+            services.referral_submit(actor=rw.township_doctor, referral=referral, acknowledge_missing=True)
+        assert refusal.value.as_text()["materials"][0].endswith(blocked)
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.DRAFT
+
+
+@pytest.mark.parametrize(("language", "separator"), [("zh-hans", "；"), ("en", "; ")], ids=["zh-hans", "en"])
+def test_a_refused_recovery_flag_joins_its_messages_in_the_readers_language(
+    client_for, rw, monkeypatch, language, separator
+):
+    """Several refusals of the worklist mark are shown in one notice, separated by the punctuation of the
+    reader's language (；in Chinese, "; " in English)."""
+
+    def refuse(**_kwargs):
+        raise Invalid({"recovery_phase": ["无效的下转阶段。"], "encounter": ["只能标记在院患者。"]})
+
+    stay = _inpatient(rw)
+    monkeypatch.setattr(encounter_services, "encounter_flag_recovery", refuse)
+    response = client_for(rw.hospital_doctor).post(
+        reverse("referrals:worklist-flag", args=[stay.public_id]),
+        {"recovery_phase": "recovery"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [separator.join(["无效的下转阶段。", "只能标记在院患者。"])]
+    assert Encounter.objects.get(pk=stay.pk).recovery_phase == ""
 
 
 def test_a_stay_with_a_referral_under_way_is_not_sent_down_twice(client_for, rw):

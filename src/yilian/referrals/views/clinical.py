@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.audit import action_label
@@ -902,7 +902,10 @@ def worklist_flag(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             encounter_services.encounter_flag_recovery(actor=actor, encounter=stay, recovery_phase=phase)
         except Invalid as error:
-            messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+            # Whole messages, not list items: the punctuation-context ；, "; " in English.
+            messages.error(
+                request, pgettext("punctuation", "；").join(m for ms in error.as_text().values() for m in ms)
+            )
         else:
             if phase:
                 messages.success(request, _("已标记 %(name)s 为可下转。") % {"name": stay.person.name})
