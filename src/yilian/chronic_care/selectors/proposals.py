@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yilian.chronic_care.choices import SideEffects, Suggestion, SuggestionReason
 from yilian.chronic_care.models import FollowUp
+from yilian.core.text import join_list
 from yilian.institutions.choices import DepartmentSpecialty, MemberRole
 from yilian.institutions.models import ConsortiumMember, Department, Institution
 
@@ -89,13 +91,18 @@ def _measures(follow_up: FollowUp) -> str:
         parts.append(_("HbA1c {value}%").format(value=follow_up.hba1c))
     if follow_up.heart_rate is not None:
         parts.append(_("心率 {value} 次/分").format(value=follow_up.heart_rate))
-    return "，".join(parts)
+    # A list like any other (、 in Chinese, once ，): it also sets the readings apart from the "，" the
+    # summary line puts before the control status.
+    return join_list(parts)
 
 
 def referral_proposal(follow_up: FollowUp) -> Proposal:
     """Prefill the referral a follow-up suggests: the lead hospital of the managing institution's
     consortium, the registry's department there, outpatient, urgent (emergency with danger signs), the
-    case's ICD-10, a reason from the rule and a clinical summary of the recent follow-ups. Four queries."""
+    case's ICD-10, a reason from the rule and a clinical summary of the recent follow-ups. Four queries.
+
+    The texts are written in the active language, as the doctor who confirms (and may edit) them reads
+    them, so their lists are joined in that language too: 、 and ； in Chinese, ", " and "; " in English."""
     case = follow_up.case
     registry = case.registry
     lead = lead_hospital_of(case.institution)
@@ -105,7 +112,7 @@ def referral_proposal(follow_up: FollowUp) -> Proposal:
             "-visited_on", "-id"
         )[:RECENT_VISITS]
     )
-    reasons = "；".join(
+    reasons = pgettext("punctuation", "；").join(
         str(SuggestionReason(r).label) for r in follow_up.suggestion_reasons if r in SuggestionReason.values
     )
     reason = _("{registry}随访：{reasons}").format(
@@ -129,7 +136,7 @@ def referral_proposal(follow_up: FollowUp) -> Proposal:
 
         lines.append(
             _("危险征象：{signs}").format(
-                signs="、".join(
+                signs=join_list(
                     str(DangerSign(s).label) for s in follow_up.danger_signs if s in DangerSign.values
                 )
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from yilian.chronic_care import selectors, services
 from yilian.chronic_care.choices import Control, Suggestion, SuggestionState
@@ -163,6 +164,47 @@ def test_back_dated_visit_keeps_derived_fields_right(world):
     assert case.last_follow_up_on == days_ago(5)
     assert case.last_control == Control.CONTROLLED and case.consecutive_uncontrolled == 0
     assert case.follow_up_count == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "reason", "readings", "signs"),
+    [
+        (
+            "zh-hans",
+            "血压≥180/110 mmHg 且有危险征象；连续两次随访控制不满意；",
+            "血压 186/112 mmHg、心率 110 次/分，控制不满意",
+            "危险征象：剧烈头痛或呕吐、心率过快或过慢",
+        ),
+        (
+            "en",
+            "BP ≥ 180/110 mmHg with danger signs; Uncontrolled at two consecutive follow-ups; ",
+            "BP 186/112 mmHg, Heart rate 110 bpm, Uncontrolled",
+            "Danger signs: Severe headache or vomiting, Heart rate too fast or too slow",
+        ),
+    ],
+    ids=["zh-hans", "en"],
+)
+def test_suggested_referral_lists_read_in_the_doctors_language(world, language, reason, readings, signs):
+    """The prefilled reason and summary are written in the confirming doctor's language, lists included:
+    no 、 or ； between English words."""
+    cw = care_world(world)
+    case = enrol(cw)
+    visit(cw, case, days=30, sbp=165, dbp=98)
+    follow_up = visit(
+        cw,
+        case,
+        days=1,
+        sbp=186,
+        dbp=112,
+        heart_rate=110,
+        side_effects="uncontrolled",
+        danger_signs=["headache_vomiting", "heart_rate"],
+    )
+    with translation.override(language):
+        proposal = selectors.referral_proposal(follow_up)
+    assert reason in proposal.reason
+    lines = proposal.exam_results.splitlines()
+    assert lines[0].endswith(readings) and signs in lines
 
 
 def test_suggested_referral_is_sent_in_one_action(world):
