@@ -24,6 +24,7 @@ from yilian.assessment.choices import (
     Verdict,
 )
 from yilian.core.exceptions import Invalid, NotFound
+from yilian.core.ui.forms import invalid_message
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.indicators.choices import PeriodType
 from yilian.indicators.selectors import indicator_list
@@ -451,7 +452,7 @@ def round_judge(request: HttpRequest, public_id: str) -> HttpResponse:
             comment=request.POST.get("comment", ""),
         )
     except Invalid as error:
-        messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+        messages.error(request, invalid_message(error))
     else:
         messages.success(request, _("评判已保存，重新计算草稿后计入得分"))
     return _back(round_, 0 if round_.access.manage else None, request.POST.get("back", ""))
@@ -479,7 +480,7 @@ def round_evidence(request: HttpRequest, public_id: str) -> HttpResponse:
             upload=upload,
         )
     except Invalid as error:
-        messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+        messages.error(request, invalid_message(error))
     else:
         messages.success(request, _("佐证材料已上传"))
     return _back(round_, back=request.POST.get("back", ""))

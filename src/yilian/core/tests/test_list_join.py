@@ -23,3 +23,14 @@ def test_join_list_filter_follows_the_language_and_escapes():
         assert template.render(Context({"items": items})) == "&lt;b&gt;甲&lt;/b&gt;、乙"
     with override("en"):
         assert template.render(Context({"items": items})) == "&lt;b&gt;甲&lt;/b&gt;, 乙"
+
+
+def test_invalid_message_joins_every_field_message_in_the_active_language():
+    from yilian.core.exceptions import Invalid
+    from yilian.core.ui.forms import invalid_message
+
+    error = Invalid({"dose": ["剂量须为正数"], "days": ["天数过长", "超过长处方上限"]})
+    with override("zh-hans"):
+        assert invalid_message(error) == "剂量须为正数；天数过长；超过长处方上限"
+    with override("en"):
+        assert invalid_message(error) == "剂量须为正数; 天数过长; 超过长处方上限"

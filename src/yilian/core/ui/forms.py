@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import pgettext
 
 from yilian.core.exceptions import Invalid
 
@@ -19,6 +20,14 @@ def add_domain_errors(form: forms.BaseForm, error: Invalid, field_map: dict[str,
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+def invalid_message(error: Invalid) -> str:
+    """Every message of a service's ``Invalid`` as one notice for a page without its form: joined with
+    "；" in Chinese and "; " in English (a fixed "；" put a full-width mark between English sentences)."""
+    return pgettext("punctuation", "；").join(
+        message for messages in error.as_text().values() for message in messages
+    )
 
 
 class IsoDateInput(forms.DateInput):

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from yilian.core.exceptions import Conflict, Invalid, NotFound
+from yilian.core.ui.forms import invalid_message
 from yilian.core.ui.http import paginate, require
 from yilian.indicators import drilldown, policies, selectors, services
 from yilian.indicators.choices import PeriodType, UnitKind
@@ -262,7 +263,7 @@ def refresh_runs(request: HttpRequest) -> HttpResponse:
             last = _month(request.POST.get("last_month", ""))
             run = services.refresh_request(actor=actor, first_month=first, last_month=last)
         except Invalid as error:
-            messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+            messages.error(request, invalid_message(error))
         except Conflict as error:
             messages.warning(request, str(error))
         else:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yilian.accounts.models import User
 from yilian.core.exceptions import Conflict, Invalid, NotFound
-from yilian.core.ui.forms import add_domain_errors
+from yilian.core.ui.forms import add_domain_errors, invalid_message
 from yilian.core.ui.http import domain_errors, paginate, require
 from yilian.institutions.models import Department, Institution
 from yilian.people.forms import chosen_person
@@ -479,7 +479,7 @@ def delivery_step(request: HttpRequest, public_id: str, action: str) -> HttpResp
     except Conflict as error:
         messages.error(request, str(error.message))
     except Invalid as error:
-        messages.error(request, "；".join(m for ms in error.as_text().values() for m in ms))
+        messages.error(request, invalid_message(error))
     else:
         messages.success(request, DONE_MESSAGES[action] % {"number": delivery.number})
     return redirect("prescriptions:delivery", delivery.public_id)

@@ -25,13 +25,13 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.audit import action_label
 from yilian.core.exceptions import Conflict, Invalid, NotFound
 from yilian.core.icd10 import parse_icd10
-from yilian.core.ui.forms import add_domain_errors
+from yilian.core.ui.forms import add_domain_errors, invalid_message
 from yilian.core.ui.http import PAGE_SIZE, domain_errors, paginate, require
 from yilian.encounters import policies as encounter_policies
 from yilian.encounters import selectors as encounter_selectors
@@ -903,9 +903,7 @@ def worklist_flag(request: HttpRequest, public_id: Any) -> HttpResponse:
             encounter_services.encounter_flag_recovery(actor=actor, encounter=stay, recovery_phase=phase)
         except Invalid as error:
             # Whole messages, not list items: the punctuation-context ；, "; " in English.
-            messages.error(
-                request, pgettext("punctuation", "；").join(m for ms in error.as_text().values() for m in ms)
-            )
+            messages.error(request, invalid_message(error))
         else:
             if phase:
                 messages.success(request, _("已标记 %(name)s 为可下转。") % {"name": stay.person.name})
