@@ -78,14 +78,14 @@ def _conflict_destination(
         )
     posted = [request.POST.get(field, "") for field in RETURN_FIELDS] if request.method == "POST" else []
     for candidate in (*posted, request.headers.get("referer", ""), request.get_full_path()):
-        local = _local_page(request, candidate)
+        local = local_page(request, candidate)
         if local is not None:
             return local
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _local_page(request: HttpRequest, url: str) -> str | None:
-    """``url`` as a path on this site when it is one and its view answers GET, else None.
+def local_page(request: HttpRequest, url: str) -> str | None:
+    """``url`` as a path on this site when it is one and its view answers GET, else None (a safe ``next``).
 
     The Referer and posted fields come from the client: another host (or a scheme change to plain http on
     an https site) is never followed, so a Conflict cannot be turned into an open redirect.

@@ -271,6 +271,23 @@ def test_mark_unreasonable_from_the_list(iw):
     )
 
 
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/insurance/claims/?kind=inpatient&page=2", "/insurance/claims/?kind=inpatient&page=2"),
+        ("https://evil.example/insurance/claims/", "/insurance/claims/"),
+        ("//evil.example/", "/insurance/claims/"),
+    ],
+)
+def test_marking_a_claim_returns_to_the_list_it_was_on_never_to_another_site(iw, next_url, location):
+    claim = iw.claims[0]
+    response = client_for(iw.officer).post(
+        f"/insurance/claims/{claim.source_record_id}/unreasonable/",
+        {"amount": "100", "reason": "超标准收费", "next": next_url},
+    )
+    assert response.status_code == 302 and response["Location"] == location
+
+
 def test_forms_and_lists_render(iw, django_assert_max_num_queries):
     client = client_for(iw.officer)
     assert client.get("/insurance/budgets/new/").status_code == 200
