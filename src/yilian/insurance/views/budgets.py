@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yilian.core.exceptions import Conflict, Invalid, required_message
+from yilian.core.ui.forms import invalid_message
 from yilian.core.ui.http import domain_errors, local_page, paginate, require, return_to
 from yilian.insurance import calculation, documents, selectors, services
 from yilian.insurance.choices import ClaimKind, ProviderPlace, SettlementStatus, SettlementTier
@@ -824,7 +825,7 @@ def claim_mark(request: HttpRequest, source_record_id: str) -> HttpResponse:
         )
         messages.success(request, _("已记录不合理费用"))
     except Invalid as error:
-        messages.error(request, "；".join(m for messages_ in error.as_text().values() for m in messages_))
+        messages.error(request, invalid_message(error))
     # Back to the filtered list the form was on; a ``next`` naming another site is not followed.
     return redirect(local_page(request, request.POST.get("next", "")) or reverse("insurance:claims"))
 
