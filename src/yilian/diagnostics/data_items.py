@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yilian.core.data_items import SUM, Column, DataItem, DataSource
+from yilian.diagnostics import policies
 from yilian.diagnostics.choices import CentreKind, OrderStatus, RecognitionOutcome
 from yilian.diagnostics.models import DiagnosticOrder, RecognitionDecision
 from yilian.diagnostics.selectors import order_visible_to
@@ -46,7 +47,8 @@ ORDERED = DataSource(
     visible_to=order_visible_to,
     columns=_ORDER_COLUMNS,
     detail_url="diagnostics:detail",
-    shows_full=can_view_people,
+    # Not can_view_people: a hub's administrator sees the centre's orders from elsewhere masked (page, API).
+    shows_full=policies.sees_every_patient,
 )
 
 REPORTED = DataSource(
@@ -58,7 +60,8 @@ REPORTED = DataSource(
     visible_to=order_visible_to,
     columns=_ORDER_COLUMNS,
     detail_url="diagnostics:detail",
-    shows_full=can_view_people,
+    # Not can_view_people: a hub's administrator sees the centre's orders from elsewhere masked (page, API).
+    shows_full=policies.sees_every_patient,
 )
 
 RECOGNITIONS = DataSource(

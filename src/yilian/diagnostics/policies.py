@@ -11,6 +11,13 @@ in the centre's department (承担科室): a surgeon or a paediatrician of the
 hub hospital is not the imaging centre's staff and may not read its
 worklist, receive its specimens or sign its reports. A centre with no
 department has no staff until the office names one.
+
+Only clinical staff see the patient on an order: those of the ordering
+institution (and its administrators, as on referrals) and the centre's
+department. The hub's institution administrators (机构管理员) read the
+orders of the centres their institution hosts as the consortium office
+does: the patient's name masked, no identifiers, clinical text, files or
+report, and no action.
 """
 
 from __future__ import annotations
@@ -18,12 +25,16 @@ from __future__ import annotations
 from typing import Any
 
 from yilian.accounts.selectors import scope_for
-from yilian.core.permissions import Role
+from yilian.core.permissions import CLINICAL_ROLES, Role
 from yilian.diagnostics.choices import OrderSide
 from yilian.diagnostics.workflow import ORDERING_ROLES
-from yilian.people.policies import PATIENT_ROLES
+from yilian.people.policies import PATIENT_ROLES, can_view_people
 
 OVERSIGHT_ROLES = frozenset({Role.CONSORTIUM_OFFICE})
+
+CENTRE_STAFF_ROLES = CLINICAL_ROLES
+"""Roles that make a member of the centre's department its staff: an administrator's role, even one granted
+in the department, manages staff, not patients."""
 
 
 def patient_institutions(actor: Any) -> set[int]:
@@ -83,8 +94,8 @@ def centre_roles(actor: Any, centre: Any) -> frozenset[str]:
 
 
 def centre_departments(actor: Any) -> set[int]:
-    """Departments in which the actor sees patients: the centres run by them are the actor's to work at."""
-    return scope_for(actor).departments_with(*PATIENT_ROLES)
+    """Departments in which the actor holds a clinical role: the centres run by them are the actor's to work at."""
+    return scope_for(actor).departments_with(*CENTRE_STAFF_ROLES)
 
 
 def sides_of(actor: Any, order: Any) -> dict[str, frozenset[str]]:
@@ -99,17 +110,39 @@ def sides_of(actor: Any, order: Any) -> dict[str, frozenset[str]]:
 
 def supervised_institutions(actor: Any) -> set[int]:
     """Institutions the actor administers: their administrators read (never act on) the orders of the
-    centres they host, whatever the department, as they answer for the institution's work."""
+    centres they host, whatever the department, as they answer for the institution's work, but with the
+    patient masked (``sees_patient``)."""
     return scope_for(actor).institutions_with(Role.INSTITUTION_ADMIN)
 
 
 def sees_patient(actor: Any, order: Any) -> bool:
-    """True when the actor sees the patient on this order: patient-seeing staff of either end, and the
-    administrators of the centre's hub (the office, regulators and platform administrators read a masked
-    name, as on referrals)."""
-    return any(roles & PATIENT_ROLES for roles in sides_of(actor, order).values()) or (
-        order.centre.hub_institution_id in supervised_institutions(actor)
+    """True when the actor sees the patient on this order: patient-seeing staff of the ordering institution
+    (its administrators too, as on referrals) and clinical staff of the centre's department. The hub's
+    administrators, the office, regulators and platform administrators read a masked name, as the office
+    does on referrals: an administrator manages the centre's staff, not its patients."""
+    sides = sides_of(actor, order)
+    return bool(sides[OrderSide.ORDERING] & PATIENT_ROLES or sides[OrderSide.CENTRE] & CENTRE_STAFF_ROLES)
+
+
+def sees_every_patient(actor: Any) -> bool:
+    """Whether the actor sees the patient on every order they read (the indicator drill-down's
+    ``shows_full``, which masks per reader, not per row).
+
+    Those who see patients at all (``people.policies.can_view_people``), except an administrator of an
+    institution hosting a centre whose department the actor holds no clinical role in: its orders from
+    elsewhere are read masked, so the drill-down masks all. One query, for administrators only.
+    """
+    from yilian.diagnostics.models import SharedCentre
+
+    if not can_view_people(actor):
+        return False
+    administered = supervised_institutions(actor)
+    if not administered:
+        return True
+    hosted = SharedCentre.objects.filter(hub_institution_id__in=administered).only(
+        "hub_institution_id", "department_id"
     )
+    return all(centre_roles(actor, centre) & CENTRE_STAFF_ROLES for centre in hosted)
 
 
 def hosts_centre(actor: Any) -> bool:
@@ -129,8 +162,8 @@ def hosts_centre(actor: Any) -> bool:
 
 
 def works_at_centre(actor: Any, centre: Any) -> bool:
-    """Patient-seeing staff of the centre's department at its hub (the reading list, receiving specimens)."""
-    return bool(centre_roles(actor, centre) & PATIENT_ROLES)
+    """Clinical staff of the centre's department at its hub (the reading list, receiving specimens)."""
+    return bool(centre_roles(actor, centre) & CENTRE_STAFF_ROLES)
 
 
 def can_configure(actor: Any, consortium: Any) -> bool:

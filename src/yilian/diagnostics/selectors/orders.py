@@ -313,7 +313,8 @@ def _signed_first(order: DiagnosticOrder) -> int | None:
 
 
 def patient_label(actor: Any, order: DiagnosticOrder) -> str:
-    """The patient's name, masked for readers who do not see patients (the office, regulators)."""
+    """The patient's name, masked for readers who do not see patients (the office, regulators, the hub's
+    administrators: ``policies.sees_patient``)."""
     name = order.person.name
     return name if policies.sees_patient(actor, order) else mask_name(name)
 

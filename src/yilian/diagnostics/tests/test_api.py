@@ -185,6 +185,7 @@ def test_upload_over_http(dw):
         ("outsider_doctor", 404),
         ("township_doctor", 200),
         ("hospital_doctor", 200),
+        ("hospital_admin", 200),
         ("office", 200),
         ("regulator", 200),
         ("admin", 200),
@@ -197,19 +198,22 @@ def test_who_reads_an_order(dw, who, status):
     assert response.status_code == status
     if status == 200:
         body = response.json()
-        masked = who in ("office", "regulator", "admin")
+        masked = who in ("office", "regulator", "admin", "hospital_admin")
         assert body["patient"]["name"] == ("王*" if masked else "王五")
+        assert (body["patient"]["id_number_masked"] is None) == masked
         assert body["clinical_info"] == ("" if masked else "口干多饮")
         assert body["available_actions"] == (["collect", "cancel"] if who == "township_doctor" else [])
 
 
-@pytest.mark.parametrize("who", ["office", "regulator", "admin", "outsider_doctor", "hospital_doctor"])
+@pytest.mark.parametrize(
+    "who", ["office", "regulator", "admin", "hospital_admin", "outsider_doctor", "hospital_doctor"]
+)
 def test_readers_cannot_act_or_print(dw, who):
     created = order(dw)
     client = api_client(dw.world.users()[who])
     assert client.post(_url(created, "/collect"), {}, format="json").status_code in (403, 404)
     assert client.post(_url(created, "/cancel"), {"reason": "x"}, format="json").status_code in (403, 404)
-    if who in ("office", "regulator", "admin"):
+    if who in ("office", "regulator", "admin", "hospital_admin"):
         assert client.get(_url(created, "/label.pdf")).status_code == 403
     created.refresh_from_db()
     assert created.status == "ordered" and created.version == 1

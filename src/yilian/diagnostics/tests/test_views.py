@@ -86,7 +86,9 @@ def test_pages_render_or_refuse(dw, page, who):
     ("who", "status", "name"),
     [
         ("township_doctor", 200, "王五"),
+        ("township_admin", 200, "王五"),
         ("hospital_doctor", 200, "王五"),
+        ("hospital_admin", 200, "王*"),
         ("office", 200, "王*"),
         ("regulator", 200, "王*"),
         ("admin", 200, "王*"),
@@ -101,7 +103,7 @@ def test_order_page(dw, who, status, name):
     if name:
         assert f'data-testid="patient-name">{name}<' in response.content.decode()
     report = client_for(_users(dw)[who]).get(f"/diagnostics/orders/{created.public_id}/report.pdf")
-    assert report.status_code == {"township_doctor": 200, "hospital_doctor": 200}.get(
+    assert report.status_code == {"township_doctor": 200, "township_admin": 200, "hospital_doctor": 200}.get(
         who, 403 if status == 200 else 404
     )
 
