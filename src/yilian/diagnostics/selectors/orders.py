@@ -357,8 +357,28 @@ def published_report(order: DiagnosticOrder) -> DiagnosticReport | None:
 
 
 def patient_results(actor: Any, person: Any) -> QuerySet[DiagnosticOrder]:
-    """A patient's orders visible to the actor, for the patient record (final ones first, newest first)."""
-    return order_visible_to(actor).filter(person=person).order_by("-final_at", "-ordered_at", "-id")
+    """A patient's orders whose patient the actor sees, for the patient record (final ones first, newest
+    first): the record names the patient, so orders the actor reads masked (a hub administrator's view of
+    the centre's orders from elsewhere) are left out."""
+    return (
+        order_visible_to(actor)
+        .filter(person=person)
+        .filter(_patient_seen(actor))
+        .order_by("-final_at", "-ordered_at", "-id")
+    )
+
+
+def _patient_seen(actor: Any) -> Q:
+    """``policies.sees_patient`` as a condition: ordered at an institution where the actor sees patients,
+    or sent to a centre whose department they hold a clinical role in."""
+    ends = policies.patient_institutions(actor)
+    if not ends:
+        return Q(pk__in=[])
+    condition = Q(ordering_institution_id__in=ends)
+    departments = policies.centre_departments(actor)
+    if departments:
+        condition |= Q(centre__department_id__in=departments, centre__hub_institution_id__in=ends)
+    return condition
 
 
 # --- recognition -----------------------------------------------------------------------------------

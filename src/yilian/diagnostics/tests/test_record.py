@@ -36,3 +36,12 @@ def test_readers_who_see_no_patients_get_no_section(dw):
     final_result(dw)
     status, page = _record(dw.world.admin, dw.patient)
     assert status == 200 and 'data-testid="record-diagnostics"' not in page
+
+
+def test_the_hub_administrator_reads_no_centre_results_on_the_record(dw):
+    """The record names the patient: the centre's orders the hub's administrator reads masked are left out."""
+    done = final_result(dw)
+    status, page = _record(dw.world.hospital_admin, dw.patient)
+    assert status == 200 and done.number not in page and 'data-testid="record-report-pdf"' not in page
+    status, page = _record(dw.hospital_doctor, dw.patient)
+    assert status == 200 and done.number in page and 'data-testid="record-report-pdf"' in page
