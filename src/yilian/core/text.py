@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.translation import get_language
+from django.utils.translation import pgettext
 from pypinyin import Style, lazy_pinyin
 
 
@@ -20,8 +20,9 @@ def pinyin_full(text: str) -> str:
 
 
 def list_separator() -> str:
-    """The separator between the items of a list in the active language: 、 in Chinese, ", " otherwise."""
-    return "、" if (get_language() or "").lower().startswith("zh") else ", "
+    """The separator between the items of a list in the active language: 、 in Chinese, ", " in English
+    (the catalogue's punctuation entry, as templates write ``{% translate "、" context "punctuation" %}``)."""
+    return pgettext("punctuation", "、")
 
 
 def join_list(items: Iterable[object]) -> str:
@@ -43,4 +44,4 @@ def sentence(text: str) -> str:
     last = text.rstrip(SENTENCE_CLOSERS)[-1:]
     if not text or (last and last in SENTENCE_END):
         return text
-    return text + ("。" if (get_language() or "").lower().startswith("zh") else ".")
+    return text + pgettext("punctuation", "。")

@@ -767,19 +767,26 @@ def _confirm_booking(actor: Any, referral: Referral) -> None:
 
 
 def _decline(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
+    _end_with_reason(actor, referral, target, fields["reason"], timezone.now())
+    _notify_sender(referral, "referral.answered", gettext_noop("转诊被拒绝：{number}"))
+    return referral
+
+
+def _end_with_reason(
+    actor: Any, referral: Referral, target: str, reason: str, now: datetime.datetime
+) -> None:
+    """Answer and end a referral the receiver will not see through (declined, or redirected elsewhere):
+    its reserved slot goes back to the pool and the reason is kept."""
     _release(referral)
-    now = timezone.now()
     bump(
         referral,
         status=target,
-        decline_reason=fields["reason"].strip()[:200],
+        decline_reason=reason.strip()[:200],
         answered_at=now,
         answered_by=actor,
         ended_at=now,
         booking=None,
     )
-    _notify_sender(referral, "referral.answered", gettext_noop("转诊被拒绝：{number}"))
-    return referral
 
 
 def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any]) -> Referral:
@@ -824,16 +831,7 @@ def _redirect(actor: Any, referral: Referral, target: str, fields: dict[str, Any
     # of creating one: no 急危重 priority, no 急诊 kind (the receiver cannot change the sender's priority, so
     # the redirect is refused under the department it chose; nothing is saved).
     raise_if(_redirect_green_channel_errors(successor))
-    _release(referral)
-    bump(
-        referral,
-        status=target,
-        decline_reason=fields["reason"].strip()[:200],
-        answered_at=now,
-        answered_by=actor,
-        ended_at=now,
-        booking=None,
-    )
+    _end_with_reason(actor, referral, target, fields["reason"], now)
     # The green channel stays with up-referrals only.
     successor.signed_resident = referral.signed_resident and successor.direction == ReferralDirection.UP
     # The new receiver may sit in another consortium or change the direction: judge the referral afresh.
