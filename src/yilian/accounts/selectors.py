@@ -13,6 +13,7 @@ from yilian.accounts.models import ApiToken, Membership, User, api_key_hash
 from yilian.core.exceptions import NotFound
 from yilian.core.models import AuditEvent
 from yilian.core.permissions import ANONYMOUS_SCOPE, Role, Scope
+from yilian.core.prepared import PreparedRead
 
 _CACHE_ATTRIBUTE = "_yilian_scope"
 
@@ -20,6 +21,14 @@ API_TOKEN_TOUCH_INTERVAL = datetime.timedelta(minutes=1)
 """``last_used_at`` is written at most this often per token, not on every request."""
 API_KEY_MAX_LENGTH = 200
 """Longer strings are not keys we issued; they are refused without a query."""
+
+
+_SCOPE_ROWS: PreparedRead[Any] = PreparedRead(
+    lambda user_id: Membership.objects.filter(user_id=user_id, is_active=True).values_list(
+        "role", "institution_id", "consortium_id", "region__prefix", "department_id"
+    )
+)
+"""The actor's active grants, read on nearly every request: compiled once (ADR 0022)."""
 
 
 def scope_for(actor: Any) -> Scope:
@@ -34,10 +43,7 @@ def scope_for(actor: Any) -> Scope:
     region_roles: dict[str, set[str]] = {}
     department_roles: dict[int, set[str]] = {}
     is_platform_admin = False
-    rows = Membership.objects.filter(user=actor, is_active=True).values_list(
-        "role", "institution_id", "consortium_id", "region__prefix", "department_id"
-    )
-    for role, institution_id, consortium_id, region_prefix, department_id in rows:
+    for role, institution_id, consortium_id, region_prefix, department_id in _SCOPE_ROWS.rows(actor.pk):
         if role == Role.PLATFORM_ADMIN:
             is_platform_admin = True
         elif institution_id:
@@ -66,6 +72,12 @@ def forget_scope(actor: Any) -> None:
         delattr(actor, _CACHE_ATTRIBUTE)
 
 
+_TOKEN_BY_HASH: PreparedRead[ApiToken] = PreparedRead(
+    lambda key_hash: ApiToken.objects.select_related("user").filter(key_hash=key_hash), kind=str
+)
+"""Every API request's token (``key_hash`` is unique), compiled once (ADR 0022)."""
+
+
 def api_token_user(key: str) -> User | None:
     """The active user an unexpired API key belongs to, or None (unknown, expired, inactive user).
 
@@ -75,9 +87,10 @@ def api_token_user(key: str) -> User | None:
     """
     if not key or len(key) > API_KEY_MAX_LENGTH:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=api_key_hash(key)).first()
-    if token is None:
+    found = _TOKEN_BY_HASH.rows(api_key_hash(key))
+    if not found:
         return None
+    token = found[0]
     now = timezone.now()
     if token.expires_at <= now or not token.user.is_active:
         return None

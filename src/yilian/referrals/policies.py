@@ -49,6 +49,25 @@ def can_use_referrals(actor: Any) -> bool:
     )
 
 
+def sees_referral(actor: Any, referral: Any) -> bool | None:
+    """Whether the actor reads this referral, decided from its own row: True or False, or None when only
+    the ends' regions can tell (the actor regulates a region and is no end or office of this one).
+
+    The rule is ``selectors.referral_visible_to``'s queryset; this is the same rule for one row
+    already read (the identity read before a workflow step), and the tests hold the two together.
+    """
+    scope = scope_for(actor)
+    if scope.is_platform_admin:
+        return True
+    submitted = referral.status != ReferralStatus.DRAFT
+    ends = end_institutions(actor)
+    if referral.from_institution_id in ends or (submitted and referral.to_institution_id in ends):
+        return True
+    if submitted and referral.consortium_id in overseen_consortia(actor):
+        return True
+    return None if regulated_prefixes(actor) else False
+
+
 def can_write_referrals(actor: Any) -> bool:
     """Clinical staff who may start a referral somewhere."""
     return bool(sending_institutions(actor))

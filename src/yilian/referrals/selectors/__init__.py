@@ -5,6 +5,7 @@ from yilian.referrals.selectors.consortium_referrals import (
     consortium_referrals,
 )
 from yilian.referrals.selectors.referrals import (
+    IDENTITY_FIELDS,
     INBOX_DEPARTMENT,
     INBOX_INSTITUTION,
     INBOX_SCOPES,
@@ -53,6 +54,7 @@ from yilian.referrals.selectors.suggestions import (
 )
 
 __all__ = [
+    "IDENTITY_FIELDS",
     "INBOX_DEPARTMENT",
     "INBOX_INSTITUTION",
     "INBOX_SCOPES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from yilian.accounts.selectors import membership_visible_to, scope_for
 from yilian.core.exceptions import Invalid, NotFound
 from yilian.core.icd10 import in_range
+from yilian.core.prepared import PreparedRead
 from yilian.encounters.models import Encounter
 from yilian.encounters.selectors import current_inpatients
 from yilian.institutions.models import ConsortiumMember, Department, Institution
@@ -78,16 +80,38 @@ def referral_visible_to(actor: Any) -> QuerySet[Referral]:
 def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Referral:
     """One visible referral by public id; NotFound otherwise.
 
-    ``related=False`` fetches its identity alone (``pk``, ``public_id``; other fields load on
-    access): a visibility check before a service call that locks and reads the row again.
+    ``related=False`` fetches its identity alone (``IDENTITY_FIELDS``; other fields load on
+    access): a visibility check before a service call that locks and reads the row again. It reads
+    the row by its public id and lets ``policies.sees_referral`` decide, going through the scoped
+    queryset only when the ends' regions must tell (a regulator).
     """
+    if not related:
+        try:
+            found = _IDENTITY.rows(public_id)
+        except (ValueError, TypeError) as error:
+            raise NotFound("referral") from error
+        seen = policies.sees_referral(actor, found[0]) if found else False
+        if seen:
+            return found[0]
+        if seen is False:
+            raise NotFound("referral")
+        # A regulator: whether an end lies in a regulated region is the scoped queryset's to say.
     referrals = referral_visible_to(actor)
     if not related:
-        referrals = referrals.select_related(None).only("pk", "public_id")
+        referrals = referrals.select_related(None).only(*IDENTITY_FIELDS)
     try:
         return referrals.get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise NotFound("referral") from error
+
+
+IDENTITY_FIELDS = ("id", "public_id", "status", "from_institution", "to_institution", "consortium")
+"""What a visibility check before a step reads of the referral (``policies.sees_referral`` decides on it)."""
+
+_IDENTITY: PreparedRead[Referral] = PreparedRead(
+    lambda public_id: Referral.objects.only(*IDENTITY_FIELDS).filter(public_id=public_id), kind=uuid.UUID
+)
+"""The identity read before every workflow step, compiled once (ADR 0022)."""
 
 
 INBOX_DEPARTMENT = "department"

@@ -17,6 +17,7 @@ from yilian.core.audit import snapshot
 from yilian.core.exceptions import Conflict, Invalid, NotAllowed, required_message
 from yilian.core.icd10 import parse_icd10
 from yilian.core.messages import Message, message
+from yilian.core.prepared import PreparedRead
 from yilian.core.text import join_list
 from yilian.family_doctors.selectors import active_contract_for
 from yilian.institutions.models import Department, Institution
@@ -162,16 +163,20 @@ def _lock_columns() -> list[str]:
     return own + ends
 
 
+_LOCKED_READ: PreparedRead[Referral] = PreparedRead(
+    lambda pk: Referral.objects.select_for_update(of=("self",))
+    .select_related(*LOCK_RELATED)
+    .only(*_lock_columns())
+    .filter(pk=pk)
+)
+"""Every step's locked read, compiled once: compiling its joins cost more than running it (ADR 0022)."""
+
+
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
     """Re-read the referral under a row lock (with both ends and the doctor, which the timeline,
     notifications and the caller's answer use; the patient loads on access) and check the version
     the caller saw."""
-    locked = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related(*LOCK_RELATED)
-        .only(*_lock_columns())
-        .get(pk=referral.pk)
-    )
+    locked = _LOCKED_READ.get(referral.pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(_("该转诊单已被他人更新，请刷新后重试。"))
     return locked
