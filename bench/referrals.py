@@ -16,8 +16,8 @@ doctors per client, patients) with API tokens, then:
     throughput relative to the trivial endpoint and p99/p50;
 (d) runs each step alone at the same concurrency (requests ÷ the phase's wall time), answering
     the full detail, and (e) again with ``Prefer: return=minimal`` (the state alone);
-(f) in process, the floor of a step: the trivial request, an accept through the API, and the
-    accept's own statements replayed raw (what a step would cost if only its SQL cost anything).
+(f) in process, the floor of a step: the trivial request, then create+submit and an accept through
+    the API and their own statements replayed raw (what a step would cost if only its SQL cost anything).
 
 Figures only; nothing is asserted. Clients are threads with ``http.client``
 (keep-alive); they share the machine's cores with the server.
@@ -279,50 +279,62 @@ FLOOR_SAMPLES = 200
 PROFILE_PATH = ROOT / "var" / "bench-referrals-accept-profile.txt"
 
 
-def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, float]:
-    """In process, median ms of: the trivial request; an accept through the API (``return=minimal``);
-    and the accept's own statements — the referral's visibility read, then in one transaction the
-    locked read, the update, the notification, the timeline step and the audit event — replayed
-    as captured, raw, with no ORM, policy, service or serializer around them (fresh UUIDs each time).
+def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """In process, median ms of: the trivial request; then, for create+submit and for accept, the
+    step through the API (``return=minimal``) and the step's own statements replayed as captured, raw,
+    with no ORM, policy, service or serializer around them (fresh UUIDs, referral numbers and
+    idempotency keys each time; the reads before the transaction are replayed inside it).
 
-    The trivial request plus the raw statements is the floor of a step on this stack: what a step
+    The trivial request plus a step's raw statements is the floor of that step on this stack: what it
     would cost if everything but its SQL were free.
     """
     from django.db import connection, transaction
 
+    from yilian.referrals.models import Referral
+
     minimal = {"HTTP_PREFER": "return=minimal"}
+    keys: list[str] = []
+
+    def create() -> Any:
+        keys.append(str(uuid.uuid4()))
+        return sender.post("/api/v1/referrals", body, format="json", HTTP_IDEMPOTENCY_KEY=keys[-1], **minimal)
 
     def submitted() -> str:
-        answer = sender.post(
-            "/api/v1/referrals", body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **minimal
-        )
+        answer = create()
         assert answer.status_code == 201, answer.content
         return str(answer.json()["public_id"])
 
-    statements: list[tuple[str, Any]] = []
+    def captured(call: Callable[[], Any], status: int) -> list[tuple[str, Any]]:
+        statements: list[tuple[str, Any]] = []
 
-    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
+        def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            statements.append((sql, params))
+            return execute(sql, params, many, context)
 
-    target = submitted()
-    receiver.get(TRIVIAL_PATH)  # the token's last use, recorded at most once a minute, out of the way
-    with connection.execute_wrapper(capture):
-        answer = receiver.post(f"/api/v1/referrals/{target}/accept", {}, format="json", **minimal)
-    assert answer.status_code == 200, answer.content
-    # The token and the reader's scope are what the trivial request reads too; the rest is the step's.
-    visibility, *written = statements[2:]
+        with connection.execute_wrapper(capture):
+            answer = call()
+        assert answer.status_code == status, answer.content
+        # The token and the reader's scope are what the trivial request reads too; the rest is the step's.
+        return statements[2:]
 
-    def fresh(params: Any) -> Any:
-        return tuple(uuid.uuid4() if isinstance(value, uuid.UUID) else value for value in params or ())
+    def replayer(statements: list[tuple[str, Any]], unique: set[str]) -> Callable[[], None]:
+        def fresh(value: Any) -> Any:
+            if isinstance(value, uuid.UUID):
+                return uuid.uuid4()
+            if isinstance(value, list | tuple):  # bulk inserts pass a column's values as an array
+                return type(value)(fresh(item) for item in value)
+            if isinstance(value, str) and value in unique:
+                return value[:2] + uuid.uuid4().hex[: len(value) - 2]
+            if isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+                return uuid.uuid4().hex  # a UUID passed as text
+            return value
 
-    def replay() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(visibility[0], visibility[1])
-            cursor.fetchall()
-            with transaction.atomic():
-                for sql, params in written:
-                    cursor.execute(sql, fresh(params))
+        def replay() -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql, params in statements:
+                    cursor.execute(sql, tuple(fresh(value) for value in params or ()))
+
+        return replay
 
     def median_ms(call: Callable[[], Any], samples: int = FLOOR_SAMPLES) -> float:
         times = []
@@ -332,6 +344,14 @@ def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, fl
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
 
+    receiver.get(TRIVIAL_PATH)  # the token's last use, recorded at most once a minute, out of the way
+    sender.get(TRIVIAL_PATH)
+    created = captured(create, 201)
+    newest = Referral.objects.order_by("-id").values_list("number", flat=True).first()
+    target = submitted()
+    accepted = captured(
+        lambda: receiver.post(f"/api/v1/referrals/{target}/accept", {}, format="json", **minimal), 200
+    )
     targets = [submitted() for _ in range(FLOOR_SAMPLES // 4)]
     if os.environ.get("BENCH_PROFILE"):
         # Where an accept's Python goes: a cProfile of accepts beyond the timed ones, in a file (this
@@ -351,13 +371,24 @@ def step_floor(sender: Any, receiver: Any, body: dict[str, Any]) -> dict[str, fl
             ).print_stats(80)
     accepts = iter(targets)
     return {
-        "statements": len(written) + 1,
         "trivial_ms": median_ms(lambda: receiver.get(TRIVIAL_PATH)),
-        "raw_ms": median_ms(replay),
-        "accept_ms": median_ms(
-            lambda: receiver.post(f"/api/v1/referrals/{next(accepts)}/accept", {}, format="json", **minimal),
-            len(targets),
-        ),
+        "steps": {
+            "create+submit": {
+                "statements": len(created),
+                "raw_ms": median_ms(replayer(created, {newest or "", keys[0]}), FLOOR_SAMPLES // 4),
+                "api_ms": median_ms(create, FLOOR_SAMPLES // 4),
+            },
+            "accept": {
+                "statements": len(accepted),
+                "raw_ms": median_ms(replayer(accepted, set())),
+                "api_ms": median_ms(
+                    lambda: receiver.post(
+                        f"/api/v1/referrals/{next(accepts)}/accept", {}, format="json", **minimal
+                    ),
+                    len(targets),
+                ),
+            },
+        },
     }
 
 
@@ -723,15 +754,21 @@ def report(
         )
         print()
     floor = seed["floor"]
-    least = floor["trivial_ms"] + floor["raw_ms"]
+    trivial_ms = floor["trivial_ms"]
     print(
-        "(f) the floor of a step (in process, medians): the trivial request "
-        f"{floor['trivial_ms']:.2f} ms; an accept through the API (return=minimal) {floor['accept_ms']:.2f} ms "
-        f"= {floor['trivial_ms'] / floor['accept_ms']:.2f}× the trivial request's rate; the accept's "
-        f"{floor['statements']} own statements replayed raw {floor['raw_ms']:.2f} ms, so a step whose "
-        f"Python cost nothing would take {least:.2f} ms = {floor['trivial_ms'] / least:.2f}× the trivial "
-        "request's rate"
+        f"(f) the floor of a step (in process, medians; the trivial request {trivial_ms:.2f} ms): each step "
+        "through the API (return=minimal), and its own statements replayed raw — a step whose Python "
+        "cost nothing would take the trivial request plus those"
     )
+    print(
+        f"  {'step':<15} {'statements':>10} {'API ms':>8} {'÷trivial':>9} {'raw ms':>8} {'floor ms':>9} {'÷trivial':>9}"
+    )
+    for name, step in floor["steps"].items():
+        least = trivial_ms + step["raw_ms"]
+        print(
+            f"  {name:<15} {step['statements']:>10} {step['api_ms']:>8.2f} {trivial_ms / step['api_ms']:>8.2f}× "
+            f"{step['raw_ms']:>8.2f} {least:>9.2f} {trivial_ms / least:>8.2f}×"
+        )
     print()
     errors = trivial["errors"] + loops["errors"] + phases["errors"] + minimal["errors"]
     if errors:
