@@ -164,10 +164,12 @@ def _lock_columns() -> list[str]:
 
 
 _LOCKED_READ: PreparedRead[Referral] = PreparedRead(
-    lambda pk: Referral.objects.select_for_update(of=("self",))
-    .select_related(*LOCK_RELATED)
-    .only(*_lock_columns())
-    .filter(pk=pk)
+    lambda pk: (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related(*LOCK_RELATED)
+        .only(*_lock_columns())
+        .filter(pk=pk)
+    )
 )
 """Every step's locked read, compiled once: compiling its joins cost more than running it (ADR 0022)."""
 
