@@ -112,8 +112,9 @@ class PreparedRead(Generic[M]):
         """The one model instance for ``value``; the model's DoesNotExist when there is none."""
         found = self.rows(value, using=using)
         if not found:
-            queryset = self._build(value)
-            raise queryset.model.DoesNotExist(f"{queryset.model.__name__} matching query does not exist.")
+            model = self._compiled(using).model
+            assert model is not None, "get() reads model instances; a values_list read has rows()"
+            raise model.DoesNotExist(f"{model.__name__} matching query does not exist.")
         return found[0]
 
     def _compiled(self, using: str) -> _Compiled:

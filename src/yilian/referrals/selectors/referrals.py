@@ -85,20 +85,14 @@ def referral_get_for(actor: Any, public_id: Any, *, related: bool = True) -> Ref
     the row by its public id and lets ``policies.sees_referral`` decide, going through the scoped
     queryset only when the ends' regions must tell (a regulator).
     """
-    if not related:
-        try:
-            found = _IDENTITY.rows(public_id)
-        except (ValueError, TypeError) as error:
-            raise NotFound("referral") from error
-        seen = policies.sees_referral(actor, found[0]) if found else False
-        if seen:
-            return found[0]
-        if seen is False:
-            raise NotFound("referral")
+    if related:
+        referrals = referral_visible_to(actor)
+    else:
+        identity = _identity_decided_on_the_row(actor, public_id)
+        if identity is not None:
+            return identity
         # A regulator: whether an end lies in a regulated region is the scoped queryset's to say.
-    referrals = referral_visible_to(actor)
-    if not related:
-        referrals = referrals.select_related(None).only(*IDENTITY_FIELDS)
+        referrals = referral_visible_to(actor).select_related(None).only(*IDENTITY_FIELDS)
     try:
         return referrals.get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
@@ -112,6 +106,19 @@ _IDENTITY: PreparedRead[Referral] = PreparedRead(
     lambda public_id: Referral.objects.only(*IDENTITY_FIELDS).filter(public_id=public_id), kind=uuid.UUID
 )
 """The identity read before every workflow step, compiled once (ADR 0022)."""
+
+
+def _identity_decided_on_the_row(actor: Any, public_id: Any) -> Referral | None:
+    """The referral's identity when its row shows the actor sees it; NotFound when it shows they do not
+    (or there is no such referral); None when only the scoped queryset can tell (a regulator)."""
+    try:
+        found = _IDENTITY.rows(public_id)
+    except (ValueError, TypeError) as error:
+        raise NotFound("referral") from error
+    seen = policies.sees_referral(actor, found[0]) if found else False
+    if seen is False:
+        raise NotFound("referral")
+    return found[0] if seen else None
 
 
 INBOX_DEPARTMENT = "department"
